@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel differences handled with CO-RE flavours (the ___suffix is dropped by
+ * libbpf when matching types): one object runs on old and new kernels, no
+ * version compares. Each flavour cites the kernel change it bridges.
+ */
+#ifndef TUNER_COMPAT_H
+#define TUNER_COMPAT_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+/* v5.14 (2f064a59a11f, "sched: Change task_struct::state") renamed state to __state. */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+/* v6.1 (7f203bc89eb6, "cgroup: Replace cgroup->ancestor_ids[] with ->ancestors[]"). */
+struct cgroup___pre61 {
+	int level;
+	u64 ancestor_ids[];
+} __attribute__((preserve_access_index));
+
+#define TASK_RUNNING 0
+
+/* t must be a trusted BTF pointer (tp_btf argument): direct loads, no probe_read in hot paths. */
+static __always_inline long task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return t->__state;
+	return ((struct task_struct___pre514 *)t)->state;
+}
+
+/*
+ * The cgroup that holds the task's CPU controller: a cgroup v1 hierarchy on
+ * hybrid hosts, the unified hierarchy on pure cgroup v2 hosts. The css is the
+ * nearest ancestor with the controller enabled, which is the group whose
+ * cpu.weight / cpu.shares governs the task. Kernels without the CPU
+ * controller fall back to the default hierarchy.
+ */
+static __always_inline struct cgroup *task_cpu_cgroup(struct task_struct *t)
+{
+	if (bpf_core_enum_value_exists(enum cgroup_subsys_id, cpu_cgrp_id)) {
+		int id = bpf_core_enum_value(enum cgroup_subsys_id, cpu_cgrp_id);
+		struct cgroup_subsys_state *css;
+
+		if (id < 0 || id >= 16)
+			return NULL;
+		css = BPF_CORE_READ(t, cgroups, subsys[id]);
+		if (css)
+			return BPF_CORE_READ(css, cgroup);
+	}
+	return BPF_CORE_READ(t, cgroups, dfl_cgrp);
+}
+
+static __always_inline u64 cgroup_id(struct cgroup *cg)
+{
+	return cg ? BPF_CORE_READ(cg, kn, id) : 0;
+}
+
+/* The id of cg's ancestor at `level` (cg itself when level == cg->level), 0 when cg is shallower. */
+static __always_inline u64 cgroup_ancestor_id(struct cgroup *cg, int level)
+{
+	if (!cg || level < 0 || BPF_CORE_READ(cg, level) < level)
+		return 0;
+	if (bpf_core_field_exists(cg->ancestors)) {
+		struct cgroup *a = BPF_CORE_READ(cg, ancestors[level]);
+
+		return cgroup_id(a);
+	}
+	return BPF_CORE_READ((struct cgroup___pre61 *)cg, ancestor_ids[level]);
+}
+
+/* log2 of v, floor; 0 for v <= 1. Branchy but constant time: no loops in the hot path. */
+static __always_inline u32 log2_u64(u64 v)
+{
+	u32 r = 0, shift;
+
+	shift = (v > 0xffffffffULL) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xffff) << 4; v >>= shift; r |= shift;
+	shift = (v > 0xff) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xf) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
+	return r;
+}
+
+#endif /* TUNER_COMPAT_H */

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Structs and constants shared by bpf/sched.bpf.c and src/signals/sched.ts. */
+#ifndef TUNER_SCHED_H
+#define TUNER_SCHED_H
+
+/*
+ * Run-queue wait histogram: slot k counts waits of [2^k, 2^(k+1)) ns (slot 0
+ * also holds 0 and 1 ns). 40 slots reach 2^40 ns, about 18 minutes: no real
+ * run-queue wait is longer, and the top slot absorbs anything that is.
+ * Counts are u32 to halve what every map read moves; userspace takes deltas
+ * modulo 2^32, exact while fewer than 4 billion waits fall in one interval.
+ */
+#define SCHED_SLOTS 40
+
+/* Who is observed. Filters live in a map because bpftool cannot set .rodata before load. */
+#define SCOPE_ALL 0	/* every task on the host */
+#define SCOPE_PIDS 1	/* processes whose tgid is in the sched_pids map */
+#define SCOPE_CGROUP 2	/* tasks in the cgroup subtree cg_id (at depth cg_level) */
+
+#define CG_HIER_CPU 0	/* cg_id names a cgroup of the CPU controller's hierarchy (v1 cpu or v2) */
+#define CG_HIER_DFL 1	/* cg_id names a cgroup of the unified (v2) hierarchy */
+
+struct sched_config {
+	__u32 scope;
+	__u32 follow_children;	/* SCOPE_PIDS: also observe processes the PID set forks */
+	__u32 cg_hier;
+	__u32 cg_level;
+	__u64 cg_id;
+};
+
+/*
+ * Per process (tgid) or per CPU-controller cgroup, cumulative since the entry
+ * was created; userspace turns them into per-interval figures by difference.
+ * oncpu, run_delay, timeslices and the switch counts are the kernel's own
+ * per-task accounting (se.sum_exec_runtime, sched_info, nvcsw/nivcsw) summed
+ * over threads; waits, wait_ns and the histograms are measured by this
+ * program at each switch.
+ *
+ * `created` and `active` are flush cycles (see flush_cycle): an entry with no
+ * activity for a whole cycle is deleted at the end of the next one, so a map
+ * read moves only what is alive. A re-created entry has a new `created`.
+ */
+struct sched_counts {
+	__u64 created;
+	__u64 active;
+	__u64 oncpu_ns;
+	__u64 run_delay_ns;
+	__u64 timeslices;
+	__u64 nvcsw;
+	__u64 nivcsw;
+	__u64 waits;
+	__u64 wait_ns;
+	__u32 hist_wakeup[SCHED_SLOTS];		/* waits that followed a wakeup */
+	__u32 hist_preempt[SCHED_SLOTS];	/* waits that followed a preemption (or yield) */
+};
+
+struct sched_proc {
+	__u64 cgroup_id;	/* CPU-controller cgroup of the last thread flushed */
+	__u64 max_wait_ns;	/* longest wait flushed during cycle max_cycle */
+	__u64 max_cycle;
+	__u64 threads_cycle;
+	__u32 threads;		/* threads flushed during cycle threads_cycle */
+	__u32 exited;		/* the last thread exited */
+	char comm[16];
+	struct sched_counts c;
+};
+
+/* Per CPU, cumulative since load, every task (scope does not apply). */
+struct sched_cpu {
+	__u64 switches;		/* context switches on this CPU */
+	__u64 waits;		/* waits that ended here (idle excluded) */
+	__u64 wait_ns;		/* their sum: divided by the interval, the mean number of waiting tasks (Little's law) */
+};
+
+#endif /* TUNER_SCHED_H */

@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+/**
+ * Every command and option of tuner, declared in one place. Actions import
+ * their command lazily (start-up stays fast), get data back, and print it as
+ * a view or as JSON. Errors are caught once, in main().
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { InternalError, TunerError, UsageError } from './errors.js';
+import { parseChoice, parseDuration, parsePids, parsePositiveInt } from './options/parse.js';
+import { stopSignal } from './lifecycle/exit.js';
+
+const VERSION = '0.1.0';
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+interface WatchFlags {
+  interval: string;
+  count?: string;
+  duration?: string;
+  pid?: string[];
+  cgroup?: string;
+  top: string;
+  json?: boolean;
+  backend: string;
+}
+
+function program(): Command {
+  const cli = new Command('tuner')
+    .description('Linux performance tuner driven by eBPF: observe scheduler, lock, I/O and pressure signals; nudge safely.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  cli
+    .command('watch')
+    .description('watch a signal live, one view or NDJSON record per interval')
+    .argument('<signal>', 'sched')
+    .option('--interval <duration>', 'interval between records', '1s')
+    .option('--count <n>', 'stop after n records')
+    .option('--duration <duration>', 'stop after this long')
+    .option('--pid <pid>', 'only these processes (repeat, or comma-separated)', collect)
+    .option('--cgroup <path>', 'only this cgroup subtree: absolute path, or relative to the cgroup root')
+    .option('--top <n>', 'processes to show', '20')
+    .option('--json', 'one NDJSON record per interval')
+    .addOption(new Option('--backend <backend>', 'bpf (CO-RE objects via bpftool), bpftrace, or auto').default('auto'))
+    .action(async (signal: string, flags: WatchFlags) => {
+      const { WATCH_SIGNALS, watchSched } = await import('./commands/watch.js');
+      parseChoice(signal, WATCH_SIGNALS, 'watch <signal>');
+      const opts = {
+        intervalMs: parseDuration(flags.interval, '--interval'),
+        count: flags.count === undefined ? undefined : parsePositiveInt(flags.count, '--count'),
+        durationMs: flags.duration === undefined ? undefined : parseDuration(flags.duration, '--duration'),
+        pids: flags.pid === undefined ? undefined : parsePids(flags.pid),
+        cgroup: flags.cgroup,
+        top: parsePositiveInt(flags.top, '--top', 100_000),
+        backend: parseChoice(flags.backend, ['auto', 'bpf', 'bpftrace'] as const, '--backend'),
+        signal: stopSignal,
+      };
+      if (opts.intervalMs < 10) throw new UsageError(`--interval: expected at least 10ms, got ${flags.interval}`);
+      const { toJsonLine } = await import('./output/json.js');
+      const { liveWriter } = await import('./output/live.js');
+      const { renderSched } = await import('./output/sched-view.js');
+      const view = liveWriter();
+      for await (const record of watchSched(opts)) {
+        if (flags.json) process.stdout.write(toJsonLine(record));
+        else view.write(renderSched(record));
+      }
+    });
+
+  cli
+    .command('doctor')
+    .description('check that this host can run tuner, and say how to fix what is missing')
+    .option('--json', 'print the report as JSON')
+    .option('--no-load', 'skip loading the sched object')
+    .action(async (flags: { json?: boolean; load: boolean }) => {
+      const { doctor } = await import('./commands/doctor.js');
+      const report = await doctor({ noLoad: !flags.load });
+      if (flags.json) {
+        const { toJson } = await import('./output/json.js');
+        process.stdout.write(toJson(report, 2) + '\n');
+      } else {
+        const { renderDoctor } = await import('./output/doctor-view.js');
+        process.stdout.write(renderDoctor(report) + '\n');
+      }
+      if (!report.ok) process.exitCode = 1;
+    });
+
+  cli
+    .command('cleanup')
+    .description('remove BPF pins left behind by tuner processes that were killed')
+    .option('--json', 'print what was removed as JSON')
+    .action(async (flags: { json?: boolean }) => {
+      const { cleanup } = await import('./commands/cleanup.js');
+      const result = await cleanup();
+      if (flags.json) {
+        const { toJson } = await import('./output/json.js');
+        process.stdout.write(toJson(result, 2) + '\n');
+      } else {
+        for (const r of result.removed) process.stdout.write(`removed ${r.dir} (pid ${r.pid} is gone)\n`);
+        for (const r of result.live) process.stdout.write(`kept ${r.dir} (pid ${r.pid} is running)\n`);
+        if (result.removed.length === 0) process.stdout.write('nothing to clean up\n');
+      }
+    });
+
+  return cli;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (err) {
+    process.exitCode = report(err);
+  }
+}
+
+/** Print an error the way its class asks; return the exit code. */
+function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    return 2; // commander already printed the message
+  }
+  if (err instanceof TunerError && !(err instanceof InternalError)) {
+    process.stderr.write(`tuner: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`tuner: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 70;
+}
+
+await main();

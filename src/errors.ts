@@ -1,0 +1,62 @@
+/**
+ * The few error classes of tuner. They are caught once, in cli.ts, which
+ * prints the message (no stack trace for anything but InternalError) and sets
+ * process.exitCode from `exitCode`.
+ */
+
+/** Base class: a failure the user can act on. */
+export class TunerError extends Error {
+  readonly exitCode: number = 1;
+  /** A command that fixes or diagnoses the problem, printed under the message. */
+  readonly hint?: string;
+
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options?.hint;
+  }
+}
+
+/** Bad input: a flag, a PID, a cgroup path, a recipe. Exit code 2; nothing was applied. */
+export class UsageError extends TunerError {
+  override readonly exitCode = 2;
+}
+
+/** The kernel or the machine lacks something (a mount, BTF, a privilege). */
+export class KernelError extends TunerError {}
+
+/** An external tool (bpftool, bpftrace) failed: carries its argv, exit code and stderr. */
+export class ToolError extends TunerError {
+  readonly argv: readonly string[];
+  readonly toolExitCode: number | undefined;
+  readonly stderr: string;
+
+  constructor(
+    argv: readonly string[],
+    details: { exitCode?: number; stderr?: string; signal?: string; cause?: unknown; hint?: string },
+  ) {
+    const how =
+      details.signal !== undefined
+        ? `was killed by ${details.signal}`
+        : details.exitCode !== undefined
+          ? `exited with code ${details.exitCode}`
+          : 'could not be started';
+    const stderr = (details.stderr ?? '').trim();
+    const last = stderr.split('\n').filter(Boolean).slice(-3).join('\n  ');
+    super(`${argv.join(' ')} ${how}${last ? `:\n  ${last}` : ''}`, {
+      cause: details.cause,
+      hint: details.hint,
+    });
+    this.argv = argv;
+    this.toolExitCode = details.exitCode;
+    this.stderr = stderr;
+  }
+}
+
+/** A bug in tuner: printed with its stack. */
+export class InternalError extends TunerError {}
+
+/** Message of any thrown value, for wrapping. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,8 @@
+/** The public API of tuner: the same functions the CLI calls. */
+export { watchSched, resolveScope, type WatchOptions } from './commands/watch.js';
+export { doctor, type DoctorReport, type Check } from './commands/doctor.js';
+export { cleanup, type CleanupResult } from './commands/cleanup.js';
+export { openSchedBpf, type SchedScope, type SignalReader } from './signals/sched.js';
+export { openSchedBpftrace } from './signals/sched-bpftrace.js';
+export { buildSchedRecord, type SchedRecord, type SchedDelta } from './signals/sched-record.js';
+export { TunerError, UsageError, KernelError, ToolError, InternalError } from './errors.js';

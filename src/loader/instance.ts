@@ -1,0 +1,75 @@
+/**
+ * Load a CO-RE object with bpftool and pin it under PIN_ROOT/<owner>-<name>/:
+ * program links in the directory (autoattach), maps in maps/. Removing the
+ * directory detaches everything: a pinned link is the only reference that
+ * keeps a program attached once bpftool has exited.
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { KernelError, ToolError } from '../errors.js';
+import { loadAll } from '../tools/bpftool.js';
+import { onExit } from '../lifecycle/exit.js';
+import { objectPath, PIN_ROOT } from './paths.js';
+import { ownerDirName, selfOwner } from './owner.js';
+import { removePinRootIfEmpty, removeStalePins } from './stale.js';
+import { isMounted } from '../procfs/mounts.js';
+
+export interface Instance {
+  name: string;
+  dir: string;
+  mapDir: string;
+  /** Pinned path of map <name>_<suffix> (bpftool pins maps by their name). */
+  map(name: string): string;
+  /** Pinned path of the link of program <prog>. */
+  link(prog: string): string;
+  /** Detach and unpin; idempotent. */
+  unload(): void;
+}
+
+const BPFFS = path.dirname(PIN_ROOT);
+
+/** Load bpf/<name>.bpf.o for this process; the pins go away on unload() or process exit. */
+export async function loadInstance(name: string, tag = name): Promise<Instance> {
+  if (!isMounted(BPFFS)) {
+    throw new KernelError(`bpffs is not mounted on ${BPFFS}`, { hint: `mount -t bpf bpf ${BPFFS} (or run sudo scripts/setup.sh)` });
+  }
+  const obj = objectPath(name);
+  if (!existsSync(obj)) {
+    throw new KernelError(`the BPF object ${obj} is missing`, { hint: 'npm run build:bpf' });
+  }
+  removeStalePins();
+  const dir = path.join(PIN_ROOT, ownerDirName(selfOwner(), tag));
+  const mapDir = path.join(dir, 'maps');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(mapDir, { recursive: true });
+
+  let unloaded = false;
+  const unload = (): void => {
+    if (unloaded) return;
+    unloaded = true;
+    removeExit();
+    rmSync(dir, { recursive: true, force: true });
+    removePinRootIfEmpty();
+  };
+  const removeExit = onExit(unload);
+  try {
+    await loadAll(obj, dir, mapDir);
+  } catch (err) {
+    unload();
+    if (err instanceof ToolError) {
+      throw new KernelError(`could not load ${name}.bpf.o: ${err.stderr.split('\n').filter(Boolean).slice(-2).join(' / ') || err.message}`, {
+        cause: err,
+        hint: 'tuner doctor',
+      });
+    }
+    throw err;
+  }
+  return {
+    name,
+    dir,
+    mapDir,
+    map: (m) => path.join(mapDir, m),
+    link: (p) => path.join(dir, p),
+    unload,
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Pin directories are named after the process that owns them,
+ * `<pid>-<starttime>-<object>`, so a later run can tell pins of a live tuner
+ * from pins a killed one left behind (a PID alone could have been reused).
+ */
+import { readFileSync } from 'node:fs';
+
+export interface Owner {
+  pid: number;
+  /** Start time in clock ticks since boot (field 22 of /proc/PID/stat). */
+  start: number;
+}
+
+/** Field 22 of /proc/PID/stat, or undefined when the process is gone. */
+export function processStartTime(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // comm (field 2) may hold spaces and parentheses: fields resume after the last ')'.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const start = Number(rest[19]);
+  return Number.isFinite(start) ? start : undefined;
+}
+
+export function selfOwner(): Owner {
+  return { pid: process.pid, start: processStartTime(process.pid) ?? 0 };
+}
+
+export function ownerDirName(owner: Owner, object: string): string {
+  return `${owner.pid}-${owner.start}-${object}`;
+}
+
+export function parseOwnerDirName(name: string): (Owner & { object: string }) | undefined {
+  const m = /^(\d+)-(\d+)-([\w.-]+)$/.exec(name);
+  if (!m) return undefined;
+  return { pid: Number(m[1]), start: Number(m[2]), object: m[3]! };
+}
+
+/** True when the owner process still runs (same PID and same start time). */
+export function ownerAlive(owner: Owner): boolean {
+  return processStartTime(owner.pid) === owner.start;
+}

@@ -1,0 +1,241 @@
+/**
+ * Scheduler signal, CO-RE backend: loads bpf/sched.bpf.o, scopes it through
+ * its config map, and turns each interval's map contents into a SchedDelta.
+ * Reading = run the `flush` task iterator (read its pinned link), then dump
+ * the process, cgroup and per-CPU maps through one long-lived bpftool.
+ */
+import { readFile } from 'node:fs/promises';
+import { loadInstance, type Instance } from '../loader/instance.js';
+import { BpftoolBatch } from '../tools/batch.js';
+import { hexWords } from '../tools/bpftool.js';
+import { u64 } from '../tools/json.js';
+import { histDelta32 } from '../aggregate/histogram.js';
+import { Cumulative, delta64 } from './cumulative.js';
+import type { ResolvedCgroup } from '../cgroup/resolve.js';
+import type { SchedCgroupDelta, SchedCounts, SchedCpuDelta, SchedDelta, SchedProcDelta } from './sched-record.js';
+
+/** Values of bpf/sched.h. */
+const SCOPE_ALL = 0;
+const SCOPE_PIDS = 1;
+const SCOPE_CGROUP = 2;
+const CG_HIER_CPU = 0;
+const CG_HIER_DFL = 1;
+
+export interface SchedScope {
+  pids?: number[];
+  cgroup?: ResolvedCgroup;
+  /** With pids: also observe the processes they fork (record, diagnose of a process tree). */
+  followChildren?: boolean;
+}
+
+export interface SignalReader<D> {
+  readonly backend: 'bpf' | 'bpftrace';
+  /** read() itself waits for the next interval (bpftrace keeps its own clock). */
+  readonly selfTimed?: boolean;
+  /** Wait for and return the next interval's delta (the first call returns the interval since open). */
+  read(): Promise<D>;
+  /** Detach and release everything; idempotent. */
+  close(): void;
+  /** PIDs of helper processes (bpftool, bpftrace), for overhead accounting. */
+  helperPids(): number[];
+}
+
+/** struct sched_config, little-endian. */
+export function encodeSchedConfig(scope: SchedScope): Uint8Array {
+  const buf = Buffer.alloc(24);
+  let kind = SCOPE_ALL;
+  if (scope.pids && scope.pids.length > 0) kind = SCOPE_PIDS;
+  else if (scope.cgroup) kind = SCOPE_CGROUP;
+  buf.writeUInt32LE(kind, 0);
+  buf.writeUInt32LE(scope.followChildren ? 1 : 0, 4);
+  if (kind === SCOPE_CGROUP && scope.cgroup) {
+    buf.writeUInt32LE(scope.cgroup.hierarchy.version === 2 ? CG_HIER_DFL : CG_HIER_CPU, 8);
+    buf.writeUInt32LE(scope.cgroup.level, 12);
+    buf.writeBigUInt64LE(scope.cgroup.id, 16);
+  }
+  return buf;
+}
+
+export function u32le(n: number): Uint8Array {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+}
+
+interface RawCounts {
+  oncpu: bigint;
+  runDelay: bigint;
+  nvcsw: bigint;
+  nivcsw: bigint;
+  waits: bigint;
+  waitNs: bigint;
+  histWakeup: number[];
+  histPreempt: number[];
+}
+
+interface RawProc extends RawCounts {
+  comm: string;
+  cgroupId: string;
+  maxWaitNs: bigint;
+  maxCycle: bigint;
+  threads: number;
+  threadsCycle: bigint;
+  exited: boolean;
+}
+
+type Json = Record<string, unknown>;
+
+function decodeCounts(c: Json): RawCounts {
+  return {
+    oncpu: u64(c.oncpu_ns),
+    runDelay: u64(c.run_delay_ns),
+    nvcsw: u64(c.nvcsw),
+    nivcsw: u64(c.nivcsw),
+    waits: u64(c.waits),
+    waitNs: u64(c.wait_ns),
+    histWakeup: (c.hist_wakeup as number[]).map(Number),
+    histPreempt: (c.hist_preempt as number[]).map(Number),
+  };
+}
+
+function countsDelta(cur: RawCounts, prev: RawCounts | undefined): SchedCounts {
+  return {
+    oncpuNs: delta64(cur.oncpu, prev?.oncpu),
+    runDelayNs: delta64(cur.runDelay, prev?.runDelay),
+    nvcsw: delta64(cur.nvcsw, prev?.nvcsw),
+    nivcsw: delta64(cur.nivcsw, prev?.nivcsw),
+    waits: delta64(cur.waits, prev?.waits),
+    waitNs: delta64(cur.waitNs, prev?.waitNs),
+    histWakeup: histDelta32(cur.histWakeup, prev?.histWakeup),
+    histPreempt: histDelta32(cur.histPreempt, prev?.histPreempt),
+  };
+}
+
+const isIdle = (d: SchedCounts): boolean => d.oncpuNs === 0 && d.runDelayNs === 0 && d.nvcsw === 0 && d.nivcsw === 0 && d.waits === 0;
+
+/** Decode `bpftool -j map dump` of sched_procs. */
+export function decodeProcs(dump: unknown): Array<{ key: string; created: string; value: RawProc }> {
+  return (dump as Array<{ formatted: { key: unknown; value: Json } }>).map(({ formatted }) => {
+    const v = formatted.value;
+    const c = v.c as Json;
+    return {
+      key: String(formatted.key),
+      created: String(c.created),
+      value: {
+        ...decodeCounts(c),
+        comm: String(v.comm ?? ''),
+        cgroupId: String(u64(v.cgroup_id)),
+        maxWaitNs: u64(v.max_wait_ns),
+        maxCycle: u64(v.max_cycle),
+        threads: Number(v.threads),
+        threadsCycle: u64(v.threads_cycle),
+        exited: Number(v.exited) !== 0,
+      },
+    };
+  });
+}
+
+/** Decode `bpftool -j map dump` of sched_cgroups. */
+export function decodeCgroups(dump: unknown): Array<{ key: string; created: string; value: RawCounts }> {
+  return (dump as Array<{ formatted: { key: unknown; value: Json } }>).map(({ formatted }) => ({
+    key: String(u64(formatted.key)),
+    created: String(formatted.value.created),
+    value: decodeCounts(formatted.value),
+  }));
+}
+
+/** Decode `bpftool -j map dump` of the per-CPU sched_cpus array: cumulative [switches, wait_ns] per CPU. */
+export function decodeCpus(dump: unknown): Array<{ cpu: number; switches: bigint; waitNs: bigint }> {
+  const entry = (dump as Array<{ formatted: { values: Array<{ cpu: number; value: Json }> } }>)[0];
+  return (entry?.formatted.values ?? []).map(({ cpu, value }) => ({
+    cpu: Number(cpu),
+    switches: u64(value.switches),
+    waitNs: u64(value.wait_ns),
+  }));
+}
+
+/** Parse the iterator's output line `cycle N tasks M`. */
+export function parseFlushOutput(text: string): { cycle: bigint; tasks: number } {
+  const m = /cycle (\d+) tasks (\d+)/.exec(text);
+  if (!m) throw new Error(`unexpected output from the sched flush iterator: ${JSON.stringify(text.slice(0, 100))}`);
+  return { cycle: BigInt(m[1]!), tasks: Number(m[2]) };
+}
+
+export async function openSchedBpf(scope: SchedScope): Promise<SignalReader<SchedDelta>> {
+  const inst: Instance = await loadInstance('sched');
+  const batch = new BpftoolBatch();
+  const procs = new Cumulative<RawProc>();
+  const cgroups = new Cumulative<RawCounts>();
+  let cpuPrev = new Map<number, { switches: bigint; waitNs: bigint }>();
+  let last = process.hrtime.bigint();
+  let closed = false;
+
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    batch.close();
+    inst.unload();
+  };
+
+  const flush = async (): Promise<{ cycle: bigint; tasks: number }> =>
+    parseFlushOutput(await readFile(inst.link('flush'), 'utf8'));
+
+  try {
+    for (const pid of scope.pids ?? []) {
+      await batch.request(['map', 'update', 'pinned', inst.map('sched_pids'), 'key', 'hex', ...hexWords(u32le(pid)), 'value', 'hex', '01']);
+    }
+    await batch.request(['map', 'update', 'pinned', inst.map('sched_config'), 'key', 'hex', '00', '00', '00', '00', 'value', 'hex', ...hexWords(encodeSchedConfig(scope))]);
+    // First cycle: adopt every task in scope (baselines = their counters now).
+    await flush();
+    cpuPrev = new Map(decodeCpus(await batch.request(['map', 'dump', 'pinned', inst.map('sched_cpus')])).map((c) => [c.cpu, c]));
+    last = process.hrtime.bigint();
+  } catch (err) {
+    close();
+    throw err;
+  }
+
+  return {
+    backend: 'bpf',
+    helperPids: () => (batch.pid === undefined ? [] : [batch.pid]),
+    close,
+    async read(): Promise<SchedDelta> {
+      const { cycle } = await flush();
+      const now = process.hrtime.bigint();
+      const [procDump, cgDump, cpuDump] = [
+        await batch.request(['map', 'dump', 'pinned', inst.map('sched_procs')]),
+        await batch.request(['map', 'dump', 'pinned', inst.map('sched_cgroups')]),
+        await batch.request(['map', 'dump', 'pinned', inst.map('sched_cpus')]),
+      ];
+      const intervalNs = Number(now - last);
+      last = now;
+
+      const procDeltas: SchedProcDelta[] = [];
+      for (const { key, cur, prev } of procs.step(decodeProcs(procDump))) {
+        const d = countsDelta(cur, prev);
+        if (isIdle(d) && !(cur.exited && !prev?.exited)) continue;
+        procDeltas.push({
+          ...d,
+          pid: Number(key),
+          comm: cur.comm,
+          cgroupId: cur.cgroupId,
+          maxWaitNs: cur.maxCycle === cycle ? Number(cur.maxWaitNs) : undefined,
+          threads: cur.threadsCycle === cycle ? cur.threads : 0,
+          exited: cur.exited,
+        });
+      }
+      const cgDeltas: SchedCgroupDelta[] = [];
+      for (const { key, cur, prev } of cgroups.step(decodeCgroups(cgDump))) {
+        const d = countsDelta(cur, prev);
+        if (!isIdle(d)) cgDeltas.push({ ...d, cgroupId: key });
+      }
+      const cpus: SchedCpuDelta[] = [];
+      const cpuCur = decodeCpus(cpuDump);
+      for (const c of cpuCur) {
+        const p = cpuPrev.get(c.cpu);
+        cpus.push({ cpu: c.cpu, switches: delta64(c.switches, p?.switches), waitNs: delta64(c.waitNs, p?.waitNs) });
+      }
+      cpuPrev = new Map(cpuCur.map((c) => [c.cpu, c]));
+      return { intervalNs, procs: procDeltas, cgroups: cgDeltas, cpus };
+    },
+  };
+}

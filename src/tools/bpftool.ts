@@ -1,0 +1,56 @@
+/** bpftool commands tuner uses, as typed functions over runTool. */
+import { parseJson } from './json.js';
+import { runTool } from './run.js';
+
+export interface BpftoolVersion {
+  version: string;
+  major: number;
+  minor: number;
+  /** `prog loadall ... autoattach` exists from bpftool 7.2 on. */
+  autoattach: boolean;
+}
+
+/** `bpftool version`, parsed; throws ToolError when bpftool is missing. */
+export async function bpftoolVersion(): Promise<BpftoolVersion> {
+  const out = parseJson(await runTool('bpftool', ['-j', 'version'], { timeoutMs: 10_000 })) as { version?: string };
+  const version = String(out.version ?? '');
+  const m = /^v?(\d+)\.(\d+)/.exec(version);
+  const major = m ? Number(m[1]) : 0;
+  const minor = m ? Number(m[2]) : 0;
+  return { version, major, minor, autoattach: major > 7 || (major === 7 && minor >= 2) };
+}
+
+/** Load every program of obj, attach them, pin the links in progDir and the maps in mapDir. */
+export async function loadAll(obj: string, progDir: string, mapDir: string): Promise<void> {
+  await runTool('bpftool', ['prog', 'loadall', obj, progDir, 'autoattach', 'pinmaps', mapDir], { timeoutMs: 60_000 });
+}
+
+/** Write one map entry; key and value are raw bytes (the struct layouts of bpf/<name>.h). */
+export async function mapUpdate(pinned: string, key: Uint8Array, value: Uint8Array): Promise<void> {
+  await runTool('bpftool', ['map', 'update', 'pinned', pinned, 'key', 'hex', ...hexWords(key), 'value', 'hex', ...hexWords(value)]);
+}
+
+export interface ProgStats {
+  id: number;
+  name: string;
+  type: string;
+  run_cnt: number;
+  run_time_ns: number;
+}
+
+/** Every loaded program with its run statistics (non-zero only with kernel.bpf_stats_enabled=1). */
+export async function progShow(): Promise<ProgStats[]> {
+  const list = parseJson(await runTool('bpftool', ['-j', 'prog', 'show'])) as Array<Record<string, unknown>>;
+  return list.map((p) => ({
+    id: Number(p.id),
+    name: String(p.name ?? ''),
+    type: String(p.type ?? ''),
+    run_cnt: Number(p.run_cnt ?? 0),
+    run_time_ns: Number(p.run_time_ns ?? 0),
+  }));
+}
+
+/** Bytes as bpftool `hex` words. */
+export function hexWords(bytes: Uint8Array): string[] {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0'));
+}
