@@ -37,7 +37,7 @@ function program(): Command {
   cli
     .command('watch')
     .description('watch a signal live, one view or NDJSON record per interval')
-    .argument('<signal>', 'sched')
+    .argument('<signal>', 'sched, psi, or all')
     .option('--interval <duration>', 'interval between records', '1s')
     .option('--count <n>', 'stop after n records')
     .option('--duration <duration>', 'stop after this long')
@@ -47,8 +47,8 @@ function program(): Command {
     .option('--json', 'one NDJSON record per interval')
     .addOption(new Option('--backend <backend>', 'bpf (CO-RE objects via bpftool), bpftrace, or auto').default('auto'))
     .action(async (signal: string, flags: WatchFlags) => {
-      const { WATCH_SIGNALS, watchSched } = await import('./commands/watch.js');
-      parseChoice(signal, WATCH_SIGNALS, 'watch <signal>');
+      const { WATCH_SIGNALS, watch } = await import('./commands/watch.js');
+      const which = parseChoice(signal, WATCH_SIGNALS, 'watch <signal>');
       const opts = {
         intervalMs: parseDuration(flags.interval, '--interval'),
         count: flags.count === undefined ? undefined : parsePositiveInt(flags.count, '--count'),
@@ -62,11 +62,20 @@ function program(): Command {
       if (opts.intervalMs < 10) throw new UsageError(`--interval: expected at least 10ms, got ${flags.interval}`);
       const { toJsonLine } = await import('./output/json.js');
       const { liveWriter } = await import('./output/live.js');
-      const { renderSched } = await import('./output/sched-view.js');
+      const { renderRecords } = await import('./output/views.js');
       const view = liveWriter();
-      for await (const record of watchSched(opts)) {
-        if (flags.json) process.stdout.write(toJsonLine(record));
-        else view.write(renderSched(record));
+      const perTick = which === 'all' ? (await import('./commands/watch.js')).signalsOf(which).length : 1;
+      let batch: unknown[] = [];
+      for await (const record of watch(which, opts)) {
+        if (flags.json) {
+          process.stdout.write(toJsonLine(record));
+          continue;
+        }
+        batch.push(record);
+        if (batch.length === perTick) {
+          view.write(renderRecords(batch as Parameters<typeof renderRecords>[0]));
+          batch = [];
+        }
       }
     });
 

@@ -1,21 +1,15 @@
 /**
- * `tuner watch <signal>`: records, one per interval, as an async generator.
- * Input is validated before anything is loaded; the readers are closed
- * (programs detached, pins removed) however the loop ends.
+ * `tuner watch <signal>|all`: records, one per signal per interval, as an
+ * async generator. Input is validated before anything is loaded; sources are
+ * closed (programs detached, pins removed) however the loop ends.
  */
-import { readFileSync } from 'node:fs';
-import { detectLayout } from '../cgroup/layout.js';
-import { resolveCgroup, type ResolvedCgroup } from '../cgroup/resolve.js';
-import { CgroupNames } from '../cgroup/names.js';
 import { UsageError } from '../errors.js';
-import { intervals } from '../signals/intervals.js';
-import { busyPercent, readCpuTimes } from '../procfs/stat.js';
-import { chooseBackend, type BackendChoice } from '../signals/backend.js';
-import { openSchedBpf, type SignalReader } from '../signals/sched.js';
-import { openSchedBpftrace } from '../signals/sched-bpftrace.js';
-import { buildSchedRecord, type SchedDelta, type SchedRecord } from '../signals/sched-record.js';
+import { ticks } from '../lifecycle/sleep.js';
+import { resolveScope } from '../scope/resolve.js';
+import type { BackendChoice } from '../signals/backend.js';
+import { openSource, SIGNALS, type AnyRecord, type RecordSource, type SignalName } from '../signals/open.js';
 
-export const WATCH_SIGNALS = ['sched'] as const;
+export const WATCH_SIGNALS = [...SIGNALS, 'all'] as const;
 export type WatchSignal = (typeof WATCH_SIGNALS)[number];
 
 export interface WatchOptions {
@@ -27,60 +21,42 @@ export interface WatchOptions {
   cgroup?: string;
   top: number;
   backend: BackendChoice;
-  /** Stops the watch (Ctrl-C); the generator returns after closing its readers. */
+  /** Stops the watch (Ctrl-C); the generator returns after closing its sources. */
   signal?: AbortSignal;
 }
 
-export interface SchedScopeResolved {
-  pids?: number[];
-  cgroup?: ResolvedCgroup;
+export function signalsOf(which: WatchSignal): SignalName[] {
+  return which === 'all' ? [...SIGNALS] : [which];
 }
 
-/** Validate --pid/--cgroup against the host; throws UsageError. */
-export function resolveScope(opts: Pick<WatchOptions, 'pids' | 'cgroup'>): SchedScopeResolved {
-  if (opts.pids && opts.cgroup !== undefined) throw new UsageError('--pid and --cgroup cannot be combined: choose one scope');
-  const scope: SchedScopeResolved = {};
-  if (opts.pids) scope.pids = opts.pids;
-  if (opts.cgroup !== undefined) scope.cgroup = resolveCgroup(opts.cgroup, detectLayout());
-  return scope;
-}
-
-export function commOf(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '';
-  }
-}
-
-/** Open the scheduler signal with the chosen backend. */
-export async function openSched(scope: SchedScopeResolved, backend: BackendChoice, intervalMs: number): Promise<SignalReader<SchedDelta>> {
-  const chosen = await chooseBackend(backend);
-  return chosen === 'bpf' ? openSchedBpf(scope) : openSchedBpftrace(scope, intervalMs);
-}
-
-export async function* watchSched(opts: WatchOptions): AsyncGenerator<SchedRecord> {
+export async function* watch(which: WatchSignal, opts: WatchOptions): AsyncGenerator<AnyRecord> {
+  if (opts.intervalMs < 10) throw new UsageError(`--interval: expected at least 10ms, got ${opts.intervalMs}ms`);
   const scope = resolveScope(opts);
-  const layout = detectLayout();
-  const names = new CgroupNames(layout.cpu);
-  const reader = await openSched(scope, opts.backend, opts.intervalMs);
+  const sources: RecordSource[] = [];
   try {
-    let cpuTimes = readCpuTimes();
-    for await (const delta of intervals(reader, opts)) {
-      const cur = readCpuTimes();
-      const busy = busyPercent(cpuTimes, cur);
-      cpuTimes = cur;
-      yield buildSchedRecord(delta, {
-        backend: reader.backend,
-        now: new Date(),
-        top: opts.top,
-        pids: scope.pids,
-        cgroupName: (id) => names.name(id),
-        commOf,
-        busyPct: busy,
-      });
+    for (const s of signalsOf(which)) sources.push(await openSource(s, scope, opts));
+    const selfTimed = sources.length === 1 && sources[0]!.selfTimed;
+    if (selfTimed) {
+      // bpftrace keeps its own interval: read as it delivers.
+      const end = opts.durationMs === undefined ? Infinity : Date.now() + opts.durationMs;
+      for (let k = 1; opts.count === undefined || k <= opts.count; k++) {
+        const rec = await untilAborted(sources[0]!.next(), opts.signal);
+        if (rec === undefined) return;
+        yield rec;
+        if (Date.now() >= end - opts.intervalMs / 2) return;
+      }
+      return;
+    }
+    for await (const _ of ticks(opts)) {
+      for (const s of sources) yield await s.next();
     }
   } finally {
-    reader.close();
+    for (const s of sources) s.close();
   }
+}
+
+function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.resolve(undefined);
+  return Promise.race([p, new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }))]);
 }

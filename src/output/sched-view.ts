@@ -18,7 +18,7 @@ export function renderSched(r: SchedRecord): string {
 
   const table = new Table({
     head: ['PID', 'COMM', 'CGROUP', 'ON-CPU', 'RUNQ WAIT', 'WAIT %', 'SWITCHES', 'P99', 'MAX'],
-    style: { head: ['cyan'], border: [] },
+    style: { head: chalk.level > 0 ? ['cyan'] : [], border: [] },
     colAligns: ['right', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'],
   });
   const wall = r.interval_ms * 1e6;
