@@ -21,6 +21,8 @@
 #include "include/compat.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include "include/scope.bpf.h"
+#include "include/events.bpf.h"
 #include "sched.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -58,14 +60,6 @@ struct {
 	__type(value, struct sched_config);
 } sched_config SEC(".maps");
 
-/* PID sets are typed by people and scripts: 1024 processes is plenty, and a hash of u8 costs little. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
-	__type(value, __u8);
-} sched_pids SEC(".maps");
-
 /*
  * One entry per observed process. 16384 covers the default pid_max of small
  * hosts and the busy part of large ones; NO_PREALLOC so an idle watch costs
@@ -98,23 +92,34 @@ struct {
 /* Completed iterator runs; tags per-interval maxima. Only the iterator's end-of-run call increments it. */
 __u64 flush_cycle = 0;
 
-static __always_inline bool task_in_scope(struct task_struct *t)
-{
-	__u32 zero = 0, tgid;
-	struct sched_config *cfg = bpf_map_lookup_elem(&sched_config, &zero);
-	struct cgroup *cg;
+/* Per CPU: the task that last left this CPU, i.e. the one that ran before the current task. */
+struct sched_ran_before {
+	__u32 tgid;
+	__u32 pid;
+	char comm[16];
+};
 
-	if (!cfg || cfg->scope == SCOPE_ALL)
-		return true;
-	if (cfg->scope == SCOPE_PIDS) {
-		tgid = BPF_CORE_READ(t, tgid);
-		return bpf_map_lookup_elem(&sched_pids, &tgid) != NULL;
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sched_ran_before);
+} sched_before SEC(".maps");
+
+/* A wait at or above the threshold: one event naming the task that ran just before the waiter got the CPU. */
+static __always_inline void runq_outlier(void *ctx, struct task_struct *t, __u64 wait, struct sched_ran_before *before)
+{
+	struct tuner_event *e = event_start(EV_RUNQ_OUTLIER, t);
+
+	if (!e)
+		return;
+	e->value_ns = wait;
+	if (before) {
+		e->arg0 = before->tgid;
+		e->arg1 = before->pid;
+		__builtin_memcpy(e->comm2, before->comm, sizeof(e->comm2));
 	}
-	if (cfg->cg_hier == CG_HIER_DFL)
-		cg = BPF_CORE_READ(t, cgroups, dfl_cgrp);
-	else
-		cg = task_cpu_cgroup(t);
-	return cgroup_ancestor_id(cg, cfg->cg_level) == cfg->cg_id;
+	event_send(ctx, e);
 }
 
 /* This CPU's run queue, reached through the task about to run (no per-CPU ksyms needed). */
@@ -128,6 +133,8 @@ static __always_inline struct rq *task_rq(struct task_struct *t)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
+	struct sched_ran_before *before;
+	struct sched_config *cfg;
 	struct sched_task *s;
 	struct sched_cpu *c;
 	struct rq *rq;
@@ -149,9 +156,10 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 		}
 	}
 
+	before = bpf_map_lookup_elem(&sched_before, &zero);
 	s = bpf_task_storage_get(&sched_tasks, prev, 0, 0);
 	if (!s)
-		return 0;
+		goto remember;
 	rd = prev->sched_info.run_delay;
 	delta = rd - s->run_delay_seen;
 	s->run_delay_seen = rd;
@@ -164,6 +172,16 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	if (delta > s->max_wait_ns)
 		s->max_wait_ns = delta;
 	s->preempted = preempt || task_state(prev) == TASK_RUNNING;
+	cfg = bpf_map_lookup_elem(&sched_config, &zero);
+	if (cfg && cfg->outlier_ns && delta >= cfg->outlier_ns)
+		runq_outlier(ctx, prev, delta, before);
+remember:
+	if (before) {
+		before->tgid = prev->tgid;
+		before->pid = prev->pid;
+		*(__u64 *)&before->comm[0] = *(__u64 *)&prev->comm[0];
+		*(__u64 *)&before->comm[8] = *(__u64 *)&prev->comm[8];
+	}
 	return 0;
 }
 
@@ -357,23 +375,31 @@ int flush(struct bpf_iter__task *ctx)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 zero = 0;
-	struct sched_config *cfg = bpf_map_lookup_elem(&sched_config, &zero);
+	struct tuner_scope *cfg = scope_config();
 
 	if (!cfg)
 		return 0;
 	if (cfg->scope != SCOPE_ALL && !bpf_task_storage_get(&sched_tasks, parent, 0, 0))
 		return 0;
-	if (cfg->scope == SCOPE_PIDS && child->tgid != parent->tgid) {
-		if (!cfg->follow_children)
-			return 0;
-		__u32 tgid = child->tgid;
-		__u8 one = 1;
-
-		bpf_map_update_elem(&sched_pids, &tgid, &one, BPF_ANY);
-	}
+	scope_follow_fork(parent, child);
+	if (cfg->scope == SCOPE_PIDS && !task_in_scope(child))
+		return 0;
 	/* A new task's counters all start at zero, so zero baselines are exact. */
 	bpf_task_storage_get(&sched_tasks, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	return 0;
+}
+
+/* exec of an observed process: an event (the feed shows what started in scope). */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_exec, struct task_struct *t)
+{
+	struct tuner_event *e;
+
+	if (!bpf_task_storage_get(&sched_tasks, t, 0, 0))
+		return 0;
+	e = event_start(EV_EXEC, t);
+	if (e)
+		event_send(ctx, e);
 	return 0;
 }
 
@@ -389,6 +415,10 @@ int BPF_PROG(sched_exit, struct task_struct *t)
 		return 0;
 	flush_task(t, s, flush_cycle);
 	if (BPF_CORE_READ(t, signal, live.counter) == 0) {
+		struct tuner_event *e = event_start(EV_EXIT, t);
+
+		if (e)
+			event_send(ctx, e);
 		tgid = t->tgid;
 		p = bpf_map_lookup_elem(&sched_procs, &tgid);
 		if (p)

@@ -12,20 +12,9 @@
  */
 #define SCHED_SLOTS 40
 
-/* Who is observed. Filters live in a map because bpftool cannot set .rodata before load. */
-#define SCOPE_ALL 0	/* every task on the host */
-#define SCOPE_PIDS 1	/* processes whose tgid is in the sched_pids map */
-#define SCOPE_CGROUP 2	/* tasks in the cgroup subtree cg_id (at depth cg_level) */
-
-#define CG_HIER_CPU 0	/* cg_id names a cgroup of the CPU controller's hierarchy (v1 cpu or v2) */
-#define CG_HIER_DFL 1	/* cg_id names a cgroup of the unified (v2) hierarchy */
-
+/* Per-object settings; the scope is shared by the session (scope.h). */
 struct sched_config {
-	__u32 scope;
-	__u32 follow_children;	/* SCOPE_PIDS: also observe processes the PID set forks */
-	__u32 cg_hier;
-	__u32 cg_level;
-	__u64 cg_id;
+	__u64 outlier_ns;	/* emit EV_RUNQ_OUTLIER for waits at least this long; 0: none */
 };
 
 /*

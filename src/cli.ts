@@ -24,6 +24,14 @@ interface WatchFlags {
   top: string;
   json?: boolean;
   backend: string;
+  runqOutlier: string;
+  futexOutlier: string;
+  ioOutlier: string;
+}
+
+/** An outlier threshold in ns: a duration, or "off". */
+function parseThreshold(text: string, what: string): number {
+  return text === 'off' ? 0 : parseDuration(text, what) * 1e6;
 }
 
 function program(): Command {
@@ -37,7 +45,7 @@ function program(): Command {
   cli
     .command('watch')
     .description('watch a signal live, one view or NDJSON record per interval')
-    .argument('<signal>', 'sched, psi, or all')
+    .argument('<signal>', 'sched, futex, io, psi, events, or all (sched, futex, io, psi)')
     .option('--interval <duration>', 'interval between records', '1s')
     .option('--count <n>', 'stop after n records')
     .option('--duration <duration>', 'stop after this long')
@@ -46,6 +54,9 @@ function program(): Command {
     .option('--top <n>', 'processes to show', '20')
     .option('--json', 'one NDJSON record per interval')
     .addOption(new Option('--backend <backend>', 'bpf (CO-RE objects via bpftool), bpftrace, or auto').default('auto'))
+    .option('--runq-outlier <duration>', 'events: report run-queue waits at least this long ("off" for none)', '10ms')
+    .option('--futex-outlier <duration>', 'events: report futex waits at least this long ("off" for none)', '50ms')
+    .option('--io-outlier <duration>', 'events: report block requests at least this slow ("off" for none)', '50ms')
     .action(async (signal: string, flags: WatchFlags) => {
       const { WATCH_SIGNALS, watch } = await import('./commands/watch.js');
       const which = parseChoice(signal, WATCH_SIGNALS, 'watch <signal>');
@@ -58,6 +69,12 @@ function program(): Command {
         top: parsePositiveInt(flags.top, '--top', 100_000),
         backend: parseChoice(flags.backend, ['auto', 'bpf', 'bpftrace'] as const, '--backend'),
         signal: stopSignal,
+        outliers: {
+          runqNs: parseThreshold(flags.runqOutlier, '--runq-outlier'),
+          futexNs: parseThreshold(flags.futexOutlier, '--futex-outlier'),
+          ioNs: parseThreshold(flags.ioOutlier, '--io-outlier'),
+        },
+        warn: (m: string) => process.stderr.write(`tuner: warning: ${m}\n`),
       };
       if (opts.intervalMs < 10) throw new UsageError(`--interval: expected at least 10ms, got ${flags.interval}`);
       const { toJsonLine } = await import('./output/json.js');

@@ -22,6 +22,11 @@ struct cgroup___pre61 {
 	u64 ancestor_ids[];
 } __attribute__((preserve_access_index));
 
+/* v5.17 (f3fa33acca9f, "block: remove the ->rq_disk field in struct request"): the disk moved to rq->q->disk. */
+struct request___pre517 {
+	struct gendisk *rq_disk;
+} __attribute__((preserve_access_index));
+
 #define TASK_RUNNING 0
 
 /* t must be a trusted BTF pointer (tp_btf argument): direct loads, no probe_read in hot paths. */
@@ -70,6 +75,14 @@ static __always_inline u64 cgroup_ancestor_id(struct cgroup *cg, int level)
 		return cgroup_id(a);
 	}
 	return BPF_CORE_READ((struct cgroup___pre61 *)cg, ancestor_ids[level]);
+}
+
+/* The whole disk a request goes to (partitions fold into it). rq must be a trusted BTF pointer. */
+static __always_inline struct gendisk *request_disk(struct request *rq)
+{
+	if (bpf_core_field_exists(((struct request___pre517 *)rq)->rq_disk))
+		return BPF_CORE_READ((struct request___pre517 *)rq, rq_disk);
+	return BPF_CORE_READ(rq, q, disk);
 }
 
 /* log2 of v, floor; 0 for v <= 1. Branchy but constant time: no loops in the hot path. */

@@ -94,6 +94,23 @@ struct rq {
 	u64 clock;
 };
 
+struct gendisk {
+	int major;
+	int first_minor;
+};
+
+struct request_queue {
+	struct gendisk *disk;
+};
+
+struct request {
+	struct request_queue *q;
+	__u32 cmd_flags;
+	unsigned int __data_len;
+	u64 __sector;
+	u64 start_time_ns;
+};
+
 struct seq_file;
 
 struct bpf_iter_meta {

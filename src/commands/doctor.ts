@@ -167,7 +167,7 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
   const canBpf = privileged && btf && bpffs && autoattach && schedInfo;
   if (canBpf && !opts.noLoad) {
     try {
-      const inst = await loadInstance('sched', 'doctor');
+      const inst = await loadInstance('sched', { tag: 'doctor' });
       inst.unload();
       add({ id: 'load', title: 'load sched.bpf.o', status: 'pass', detail: 'loaded, attached and detached' });
     } catch (err) {

@@ -7,10 +7,13 @@ import { UsageError } from '../errors.js';
 import { ticks } from '../lifecycle/sleep.js';
 import { resolveScope } from '../scope/resolve.js';
 import type { BackendChoice } from '../signals/backend.js';
-import { openSource, SIGNALS, type AnyRecord, type RecordSource, type SignalName } from '../signals/open.js';
+import { openSources, SIGNALS, type AnyRecord, type OpenedSources, type Outliers, type SignalName } from '../signals/open.js';
 
 export const WATCH_SIGNALS = [...SIGNALS, 'all'] as const;
 export type WatchSignal = (typeof WATCH_SIGNALS)[number];
+
+/** What `all` watches: every signal but the event feed (ask for `events` on its own, or add it). */
+const ALL: SignalName[] = ['sched', 'futex', 'io', 'psi'];
 
 export interface WatchOptions {
   intervalMs: number;
@@ -23,18 +26,22 @@ export interface WatchOptions {
   backend: BackendChoice;
   /** Stops the watch (Ctrl-C); the generator returns after closing its sources. */
   signal?: AbortSignal;
+  outliers?: Outliers;
+  /** Where warnings about optional hooks go (once each). */
+  warn?: (message: string) => void;
 }
 
 export function signalsOf(which: WatchSignal): SignalName[] {
-  return which === 'all' ? [...SIGNALS] : [which];
+  return which === 'all' ? [...ALL] : [which];
 }
 
 export async function* watch(which: WatchSignal, opts: WatchOptions): AsyncGenerator<AnyRecord> {
   if (opts.intervalMs < 10) throw new UsageError(`--interval: expected at least 10ms, got ${opts.intervalMs}ms`);
   const scope = resolveScope(opts);
-  const sources: RecordSource[] = [];
+  let opened: OpenedSources | undefined;
   try {
-    for (const s of signalsOf(which)) sources.push(await openSource(s, scope, opts));
+    opened = await openSources(signalsOf(which), scope, opts);
+    const { sources, producers } = opened;
     const selfTimed = sources.length === 1 && sources[0]!.selfTimed;
     if (selfTimed) {
       // bpftrace keeps its own interval: read as it delivers.
@@ -48,10 +55,11 @@ export async function* watch(which: WatchSignal, opts: WatchOptions): AsyncGener
       return;
     }
     for await (const _ of ticks(opts)) {
+      for (const p of producers) await p.next();
       for (const s of sources) yield await s.next();
     }
   } finally {
-    for (const s of sources) s.close();
+    opened?.close();
   }
 }
 

@@ -28,8 +28,13 @@ export interface Instance {
 
 const BPFFS = path.dirname(PIN_ROOT);
 
-/** Load bpf/<name>.bpf.o for this process; the pins go away on unload() or process exit. */
-export async function loadInstance(name: string, tag = name): Promise<Instance> {
+/**
+ * Load bpf/<name>.bpf.o for this process; the pins go away on unload() or
+ * process exit. `reuse` maps map names of the object to pinned maps it
+ * should use instead of creating its own (the session's shared maps).
+ */
+export async function loadInstance(name: string, opts: { tag?: string; reuse?: Record<string, string> } = {}): Promise<Instance> {
+  const tag = opts.tag ?? name;
   if (!isMounted(BPFFS)) {
     throw new KernelError(`bpffs is not mounted on ${BPFFS}`, { hint: `mount -t bpf bpf ${BPFFS} (or run sudo scripts/setup.sh)` });
   }
@@ -53,7 +58,7 @@ export async function loadInstance(name: string, tag = name): Promise<Instance> 
   };
   const removeExit = onExit(unload);
   try {
-    await loadAll(obj, dir, mapDir);
+    await loadAll(obj, dir, mapDir, opts.reuse);
   } catch (err) {
     unload();
     if (err instanceof ToolError) {

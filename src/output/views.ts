@@ -2,6 +2,9 @@
 import type { AnyRecord } from '../signals/open.js';
 import { renderPsi } from './psi-view.js';
 import { renderSched } from './sched-view.js';
+import { renderFutex } from './futex-view.js';
+import { renderIo } from './io-view.js';
+import { renderEvents } from './events-view.js';
 
 export function renderRecord(r: AnyRecord): string {
   switch (r.signal) {
@@ -9,6 +12,12 @@ export function renderRecord(r: AnyRecord): string {
       return renderSched(r);
     case 'psi':
       return renderPsi(r);
+    case 'futex':
+      return renderFutex(r);
+    case 'io':
+      return renderIo(r);
+    case 'events':
+      return renderEvents(r);
   }
 }
 

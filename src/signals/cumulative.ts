@@ -30,3 +30,19 @@ export class Cumulative<V> {
 export function delta64(cur: bigint, prev: bigint | undefined): number {
   return Number(cur - (prev ?? 0n));
 }
+
+/** Two-slot per-interval maxima (bpf/futex.h): the slot a cycle wrote is slot[cycle & 1]. */
+export interface MaxSlots {
+  value: bigint[];
+  cycle: bigint[];
+}
+
+export function decodeMaxSlots(value: unknown, cycle: unknown, toBig: (v: unknown) => bigint): MaxSlots {
+  return { value: (value as unknown[]).map(toBig), cycle: (cycle as unknown[]).map(toBig) };
+}
+
+/** The maximum recorded during `cycle`, or undefined when nothing was. */
+export function maxOf(slots: MaxSlots, cycle: bigint): number | undefined {
+  const i = Number(cycle & 1n);
+  return slots.cycle[i] === cycle ? Number(slots.value[i]) : undefined;
+}

@@ -14,11 +14,30 @@ import { buildPsiRecord, type PsiRecord } from './psi-record.js';
 import { openSchedBpf, type SignalReader } from './sched.js';
 import { openSchedBpftrace } from './sched-bpftrace.js';
 import { buildSchedRecord, type SchedDelta, type SchedRecord } from './sched-record.js';
+import { openFutexBpf } from './futex.js';
+import { buildFutexRecord, type FutexRecord } from './futex-record.js';
+import { openIoBpf } from './io.js';
+import { buildIoRecord, type IoRecord } from './io-record.js';
+import { openEvents, type EventsRecord } from './events.js';
+import { KernelError } from '../errors.js';
+import { openSession, type Session } from '../loader/session.js';
 
-export const SIGNALS = ['sched', 'psi'] as const;
+export const SIGNALS = ['sched', 'futex', 'io', 'psi', 'events'] as const;
 export type SignalName = (typeof SIGNALS)[number];
 
-export type AnyRecord = SchedRecord | PsiRecord;
+/** Signals whose kernel side is a CO-RE object (they share a session). */
+const BPF_SIGNALS: ReadonlySet<SignalName> = new Set(['sched', 'futex', 'io']);
+
+export type AnyRecord = SchedRecord | FutexRecord | IoRecord | PsiRecord | EventsRecord;
+
+/** Outlier thresholds for the event feed, ns (0: none of that kind). */
+export interface Outliers {
+  runqNs: number;
+  futexNs: number;
+  ioNs: number;
+}
+
+export const DEFAULT_OUTLIERS: Outliers = { runqNs: 10e6, futexNs: 50e6, ioNs: 50e6 };
 
 export interface RecordSource<R = AnyRecord> {
   readonly signal: SignalName;
@@ -37,6 +56,12 @@ export interface OpenOptions {
   top: number;
   /** Also observe processes the PID set forks (record, diagnose). */
   followChildren?: boolean;
+  /** The shared maps of the objects opened together (see openSources). */
+  session?: Session;
+  /** Event thresholds; events are produced only when the events signal is open. */
+  outliers?: Outliers;
+  /** Warnings about optional hooks that could not be loaded (printed once by the caller). */
+  warn?: (message: string) => void;
 }
 
 export function commOf(pid: number): string {
@@ -51,7 +76,9 @@ async function openSchedSource(scope: Scope, opts: OpenOptions): Promise<RecordS
   const backend = await chooseBackend(opts.backend);
   const schedScope = { pids: scope.pids, cgroup: scope.cgroup, followChildren: opts.followChildren };
   const reader: SignalReader<SchedDelta> =
-    backend === 'bpf' ? await openSchedBpf(schedScope) : await openSchedBpftrace(schedScope, opts.intervalMs);
+    backend === 'bpf'
+      ? await openSchedBpf(schedScope, { session: opts.session, outlierNs: opts.outliers?.runqNs })
+      : await openSchedBpftrace(schedScope, opts.intervalMs);
   const names = new CgroupNames(scope.layout.cpu);
   let cpuTimes = readCpuTimes();
   return {
@@ -75,6 +102,59 @@ async function openSchedSource(scope: Scope, opts: OpenOptions): Promise<RecordS
         busyPct: busy,
       });
     },
+  };
+}
+
+async function requireBpf(signal: SignalName, backend: BackendChoice): Promise<void> {
+  if ((await chooseBackend(backend)) !== 'bpf') {
+    throw new KernelError(`${signal} has only a CO-RE backend, which needs bpftool 7.2 or newer (autoattach)`, { hint: 'tuner doctor' });
+  }
+}
+
+async function openFutexSource(scope: Scope, opts: OpenOptions): Promise<RecordSource<FutexRecord>> {
+  await requireBpf('futex', opts.backend);
+  const reader = await openFutexBpf(
+    { pids: scope.pids, cgroup: scope.cgroup, followChildren: opts.followChildren },
+    { session: opts.session, outlierNs: opts.outliers?.futexNs },
+  );
+  for (const w of reader.warnings) opts.warn?.(w);
+  const names = new CgroupNames(scope.layout.cpu);
+  return {
+    signal: 'futex',
+    backend: 'bpf',
+    helperPids: () => reader.helperPids(),
+    close: () => reader.close(),
+    next: async () =>
+      buildFutexRecord(await reader.read(), {
+        now: new Date(),
+        top: opts.top,
+        pids: opts.followChildren ? undefined : scope.pids,
+        cgroupName: (id) => names.name(id),
+        commOf,
+      }),
+  };
+}
+
+async function openIoSource(scope: Scope, opts: OpenOptions): Promise<RecordSource<IoRecord>> {
+  await requireBpf('io', opts.backend);
+  const reader = await openIoBpf(
+    { pids: scope.pids, cgroup: scope.cgroup, followChildren: opts.followChildren },
+    { session: opts.session, outlierNs: opts.outliers?.ioNs },
+  );
+  const names = new CgroupNames(scope.layout.cpu);
+  return {
+    signal: 'io',
+    backend: 'bpf',
+    helperPids: () => reader.helperPids(),
+    close: () => reader.close(),
+    next: async () =>
+      buildIoRecord(await reader.read(), {
+        now: new Date(),
+        top: opts.top,
+        pids: opts.followChildren ? undefined : scope.pids,
+        cgroupName: (id) => names.name(id),
+        commOf,
+      }),
   };
 }
 
@@ -104,5 +184,54 @@ export async function openSource(signal: SignalName, scope: Scope, opts: OpenOpt
       return openSchedSource(scope, opts);
     case 'psi':
       return openPsiSource(scope);
+    case 'futex':
+      return openFutexSource(scope, opts);
+    case 'io':
+      return openIoSource(scope, opts);
+    case 'events': {
+      if (!opts.session) throw new Error('the events signal needs a session: open it with openSources');
+      const reader = await openEvents(opts.session);
+      return { signal: 'events', backend: 'bpf', helperPids: () => reader.helperPids(), close: () => reader.close(), next: () => reader.next() };
+    }
   }
+}
+
+export interface OpenedSources {
+  /** The sources whose records the caller asked for, in the order asked. */
+  sources: RecordSource[];
+  /** Sources opened only to produce events (read every interval, records dropped). */
+  producers: RecordSource[];
+  close(): void;
+}
+
+/**
+ * Open several signals together: the CO-RE ones share one session (scope and
+ * event channel); asking for `events` also loads the objects that emit them.
+ * On any failure everything opened so far is closed.
+ */
+export async function openSources(signals: readonly SignalName[], scope: Scope, opts: OpenOptions): Promise<OpenedSources> {
+  const wanted = [...new Set(signals)];
+  const events = wanted.includes('events');
+  const producers = events ? [...BPF_SIGNALS].filter((s) => !wanted.includes(s)) : [];
+  const usesBpf = events || wanted.some((s) => BPF_SIGNALS.has(s));
+  let session: Session | undefined;
+  const opened: RecordSource[] = [];
+  const hidden: RecordSource[] = [];
+  const close = (): void => {
+    for (const s of [...opened, ...hidden]) s.close();
+    session?.close();
+  };
+  try {
+    if (events) await requireBpf('events', opts.backend);
+    if (usesBpf && (await chooseBackend(opts.backend)) === 'bpf') {
+      session = await openSession({ pids: scope.pids, cgroup: scope.cgroup, followChildren: opts.followChildren });
+    }
+    const o: OpenOptions = { ...opts, session, outliers: events ? (opts.outliers ?? DEFAULT_OUTLIERS) : { runqNs: 0, futexNs: 0, ioNs: 0 } };
+    for (const s of producers) hidden.push(await openSource(s, scope, o));
+    for (const s of wanted) opened.push(await openSource(s, scope, o));
+  } catch (err) {
+    close();
+    throw err;
+  }
+  return { sources: opened, producers: hidden, close };
 }

@@ -6,27 +6,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { loadInstance, type Instance } from '../loader/instance.js';
+import { openSession, u64le, writeConfig, type BpfScope, type Session } from '../loader/session.js';
 import { BpftoolBatch } from '../tools/batch.js';
-import { hexWords } from '../tools/bpftool.js';
 import { u64 } from '../tools/json.js';
 import { histDelta32 } from '../aggregate/histogram.js';
 import { Cumulative, delta64 } from './cumulative.js';
-import type { ResolvedCgroup } from '../cgroup/resolve.js';
 import type { SchedCgroupDelta, SchedCounts, SchedCpuDelta, SchedDelta, SchedProcDelta } from './sched-record.js';
 
-/** Values of bpf/sched.h. */
-const SCOPE_ALL = 0;
-const SCOPE_PIDS = 1;
-const SCOPE_CGROUP = 2;
-const CG_HIER_CPU = 0;
-const CG_HIER_DFL = 1;
-
-export interface SchedScope {
-  pids?: number[];
-  cgroup?: ResolvedCgroup;
-  /** With pids: also observe the processes they fork (record, diagnose of a process tree). */
-  followChildren?: boolean;
-}
+export type SchedScope = BpfScope;
 
 export interface SignalReader<D> {
   readonly backend: 'bpf' | 'bpftrace';
@@ -40,26 +27,16 @@ export interface SignalReader<D> {
   helperPids(): number[];
 }
 
-/** struct sched_config, little-endian. */
-export function encodeSchedConfig(scope: SchedScope): Uint8Array {
-  const buf = Buffer.alloc(24);
-  let kind = SCOPE_ALL;
-  if (scope.pids && scope.pids.length > 0) kind = SCOPE_PIDS;
-  else if (scope.cgroup) kind = SCOPE_CGROUP;
-  buf.writeUInt32LE(kind, 0);
-  buf.writeUInt32LE(scope.followChildren ? 1 : 0, 4);
-  if (kind === SCOPE_CGROUP && scope.cgroup) {
-    buf.writeUInt32LE(scope.cgroup.hierarchy.version === 2 ? CG_HIER_DFL : CG_HIER_CPU, 8);
-    buf.writeUInt32LE(scope.cgroup.level, 12);
-    buf.writeBigUInt64LE(scope.cgroup.id, 16);
-  }
-  return buf;
+export interface BpfOpenOptions {
+  /** The session whose shared maps (scope, events) this object uses; a private one when absent. */
+  session?: Session;
+  /** Emit an event for run-queue waits at least this long (0 or absent: none). */
+  outlierNs?: number;
 }
 
-export function u32le(n: number): Uint8Array {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n);
-  return b;
+/** The session to load into: the caller's, or a private one closed with the reader. */
+export async function sessionFor(scope: BpfScope, opts: { session?: Session }): Promise<{ session: Session; own: boolean }> {
+  return opts.session ? { session: opts.session, own: false } : { session: await openSession(scope), own: true };
 }
 
 interface RawCounts {
@@ -161,8 +138,15 @@ export function parseFlushOutput(text: string): { cycle: bigint; tasks: number }
   return { cycle: BigInt(m[1]!), tasks: Number(m[2]) };
 }
 
-export async function openSchedBpf(scope: SchedScope): Promise<SignalReader<SchedDelta>> {
-  const inst: Instance = await loadInstance('sched');
+export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {}): Promise<SignalReader<SchedDelta>> {
+  const { session, own } = await sessionFor(scope, opts);
+  let inst: Instance;
+  try {
+    inst = await loadInstance('sched', { reuse: session.maps });
+  } catch (err) {
+    if (own) session.close();
+    throw err;
+  }
   const batch = new BpftoolBatch();
   const procs = new Cumulative<RawProc>();
   const cgroups = new Cumulative<RawCounts>();
@@ -175,16 +159,14 @@ export async function openSchedBpf(scope: SchedScope): Promise<SignalReader<Sche
     closed = true;
     batch.close();
     inst.unload();
+    if (own) session.close();
   };
 
   const flush = async (): Promise<{ cycle: bigint; tasks: number }> =>
     parseFlushOutput(await readFile(inst.link('flush'), 'utf8'));
 
   try {
-    for (const pid of scope.pids ?? []) {
-      await batch.request(['map', 'update', 'pinned', inst.map('sched_pids'), 'key', 'hex', ...hexWords(u32le(pid)), 'value', 'hex', '01']);
-    }
-    await batch.request(['map', 'update', 'pinned', inst.map('sched_config'), 'key', 'hex', '00', '00', '00', '00', 'value', 'hex', ...hexWords(encodeSchedConfig(scope))]);
+    if (opts.outlierNs) await writeConfig(batch, inst.map('sched_config'), u64le(BigInt(Math.round(opts.outlierNs))));
     // First cycle: adopt every task in scope (baselines = their counters now).
     await flush();
     cpuPrev = new Map(decodeCpus(await batch.request(['map', 'dump', 'pinned', inst.map('sched_cpus')])).map((c) => [c.cpu, c]));

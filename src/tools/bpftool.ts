@@ -20,9 +20,14 @@ export async function bpftoolVersion(): Promise<BpftoolVersion> {
   return { version, major, minor, autoattach: major > 7 || (major === 7 && minor >= 2) };
 }
 
-/** Load every program of obj, attach them, pin the links in progDir and the maps in mapDir. */
-export async function loadAll(obj: string, progDir: string, mapDir: string): Promise<void> {
-  await runTool('bpftool', ['prog', 'loadall', obj, progDir, 'autoattach', 'pinmaps', mapDir], { timeoutMs: 60_000 });
+/**
+ * Load every program of obj, attach them, pin the links in progDir and the
+ * maps in mapDir; maps named in `reuse` are taken from those pins instead of
+ * being created.
+ */
+export async function loadAll(obj: string, progDir: string, mapDir: string, reuse: Record<string, string> = {}): Promise<void> {
+  const maps = Object.entries(reuse).flatMap(([name, pinned]) => ['map', 'name', name, 'pinned', pinned]);
+  await runTool('bpftool', ['prog', 'loadall', obj, progDir, ...maps, 'autoattach', 'pinmaps', mapDir], { timeoutMs: 60_000 });
 }
 
 /** Write one map entry; key and value are raw bytes (the struct layouts of bpf/<name>.h). */

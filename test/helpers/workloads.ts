@@ -28,12 +28,16 @@ export interface Running {
   proc: ResultPromise;
   /** Lines the workload printed after `ready`. */
   output: string[];
+  /** Write a line to its stdin (workloads that wait for "go"). */
+  send(line: string): void;
+  /** Wait for it to exit on its own; returns the lines it printed after `ready`. */
+  done(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
 /** Start a workload and wait for its `ready <pid>` line. */
 export async function start(name: string, args: Array<string | number>): Promise<Running> {
-  const proc = execa(workload(name), args.map(String), { reject: false, stdout: 'pipe', stderr: 'inherit' });
+  const proc = execa(workload(name), args.map(String), { reject: false, stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' });
   const output: string[] = [];
   let buf = '';
   const pid = await new Promise<number>((resolve, reject) => {
@@ -58,6 +62,14 @@ export async function start(name: string, args: Array<string | number>): Promise
     pid,
     proc,
     output,
+    send(line: string) {
+      proc.stdin!.write(line + '\n');
+    },
+    async done() {
+      await proc;
+      if (buf) output.push(buf);
+      return output;
+    },
     async stop() {
       if (proc.exitCode === null && proc.pid !== undefined) proc.kill('SIGKILL');
       await proc;

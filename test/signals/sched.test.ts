@@ -1,7 +1,8 @@
 /** Decoding recorded bpftool dumps and bpftrace output, and building the record. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeCgroups, decodeCpus, decodeProcs, encodeSchedConfig, parseFlushOutput } from '../../src/signals/sched.js';
+import { decodeCgroups, decodeCpus, decodeProcs, parseFlushOutput } from '../../src/signals/sched.js';
+import { encodeScope, possibleCpus } from '../../src/loader/session.js';
 import { cpuSubsysIndex, schedDeltaFromMaps } from '../../src/signals/sched-bpftrace.js';
 import { buildSchedRecord, type SchedDelta, type SchedProcDelta } from '../../src/signals/sched-record.js';
 import { Cumulative } from '../../src/signals/cumulative.js';
@@ -36,12 +37,17 @@ describe('CO-RE map decoding (recorded bpftool -jp dumps)', () => {
     expect(() => parseFlushOutput('garbage')).toThrow(/unexpected output/);
   });
 
-  it('encodes struct sched_config little-endian', () => {
+  it('encodes struct tuner_scope little-endian', () => {
     const hier = { version: 1 as const, mountPoint: '/sys/fs/cgroup/cpu', root: '/', controllers: ['cpu'] };
-    const b = Buffer.from(encodeSchedConfig({ cgroup: { path: '/sys/fs/cgroup/cpu/x', name: '/x', hierarchy: hier, id: 0x0102030405n, level: 1 } }));
+    const b = Buffer.from(encodeScope({ cgroup: { path: '/sys/fs/cgroup/cpu/x', name: '/x', hierarchy: hier, id: 0x0102030405n, level: 1 } }));
     expect([...b]).toEqual([2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 5, 4, 3, 2, 1, 0, 0, 0]);
-    expect([...encodeSchedConfig({ pids: [1], followChildren: true })].slice(0, 8)).toEqual([1, 0, 0, 0, 1, 0, 0, 0]);
-    expect([...encodeSchedConfig({})]).toEqual(new Array(24).fill(0));
+    expect([...encodeScope({ pids: [1], followChildren: true })].slice(0, 8)).toEqual([1, 0, 0, 0, 1, 0, 0, 0]);
+    expect([...encodeScope({})]).toEqual(new Array(24).fill(0));
+  });
+
+  it('counts possible CPUs', () => {
+    expect(possibleCpus('0-1\n')).toBe(2);
+    expect(possibleCpus('0,2-5,7\n')).toBe(6);
   });
 });
 

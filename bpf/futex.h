@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Structs and constants shared by bpf/futex*.bpf.c and src/signals/futex.ts. */
+#ifndef TUNER_FUTEX_H
+#define TUNER_FUTEX_H
+
+/* Wait-duration histogram: slot k counts waits of [2^k, 2^(k+1)) ns, as in sched.h. */
+#define FUTEX_SLOTS 40
+
+struct futex_config {
+	__u64 outlier_ns;	/* emit EV_FUTEX_WAIT for waits at least this long; 0: none */
+	__u64 cycle;		/* bumped by userspace at every read: tags per-interval maxima */
+};
+
+/* Per process, cumulative since `created` (a flush cycle, as in sched.h). */
+struct futex_proc {
+	__u64 created;
+	__u64 waits;		/* wait calls that returned (blocked or not) */
+	__u64 wait_ns;		/* time inside them */
+	__u64 timeouts;		/* waits that ended with -ETIMEDOUT */
+	__u64 wakes;		/* wake calls */
+	__u64 woken;		/* tasks they woke (or requeued) */
+	/*
+	 * Longest wait that ended while the cycle was max_cycle[c & 1]: two slots,
+	 * so userspace reads the finished cycle's slot while the next one fills
+	 * the other (no race with waits that end during the read).
+	 */
+	__u64 max_wait_ns[2];
+	__u64 max_cycle[2];
+	__u64 cgroup_id;	/* CPU-controller cgroup of the last waiter */
+	char comm[16];
+	__u32 hist[FUTEX_SLOTS];
+};
+
+struct futex_addr_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 uaddr;		/* the futex word's user address in that process */
+};
+
+/* Per futex word. */
+struct futex_addr {
+	__u64 created;
+	__u64 waits;
+	__u64 wait_ns;
+	__s64 waiting;		/* threads inside a wait on it right now */
+	__u64 max_waiters[2];	/* most threads waiting at once while the cycle was max_cycle[c & 1] */
+	__u64 max_cycle[2];
+};
+
+#endif /* TUNER_FUTEX_H */

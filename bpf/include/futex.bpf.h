@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Maps and hooks shared by the futex objects: bpf/futex.bpf.c (futex(2)) and
+ * the optional bpf/futex_waitv.bpf.c and bpf/futex_wait.bpf.c, whose syscalls
+ * not every kernel has. The optional objects reuse the maps of futex.bpf.c
+ * (userspace passes them at load), so all three feed the same entries.
+ */
+#ifndef TUNER_FUTEX_BPF_H
+#define TUNER_FUTEX_BPF_H
+
+#include "vmlinux.h"
+#include "compat.h"
+#include "scope.bpf.h"
+#include "events.bpf.h"
+#include "../futex.h"
+
+#define ETIMEDOUT 110
+
+/* Syscall tracepoint contexts: fixed by the tracepoint format (not relocated). */
+struct syscall_enter_ctx {
+	__u64 common;
+	__s64 nr;
+	__u64 args[6];
+};
+
+struct syscall_exit_ctx {
+	__u64 common;
+	__s64 nr;
+	__s64 ret;
+};
+
+struct futex_pending {
+	__u64 start_ns;
+	__u64 uaddr;
+	__u32 waiting;		/* 1 between a wait's enter and exit */
+	__u32 wake;		/* 1 between a wake's enter and exit */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* required for local storage */
+	__type(key, int);
+	__type(value, struct futex_pending);
+} futex_tasks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct futex_config);
+} futex_config SEC(".maps");
+
+/* Processes that wait on futexes; NO_PREALLOC: memory for the ones seen, not the maximum. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct futex_proc);
+} futex_procs SEC(".maps");
+
+/*
+ * Futex words: a busy process has thousands. LRU keeps the hot ones when
+ * there are more than 16384; an evicted word re-enters with a new `created`,
+ * so userspace counts it from zero instead of producing a negative delta.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct futex_addr_key);
+	__type(value, struct futex_addr);
+} futex_addrs SEC(".maps");
+
+/* Template for new entries (map updates copy from memory; keeps the stack small). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct futex_proc);
+} futex_scratch SEC(".maps");
+
+static __always_inline struct futex_config *futex_cfg(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&futex_config, &zero);
+}
+
+/* A wait starts on uaddr: remember it on the thread, count a waiter on the word. */
+static __always_inline void futex_wait_enter(__u64 uaddr)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct futex_config *cfg = futex_cfg();
+	struct futex_addr_key key = {};
+	struct futex_pending *p;
+	struct futex_addr *a;
+	__s64 now_waiting;
+	__u32 i;
+
+	if (!cfg || !task_in_scope(t))
+		return;
+	p = bpf_task_storage_get(&futex_tasks, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p)
+		return;
+	p->start_ns = bpf_ktime_get_ns();
+	p->uaddr = uaddr;
+	p->waiting = 1;
+	key.tgid = t->tgid;
+	key.uaddr = uaddr;
+	a = bpf_map_lookup_elem(&futex_addrs, &key);
+	if (!a) {
+		struct futex_addr init = { .created = cfg->cycle };
+
+		bpf_map_update_elem(&futex_addrs, &key, &init, BPF_NOEXIST);
+		a = bpf_map_lookup_elem(&futex_addrs, &key);
+		if (!a)
+			return;
+	}
+	now_waiting = __sync_fetch_and_add(&a->waiting, 1) + 1;
+	i = cfg->cycle & 1;
+	if (a->max_cycle[i] != cfg->cycle) {
+		a->max_cycle[i] = cfg->cycle;
+		a->max_waiters[i] = 0;
+	}
+	if (now_waiting > (__s64)a->max_waiters[i])
+		a->max_waiters[i] = now_waiting;
+}
+
+static __always_inline struct futex_proc *futex_proc_of(struct task_struct *t, struct futex_config *cfg)
+{
+	__u32 tgid = t->tgid, zero = 0;
+	struct futex_proc *fp = bpf_map_lookup_elem(&futex_procs, &tgid), *tmpl;
+
+	if (fp)
+		return fp;
+	tmpl = bpf_map_lookup_elem(&futex_scratch, &zero);
+	if (!tmpl)
+		return NULL;
+	__builtin_memset(tmpl, 0, sizeof(*tmpl));
+	tmpl->created = cfg->cycle;
+	bpf_probe_read_kernel_str(tmpl->comm, sizeof(tmpl->comm), t->group_leader->comm);
+	bpf_map_update_elem(&futex_procs, &tgid, tmpl, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&futex_procs, &tgid);
+}
+
+/* A wait returned with ret: account its duration to the process and the word. */
+static __always_inline void futex_wait_exit(void *ctx, __s64 ret)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct futex_config *cfg = futex_cfg();
+	struct futex_addr_key key = {};
+	struct futex_pending *p;
+	struct futex_proc *fp;
+	struct futex_addr *a;
+	__u64 d;
+	__u32 slot;
+
+	if (!cfg)
+		return;
+	p = bpf_task_storage_get(&futex_tasks, t, 0, 0);
+	if (!p || !p->waiting)
+		return;
+	p->waiting = 0;
+	d = bpf_ktime_get_ns() - p->start_ns;
+	key.tgid = t->tgid;
+	key.uaddr = p->uaddr;
+	a = bpf_map_lookup_elem(&futex_addrs, &key);
+	if (a) {
+		__sync_fetch_and_add(&a->waiting, -1);
+		__sync_fetch_and_add(&a->waits, 1);
+		__sync_fetch_and_add(&a->wait_ns, d);
+	}
+	fp = futex_proc_of(t, cfg);
+	if (!fp)
+		return;
+	__sync_fetch_and_add(&fp->waits, 1);
+	__sync_fetch_and_add(&fp->wait_ns, d);
+	if (ret == -ETIMEDOUT)
+		__sync_fetch_and_add(&fp->timeouts, 1);
+	slot = log2_u64(d);
+	if (slot >= FUTEX_SLOTS)
+		slot = FUTEX_SLOTS - 1;
+	__sync_fetch_and_add(&fp->hist[slot], 1);
+	slot = cfg->cycle & 1;
+	if (fp->max_cycle[slot] != cfg->cycle) {
+		fp->max_cycle[slot] = cfg->cycle;
+		fp->max_wait_ns[slot] = 0;
+	}
+	if (d > fp->max_wait_ns[slot])
+		fp->max_wait_ns[slot] = d;
+	fp->cgroup_id = cgroup_id(task_cpu_cgroup(t));
+	if (cfg->outlier_ns && d >= cfg->outlier_ns) {
+		struct tuner_event *e = event_start(EV_FUTEX_WAIT, t);
+
+		if (e) {
+			e->value_ns = d;
+			e->arg0 = p->uaddr;
+			e->arg1 = ret;
+			event_send(ctx, e);
+		}
+	}
+}
+
+static __always_inline void futex_wake_enter(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct futex_pending *p;
+
+	if (!task_in_scope(t))
+		return;
+	p = bpf_task_storage_get(&futex_tasks, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (p)
+		p->wake = 1;
+}
+
+static __always_inline void futex_wake_exit(__s64 ret)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct futex_config *cfg = futex_cfg();
+	struct futex_pending *p = bpf_task_storage_get(&futex_tasks, t, 0, 0);
+	struct futex_proc *fp;
+
+	if (!cfg || !p || !p->wake)
+		return;
+	p->wake = 0;
+	fp = futex_proc_of(t, cfg);
+	if (!fp)
+		return;
+	__sync_fetch_and_add(&fp->wakes, 1);
+	if (ret > 0)
+		__sync_fetch_and_add(&fp->woken, ret);
+}
+
+#endif /* TUNER_FUTEX_BPF_H */

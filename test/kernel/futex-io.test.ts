@@ -1,0 +1,162 @@
+/**
+ * futex and block I/O signals against ground truth the workloads measure
+ * themselves (time inside pthread_mutex_lock) or the kernel counts
+ * (/sys/block/DEV/stat), plus the event feed.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openFutexBpf } from '../../src/signals/futex.js';
+import { openIoBpf } from '../../src/signals/io.js';
+import { openSession } from '../../src/loader/session.js';
+import { openSchedBpf } from '../../src/signals/sched.js';
+import { openEvents } from '../../src/signals/events.js';
+import { start, type Running } from '../helpers/workloads.js';
+import { makeLoop, type LoopDevice } from '../helpers/loop.js';
+import { relErr } from '../helpers/procfs.js';
+import { leftoverPins, skipKernel } from '../helpers/kernel.js';
+
+const running: Running[] = [];
+const loops: LoopDevice[] = [];
+afterEach(async () => {
+  for (const r of running.splice(0)) await r.stop();
+  for (const l of loops.splice(0)) l.detach();
+  expect(leftoverPins()).toEqual([]);
+});
+
+describe.skipIf(skipKernel)('futex (CO-RE)', () => {
+  it('futex wait time agrees within 20% with the time threads spend inside pthread_mutex_lock', async () => {
+    const lw = await start('lockwait', [4, 2, 200]);
+    running.push(lw);
+    const reader = await openFutexBpf({ pids: [lw.pid] });
+    try {
+      await reader.read();
+      lw.send('go');
+      const out = await lw.done();
+      const d = await reader.read();
+      const truth = Number(/lock_ns (\d+)/.exec(out.join('\n'))![1]);
+      const p = d.procs.find((x) => x.pid === lw.pid)!;
+      expect(p).toBeDefined();
+      console.log(
+        `futex: wait time ${p.waitNs} ns in ${p.waits} waits vs ${truth} ns inside pthread_mutex_lock (measured by the threads): error ${(100 * relErr(p.waitNs, truth)).toFixed(2)}%`,
+      );
+      expect(truth).toBeGreaterThan(1e9); // real contention
+      expect(relErr(p.waitNs, truth)).toBeLessThan(0.2);
+      expect(p.wakes).toBeGreaterThan(0);
+      expect(p.hist.reduce((a, b) => a + b, 0)).toBe(p.waits);
+      const word = d.addrs.filter((a) => a.pid === lw.pid).sort((a, b) => b.waitNs - a.waitNs)[0]!;
+      expect(relErr(word.waitNs, truth)).toBeLessThan(0.2);
+      expect(word.waitNs / p.waitNs).toBeGreaterThan(0.95); // one mutex: one hot word
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('counts several waiters at once on the contended word', async () => {
+    const lw = await start('lockwait', [4, 1, 500]);
+    running.push(lw);
+    const reader = await openFutexBpf({ pids: [lw.pid] });
+    try {
+      await reader.read();
+      lw.send('go');
+      await sleep(600);
+      const d = await reader.read();
+      const word = d.addrs.sort((a, b) => b.waitNs - a.waitNs)[0]!;
+      expect(word.maxWaiters).toBeGreaterThanOrEqual(2);
+      expect(word.maxWaiters).toBeLessThanOrEqual(3); // 4 threads, one holds the lock
+    } finally {
+      reader.close();
+    }
+  });
+});
+
+describe.skipIf(skipKernel)('block I/O (CO-RE)', () => {
+  it('IOPS on a loop device agree within 5% with /sys/block/DEV/stat', async () => {
+    const loop = makeLoop();
+    loops.push(loop);
+    const dr = await start('dread', [loop.dev, 1.5, 4, 'rand']);
+    running.push(dr);
+    const reader = await openIoBpf({ pids: [dr.pid] });
+    try {
+      await reader.read();
+      const before = loop.stat();
+      dr.send('go');
+      const out = await dr.done();
+      await sleep(50);
+      const d = await reader.read();
+      const after = loop.stat();
+      const truthReads = after.readIos - before.readIos;
+      const dev = d.devices.find((x) => x.dev === loop.name)!;
+      expect(dev).toBeDefined();
+      const own = Number(/reads (\d+)/.exec(out.join('\n'))![1]);
+      console.log(
+        `io: ${loop.name} reads ${dev.reads} vs /sys/block stat ${truthReads} (error ${(100 * relErr(dev.reads, truthReads)).toFixed(2)}%), workload counted ${own}; bytes ${dev.readBytes} vs ${(after.readSectors - before.readSectors) * 512}`,
+      );
+      expect(truthReads).toBeGreaterThan(1000);
+      expect(relErr(dev.reads, truthReads)).toBeLessThan(0.05);
+      expect(relErr(dev.readBytes, (after.readSectors - before.readSectors) * 512)).toBeLessThan(0.05);
+      expect(dev.lat.reduce((a, b) => a + b, 0)).toBe(dev.reads + dev.writes + dev.others);
+      expect(dev.readSeq / dev.reads).toBeLessThan(0.05); // random reads
+      const p = d.procs.find((x) => x.pid === dr.pid)!;
+      expect(p.ios).toBe(dev.reads);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('tells sequential reads from random ones', async () => {
+    const loop = makeLoop();
+    loops.push(loop);
+    const dr = await start('dread', [loop.dev, 0.5, 16, 'seq']);
+    running.push(dr);
+    const reader = await openIoBpf({ pids: [dr.pid] });
+    try {
+      await reader.read();
+      dr.send('go');
+      await dr.done();
+      const d = await reader.read();
+      const dev = d.devices.find((x) => x.dev === loop.name)!;
+      expect(dev.readSeq / dev.reads).toBeGreaterThan(0.95);
+      expect(dev.readBytes / dev.reads).toBe(16 * 1024);
+    } finally {
+      reader.close();
+    }
+  });
+});
+
+describe.skipIf(skipKernel)('event feed', () => {
+  it('delivers run-queue and futex outliers of the scope, and its exit, through bpftool event_pipe', async () => {
+    const spin = await start('spin', [3, 0]);
+    const lw = await start('lockwait', [4, 1, 2000]);
+    running.push(spin, lw);
+    const session = await openSession({ pids: [spin.pid, lw.pid] });
+    const sched = await openSchedBpf(session.scope, { session, outlierNs: 1e6 });
+    const futex = await openFutexBpf(session.scope, { session, outlierNs: 1e6 });
+    const events = await openEvents(session);
+    try {
+      await sched.read();
+      await futex.read();
+      await events.next();
+      lw.send('go');
+      await lw.done();
+      await sched.read();
+      const rec = await events.next();
+      const runq = rec.events.filter((e) => e.type === 'runq_outlier');
+      const fx = rec.events.filter((e) => e.type === 'futex_wait');
+      console.log(`events: ${JSON.stringify(rec.counts)}, lost ${rec.lost}`);
+      expect(runq.length).toBeGreaterThan(0);
+      expect(runq.every((e) => e.pid === spin.pid || e.pid === lw.pid)).toBe(true);
+      expect(runq.every((e) => (e.value_us ?? 0) >= 1000)).toBe(true);
+      expect(runq.some((e) => e.ran_before && e.ran_before.pid > 0)).toBe(true);
+      expect(fx.length).toBeGreaterThan(0);
+      expect(fx.every((e) => e.pid === lw.pid && (e.value_us ?? 0) >= 1000)).toBe(true);
+      expect(rec.events.some((e) => e.type === 'exit' && e.pid === lw.pid)).toBe(true);
+      expect(rec.lost).toBe(0);
+      expect(rec.bad).toBe(0);
+    } finally {
+      events.close();
+      futex.close();
+      sched.close();
+      session.close();
+    }
+  });
+});
