@@ -45,7 +45,7 @@ function program(): Command {
   cli
     .command('watch')
     .description('watch a signal live, one view or NDJSON record per interval')
-    .argument('<signal>', 'sched, futex, io, psi, events, or all (sched, futex, io, psi)')
+    .argument('<signal>', 'sched, futex, io, net, psi, events, or all (sched, futex, io, psi)')
     .option('--interval <duration>', 'interval between records', '1s')
     .option('--count <n>', 'stop after n records')
     .option('--duration <duration>', 'stop after this long')

@@ -111,6 +111,28 @@ struct request {
 	u64 start_time_ns;
 };
 
+struct in6_addr {
+	u8 s6_addr[16];
+};
+
+struct sock_common {
+	unsigned short skc_family;
+	__be16 skc_dport;
+	__be32 skc_daddr;
+	struct in6_addr skc_v6_daddr;
+};
+
+struct sock_cgroup_data {
+	struct cgroup *cgroup;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+	struct sock_cgroup_data sk_cgrp_data;
+};
+
+struct sk_buff;
+
 struct seq_file;
 
 struct bpf_iter_meta {

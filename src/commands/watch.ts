@@ -12,7 +12,7 @@ import { openSources, SIGNALS, type AnyRecord, type OpenedSources, type Outliers
 export const WATCH_SIGNALS = [...SIGNALS, 'all'] as const;
 export type WatchSignal = (typeof WATCH_SIGNALS)[number];
 
-/** What `all` watches: every signal but the event feed (ask for `events` on its own, or add it). */
+/** What `all` watches: the core signals (numa, net and the event feed are asked for by name). */
 const ALL: SignalName[] = ['sched', 'futex', 'io', 'psi'];
 
 export interface WatchOptions {

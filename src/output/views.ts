@@ -5,6 +5,7 @@ import { renderSched } from './sched-view.js';
 import { renderFutex } from './futex-view.js';
 import { renderIo } from './io-view.js';
 import { renderEvents } from './events-view.js';
+import { renderNet } from './net-view.js';
 
 export function renderRecord(r: AnyRecord): string {
   switch (r.signal) {
@@ -18,6 +19,8 @@ export function renderRecord(r: AnyRecord): string {
       return renderIo(r);
     case 'events':
       return renderEvents(r);
+    case 'net':
+      return renderNet(r);
   }
 }
 

@@ -19,16 +19,21 @@ import { buildFutexRecord, type FutexRecord } from './futex-record.js';
 import { openIoBpf } from './io.js';
 import { buildIoRecord, type IoRecord } from './io-record.js';
 import { openEvents, type EventsRecord } from './events.js';
+import { openNetBpf } from './net.js';
+import { buildNetRecord, type NetRecord } from './net-record.js';
 import { KernelError } from '../errors.js';
 import { openSession, type Session } from '../loader/session.js';
 
-export const SIGNALS = ['sched', 'futex', 'io', 'psi', 'events'] as const;
+export const SIGNALS = ['sched', 'futex', 'io', 'net', 'psi', 'events'] as const;
 export type SignalName = (typeof SIGNALS)[number];
 
 /** Signals whose kernel side is a CO-RE object (they share a session). */
-const BPF_SIGNALS: ReadonlySet<SignalName> = new Set(['sched', 'futex', 'io']);
+const BPF_SIGNALS: ReadonlySet<SignalName> = new Set(['sched', 'futex', 'io', 'net']);
 
-export type AnyRecord = SchedRecord | FutexRecord | IoRecord | PsiRecord | EventsRecord;
+/** The signals that emit events (loaded as producers when only `events` is asked for). */
+const EVENT_PRODUCERS: readonly SignalName[] = ['sched', 'futex', 'io'];
+
+export type AnyRecord = SchedRecord | FutexRecord | IoRecord | NetRecord | PsiRecord | EventsRecord;
 
 /** Outlier thresholds for the event feed, ns (0: none of that kind). */
 export interface Outliers {
@@ -188,6 +193,18 @@ export async function openSource(signal: SignalName, scope: Scope, opts: OpenOpt
       return openFutexSource(scope, opts);
     case 'io':
       return openIoSource(scope, opts);
+    case 'net': {
+      await requireBpf('net', opts.backend);
+      const reader = await openNetBpf({ pids: scope.pids, cgroup: scope.cgroup, followChildren: opts.followChildren }, { session: opts.session });
+      for (const w of reader.warnings) opts.warn?.(w);
+      return {
+        signal: 'net',
+        backend: 'bpf',
+        helperPids: () => reader.helperPids(),
+        close: () => reader.close(),
+        next: async () => buildNetRecord(await reader.read(), { now: new Date(), top: opts.top }),
+      };
+    }
     case 'events': {
       if (!opts.session) throw new Error('the events signal needs a session: open it with openSources');
       const reader = await openEvents(opts.session);
@@ -212,7 +229,7 @@ export interface OpenedSources {
 export async function openSources(signals: readonly SignalName[], scope: Scope, opts: OpenOptions): Promise<OpenedSources> {
   const wanted = [...new Set(signals)];
   const events = wanted.includes('events');
-  const producers = events ? [...BPF_SIGNALS].filter((s) => !wanted.includes(s)) : [];
+  const producers = events ? EVENT_PRODUCERS.filter((s) => !wanted.includes(s)) : [];
   const usesBpf = events || wanted.some((s) => BPF_SIGNALS.has(s));
   let session: Session | undefined;
   const opened: RecordSource[] = [];

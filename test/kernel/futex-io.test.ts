@@ -160,3 +160,43 @@ describe.skipIf(skipKernel)('event feed', () => {
     }
   });
 });
+
+describe.skipIf(skipKernel)('burst detection on real I/O', () => {
+  it('flags a burst injected into a steady load, and not the steady load alone', async () => {
+    const { BurstDetector } = await import('../../src/aggregate/burst.js');
+    const loop = makeLoop();
+    loops.push(loop);
+    const steady = await start('dread', [loop.dev, 6, 4, 'rand', 2000]);
+    running.push(steady);
+    const reader = await openIoBpf({});
+    const series: Array<{ t: number; iops: number; burst: boolean }> = [];
+    try {
+      await reader.read();
+      steady.send('go');
+      const detector = new BurstDetector();
+      const t0 = Date.now();
+      let burst: Running | undefined;
+      while (Date.now() - t0 < 5800) {
+        await sleep(200);
+        const d = await reader.read();
+        const dev = d.devices.find((x) => x.dev === loop.name);
+        const iops = dev ? (dev.reads * 1e9) / d.intervalNs : 0;
+        const t = Date.now() - t0;
+        series.push({ t, iops, burst: detector.observe(iops).burst });
+        if (!burst && t >= 3500) {
+          burst = await start('dread', [loop.dev, 0.8, 4, 'rand']);
+          running.push(burst);
+          burst.send('go');
+        }
+      }
+      const before = series.filter((s) => s.t < 3500);
+      const during = series.filter((s) => s.t >= 3800 && s.t <= 4300);
+      console.log(`burst: steady ${before.slice(-3).map((s) => s.iops.toFixed(0)).join(', ')} IOPS; during burst ${during.map((s) => s.iops.toFixed(0)).join(', ')}; flagged at ${series.filter((s) => s.burst).map((s) => s.t).join(', ')} ms`);
+      expect(before.length).toBeGreaterThan(10);
+      expect(before.filter((s) => s.burst)).toEqual([]);
+      expect(during.some((s) => s.burst)).toBe(true);
+    } finally {
+      reader.close();
+    }
+  });
+});

@@ -118,6 +118,57 @@ describe.skipIf(skipKernel)('tuner watch sched (CLI)', () => {
   });
 });
 
+describe.skipIf(skipKernel)('tuner watch: the other signals (CLI)', () => {
+  it('watch all: one record of sched, futex, io and psi per interval, all scoped to the PID', async () => {
+    const lw = await start('lockwait', [3, 3, 300]);
+    running.push(lw);
+    lw.send('go');
+    const r = await tuner(['watch', 'all', '--json', '--count', '2', '--interval', '700ms', '--pid', String(lw.pid)]);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const recs = String(r.stdout).trim().split('\n').map((l) => JSON.parse(l));
+    expect(recs.map((x) => x.signal)).toEqual(['sched', 'futex', 'io', 'psi', 'sched', 'futex', 'io', 'psi']);
+    const futex = recs[5];
+    for (const k of ['ts', 'interval_ms', 'waits', 'wait_ns']) expect(futex).toHaveProperty(k);
+    for (const k of ['p50_us', 'p99_us', 'max_us']) expect(futex.wait).toHaveProperty(k);
+    expect(futex.procs.map((p: { pid: number }) => p.pid)).toEqual([lw.pid]);
+    expect(futex.waits).toBeGreaterThan(100);
+    expect(futex.addrs[0].uaddr).toMatch(/^0x[0-9a-f]+$/);
+    expect(futex.addrs[0].waiters).toBeGreaterThanOrEqual(1);
+    expect(recs[6].procs.map((p: { pid: number }) => p.pid)).toEqual([lw.pid]);
+    for (const k of ['cpu', 'memory', 'io', 'cgroups']) expect(recs[7]).toHaveProperty(k);
+    for (const k of ['some_avg10', 'some_total_us']) expect(recs[7].cpu).toHaveProperty(k);
+    for (const k of ['some_avg10', 'full_avg10', 'some_total_us', 'full_total_us']) expect(recs[7].memory).toHaveProperty(k);
+  });
+
+  it('watch events: run-queue outliers of the PID with the task that ran before, and lost counts', async () => {
+    const spin = await start('spin', [3, 0]);
+    running.push(spin);
+    const r = await tuner(['watch', 'events', '--json', '--count', '2', '--interval', '500ms', '--runq-outlier', '2ms', '--pid', String(spin.pid)]);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const recs = String(r.stdout).trim().split('\n').map((l) => JSON.parse(l));
+    expect(recs).toHaveLength(2);
+    const evs = recs.flatMap((x) => x.events);
+    expect(recs.every((x) => x.signal === 'events' && typeof x.lost === 'number')).toBe(true);
+    expect(evs.length).toBeGreaterThan(0);
+    for (const e of evs) {
+      expect(e.type).toBe('runq_outlier');
+      expect(e.pid).toBe(spin.pid);
+      expect(e.value_us).toBeGreaterThanOrEqual(2000);
+      expect(e.ran_before).toHaveProperty('comm');
+    }
+  });
+
+  it('watch io and net print their records', async () => {
+    for (const sig of ['io', 'net']) {
+      const r = await tuner(['watch', sig, '--json', '--count', '1', '--interval', '300ms']);
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      const rec = JSON.parse(String(r.stdout));
+      expect(rec.signal).toBe(sig);
+      expect(rec).toHaveProperty(sig === 'io' ? 'devices' : 'hooks');
+    }
+  });
+});
+
 describe('tuner watch: bad input exits 2, names the flag and value, loads nothing', () => {
   it.each([
     [['watch', 'sched', '--interval', '1'], /--interval: expected a duration like 1s, 500ms or 2m, got "1"/],
@@ -132,6 +183,7 @@ describe('tuner watch: bad input exits 2, names the flag and value, loads nothin
     [['watch', 'sched', '--top', 'many'], /--top: expected a positive whole number/],
     [['watch', 'sched', '--bogus'], /unknown option '--bogus'/],
     [['watch', 'sched', '--pid', '1', '--cgroup', '.'], /cannot be combined/],
+    [['watch', 'events', '--runq-outlier', 'soon'], /--runq-outlier: expected a duration/],
   ])('%j', async (args, msg) => {
     const r = await tuner(args);
     expect(r.exitCode).toBe(2);

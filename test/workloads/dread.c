@@ -1,5 +1,6 @@
-// dread DEVICE SECONDS BLOCK_KB [seq|rand]: after a "go" line on stdin, O_DIRECT reads of
-// BLOCK_KB from DEVICE for SECONDS, one at a time (synchronous), sequential or random.
+// dread DEVICE SECONDS BLOCK_KB [seq|rand] [IOPS]: after a "go" line on stdin, O_DIRECT reads
+// of BLOCK_KB from DEVICE for SECONDS, one at a time (synchronous), sequential or random,
+// paced at IOPS reads per second when given (0 or absent: as fast as it can).
 // Prints "reads <n> bytes <n> read_ns <time inside pread>" at the end.
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -21,12 +22,13 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: dread DEVICE SECONDS BLOCK_KB [seq|rand]\n");
+		fprintf(stderr, "usage: dread DEVICE SECONDS BLOCK_KB [seq|rand] [IOPS]\n");
 		return 2;
 	}
 	double seconds = atof(argv[2]);
 	size_t bs = (size_t)atoi(argv[3]) * 1024;
 	int rnd = argc > 4 && strcmp(argv[4], "rand") == 0;
+	double iops = argc > 5 ? atof(argv[5]) : 0;
 	int fd = open(argv[1], O_RDONLY | O_DIRECT);
 	if (fd < 0) {
 		perror(argv[1]);
@@ -48,7 +50,7 @@ int main(int argc, char **argv)
 	unsigned long long blocks = size / bs, off = 0;
 	long reads = 0;
 	long long bytes = 0;
-	double in_read = 0, end = now() + seconds;
+	double in_read = 0, start = now(), end = start + seconds;
 	srand(42);
 	while (now() < end) {
 		unsigned long long b = rnd ? (unsigned long long)rand() % blocks : off++ % blocks;
@@ -61,6 +63,12 @@ int main(int argc, char **argv)
 		}
 		reads++;
 		bytes += n;
+		if (iops > 0) {
+			double due = start + reads / iops;
+			double wait = due - now();
+			if (wait > 0)
+				usleep((useconds_t)(wait * 1e6));
+		}
 	}
 	printf("reads %ld bytes %lld read_ns %.0f\n", reads, bytes, in_read * 1e9);
 	fflush(stdout);
