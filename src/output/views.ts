@@ -1,5 +1,6 @@
 /** Terminal views by signal: one screen per interval, all signals of the interval in order. */
 import type { AnyRecord } from '../signals/open.js';
+import { renderNuma } from './numa-view.js';
 import { renderPsi } from './psi-view.js';
 import { renderSched } from './sched-view.js';
 import { renderFutex } from './futex-view.js';
@@ -13,6 +14,8 @@ export function renderRecord(r: AnyRecord): string {
       return renderSched(r);
     case 'psi':
       return renderPsi(r);
+    case 'numa':
+      return renderNuma(r);
     case 'futex':
       return renderFutex(r);
     case 'io':

@@ -14,6 +14,8 @@ import { buildPsiRecord, type PsiRecord } from './psi-record.js';
 import { openSchedBpf, type SignalReader } from './sched.js';
 import { openSchedBpftrace } from './sched-bpftrace.js';
 import { buildSchedRecord, type SchedDelta, type SchedRecord } from './sched-record.js';
+import { openNumaSource } from './numa-source.js';
+import type { NumaRecord } from './numa-record.js';
 import { openFutexBpf } from './futex.js';
 import { buildFutexRecord, type FutexRecord } from './futex-record.js';
 import { openIoBpf } from './io.js';
@@ -24,7 +26,7 @@ import { buildNetRecord, type NetRecord } from './net-record.js';
 import { KernelError } from '../errors.js';
 import { openSession, type Session } from '../loader/session.js';
 
-export const SIGNALS = ['sched', 'futex', 'io', 'net', 'psi', 'events'] as const;
+export const SIGNALS = ['sched', 'futex', 'io', 'net', 'psi', 'numa', 'events'] as const;
 export type SignalName = (typeof SIGNALS)[number];
 
 /** Signals whose kernel side is a CO-RE object (they share a session). */
@@ -33,7 +35,7 @@ const BPF_SIGNALS: ReadonlySet<SignalName> = new Set(['sched', 'futex', 'io', 'n
 /** The signals that emit events (loaded as producers when only `events` is asked for). */
 const EVENT_PRODUCERS: readonly SignalName[] = ['sched', 'futex', 'io'];
 
-export type AnyRecord = SchedRecord | FutexRecord | IoRecord | NetRecord | PsiRecord | EventsRecord;
+export type AnyRecord = SchedRecord | FutexRecord | IoRecord | NetRecord | PsiRecord | NumaRecord | EventsRecord;
 
 /** Outlier thresholds for the event feed, ns (0: none of that kind). */
 export interface Outliers {
@@ -189,6 +191,8 @@ export async function openSource(signal: SignalName, scope: Scope, opts: OpenOpt
       return openSchedSource(scope, opts);
     case 'psi':
       return openPsiSource(scope);
+    case 'numa':
+      return openNumaSource(scope, opts);
     case 'futex':
       return openFutexSource(scope, opts);
     case 'io':
