@@ -1,0 +1,126 @@
+/** The benchmark's tables, from its results: printed, and written as bench/results.md. */
+import type { Summary } from './stats.js';
+import { evaluate, type Results } from './targets.js';
+import { toMarkdown, toText, type Table } from './table.js';
+
+const f = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : '-');
+const range = (s: Summary, d = 1, scale = 1): string => `${f(s.min * scale, d)}..${f(s.max * scale, d)}`;
+
+const LABEL: Record<string, string> = {
+  none: 'nothing attached',
+  empty: 'empty tp_btf (floor)',
+  tuner: 'tuner watch sched',
+  bpftrace: 'bpftrace runqlat.bt',
+};
+
+export function tables(r: Results): Table[] {
+  const out: Table[] = [];
+  for (const k of r.kernel?.placements ?? []) {
+    const rows: string[][] = [];
+    for (const s of k.summary) {
+      for (const p of s.progs) {
+        rows.push([LABEL[s.config]!, `${p.name} (${p.type})`, f(p.nsPerEvent), f(p.eventsPerSwitch, 3), f(p.nsPerSwitch)]);
+      }
+      rows.push([LABEL[s.config]!, 'total', '', '', f(s.nsPerSwitch)]);
+    }
+    const sw = k.runs.map((x) => x.switches);
+    out.push({
+      title: `In-kernel cost, ${k.placement}: perf bench sched pipe -l ${r.kernel!.loops} (bpf_stats; medians of ${r.kernel!.rounds} alternating runs per config)`,
+      head: ['config', 'program', 'ns/event', 'events/switch', 'ns/switch'],
+      rows,
+      notes: [
+        `tuner / bpftrace = ${f(k.tunerOverBpftrace, 2)}x, tuner / empty = ${f(k.tunerOverEmpty, 2)}x (medians of per-round ratios)`,
+        `context switches per run (/proc/stat ctxt): ${Math.min(...sw)}..${Math.max(...sw)}`,
+      ],
+    });
+  }
+  for (const s of r.slowdown?.placements ?? []) {
+    const rows = (['none', 'empty', 'tuner', 'bpftrace'] as const).map((c) => {
+      const ops = s.opsPerSec[c];
+      const sd = c === 'none' ? undefined : s.slowdown[c];
+      return [LABEL[c]!, f(ops.median, 0), range(ops, 0), sd ? `${f(100 * sd.median, 2)}%` : '', sd ? `${range(sd, 2, 100)}%` : ''];
+    });
+    out.push({
+      title: `Workload slowdown, ${s.placement}: perf bench sched pipe -l ${r.slowdown!.loops} (${r.slowdown!.rounds} rounds, configs alternating)`,
+      head: ['config', 'ops/s median', 'ops/s range', 'slowdown median', 'slowdown range'],
+      rows,
+      notes: [
+        'slowdown = 1 - ops/s / ops/s with nothing attached in the same round; median over rounds',
+        ...(r.slowdown!.bpfStatsWasOn ? ['kernel.bpf_stats_enabled was already 1: these figures include its cost'] : []),
+      ],
+    });
+  }
+  if (r.agent) {
+    const a = r.agent;
+    const rows = (['idle', 'load'] as const).map((w) => {
+      const x = a[w];
+      const per = x.perProcess.map((p) => `${p.comm} ${f(p.hwmMb)} MB / ${f(p.cpuSeconds, 2)} s`).join(', ');
+      return [w === 'idle' ? 'idle' : 'under perf bench sched pipe', f(x.seconds, 0), f(x.cpuSeconds, 2), `${f(x.cpuPercent, 2)}%`, f(x.peakRssMb), per];
+    });
+    out.push({
+      title: 'Agent cost in user space: tuner watch sched --interval 1s, whole process tree',
+      head: ['window', 'seconds', 'CPU s', 'CPU % of one CPU', 'peak RSS MB', 'per process: VmHWM / CPU s'],
+      rows,
+      notes: ['CPU = utime+stime (+ cutime+cstime of exited helpers) of node and every descendant; peak RSS = largest sum of VmHWM over 1 s samples'],
+    });
+  }
+  if (r.startup) {
+    const s = r.startup;
+    const row = (what: string, x: Summary): string[] => [what, f(x.median, 0), f(x.min, 0), f(x.max, 0)];
+    out.push({
+      title: `Start-up (${s.runs} runs)`,
+      head: ['what', 'median ms', 'min ms', 'max ms'],
+      rows: [
+        row('tuner: launch to first record (--interval 1s)', s.firstRecordMs),
+        row('  of which the interval (record interval_ms)', s.intervalMs),
+        row('  the rest: start, load, attach, read, print', s.overheadMs),
+        row('  node + CLI alone (tuner --version)', s.nodeBareMs),
+        row('bpftrace: launch to "Attaching N probes"', s.bpftrace.attachingMs),
+        row('bpftrace: launch to first histogram - 1 s', s.bpftrace.attachedMs),
+        row('bpftrace: launch to first histogram', s.bpftrace.firstOutputMs),
+      ],
+      notes: [
+        `peak RSS of the tuner tree during start-up (5 ms samples): ${f(s.startupPeakRssMb)} MB; per command: ${Object.entries(s.startupPeakByComm)
+          .map(([c, mb]) => `${c} ${f(mb)} MB`)
+          .join(', ')}`,
+      ],
+    });
+  }
+  if (r.scale) {
+    const s = r.scale;
+    out.push({
+      title: `Scale: one interval's map read (reader.read(), medians of ${s.reads} reads, threads waking every ${s.periodMs} ms)`,
+      head: ['threads', 'processes', 'tasks on host', 'process entries', 'read ms', 'node CPU ms', 'bpftool CPU ms'],
+      rows: s.rows.map((x) => [
+        x.threads.toLocaleString('en-US'),
+        x.processes.toLocaleString('en-US'),
+        String(x.tasks),
+        String(x.procEntries),
+        f(x.wallMs),
+        f(x.nodeCpuMs),
+        f(x.bpftoolCpuMs),
+      ]),
+      notes: [
+        'node CPU includes the flush iterator, which runs in the kernel inside its read(2) of the pinned link',
+        ...s.skipped.map((x) => `not measured: ${x.threads.toLocaleString('en-US')} threads in ${x.processes.toLocaleString('en-US')} processes (${x.reason})`),
+      ],
+    });
+  }
+  const targets = evaluate(r);
+  if (targets.length) {
+    out.push({
+      title: 'Targets',
+      head: ['target', 'limit', 'measured', 'status'],
+      rows: targets.map((t) => [t.what, t.limit, t.figure, t.met ? 'met' : 'MISSED']),
+    });
+  }
+  return out;
+}
+
+export function renderText(r: Results, header: string): string {
+  return [header, '', ...tables(r).map(toText).flatMap((t) => [t, ''])].join('\n');
+}
+
+export function renderMarkdown(r: Results, header: string): string {
+  return ['# tuner overhead benchmark', '', header, '', ...tables(r).map(toMarkdown).flatMap((t) => [t, ''])].join('\n');
+}

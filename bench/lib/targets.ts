@@ -1,0 +1,85 @@
+/** The targets of the benchmark (issue 7), each with the figure that decides it. */
+import type { AgentResult } from '../phases/agent.js';
+import type { KernelResult } from '../phases/kernel.js';
+import type { ScaleResult } from '../phases/scale.js';
+import type { SlowdownResult } from '../phases/slowdown.js';
+import type { StartupResult } from '../phases/startup.js';
+
+export interface Target {
+  what: string;
+  limit: string;
+  figure: string;
+  met: boolean;
+}
+
+export interface Results {
+  kernel?: KernelResult;
+  slowdown?: SlowdownResult;
+  agent?: AgentResult;
+  startup?: StartupResult;
+  scale?: ScaleResult;
+}
+
+const f = (x: number, d = 1): string => x.toFixed(d);
+
+export function evaluate(r: Results): Target[] {
+  const out: Target[] = [];
+  for (const k of r.kernel?.placements ?? []) {
+    const ns = (c: string): number => k.summary.find((s) => s.config === c)!.nsPerSwitch;
+    out.push({
+      what: `in-kernel ns per context switch vs bpftrace runqlat (${k.placement})`,
+      limit: '<= 0.3x',
+      figure: `${f(k.tunerOverBpftrace, 2)}x (${f(ns('tuner'))} vs ${f(ns('bpftrace'))} ns)`,
+      met: k.tunerOverBpftrace <= 0.3,
+    });
+    out.push({
+      what: `in-kernel ns per context switch vs empty tp_btf program (${k.placement})`,
+      limit: '<= 2x',
+      figure: `${f(k.tunerOverEmpty, 2)}x (${f(ns('tuner'))} vs ${f(ns('empty'))} ns)`,
+      met: k.tunerOverEmpty <= 2,
+    });
+  }
+  for (const p of r.slowdown?.placements ?? []) {
+    const s = p.slowdown.tuner;
+    out.push({
+      what: `perf bench sched pipe slowdown with tuner watch sched (${p.placement})`,
+      limit: '<= 3%',
+      figure: `${f(100 * s.median)}% (bpftrace ${f(100 * p.slowdown.bpftrace.median)}%)`,
+      met: s.median <= 0.03,
+    });
+  }
+  if (r.agent) {
+    const worst = Math.max(r.agent.idle.cpuPercent, r.agent.load.cpuPercent);
+    out.push({
+      what: 'agent CPU at a 1 s interval (idle / under load)',
+      limit: '<= 1% of one CPU',
+      figure: `${f(r.agent.idle.cpuPercent, 2)}% / ${f(r.agent.load.cpuPercent, 2)}%`,
+      met: worst <= 1,
+    });
+    const peak = Math.max(r.agent.idle.peakRssMb, r.agent.load.peakRssMb, r.startup?.startupPeakRssMb ?? 0);
+    out.push({ what: 'peak RSS of the process tree (start-up included when measured)', limit: '<= 80 MB', figure: `${f(peak)} MB`, met: peak <= 80 });
+  }
+  if (r.startup) {
+    const s = r.startup;
+    out.push({
+      what: 'first record of watch sched --json --count 1 --interval 1s',
+      limit: '<= 300 ms + interval',
+      figure: `${f(s.firstRecordMs.median, 0)} ms = ${f(s.intervalMs.median, 0)} ms interval + ${f(s.overheadMs.median, 0)} ms`,
+      met: s.overheadMs.median <= 300,
+    });
+  }
+  if (r.scale) {
+    for (const x of r.scale.skipped.filter((x) => x.threads === 10_000)) {
+      out.push({ what: `map read, 10,000 threads in ${x.processes.toLocaleString('en-US')} processes`, limit: '<= 50 ms', figure: `not measured: ${x.reason}`, met: false });
+    }
+    for (const row of r.scale.rows.filter((x) => x.threads === 10_000)) {
+      out.push({
+        what: `map read, 10,000 threads in ${row.processes === 1 ? '1 process' : `${row.processes.toLocaleString('en-US')} processes`}`,
+        limit: '<= 50 ms',
+        figure: `${f(row.wallMs)} ms`,
+        met: row.wallMs <= 50,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,96 @@
+/**
+ * `npm run bench`: the overhead of always-on observation, measured in one
+ * run on this machine, next to bpftrace and to an empty program. Prints a
+ * table, writes bench/results.json and bench/results.md.
+ *
+ *   node dist/bench/main.js [--only kernel,slowdown,agent,startup,scale] [--quick]
+ *
+ * --quick shortens every phase (for trying the benchmark out; its figures
+ * are noisier and the agent windows are 10 s, not 60 s).
+ * Run it alone on the machine: everything else that runs is in the figures.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { agentCost } from './phases/agent.js';
+import { kernelCost } from './phases/kernel.js';
+import { scale } from './phases/scale.js';
+import { slowdown } from './phases/slowdown.js';
+import { startup } from './phases/startup.js';
+import { buildBenchObjects, workload } from './lib/build.js';
+import { runCleanups } from './lib/cleanup.js';
+import { BENCH_SRC, CLI } from './lib/paths.js';
+import { machine } from './lib/proc.js';
+import { renderMarkdown, renderText } from './lib/report.js';
+import { run } from './lib/spawn.js';
+import { evaluate, type Results } from './lib/targets.js';
+
+const PHASES = ['kernel', 'slowdown', 'agent', 'startup', 'scale'] as const;
+type Phase = (typeof PHASES)[number];
+
+function parseArgs(argv: string[]): { only: Set<Phase>; quick: boolean } {
+  let only = new Set<Phase>(PHASES);
+  let quick = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') quick = true;
+    else if (a === '--only') {
+      const list = (argv[++i] ?? '').split(',').filter(Boolean);
+      for (const p of list) if (!(PHASES as readonly string[]).includes(p)) usage(`--only: unknown phase "${p}"`);
+      only = new Set(list as Phase[]);
+    } else usage(`unknown argument "${a}"`);
+  }
+  return { only, quick };
+}
+
+function usage(msg: string): never {
+  process.stderr.write(`bench: ${msg}\nusage: node dist/bench/main.js [--only ${PHASES.join(',')}] [--quick]\n`);
+  process.exit(2);
+}
+
+async function preflight(): Promise<string[]> {
+  if (process.getuid?.() !== 0) throw new Error('the benchmark loads BPF programs: run it as root');
+  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: npm run build');
+  const versions: string[] = [];
+  versions.push((await run('bpftool', ['version'])).split('\n')[0]!.trim());
+  versions.push((await run('bpftrace', ['--version'])).trim());
+  versions.push((await run('perf', ['version'])).trim());
+  versions.push(`node ${process.version}`);
+  await buildBenchObjects();
+  await workload('wakers');
+  return versions;
+}
+
+async function main(): Promise<void> {
+  const { only, quick } = parseArgs(process.argv.slice(2));
+  const log = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
+  const versions = await preflight();
+  const m = machine();
+  const started = new Date();
+  const results: Results = {};
+  const t0 = performance.now();
+  if (only.has('kernel')) results.kernel = await kernelCost({ rounds: quick ? 1 : 3, loops: quick ? 30_000 : 100_000, log });
+  if (only.has('slowdown')) results.slowdown = await slowdown({ rounds: quick ? 2 : 7, loops: quick ? 30_000 : 50_000, log });
+  if (only.has('agent')) results.agent = await agentCost({ seconds: quick ? 10 : 60, log });
+  if (only.has('startup')) results.startup = await startup({ runs: quick ? 2 : 5, log });
+  if (only.has('scale')) results.scale = await scale({ sizes: [10, 1_000, 10_000], reads: quick ? 2 : 3, log });
+  const seconds = (performance.now() - t0) / 1000;
+
+  const header = [
+    `${started.toISOString()}: Linux ${m.kernel}, ${m.cpus} CPUs (${m.model}); ${versions.join('; ')}`,
+    `${quick ? 'QUICK run (shortened phases); ' : ''}phases: ${[...only].join(', ')}; ${seconds.toFixed(0)} s`,
+  ].join('\n');
+  process.stdout.write(renderText(results, header) + '\n');
+  const json = { started: started.toISOString(), machine: m, versions, quick, seconds, targets: evaluate(results), ...results };
+  writeFileSync(path.join(BENCH_SRC, 'results.json'), JSON.stringify(json, null, 2) + '\n');
+  writeFileSync(path.join(BENCH_SRC, 'results.md'), renderMarkdown(results, header.replace(/\n/g, '  \n')) + '\n');
+  log('wrote bench/results.json and bench/results.md');
+}
+
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+} finally {
+  runCleanups();
+}

@@ -1,0 +1,122 @@
+/**
+ * Scale: the cost of one interval's map read (the scheduler reader's read():
+ * run the flush iterator over every task, dump the process, cgroup and CPU
+ * maps, decode them) with 10, 1,000 and 10,000 tracked threads that each
+ * sleep and wake twice per interval (bench/workloads/wakers.c), all in one
+ * process, and spread over as many processes (one entry each in the
+ * per-process map, where the read's size grows).
+ */
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pinDir } from '../lib/attach.js';
+import { workload } from '../lib/build.js';
+import { lines, start, stderrOf, type Child } from '../lib/spawn.js';
+import { openSchedReader } from '../lib/tuner-api.js';
+import { median } from '../lib/stats.js';
+
+export interface ScaleRow {
+  threads: number;
+  processes: number;
+  /** Tasks on the whole machine (the iterator visits every one). */
+  tasks: number;
+  /** Processes with activity in the read (entries decoded). */
+  procEntries: number;
+  /** Median over the timed reads: wall time, tuner's CPU (node, including the iterator run in its read(2)), and bpftool's CPU. */
+  wallMs: number;
+  nodeCpuMs: number;
+  bpftoolCpuMs: number;
+  wallMsRuns: number[];
+}
+
+export interface ScaleResult {
+  reads: number;
+  periodMs: number;
+  rows: ScaleRow[];
+  /** Sizes not measured because a smaller one already took too long (a read can not be interrupted). */
+  skipped: Array<{ threads: number; processes: number; reason: string }>;
+}
+
+/** A read slower than this at one size is not tried at the next (10x larger) size. */
+const TOO_SLOW_MS = 1000;
+
+const PERIOD_MS = 500;
+
+function totalTasks(): number {
+  return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[3]?.split('/')[1] ?? NaN);
+}
+
+/** On-CPU nanoseconds of a (single-threaded) process, from /proc/PID/schedstat. */
+function oncpuNs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return 0;
+  }
+}
+
+async function startWakers(processes: number, threads: number): Promise<{ child: Child; gone: Promise<void> }> {
+  const child = start(await workload('wakers'), [String(processes), String(threads), String(PERIOD_MS)]);
+  // Every process of the workload holds its stdout: end-of-file means all of them are gone.
+  const gone = new Promise<void>((resolve) => child.stdout!.once('close', () => resolve()));
+  const err = stderrOf(child);
+  let ready = false;
+  await lines(child, (l) => (ready = /^ready \d+/.test(l)));
+  if (!ready) throw new Error(`wakers ${processes} ${threads}: not ready: ${err().trim().slice(0, 500)}`);
+  return { child, gone };
+}
+
+async function measure(threads: number, processes: number, reads: number): Promise<ScaleRow> {
+  const { child, gone } = await startWakers(processes, threads / processes);
+  try {
+    const reader = await openSchedReader(pinDir('scale'));
+    try {
+      await sleep(1000);
+      await reader.read();
+      const wall: number[] = [];
+      const node: number[] = [];
+      const tool: number[] = [];
+      let procEntries = 0;
+      for (let i = 0; i < reads; i++) {
+        await sleep(1000);
+        const helpers = reader.helperPids();
+        const tool0 = helpers.reduce((s, p) => s + oncpuNs(p), 0);
+        const cpu0 = process.cpuUsage();
+        const t0 = process.hrtime.bigint();
+        const d = await reader.read();
+        const t1 = process.hrtime.bigint();
+        const cpu = process.cpuUsage(cpu0);
+        wall.push(Number(t1 - t0) / 1e6);
+        node.push((cpu.user + cpu.system) / 1000);
+        tool.push((helpers.reduce((s, p) => s + oncpuNs(p), 0) - tool0) / 1e6);
+        procEntries = d.procs.length;
+      }
+      return { threads, processes, tasks: totalTasks(), procEntries, wallMs: median(wall), nodeCpuMs: median(node), bpftoolCpuMs: median(tool), wallMsRuns: wall };
+    } finally {
+      reader.close();
+    }
+  } finally {
+    child.kill('SIGKILL');
+    await child;
+    await gone;
+  }
+}
+
+export async function scale(opts: { sizes: number[]; reads: number; log: (s: string) => void }): Promise<ScaleResult> {
+  const rows: ScaleRow[] = [];
+  const skipped: ScaleResult['skipped'] = [];
+  for (const spread of [false, true]) {
+    let slow: ScaleRow | undefined;
+    for (const n of opts.sizes) {
+      const processes = spread ? n : 1;
+      if (slow) {
+        skipped.push({ threads: n, processes, reason: `a read with ${slow.threads} threads took ${slow.wallMs.toFixed(0)} ms` });
+        continue;
+      }
+      const row = await measure(n, processes, opts.reads);
+      opts.log(`scale: ${n} threads in ${row.processes} process(es): read ${row.wallMs.toFixed(1)} ms`);
+      rows.push(row);
+      if (row.wallMs > TOO_SLOW_MS) slow = row;
+    }
+  }
+  return { reads: opts.reads, periodMs: PERIOD_MS, rows, skipped };
+}
