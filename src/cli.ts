@@ -45,7 +45,7 @@ function program(): Command {
   cli
     .command('watch')
     .description('watch a signal live, one view or NDJSON record per interval')
-    .argument('<signal>', 'sched, futex, io, net, psi, events, or all (sched, futex, io, psi)')
+    .argument('<signal>', 'sched, futex, io, net, psi, numa, events, or all (sched, futex, io, psi)')
     .option('--interval <duration>', 'interval between records', '1s')
     .option('--count <n>', 'stop after n records')
     .option('--duration <duration>', 'stop after this long')
@@ -93,6 +93,41 @@ function program(): Command {
           view.write(renderRecords(batch as Parameters<typeof renderRecords>[0]));
           batch = [];
         }
+      }
+    });
+
+  cli
+    .command('diagnose')
+    .description('measure one process (or cgroup) for a few seconds and name what holds it back, with the evidence')
+    .option('--pid <pid>', 'the process to diagnose')
+    .option('--cgroup <path>', 'diagnose a whole cgroup subtree instead')
+    .option('--duration <duration>', 'how long to measure', '5s')
+    .option('--threshold <name=value>', 'override a threshold (repeatable; see README)', collect)
+    .option('--json', 'print the report as JSON')
+    .addOption(new Option('--backend <backend>', 'bpf, bpftrace (sched only), or auto').default('auto'))
+    .action(async (flags: { pid?: string; cgroup?: string; duration: string; threshold?: string[]; json?: boolean; backend: string }) => {
+      const { diagnose } = await import('./commands/diagnose.js');
+      const { parseThresholds } = await import('./diagnose/thresholds.js');
+      if (flags.pid === undefined && flags.cgroup === undefined) throw new UsageError('diagnose: give --pid PID or --cgroup PATH');
+      const pids = flags.pid === undefined ? undefined : parsePids([flags.pid]);
+      if (pids && pids.length !== 1) throw new UsageError(`--pid: diagnose takes one process, got ${pids.length}`);
+      const tty = process.stderr.isTTY === true && !flags.json;
+      const report = await diagnose({
+        pid: pids?.[0],
+        cgroup: flags.cgroup,
+        durationMs: parseDuration(flags.duration, '--duration'),
+        thresholds: parseThresholds(flags.threshold),
+        backend: parseChoice(flags.backend, ['auto', 'bpf', 'bpftrace'] as const, '--backend'),
+        signal: stopSignal,
+        onProgress: tty ? (done, total) => process.stderr.write(`\r  measuring... ${(done / 1000).toFixed(1)} / ${(total / 1000).toFixed(1)} s `) : undefined,
+      });
+      if (tty) process.stderr.write('\r\x1b[K');
+      if (flags.json) {
+        const { toJson } = await import('./output/json.js');
+        process.stdout.write(toJson(report) + '\n');
+      } else {
+        const { renderDiagnose } = await import('./output/diagnose-view.js');
+        process.stdout.write(renderDiagnose(report) + '\n');
       }
     });
 

@@ -13,6 +13,7 @@ import { isMounted } from '../procfs/mounts.js';
 import { readKernelConfig } from '../procfs/kconfig.js';
 import { loadInstance } from '../loader/instance.js';
 import { messageOf } from '../errors.js';
+import { CAP_SYS_ADMIN, canLoadBpf, effectiveCaps, hasCap } from '../procfs/caps.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
@@ -36,14 +37,6 @@ export interface DoctorOptions {
   noLoad?: boolean;
 }
 
-const CAP_SYS_ADMIN = 21n;
-const CAP_PERFMON = 38n;
-const CAP_BPF = 39n;
-
-function effectiveCaps(): bigint {
-  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? BigInt('0x' + m[1]) : 0n;
-}
 
 export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
   const checks: Check[] = [];
@@ -54,8 +47,8 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
   add({ id: 'kernel', title: 'kernel', status: 'pass', detail: `${os.release()} (${os.arch()})` });
 
   const caps = effectiveCaps();
-  const has = (bit: bigint): boolean => (caps & (1n << bit)) !== 0n;
-  const privileged = has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
+  const has = (bit: bigint): boolean => hasCap(caps, bit);
+  const privileged = canLoadBpf(caps);
   add({
     id: 'privileges',
     title: 'privileges',

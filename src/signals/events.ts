@@ -113,7 +113,9 @@ function monoToWallNow(): (ns: bigint) => number {
 }
 
 export async function openEvents(session: Session): Promise<EventsReader> {
-  const proc: LongRunning = startTool('stdbuf', ['-oL', 'bpftool', '-j', 'map', 'event_pipe', 'pinned', session.maps.tuner_events]);
+  // Unbuffered: an element's closing brace must leave bpftool as soon as the event does (line buffering
+  // would hold it until the next event). Costly per byte (see tools/batch.ts), fine for rare events.
+  const proc: LongRunning = startTool('stdbuf', ['-o0', 'bpftool', '-j', 'map', 'event_pipe', 'pinned', session.maps.tuner_events]);
   const removeExit = onExit(() => proc.child.kill('SIGKILL'));
   const stream = new JsonArrayStream();
   const toWall = monoToWallNow();

@@ -85,7 +85,7 @@ async function openSchedSource(scope: Scope, opts: OpenOptions): Promise<RecordS
   const reader: SignalReader<SchedDelta> =
     backend === 'bpf'
       ? await openSchedBpf(schedScope, { session: opts.session, outlierNs: opts.outliers?.runqNs })
-      : await openSchedBpftrace(schedScope, opts.intervalMs);
+      : await openSchedBpftrace(schedScope, opts.intervalMs, opts.warn);
   const names = new CgroupNames(scope.layout.cpu);
   let cpuTimes = readCpuTimes();
   return {

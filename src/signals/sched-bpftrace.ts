@@ -113,7 +113,11 @@ export function schedDeltaFromMaps(maps: Map<string, KeyedMap>, intervalNs: numb
   return { intervalNs, procs, cgroups: [...byCg.values()], cpus };
 }
 
-export async function openSchedBpftrace(scope: SchedScope, intervalMs = 1000): Promise<SignalReader<SchedDelta> & { selfTimed: true }> {
+export async function openSchedBpftrace(
+  scope: SchedScope,
+  intervalMs = 1000,
+  warn: (message: string) => void = (m) => process.stderr.write(`tuner: warning: ${m}\n`),
+): Promise<SignalReader<SchedDelta> & { selfTimed: true }> {
   const { program, args } = schedProgram(scope, intervalMs, readFileSync('/proc/cgroups', 'utf8'));
   const ncpu = os.cpus().length;
   const queue: SchedDelta[] = [];
@@ -142,7 +146,9 @@ export async function openSchedBpftrace(scope: SchedScope, intervalMs = 1000): P
     lastNs = ns;
   };
 
-  const run = await runBpftrace({ program, args, readyMarker: 'tuner-start', onRecord });
+  // A line bpftrace printed that is not JSON is reported, never skipped in silence.
+  const onBadLine = (line: string): void => warn(`bpftrace printed a line that is not JSON: ${line.slice(0, 120)}`);
+  const run = await runBpftrace({ program, args, readyMarker: 'tuner-start', onRecord, onBadLine });
   const removeExit = onExit(() => run.kill());
   void run.exited.then((e) => {
     failure = new Error(`bpftrace ended (exit code ${e.exitCode})${e.stderr ? `: ${e.stderr}` : ''}`);

@@ -1,0 +1,272 @@
+/**
+ * `tuner diagnose --pid N | --cgroup PATH`: a zero-overhead baseline from
+ * /proc and the cgroup files, then the sched, futex and I/O probes scoped to
+ * the target for the window, then a ranked list of findings with their
+ * evidence and the command that would nudge each. Returns the report.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { KernelError, UsageError, messageOf } from '../errors.js';
+import { sleep } from '../lifecycle/sleep.js';
+import { canLoadBpf } from '../procfs/caps.js';
+import { resolveScope, unifiedCgroupOf, unifiedCounterpart, type Scope } from '../scope/resolve.js';
+import { openSession, type Session } from '../loader/session.js';
+import { openSource, type RecordSource, type SignalName } from '../signals/open.js';
+import { openPsi } from '../signals/psi.js';
+import { buildPsiRecord, type PsiRecord } from '../signals/psi-record.js';
+import type { SchedRecord } from '../signals/sched-record.js';
+import type { FutexRecord } from '../signals/futex-record.js';
+import type { IoRecord } from '../signals/io-record.js';
+import type { BackendChoice } from '../signals/backend.js';
+import { cpuCgroupDir, readCgroupCpu, readProc, type CgroupCpu, type ProcSnapshot } from '../diagnose/baseline.js';
+import { findings, type Finding, type Measurements } from '../diagnose/findings.js';
+import type { Thresholds } from '../diagnose/thresholds.js';
+
+export interface DiagnoseOptions {
+  pid?: number;
+  cgroup?: string;
+  durationMs: number;
+  thresholds: Thresholds;
+  backend?: BackendChoice;
+  /** Ends the window early (Ctrl-C): the report covers what was measured. */
+  signal?: AbortSignal;
+  onProgress?: (elapsedMs: number, totalMs: number) => void;
+}
+
+export interface DiagnoseReport {
+  pid: number | null;
+  comm: string;
+  cgroup: string | null;
+  duration_ms: number;
+  /** The target exited before the window ended (the report covers what was gathered). */
+  exited: boolean;
+  summary: {
+    threads: number;
+    cpu_pct: number | null;
+    cpus_allowed: string | null;
+    mems_allowed: string | null;
+    numa_pages: Record<string, number>;
+    cpu_quota_cpus: number | null;
+  };
+  findings: Finding[];
+  signals: { sched: SchedRecord | null; futex: FutexRecord | null; io: IoRecord | null; psi: PsiRecord | null };
+  /** Signals that could not be measured here, and why. */
+  missing: Array<{ signal: string; reason: string }>;
+}
+
+const PROBES: SignalName[] = ['sched', 'futex', 'io'];
+
+export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseReport> {
+  if ((opts.pid === undefined) === (opts.cgroup === undefined)) throw new UsageError('diagnose: give exactly one of --pid or --cgroup');
+  if (opts.pid !== undefined && !existsSync(`/proc/${opts.pid}`)) throw new UsageError(`--pid ${opts.pid}: no such process`);
+  const scope = resolveScope({ pids: opts.pid === undefined ? undefined : [opts.pid], cgroup: opts.cgroup });
+  if (!canLoadBpf()) {
+    throw new KernelError('diagnose loads BPF probes, which needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN); this process has neither', {
+      hint: `run it as root: sudo tuner diagnose ${opts.pid !== undefined ? `--pid ${opts.pid}` : `--cgroup ${opts.cgroup}`}`,
+    });
+  }
+  const pid = opts.pid;
+  const missing: DiagnoseReport['missing'] = [];
+  const cgDir = pid === undefined ? undefined : cpuCgroupDir(pid, scope.layout);
+  // The zero-overhead baseline is read when the probes' window opens, so both cover the same time.
+  let procStart: ProcSnapshot | undefined;
+  let cgStart: CgroupCpu | undefined;
+  const psiCgroup = pid !== undefined ? unifiedCgroupOf(pid) : unifiedCounterpart(scope);
+  const psi = openPsi({ unifiedRoot: scope.layout.unified?.mountPoint, cgroups: psiCgroup ? [psiCgroup] : [] });
+
+  let session: Session | undefined;
+  let host: RecordSource | undefined;
+  let hostRecord: SchedRecord | undefined;
+  const sources = new Map<SignalName, RecordSource>();
+  const records: Partial<Record<SignalName, unknown>> = {};
+  let exited = false;
+  let procEnd: ProcSnapshot | undefined;
+  let cgEnd: CgroupCpu | undefined;
+  let windowMs = opts.durationMs;
+  let start = Date.now();
+  try {
+    try {
+      session = await openSession({ pids: scope.pids, cgroup: scope.cgroup });
+    } catch (err) {
+      missing.push({ signal: 'sched, futex, io', reason: messageOf(err).split('\n')[0]! });
+    }
+    const open = { backend: opts.backend ?? 'auto', intervalMs: opts.durationMs, top: 20, session } as const;
+    for (const s of session ? PROBES : []) {
+      try {
+        sources.set(s, await openSource(s, scope, open));
+      } catch (err) {
+        missing.push({ signal: s, reason: messageOf(err).split('\n')[0]! });
+      }
+    }
+    // Who else used the CPUs meanwhile: the scheduler signal for the whole host, in its own session.
+    try {
+      host = await openSource('sched', { layout: scope.layout }, { backend: open.backend, intervalMs: opts.durationMs, top: 100 });
+      await host.next();
+    } catch (err) {
+      missing.push({ signal: 'sched (host-wide, for noisy neighbors)', reason: messageOf(err).split('\n')[0]! });
+    }
+    for (const s of sources.values()) await s.next(); // baselines
+    await psi.read();
+    procStart = pid === undefined ? undefined : readProc(pid);
+    cgStart = cgDir ? readCgroupCpu(cgDir) : undefined;
+
+    start = Date.now();
+    while (Date.now() - start < opts.durationMs) {
+      if (!(await sleep(Math.min(100, opts.durationMs - (Date.now() - start)), opts.signal))) break;
+      opts.onProgress?.(Date.now() - start, opts.durationMs);
+      if (pid !== undefined && !existsSync(`/proc/${pid}`)) {
+        exited = true;
+        break;
+      }
+    }
+    for (const [s, src] of sources) records[s] = await src.next();
+    if (host) hostRecord = (await host.next()) as SchedRecord;
+    procEnd = pid === undefined || exited ? undefined : readProc(pid);
+    cgEnd = cgDir && !exited ? readCgroupCpu(cgDir) : undefined;
+    windowMs = Date.now() - start;
+  } finally {
+    for (const s of sources.values()) s.close();
+    host?.close();
+    session?.close();
+  }
+  const psiRec = buildPsiRecord(await psi.read(), new Date());
+
+  const m = measure({
+    scope,
+    pid,
+    durationMs: (records.sched as SchedRecord | undefined)?.interval_ms ?? windowMs,
+    procStart,
+    procEnd,
+    cgStart,
+    cgEnd,
+    cgName: cgDir?.name,
+    sched: records.sched as SchedRecord | undefined,
+    futex: records.futex as FutexRecord | undefined,
+    io: records.io as IoRecord | undefined,
+    host: hostRecord,
+    psi: psiRec,
+    psiCgroup,
+  });
+  return {
+    pid: pid ?? null,
+    comm: m.target.comm,
+    cgroup: m.target.cgroup ?? null,
+    duration_ms: Math.round(m.durationMs),
+    exited,
+    summary: {
+      threads: m.target.threads,
+      cpu_pct: procStart && procEnd ? Math.round(((procEnd.cpuTicks - procStart.cpuTicks) / 100 / (m.durationMs / 1000)) * 1000) / 10 : null,
+      cpus_allowed: procStart?.cpusAllowed ?? null,
+      mems_allowed: procStart?.memsAllowed ?? null,
+      numa_pages: procStart?.nodePages ?? {},
+      cpu_quota_cpus: cgStart?.quotaCpus ?? null,
+    },
+    findings: findings(m, opts.thresholds),
+    signals: {
+      sched: (records.sched as SchedRecord | undefined) ?? null,
+      futex: (records.futex as FutexRecord | undefined) ?? null,
+      io: (records.io as IoRecord | undefined) ?? null,
+      psi: psiRec,
+    },
+    missing,
+  };
+}
+
+interface Gathered {
+  scope: Scope;
+  pid?: number;
+  durationMs: number;
+  procStart?: ProcSnapshot;
+  procEnd?: ProcSnapshot;
+  cgStart?: CgroupCpu;
+  cgEnd?: CgroupCpu;
+  cgName?: string;
+  sched?: SchedRecord;
+  futex?: FutexRecord;
+  io?: IoRecord;
+  host?: SchedRecord;
+  psi: PsiRecord;
+  psiCgroup?: string;
+}
+
+/** Fold the records of the window into what the rules look at (one process, or the whole cgroup). */
+export function measure(g: Gathered): Measurements {
+  const mine = <T extends { pid: number }>(xs: T[] | undefined): T[] => (xs ?? []).filter((x) => g.pid === undefined || x.pid === g.pid);
+  const sum = <T>(xs: T[], f: (x: T) => number): number => xs.reduce((s, x) => s + f(x), 0);
+  const schedProcs = mine(g.sched?.procs);
+  const targetCg = g.cgName ?? schedProcs[0]?.cgroup ?? g.scope.cgroup?.name;
+  const m: Measurements = {
+    durationMs: g.durationMs,
+    target: {
+      pid: g.pid,
+      comm: g.procStart?.comm ?? schedProcs[0]?.comm ?? (g.scope.cgroup ? g.scope.cgroup.name : ''),
+      threads: g.procEnd?.threads ?? g.procStart?.threads ?? Math.max(1, sum(schedProcs, (p) => p.threads)),
+      ...(targetCg ? { cgroup: targetCg, cgroupParent: path.posix.dirname(targetCg) } : {}),
+    },
+  };
+  if (g.sched) {
+    const p99 = schedProcs.length === 1 ? schedProcs[0]!.runq.p99_us : g.sched.runq.p99_us;
+    const max = schedProcs.length === 1 ? schedProcs[0]!.runq.max_us : g.sched.runq.max_us;
+    m.sched = {
+      oncpuNs: sum(schedProcs, (p) => p.oncpu_ns),
+      runqWaitNs: sum(schedProcs, (p) => p.runq_wait_ns),
+      p99Us: p99,
+      maxUs: max,
+      switches: sum(schedProcs, (p) => p.switches),
+      involuntary: sum(schedProcs, (p) => p.involuntary),
+    };
+  } else if (g.procStart && g.procEnd) {
+    // No probe: the kernel's own accounting still gives the totals.
+    m.sched = {
+      oncpuNs: g.procEnd.oncpuNs - g.procStart.oncpuNs,
+      runqWaitNs: g.procEnd.runDelayNs - g.procStart.runDelayNs,
+      p99Us: null,
+      maxUs: null,
+      switches: 0,
+      involuntary: 0,
+    };
+  }
+  if (g.futex) {
+    const procs = mine(g.futex.procs);
+    const word = mine(g.futex.addrs)[0];
+    m.futex = {
+      waits: sum(procs, (p) => p.waits),
+      waitNs: sum(procs, (p) => p.wait_ns),
+      wakes: sum(procs, (p) => p.wakes),
+      p99Us: procs.length === 1 ? procs[0]!.wait.p99_us : g.futex.wait.p99_us,
+      ...(word ? { hotWord: { uaddr: word.uaddr, waiters: word.waiters, waitNs: word.wait_ns } } : {}),
+    };
+  }
+  if (g.io) {
+    const procs = mine(g.io.procs);
+    m.io = {
+      ios: sum(procs, (p) => p.ios),
+      waitNs: sum(procs, (p) => p.wait_ns),
+      devices: g.io.devices.map((d) => ({ dev: d.dev, iops: d.iops, p99Us: d.lat.p99_us, readSeqPct: d.read_seq_pct, avgReadKb: d.avg_read_kb })),
+    };
+  }
+  if (g.cgStart && g.cgEnd && g.cgName) {
+    m.throttle = {
+      quotaCpus: g.cgEnd.quotaCpus,
+      periods: g.cgEnd.nrPeriods - g.cgStart.nrPeriods,
+      throttled: g.cgEnd.nrThrottled - g.cgStart.nrThrottled,
+      throttledUs: g.cgEnd.throttledUs - g.cgStart.throttledUs,
+      cgroup: g.cgName,
+      dir: g.cgEnd.dir,
+    };
+  }
+  const cgPsi = g.psi.cgroups.find((c) => c.cgroup === g.psiCgroup && g.psiCgroup !== '/');
+  const src = cgPsi ?? g.psi;
+  m.psi = {
+    scope: cgPsi ? `cgroup ${cgPsi.cgroup}` : 'the whole host',
+    ...(src.cpu ? { cpu: src.cpu.some_pct } : {}),
+    ...(src.memory ? { memory: src.memory.some_pct } : {}),
+    ...(src.io ? { io: src.io.some_pct } : {}),
+  };
+  if (g.host) {
+    const top = new Map<string, string>();
+    for (const p of [...g.host.procs].sort((a, b) => b.oncpu_ns - a.oncpu_ns)) if (!top.has(p.cgroup)) top.set(p.cgroup, `${p.comm}[${p.pid}]`);
+    m.hostCgroups = g.host.cgroups.map((c) => ({ cgroup: c.cgroup, oncpuNs: c.oncpu_ns, ...(top.has(c.cgroup) ? { topTask: top.get(c.cgroup)! } : {}) }));
+  }
+  return m;
+}

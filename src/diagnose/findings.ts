@@ -1,0 +1,248 @@
+/**
+ * From measurements to findings: each rule names a bottleneck, how bad it
+ * is, the numbers it rests on, and the command that would nudge it. Pure,
+ * so every rule is table-tested.
+ */
+import type { Thresholds } from './thresholds.js';
+
+export type Severity = 'info' | 'warn' | 'critical';
+
+export interface Suggestion {
+  /** A shipped recipe, or null when the next step is to look closer. */
+  recipe: string | null;
+  command: string;
+}
+
+export interface Finding {
+  kind: 'cpu-contention' | 'lock-contention' | 'io-wait' | 'cpu-throttling' | 'memory-pressure' | 'io-pressure' | 'noisy-neighbor' | 'healthy';
+  severity: Severity;
+  summary: string;
+  evidence: Record<string, unknown> & { line: string };
+  suggest: Suggestion[];
+}
+
+/** What the rules look at; every part is optional (a probe may be missing). */
+export interface Measurements {
+  durationMs: number;
+  target: { pid?: number; comm: string; threads: number; cgroup?: string; cgroupParent?: string };
+  /** Kernel accounting over the window (/proc). */
+  sched?: { oncpuNs: number; runqWaitNs: number; p99Us: number | null; maxUs: number | null; switches: number; involuntary: number };
+  futex?: { waits: number; waitNs: number; wakes: number; p99Us: number | null; hotWord?: { uaddr: string; waiters: number; waitNs: number } };
+  io?: { ios: number; waitNs: number; devices: Array<{ dev: string; iops: number; p99Us: number | null; readSeqPct: number; avgReadKb: number }> };
+  throttle?: { quotaCpus: number | null; periods: number; throttled: number; throttledUs: number; cgroup: string; dir: string };
+  psi?: { scope: string; cpu?: number; memory?: number; io?: number };
+  /** CPU time every cgroup (of the cpu controller) used on the host during the window. */
+  hostCgroups?: Array<{ cgroup: string; oncpuNs: number; topTask?: string }>;
+}
+
+const RANK: Record<Severity, number> = { critical: 2, warn: 1, info: 0 };
+const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
+const ms = (ns: number): string => (ns >= 1e9 ? `${(ns / 1e9).toFixed(2)} s` : `${(ns / 1e6).toFixed(1)} ms`);
+const us = (v: number | null): string => (v === null ? '-' : v >= 1000 ? `${(v / 1000).toFixed(1)} ms` : `${v.toFixed(0)} us`);
+
+function level(value: number, warn: number, critical: number): Severity | undefined {
+  return value >= critical ? 'critical' : value >= warn ? 'warn' : undefined;
+}
+
+function scopeFlag(m: Measurements): string {
+  return m.target.pid !== undefined ? `--pid ${m.target.pid}` : `--cgroup ${m.target.cgroup ?? '.'}`;
+}
+
+export function findings(m: Measurements, t: Thresholds): Finding[] {
+  const out: Finding[] = [];
+  const secs = m.durationMs / 1000;
+  const flag = scopeFlag(m);
+
+  let contention: Finding | undefined;
+  if (m.sched) {
+    const { runqWaitNs, oncpuNs } = m.sched;
+    // A task of a throttled cgroup stays queued: that part of its wait is the quota's doing, not contention.
+    // While throttled, every runnable thread waits: (wait + on-CPU) / window of them on average.
+    const windowNs = m.durationMs * 1e6;
+    const runnable = windowNs > 0 ? (runqWaitNs + oncpuNs) / windowNs : 0;
+    const byQuota = m.throttle ? Math.min(runqWaitNs, m.throttle.throttledUs * 1000 * runnable) : 0;
+    const contended = runqWaitNs - byQuota;
+    const share = runqWaitNs + oncpuNs > 0 ? contended / (runqWaitNs + oncpuNs) : 0;
+    const sev = level(share, t['cpu.wait_share.warn'], t['cpu.wait_share.critical']);
+    if (sev) {
+      const quotaNote = byQuota > 0 ? ` (besides ${ms(byQuota)} held back by its CPU quota)` : '';
+      contention = {
+        kind: 'cpu-contention',
+        severity: sev,
+        summary: `waits for a CPU ${pct(share)} of the time it could run (${ms(contended)} on run queues in ${secs.toFixed(1)} s${quotaNote}, p99 wait ${us(m.sched.p99Us)})`,
+        evidence: {
+          line: `run-queue wait ${pct(share)} of runnable time (${ms(contended)} waiting${quotaNote}, ${ms(oncpuNs)} on CPU), ${pct(contended / windowNs)} of wall time; p99 ${us(m.sched.p99Us)}, max ${us(m.sched.maxUs)}; ${m.sched.involuntary} involuntary switches`,
+          runq_wait_ns: runqWaitNs,
+          quota_wait_ns: Math.round(byQuota),
+          oncpu_ns: oncpuNs,
+          wait_share: round(share),
+          wall_share: round(contended / windowNs),
+          p99_us: m.sched.p99Us,
+          max_us: m.sched.maxUs,
+        },
+        suggest: [{ recipe: 'spread-hot-threads.yaml', command: `tuner run recipes/spread-hot-threads.yaml ${flag}` }],
+      };
+      out.push(contention);
+    }
+  }
+
+  if (contention && m.hostCgroups && m.hostCgroups.length > 0) {
+    const total = m.hostCgroups.reduce((x, c) => x + c.oncpuNs, 0);
+    const others = m.hostCgroups.filter((c) => c.cgroup !== m.target.cgroup).sort((x, y) => y.oncpuNs - x.oncpuNs);
+    const top = others[0];
+    const share = top && total > 0 ? top.oncpuNs / total : 0;
+    if (top && share >= t['neighbor.share']) {
+      out.push({
+        kind: 'noisy-neighbor',
+        severity: contention.severity,
+        summary: `while it waited for a CPU, cgroup ${top.cgroup} used ${pct(share)} of the CPU time on the host${top.topTask ? ` (mostly ${top.topTask})` : ''}`,
+        evidence: {
+          line: `run-queue wait ${pct(contention.evidence.wait_share as number)} of runnable time; over the same ${secs.toFixed(1)} s cgroup ${top.cgroup} ran ${ms(top.oncpuNs)}, ${pct(share)} of all CPU time used (the target's cgroup: ${pct((m.hostCgroups.find((c) => c.cgroup === m.target.cgroup)?.oncpuNs ?? 0) / total)})`,
+          neighbor_cgroup: top.cgroup,
+          neighbor_share: round(share),
+          neighbor_oncpu_ns: top.oncpuNs,
+          top_task: top.topTask ?? null,
+        },
+        suggest: [
+          {
+            recipe: 'noisy-neighbor.yaml',
+            command: `tuner run recipes/noisy-neighbor.yaml --cgroup ${commonParent(top.cgroup, m.target.cgroup ?? '/')}`,
+          },
+        ],
+      });
+    }
+  }
+
+  if (m.futex && m.target.threads > 0) {
+    const { waits, waitNs } = m.futex;
+    const threadTime = m.target.threads * m.durationMs * 1e6;
+    const share = threadTime > 0 ? waitNs / threadTime : 0;
+    const rate = secs > 0 ? waits / secs : 0;
+    const sev = rate >= t['lock.min_rate'] ? level(share, t['lock.wait_share.warn'], t['lock.wait_share.critical']) : undefined;
+    if (sev) {
+      const w = m.futex.hotWord;
+      out.push({
+        kind: 'lock-contention',
+        severity: sev,
+        summary: `threads spend ${pct(share)} of their time blocked on futexes (${Math.round(rate)} waits/s, p99 ${us(m.futex.p99Us)})${w ? `, mostly on ${w.uaddr} with up to ${w.waiters} waiters` : ''}`,
+        evidence: {
+          line: `futex wait ${ms(waitNs)} over ${m.target.threads} threads in ${secs.toFixed(1)} s (${pct(share)} of thread time), ${Math.round(rate)} waits/s, p99 ${us(m.futex.p99Us)}${w ? `; hottest word ${w.uaddr}: ${pct(w.waitNs / Math.max(1, waitNs))} of the wait, ${w.waiters} waiters at once` : ''}`,
+          futex_wait_ns: waitNs,
+          waits,
+          wakes: m.futex.wakes,
+          wait_share: round(share),
+          p99_us: m.futex.p99Us,
+          hot_word: w ?? null,
+        },
+        suggest: [{ recipe: null, command: `tuner watch futex ${flag}` }],
+      });
+    }
+  }
+
+  if (m.io) {
+    const share = m.durationMs > 0 ? m.io.waitNs / (m.durationMs * 1e6) : 0;
+    const sev = m.io.ios > 0 ? level(share, t['io.wait_share.warn'], t['io.wait_share.critical']) : undefined;
+    if (sev) {
+      const dev = [...m.io.devices].sort((a, b) => b.iops - a.iops)[0];
+      const sequential = dev !== undefined && dev.readSeqPct >= 80;
+      out.push({
+        kind: 'io-wait',
+        severity: sev,
+        summary: `blocked on block I/O ${pct(share)} of the time (${m.io.ios} requests${dev ? `, ${dev.dev} p99 ${us(dev.p99Us)}` : ''})`,
+        evidence: {
+          line: `I/O wait ${ms(m.io.waitNs)} in ${secs.toFixed(1)} s (${pct(share)} of wall time), ${Math.round(m.io.ios / Math.max(secs, 1e-9))} IOPS${dev ? `; ${dev.dev}: p99 ${us(dev.p99Us)}, ${dev.readSeqPct}% sequential reads of ${dev.avgReadKb} KiB` : ''}`,
+          io_wait_ns: m.io.waitNs,
+          ios: m.io.ios,
+          wait_share: round(share),
+          device: dev ?? null,
+        },
+        suggest: sequential
+          ? [{ recipe: 'readahead-sequential.yaml', command: `tuner run recipes/readahead-sequential.yaml ${flag}` }]
+          : [{ recipe: null, command: `tuner watch io ${flag}` }],
+      });
+    }
+  }
+
+  if (m.throttle && m.throttle.periods > 0) {
+    const share = m.durationMs > 0 ? m.throttle.throttledUs / (m.durationMs * 1000) : 0;
+    const sev = level(share, t['throttle.share.warn'], t['throttle.share.critical']);
+    if (sev) {
+      out.push({
+        kind: 'cpu-throttling',
+        severity: sev,
+        summary: `its cgroup ${m.throttle.cgroup} was throttled by its CPU quota (${m.throttle.quotaCpus ?? 'no'} CPUs) in ${pct(m.throttle.throttled / m.throttle.periods)} of periods, ${pct(share)} of the time`,
+        evidence: {
+          line: `${m.throttle.throttled} of ${m.throttle.periods} CFS periods throttled, ${ms(m.throttle.throttledUs * 1000)} throttled in ${secs.toFixed(1)} s; quota ${m.throttle.quotaCpus ?? 'unlimited'} CPUs`,
+          quota_cpus: m.throttle.quotaCpus,
+          periods: m.throttle.periods,
+          throttled_periods: m.throttle.throttled,
+          throttled_us: m.throttle.throttledUs,
+          throttled_share: round(share),
+        },
+        suggest: [
+          { recipe: 'psi-backoff.yaml', command: `tuner run recipes/psi-backoff.yaml --cgroup ${m.throttle.cgroup}` },
+          { recipe: null, command: `tuner watch sched --cgroup ${m.throttle.cgroup}` },
+        ],
+      });
+    }
+  }
+
+  if (m.psi) {
+    for (const [res, kind] of [
+      ['memory', 'memory-pressure'],
+      ['io', 'io-pressure'],
+    ] as const) {
+      const v = m.psi[res];
+      if (v === undefined) continue;
+      const sev = level(v, t[`psi.${res}.warn`], t[`psi.${res}.critical`]);
+      if (!sev) continue;
+      out.push({
+        kind,
+        severity: sev,
+        summary: `${res} pressure: some task of ${m.psi.scope} stalled on ${res} ${v.toFixed(1)}% of the time`,
+        evidence: { line: `PSI ${res} some ${v.toFixed(1)}% over ${secs.toFixed(1)} s (${m.psi.scope})`, psi_some_pct: v, scope: m.psi.scope },
+        suggest: [{ recipe: 'psi-backoff.yaml', command: `tuner run recipes/psi-backoff.yaml --cgroup ${m.target.cgroup ?? '.'}` }],
+      });
+    }
+  }
+
+  if (out.length === 0) {
+    out.push({
+      kind: 'healthy',
+      severity: 'info',
+      summary: 'nothing stands out: no CPU, lock, I/O, quota or pressure bottleneck above the thresholds',
+      evidence: {
+        line: [
+          m.sched ? `run-queue wait ${ms(m.sched.runqWaitNs)}` : undefined,
+          m.futex ? `futex wait ${ms(m.futex.waitNs)}` : undefined,
+          m.io ? `I/O wait ${ms(m.io.waitNs)}` : undefined,
+          m.throttle ? `${m.throttle.throttled} throttled periods` : undefined,
+        ]
+          .filter(Boolean)
+          .join(', '),
+      },
+      suggest: [],
+    });
+  }
+  // Most severe first; among equals, the one that costs the target the largest share of its time.
+  return out.sort((a, b) => RANK[b.severity] - RANK[a.severity] || impact(b) - impact(a));
+}
+
+function impact(f: Finding): number {
+  const e = f.evidence;
+  const v = e.wait_share ?? e.throttled_share ?? e.neighbor_share ?? (typeof e.psi_some_pct === 'number' ? e.psi_some_pct / 100 : 0);
+  return typeof v === 'number' ? v : 0;
+}
+
+/** The deepest cgroup both paths live under (the scope a weight nudge between them needs). */
+export function commonParent(a: string, b: string): string {
+  const pa = a.split('/').filter(Boolean);
+  const pb = b.split('/').filter(Boolean);
+  const out: string[] = [];
+  for (let i = 0; i < Math.min(pa.length, pb.length) && pa[i] === pb[i]; i++) out.push(pa[i]!);
+  return '/' + out.join('/');
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}

@@ -1,0 +1,179 @@
+/**
+ * `tuner diagnose` end to end, on workloads this test starts, each with a
+ * known bottleneck; and its edge cases. Prints, per workload, the top
+ * finding, its evidence line and the command's run time.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { start, type Running } from '../helpers/workloads.js';
+import { tuner, CLI } from '../helpers/cli.js';
+import { makeLoop, type LoopDevice } from '../helpers/loop.js';
+import { leftoverCgroups, makeCgroup, type TestCgroupTree } from '../helpers/cgroups.js';
+import { leftoverPins, skipKernel } from '../helpers/kernel.js';
+
+const running: Running[] = [];
+const loops: LoopDevice[] = [];
+const cgroups: TestCgroupTree[] = [];
+afterEach(async () => {
+  for (const r of running.splice(0)) await r.stop();
+  for (const l of loops.splice(0)) l.detach();
+  for (const c of cgroups.splice(0)) c.remove();
+  expect(leftoverPins()).toEqual([]);
+  expect(leftoverCgroups(['/sys/fs/cgroup/cpu', '/sys/fs/cgroup/unified'])).toEqual([]);
+});
+
+interface Report {
+  pid: number;
+  exited: boolean;
+  findings: Array<{ kind: string; severity: string; summary: string; evidence: { line: string } & Record<string, unknown>; suggest: Array<{ recipe: string | null; command: string }> }>;
+  signals: Record<string, unknown>;
+  summary: Record<string, unknown>;
+  missing: unknown[];
+}
+
+async function diagnose(label: string, args: string[]): Promise<Report> {
+  const t0 = Date.now();
+  const r = await tuner(['diagnose', '--json', '--duration', '3s', ...args]);
+  const secs = ((Date.now() - t0) / 1000).toFixed(2);
+  expect(r.exitCode, String(r.stderr)).toBe(0);
+  const rep = JSON.parse(String(r.stdout)) as Report;
+  const top = rep.findings[0]!;
+  console.log(`diagnose [${label}] in ${secs} s: top ${top.severity} ${top.kind}; evidence: ${top.evidence.line}; all: ${rep.findings.map((f) => f.kind).join(', ')}`);
+  return rep;
+}
+
+const kinds = (r: Report): string[] => r.findings.map((f) => f.kind);
+
+describe.skipIf(skipKernel)('tuner diagnose', () => {
+  it('more spinning threads than CPUs -> cpu-contention first, with a recipe command', async () => {
+    const spin = await start('spin', [3, 0]);
+    running.push(spin);
+    const rep = await diagnose('3 spinners on 2 CPUs', ['--pid', String(spin.pid)]);
+    expect(rep.findings[0]!.kind).toBe('cpu-contention');
+    expect(rep.findings[0]!.severity).not.toBe('info');
+    expect(rep.findings[0]!.suggest[0]!.command).toBe(`tuner run recipes/spread-hot-threads.yaml --pid ${spin.pid}`);
+    expect(rep.findings[0]!.evidence.wait_share as number).toBeGreaterThan(0.2);
+    expect(kinds(rep)).not.toContain('lock-contention');
+    expect(kinds(rep)).not.toContain('healthy');
+  });
+
+  it('threads contending on one mutex -> lock-contention', async () => {
+    const lw = await start('lockwait', [4, 10, 300]);
+    running.push(lw);
+    lw.send('go');
+    const rep = await diagnose('4 threads on one mutex', ['--pid', String(lw.pid)]);
+    expect(rep.findings[0]!.kind).toBe('lock-contention');
+    expect((rep.findings[0]!.evidence.hot_word as { waiters: number }).waiters).toBeGreaterThanOrEqual(2);
+  });
+
+  it('synchronous direct reads on a loop device -> io-wait', async () => {
+    const loop = makeLoop();
+    loops.push(loop);
+    const dr = await start('dread', [loop.dev, 10, 64, 'rand']);
+    running.push(dr);
+    dr.send('go');
+    const rep = await diagnose('O_DIRECT reads on a loop device', ['--pid', String(dr.pid)]);
+    expect(rep.findings[0]!.kind).toBe('io-wait');
+    expect((rep.findings[0]!.evidence.device as { dev: string }).dev).toBe(loop.name);
+  });
+
+  it('a cgroup with a tight CPU quota -> cpu-throttling', async () => {
+    const cg = makeCgroup('/sys/fs/cgroup/cpu');
+    cgroups.push(cg);
+    cg.write('cpu.cfs_period_us', '100000');
+    cg.write('cpu.cfs_quota_us', '20000'); // 0.2 CPU
+    const spin = await start('spin', [1, 0]);
+    running.push(spin);
+    cg.add(spin.pid);
+    const rep = await diagnose('spinner under a 0.2-CPU quota', ['--pid', String(spin.pid)]);
+    expect(rep.findings[0]!.kind).toBe('cpu-throttling');
+    expect(rep.findings[0]!.severity).toBe('critical');
+    expect(rep.summary.cpu_quota_cpus).toBe(0.2);
+    expect(rep.summary.cpu_pct as number).toBeLessThan(30);
+  });
+
+  it('an idle sleeper -> healthy', async () => {
+    const sleeper = execa('sleep', ['60']);
+    try {
+      const rep = await diagnose('idle sleeper', ['--pid', String(sleeper.pid)]);
+      expect(kinds(rep)).toEqual(['healthy']);
+      expect(rep.findings[0]!.severity).toBe('info');
+    } finally {
+      sleeper.kill('SIGKILL');
+      await sleeper.catch(() => {});
+    }
+  });
+
+  it('a workload with two problems lists both (lock contention under a tight quota)', async () => {
+    const cg = makeCgroup('/sys/fs/cgroup/cpu');
+    cgroups.push(cg);
+    cg.write('cpu.cfs_quota_us', '50000'); // 0.5 CPU
+    const lw = await start('lockwait', [4, 10, 300]);
+    running.push(lw);
+    cg.add(lw.pid);
+    lw.send('go');
+    const rep = await diagnose('mutex contention under a 0.5-CPU quota', ['--pid', String(lw.pid)]);
+    expect(kinds(rep)).toContain('lock-contention');
+    expect(kinds(rep)).toContain('cpu-throttling');
+  });
+
+  it('a victim behind a hog cgroup -> noisy-neighbor names the hog cgroup', async () => {
+    const parent = makeCgroup('/sys/fs/cgroup/cpu');
+    cgroups.push(parent);
+    const hog = parent.child('hog');
+    const victim = parent.child('victim');
+    hog.write('cpu.shares', '10240');
+    victim.write('cpu.shares', '2');
+    const h = await start('spin', [2, 0]);
+    const v = await start('spin', [1, 0]);
+    running.push(h, v);
+    hog.add(h.pid);
+    victim.add(v.pid);
+    const rep = await diagnose('victim behind a hog cgroup', ['--pid', String(v.pid)]);
+    expect(kinds(rep)).toContain('noisy-neighbor');
+    const nn = rep.findings.find((f) => f.kind === 'noisy-neighbor')!;
+    expect(nn.evidence.neighbor_cgroup).toBe(hog.path.replace('/sys/fs/cgroup/cpu', ''));
+    expect(nn.suggest[0]!.command).toContain('recipes/noisy-neighbor.yaml --cgroup');
+  });
+
+  it('the target exits mid-run: reports what it gathered, says so, exits 0', async () => {
+    const short = await start('spin', [3, 2.5]);
+    running.push(short);
+    const r = await tuner(['diagnose', '--json', '--duration', '5s', '--pid', String(short.pid)]);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const rep = JSON.parse(String(r.stdout)) as Report;
+    expect(rep.exited).toBe(true);
+    expect(rep.findings.length).toBeGreaterThan(0);
+    const human = await tuner(['diagnose', '--duration', '1s', '--pid', String(process.pid)]);
+    expect(human.exitCode).toBe(0);
+  });
+
+  it('no such PID: exit 2 with a clear message, nothing loaded', async () => {
+    const r = await tuner(['diagnose', '--pid', '4194303']);
+    expect(r.exitCode).toBe(2);
+    expect(String(r.stderr)).toMatch(/--pid 4194303: no such process/);
+  });
+
+  it('without the privilege: exit 1 naming CAP_BPF and CAP_PERFMON, nothing loaded', async () => {
+    const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, CLI, 'diagnose', '--pid', String(process.pid), '--duration', '1s'], { reject: false });
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stderr)).toMatch(/CAP_BPF and CAP_PERFMON/);
+    expect(String(r.stderr)).toMatch(/sudo tuner diagnose --pid/);
+  });
+
+  it('bad flags exit 2', async () => {
+    for (const [args, msg] of [
+      [['diagnose'], /give --pid PID or --cgroup PATH/],
+      [['diagnose', '--pid', '1', '--duration', 'long'], /--duration: expected a duration/],
+      [['diagnose', '--pid', '1', '--threshold', 'cpu.bogus=1'], /--threshold cpu.bogus: unknown threshold/],
+      [['diagnose', '--pid', '1', '--threshold', 'cpu.wait_share.warn=x'], /expected a non-negative number/],
+      [['diagnose', '--pid', '1', '--cgroup', '.'], /exactly one of --pid or --cgroup/],
+    ] as const) {
+      const r = await tuner([...args]);
+      expect(r.exitCode, String(r.stderr)).toBe(2);
+      expect(String(r.stderr)).toMatch(msg);
+    }
+    await sleep(1);
+  });
+});
