@@ -1,0 +1,51 @@
+/**
+ * A comparison as GitHub-flavoured markdown, fit for a pull-request comment:
+ * the outcome first, loud warnings, one table row per gated metric (worst
+ * first), and how to read it. The first line is a marker comment so a CI step
+ * can find and update its previous comment.
+ */
+import type { CompareResult, ProfileRef } from '../commands/compare.js';
+import type { Verdict } from '../compare/verdict.js';
+import { headline, sortedRows } from './compare-view.js';
+import { fmtChange, fmtInterval, fmtP, fmtValue } from './metric-format.js';
+
+export const MARKDOWN_MARKER = '<!-- tuner-compare -->';
+
+const ICON: Record<Verdict, string> = { regressed: '🔴', improved: '🟢', 'too-noisy': '🟡', unchanged: '⚪' };
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const code = (s: string): string => '`' + s.replace(/`/g, "'") + '`';
+
+function describe(label: string, p: ProfileRef): string {
+  return `**${label}** ${code(p.path)}: ${p.runs} runs of ${code(p.command.join(' '))}, recorded ${p.recorded} on kernel ${p.env.kernel}, ${p.env.cpus} CPUs (${p.env.cpu_model}), tuner ${p.env.tool.version}`;
+}
+
+export function renderMarkdown(r: CompareResult): string {
+  const out: string[] = [MARKDOWN_MARKER];
+  out.push(`### ${r.regressed.length > 0 ? '❌' : '✅'} tuner compare: ${headline(r)}`, '');
+  for (const w of r.warnings) out.push('> [!WARNING]', `> ${w}`, '');
+  out.push(describe('BASE', r.base) + '  ', describe('NEW', r.new), '');
+  const level = `${Math.round((1 - r.alpha) * 100)}% CI`;
+  out.push(`| | metric | BASE | NEW | change | ${level} | p (adj.) | verdict |`, '|---|---|---:|---:|---:|---|---:|---|');
+  for (const m of sortedRows(r)) {
+    const unit = r.info[m.metric]!.unit;
+    const p = m.ratio !== null && m.ratio < 1 ? m.p_improved_adjusted : m.p_regressed_adjusted;
+    const verdict = m.verdict === 'regressed' ? '**regressed**' : m.verdict;
+    out.push(
+      `| ${ICON[m.verdict]} | ${code(m.metric)} | ${fmtValue(m.base.median, unit)} | ${fmtValue(m.new.median, unit)} | ${fmtChange(m.ratio)} | ${cell(fmtInterval(m.ci?.ratio))} | ${fmtP(p)} | ${verdict} |`,
+    );
+  }
+  out.push(
+    '',
+    '<details><summary>How to read this</summary>',
+    '',
+    `- BASE and NEW are medians over runs; change is NEW / BASE - 1; every metric is lower-is-better.`,
+    `- ${level}: bootstrap interval of the ratio of medians.`,
+    `- p (adj.): one-sided Mann-Whitney U test (exact for small samples), adjusted over the gated metrics (Tarone, then Holm), so the chance that identical builds flag anything is at most alpha = ${r.alpha}.`,
+    `- **regressed**: p < ${r.alpha} and the median beyond +${(r.threshold * 100).toFixed(0)}% (and above the metric's floor). This fails the check.`,
+    `- too-noisy: the data cannot tell whether the change exceeds ±${(r.threshold * 100).toFixed(0)}%; more runs (\`--repeat\`) would.`,
+    '',
+    '</details>',
+  );
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,49 @@
+/**
+ * The futex part of a run: the futex reader's raw per-process deltas for the
+ * workload's process tree, summed over every read of the run, with the wait
+ * histograms merged before any percentile is taken.
+ */
+import { histAdd, histCount, log2Quantile } from '../aggregate/histogram.js';
+import type { FutexDelta } from '../signals/futex-record.js';
+import { roundUs, type SignalSummary } from './summary.js';
+
+export class FutexTotals {
+  private waits = 0;
+  private waitNs = 0;
+  private timeouts = 0;
+  private wakes = 0;
+  private hist: number[] = [];
+  private maxNs: number | undefined;
+  private readonly pids = new Set<number>();
+
+  add(d: FutexDelta): void {
+    for (const p of d.procs) {
+      this.waits += p.waits;
+      this.waitNs += p.waitNs;
+      this.timeouts += p.timeouts;
+      this.wakes += p.wakes;
+      this.hist = histAdd(this.hist, p.hist);
+      if (p.maxWaitNs !== undefined) this.maxNs = Math.max(this.maxNs ?? 0, p.maxWaitNs);
+      this.pids.add(p.pid);
+    }
+  }
+
+  summary(): SignalSummary {
+    const q = (p: number): number | null => {
+      const v = log2Quantile(this.hist, p);
+      return v === undefined ? null : roundUs(Math.min(v, this.maxNs ?? Infinity) / 1000);
+    };
+    return {
+      metrics: { 'futex.wait_ns': this.waitNs, 'futex.waits': this.waits, 'futex.wait_p99_us': q(0.99) },
+      details: {
+        'futex.wait_p50_us': q(0.5),
+        'futex.wait_max_us': roundUs(this.maxNs === undefined ? undefined : this.maxNs / 1000),
+        'futex.timeouts': this.timeouts,
+        'futex.wakes': this.wakes,
+        'futex.histogram_waits': histCount(this.hist),
+        'futex.processes': this.pids.size,
+      },
+      warnings: [],
+    };
+  }
+}

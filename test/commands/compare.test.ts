@@ -1,0 +1,131 @@
+/**
+ * `compare` on profiles recorded on this machine (test/fixtures/profiles):
+ * the mutex workload with 2 threads recorded twice in alternation, and with
+ * 6 threads (more threads than CPUs on one lock). Variants (another kernel,
+ * a failed run, other signals, a busier machine) are derived from them.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compare, type CompareOptions } from '../../src/commands/compare.js';
+import { UsageError } from '../../src/errors.js';
+import { ProfileError, type Profile } from '../../src/record/profile.js';
+
+const fixture = (name: string): string => fileURLToPathSafe(new URL(`../fixtures/profiles/${name}`, import.meta.url));
+function fileURLToPathSafe(u: URL): string {
+  return decodeURIComponent(u.pathname);
+}
+const BASE = fixture('mutex-base.json');
+const SAME = fixture('mutex-same.json');
+const REGRESSED = fixture('mutex-regressed.json');
+const dir = mkdtempSync(path.join(os.tmpdir(), 'tuner-compare-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const read = (p: string): Profile => JSON.parse(readFileSync(p, 'utf8')) as Profile;
+function variant(name: string, edit: (p: Profile) => void, from = SAME): string {
+  const p = read(from);
+  edit(p);
+  const f = path.join(dir, name);
+  writeFileSync(f, JSON.stringify(p));
+  return f;
+}
+const run = (o: Partial<CompareOptions>) => compare({ base: BASE, new: SAME, threshold: 0.1, alpha: 0.05, ...o });
+
+describe('compare (real profiles)', () => {
+  it('the same workload recorded twice: nothing regressed, exit 0, no warning', async () => {
+    const r = await run({});
+    expect(r.exit_code).toBe(0);
+    expect(r.regressed).toEqual([]);
+    expect(r.warnings).toEqual([]);
+    expect(r.metrics).toHaveLength(15);
+    for (const m of r.metrics) {
+      expect(['unchanged', 'too-noisy', 'improved']).toContain(m.verdict);
+      expect([0, 8]).toContain(m.base.n); // 0: nothing measured (no I/O, so no I/O latency)
+    }
+  });
+
+  it('six threads on the lock instead of two: run-queue wait regressed, exit 1; every field of a row', async () => {
+    const r = await run({ new: REGRESSED });
+    expect(r.exit_code).toBe(1);
+    expect(r.regressed).toContain('sched.runq_wait_ns');
+    expect(r.warnings.some((w) => w.includes('ran different commands'))).toBe(true);
+    const row = r.metrics.find((m) => m.metric === 'sched.runq_wait_ns')!;
+    expect(row.ratio).toBeGreaterThan(10);
+    expect(row.ci!.ratio.low).toBeGreaterThan(1.1);
+    expect(row.test!.exact).toBe(true);
+    expect(row.p_regressed_adjusted).toBeLessThan(0.05);
+    expect(row.reason).toMatch(/significantly beyond \+10%/);
+  });
+
+  it('is deterministic: the same inputs give the same result', async () => {
+    const a = await run({ new: REGRESSED });
+    const b = await run({ new: REGRESSED });
+    expect(a).toEqual(b);
+  });
+
+  it('a threshold above the regression turns it into no regression', async () => {
+    const r = await run({ new: REGRESSED, threshold: 1000 });
+    expect(r.regressed).toEqual([]);
+    expect(r.exit_code).toBe(0);
+  });
+
+  it('--metrics narrows the gate; a pattern that matches nothing is a usage error', async () => {
+    const r = await run({ new: REGRESSED, metrics: ['wall,cpu'] });
+    expect(r.metrics.map((m) => m.metric)).toEqual(['wall_ns', 'cpu_ns']);
+    expect(r.exit_code).toBe(0);
+    await expect(run({ metrics: ['nope'] })).rejects.toThrow(UsageError);
+  });
+
+  it('different environments: a loud warning, or exit 2 with --strict-env', async () => {
+    const other = variant('other-kernel.json', (p) => {
+      p.env.kernel = '6.1.0-99-amd64';
+      p.env.cpus = 8;
+    });
+    const r = await run({ new: other });
+    expect(r.warnings[0]).toMatch(/different environments \(kernel "6.18.44-fc-v782" vs "6.1.0-99-amd64"; cpus "2" vs "8"\)/);
+    expect(r.env_differences.map((d) => d.field)).toEqual(['kernel', 'cpus']);
+    const strict = run({ new: other, strictEnv: true });
+    await expect(strict).rejects.toThrow(ProfileError);
+    await expect(strict).rejects.toMatchObject({ exitCode: 2 });
+  });
+
+  it('warns when the machine was much busier with other work during one side', async () => {
+    const busy = variant('busy.json', (p) => {
+      for (const r of p.runs) r.details['host.other_busy_pct'] = 60;
+    });
+    const r = await run({ new: busy });
+    expect(r.warnings.some((w) => /busier with other work during NEW/.test(w))).toBe(true);
+  });
+
+  it('profiles with different signals: the common metrics are compared, the rest named', async () => {
+    const noPsi = variant('no-psi.json', (p) => {
+      p.signals = p.signals.filter((s) => s !== 'psi');
+      for (const r of p.runs) for (const k of Object.keys(r.metrics)) if (k.startsWith('psi.')) delete r.metrics[k];
+    });
+    const r = await run({ new: noPsi });
+    expect(r.metrics.some((m) => m.metric.startsWith('psi.'))).toBe(false);
+    expect(r.warnings.join('\n')).toMatch(/only in BASE: psi.cpu_some_us, psi.memory_some_us, psi.io_some_us/);
+  });
+
+  it('warns when there are too few runs for anything to be significant', async () => {
+    const two = (name: string, from: string) => variant(name, (p) => void (p.runs = p.runs.slice(0, 2)), from);
+    const r = await run({ base: two('b2.json', BASE), new: two('r2.json', REGRESSED) });
+    expect(r.regressed).toEqual([]);
+    expect(r.warnings.join('\n')).toMatch(/with 2 BASE and 2 NEW runs no metric can reach significance at alpha 0.05: record at least \d+ runs/);
+  });
+
+  it.each([
+    ['a missing file', () => path.join(dir, 'missing.json'), /cannot read: ENOENT/],
+    ['not JSON', () => (writeFileSync(path.join(dir, 'bad.json'), '{"format": '), path.join(dir, 'bad.json')), /not JSON/],
+    ['not a profile', () => (writeFileSync(path.join(dir, 'np.json'), '{"signal": "sched"}'), path.join(dir, 'np.json')), /not a tuner profile/],
+    ['a newer format', () => variant('v2.json', (p) => void ((p as { version: number }).version = 2)), /profile format version 2 is not supported/],
+    ['a broken field', () => variant('broken.json', (p) => void ((p.runs[0] as { metrics: unknown }).metrics = 'x')), /runs\.0\.metrics/],
+    ['a failed run', () => variant('failed.json', (p) => void ((p.runs[3]!.exit_code = 1), (p.ok = false))), /run 4 of the workload exited with code 1; a failed recording cannot be compared/],
+  ])('%s is refused with exit status 2', async (_what, make, message) => {
+    const p = run({ new: make() });
+    await expect(p).rejects.toThrow(ProfileError);
+    await expect(p).rejects.toThrow(message);
+    await expect(p).rejects.toMatchObject({ exitCode: 2 });
+  });
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { decide, type VerdictInput } from '../../src/compare/verdict.js';
+
+const base: VerdictInput = {
+  baseMedian: 100,
+  newMedian: 100,
+  ratio: 1,
+  ci: { level: 0.95, ratio: { low: 0.98, high: 1.02 }, diff: { low: -2, high: 2 } },
+  pRegressed: 1,
+  pImproved: 1,
+  alpha: 0.05,
+  threshold: 0.1,
+  floor: 1,
+};
+const at = (o: Partial<VerdictInput>): VerdictInput => ({ ...base, ...o });
+
+describe('decide', () => {
+  it.each<[string, Partial<VerdictInput>, string]>([
+    ['tight interval around 1', {}, 'unchanged'],
+    ['significantly beyond +10%', { newMedian: 130, ratio: 1.3, pRegressed: 0.001, ci: { level: 0.95, ratio: { low: 1.2, high: 1.4 }, diff: { low: 20, high: 40 } } }, 'regressed'],
+    ['beyond +10% but not significant', { newMedian: 130, ratio: 1.3, pRegressed: 0.2, ci: { level: 0.95, ratio: { low: 0.9, high: 1.8 }, diff: { low: -10, high: 80 } } }, 'too-noisy'],
+    ['significant but the median is within the threshold', { newMedian: 108, ratio: 1.08, pRegressed: 0.01, ci: { level: 0.95, ratio: { low: 1.05, high: 1.09 }, diff: { low: 5, high: 9 } } }, 'unchanged'],
+    ['beyond the threshold but below the floor', { baseMedian: 0, newMedian: 0.5, ratio: Infinity, pRegressed: 0.001, ci: { level: 0.95, ratio: { low: Infinity, high: Infinity }, diff: { low: 0.2, high: 0.8 } } }, 'unchanged'],
+    ['from zero, above the floor, significant', { baseMedian: 0, newMedian: 50, ratio: Infinity, pRegressed: 0.001, ci: { level: 0.95, ratio: { low: Infinity, high: Infinity }, diff: { low: 40, high: 60 } } }, 'regressed'],
+    ['significantly better', { newMedian: 70, ratio: 0.7, pImproved: 0.001, ci: { level: 0.95, ratio: { low: 0.65, high: 0.75 }, diff: { low: -35, high: -25 } } }, 'improved'],
+    ['wide interval, no claim', { newMedian: 103, ratio: 1.03, ci: { level: 0.95, ratio: { low: 0.8, high: 1.3 }, diff: { low: -20, high: 30 } } }, 'too-noisy'],
+    ['significant p but ratio exactly at the threshold', { newMedian: 110, ratio: 1.1, pRegressed: 0.001, ci: { level: 0.95, ratio: { low: 1.05, high: 1.15 }, diff: { low: 5, high: 15 } } }, 'too-noisy'],
+  ])('%s -> %s', (_name, o, want) => {
+    const { verdict, reason } = decide(at(o));
+    expect(verdict).toBe(want);
+    expect(reason.length).toBeGreaterThan(5);
+  });
+});

@@ -1,0 +1,229 @@
+/**
+ * `tuner record` and `tuner compare` end to end, on workloads this test
+ * builds: run totals against the kernel's own accounting (the mutex workload
+ * prints its threads' schedstat and switch counts before it exits), children
+ * followed, failures and Ctrl-C, an injected regression (six threads on one
+ * lock instead of two: more threads than CPUs), the same workload recorded
+ * twice, and 20 comparisons of identical configurations from real runs.
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { compare } from '../../src/commands/compare.js';
+import type { Profile } from '../../src/record/profile.js';
+import { seededRandom } from '../../src/stats/rng.js';
+import { CLI, tuner } from '../helpers/cli.js';
+import { leftoverPins, skipKernel } from '../helpers/kernel.js';
+import { workload } from '../helpers/workloads.js';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'tuner-record-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  expect(leftoverPins()).toEqual([]);
+});
+
+const file = (name: string): string => path.join(dir, name);
+const load = (p: string): Profile => JSON.parse(readFileSync(p, 'utf8')) as Profile;
+
+/** The mutex workload: `threads` threads share a fixed amount of work behind one lock. */
+function mutex(threads: number, iterations = 40000): string[] {
+  return [workload('mutex'), String(threads), String(iterations), '2000', '30000'];
+}
+
+async function record(out: string, command: string[], flags: string[] = []) {
+  const r = await tuner(['record', '-o', out, ...flags, '--', ...command]);
+  return r;
+}
+
+describe.skipIf(skipKernel)('tuner record (CLI)', () => {
+  it('sums every thread of the run, in agreement with the kernel accounting the workload reports', async () => {
+    const out = file('truth.json');
+    const r = await record(out, mutex(3), ['--repeat', '3', '--warmup', '1', '--signals', 'sched,futex,psi']);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const p = load(out);
+    expect(p.ok).toBe(true);
+    expect(p.runs).toHaveLength(3);
+    expect(p.warmups).toHaveLength(1);
+    expect(p.signals).toEqual(['sched', 'futex', 'psi']);
+    expect(p.env.cpus).toBe(os.availableParallelism());
+    expect(p.env.kernel).toBe(os.release());
+    expect(p.env.tool.name).toBe('tuner');
+    // The workload's stdout goes to tuner's stderr: one truth line per run, warm-up first.
+    const truth = [...String(r.stderr).matchAll(/truth oncpu_ns=(\d+) run_delay_ns=(\d+) voluntary=(\d+) involuntary=(\d+)/g)].map((m) => ({
+      oncpu: Number(m[1]),
+      delay: Number(m[2]),
+      switches: Number(m[3]) + Number(m[4]),
+    }));
+    expect(truth).toHaveLength(4);
+    p.runs.forEach((run, i) => {
+      const t = truth[i + 1]!;
+      const m = run.metrics;
+      console.log(`run ${run.run}: cpu ${m.cpu_ns} vs ${t.oncpu}, runq wait ${m['sched.runq_wait_ns']} vs ${t.delay}, switches ${m['sched.switches']} vs ${t.switches}`);
+      expect(run.exit_code).toBe(0);
+      // The probe adds the gate shell's few instructions and can miss the last tick of each thread's runtime.
+      expect(Math.abs(m.cpu_ns! - t.oncpu)).toBeLessThan(0.05 * t.oncpu + 2e6);
+      expect(Math.abs(m['sched.runq_wait_ns']! - t.delay)).toBeLessThan(0.05 * t.delay + 2e6);
+      expect(Math.abs(m['sched.switches']! - t.switches)).toBeLessThan(0.1 * t.switches + 6);
+      expect(m.wall_ns).toBeGreaterThan(m.cpu_ns! / 3);
+      expect(m['futex.waits']).toBeGreaterThan(0); // at least the joins
+      expect(m['futex.wait_ns']).toBeGreaterThan(0);
+      expect(m['sched.runq_p99_us']).toBeGreaterThan(0);
+      expect(run.details['host.busy_pct']).toBeGreaterThan(0);
+    });
+  });
+
+  it('follows the children of the command: their work is in the run', async () => {
+    const m = mutex(1, 20000).join(' ');
+    const out = file('children.json');
+    const r = await record(out, ['/bin/sh', '-c', `${m} & ${m}; wait`], ['--repeat', '1', '--warmup', '0', '--signals', 'sched']);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const truth = [...String(r.stderr).matchAll(/truth oncpu_ns=(\d+)/g)].reduce((s, x) => s + Number(x[1]), 0);
+    const run = load(out).runs[0]!;
+    console.log(`children: cpu ${run.metrics.cpu_ns} vs ${truth} reported by the two children`);
+    expect(run.details['sched.processes']).toBeGreaterThanOrEqual(3); // the shell and its two children
+    expect(run.metrics.cpu_ns).toBeGreaterThan(0.95 * truth);
+    expect(run.metrics.cpu_ns).toBeLessThan(1.05 * truth + 10e6);
+  });
+
+  it('keeps exit codes, fails on a failing workload, and compare refuses the profile', async () => {
+    const out = file('fail.json');
+    const r = await record(out, ['/bin/sh', '-c', 'exit 3'], ['--repeat', '3', '--warmup', '0', '--signals', 'psi', '--json']);
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stderr)).toMatch(/run 1 of `\/bin\/sh -c exit 3` exited with code 3/);
+    const p = load(out);
+    expect(p.ok).toBe(false);
+    expect(p.runs.map((x) => x.exit_code)).toEqual([3]); // stops at the first failure
+    expect(JSON.parse(String(r.stdout)).runs).toHaveLength(1);
+
+    const all = await record(out, ['/bin/sh', '-c', 'exit 3'], ['--repeat', '2', '--warmup', '0', '--signals', 'psi', '--keep-going']);
+    expect(all.exitCode).toBe(1);
+    expect(load(out).runs.map((x) => x.exit_code)).toEqual([3, 3]);
+
+    const c = await tuner(['compare', out, out]);
+    expect(c.exitCode).toBe(2);
+    expect(String(c.stderr)).toMatch(/run 1 of the workload exited with code 3; a failed recording cannot be compared/);
+  });
+
+  it('refuses a command that does not exist and a signal that is not available, before running anything', async () => {
+    const a = await record(file('x.json'), ['no-such-command-xyz']);
+    expect(a.exitCode).toBe(2);
+    expect(String(a.stderr)).toMatch(/command "no-such-command-xyz" not found in PATH/);
+    const b = await record(file('x.json'), ['true'], ['--signals', 'sched,bogus']);
+    expect(b.exitCode).toBe(2);
+    expect(String(b.stderr)).toMatch(/--signals: "bogus" is not a signal tuner knows/);
+    expect(existsSync(file('x.json'))).toBe(false);
+  });
+
+  it('Ctrl-C stops the workload, writes nothing and leaves no pins', async () => {
+    const out = file('interrupted.json');
+    const proc = execa('node', [CLI, 'record', '-o', out, '--warmup', '0', '--signals', 'sched', '--', 'sleep', '30'], { reject: false });
+    // Wait until the workload itself (sleep, exec'ed by the gate) runs as tuner's child.
+    const deadline = Date.now() + 20_000;
+    let sleeper: number | undefined;
+    while (sleeper === undefined && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      sleeper = childrenOf(proc.pid!).find((pid) => comm(pid) === 'sleep');
+    }
+    expect(sleeper).toBeDefined();
+    proc.kill('SIGINT');
+    const r = await proc;
+    expect(r.exitCode).toBe(130);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(`/proc/${sleeper}`) && comm(sleeper!) === 'sleep').toBe(false);
+  });
+});
+
+describe.skipIf(skipKernel)('tuner compare on real recordings', () => {
+  it('flags the injected regression (6 threads on one lock instead of 2) on wait metrics, not on wall time', async () => {
+    const base = file('two.json');
+    const next = file('six.json');
+    for (const [out, threads] of [
+      [base, 2],
+      [next, 6],
+    ] as const) {
+      const r = await record(out, mutex(threads), ['--repeat', '6', '--quiet']);
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+    }
+    const c = await tuner(['compare', base, next, '--json']);
+    expect(c.exitCode, String(c.stderr)).toBe(1);
+    const res = JSON.parse(String(c.stdout));
+    const verdict = (m: string): string => res.metrics.find((x: { metric: string }) => x.metric === m).verdict;
+    console.log('regressed:', res.regressed.join(', '), '| wall:', verdict('wall_ns'), '| cpu:', verdict('cpu_ns'));
+    expect(res.regressed).toContain('sched.runq_wait_ns');
+    expect(verdict('wall_ns')).not.toBe('regressed');
+    expect(res.exit_code).toBe(1);
+
+    // The same comparison as markdown and JUnit: same outcome, same exit status.
+    const md = await tuner(['compare', base, next, '--format', 'markdown']);
+    expect(md.exitCode).toBe(1);
+    expect(String(md.stdout)).toMatch(/\| 🔴 \| `sched.runq_wait_ns` \|.*\*\*regressed\*\*/);
+    const junit = await tuner(['compare', base, next, '--format', 'junit']);
+    expect(junit.exitCode).toBe(1);
+    expect(String(junit.stdout)).toMatch(/<testcase classname="tuner.sched" name="sched.runq_wait_ns" time="0">\s*<failure type="regressed"/);
+  });
+
+  it('does not flag the same workload recorded twice (recorded in alternation, as docs/ci-example.md advises)', async () => {
+    const a = file('same-a.json');
+    const b = file('same-b.json');
+    for (let i = 0; i < 3; i++) {
+      for (const out of [a, b]) {
+        const r = await record(out, mutex(2), ['--append', '--repeat', '2', '--warmup', i === 0 ? '1' : '0', '--quiet']);
+        expect(r.exitCode, String(r.stderr)).toBe(0);
+      }
+    }
+    expect(load(a).runs).toHaveLength(6);
+    const c = await tuner(['compare', a, b, '--json']);
+    const res = JSON.parse(String(c.stdout));
+    console.log('same workload twice:', res.metrics.map((m: { metric: string; verdict: string }) => `${m.metric} ${m.verdict}`).join(', '));
+    expect(res.regressed).toEqual([]);
+    expect(c.exitCode).toBe(0);
+  });
+
+  it('flags at most one of 20 comparisons of identical configurations drawn from real runs', async () => {
+    const pool = file('pool.json');
+    const r = await record(pool, mutex(2, 20000), ['--repeat', '24', '--quiet']);
+    console.log(`24 runs of a 0.1 s workload recorded in ${((Date.parse(load(pool).finished) - Date.parse(load(pool).started)) / 1000).toFixed(1)} s`);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const p = load(pool);
+    const random = seededRandom(20);
+    let flagged = 0;
+    const regressed: string[][] = [];
+    for (let k = 0; k < 20; k++) {
+      // Two disjoint sets of 6 runs, drawn at random from the 24.
+      const order = p.runs.map((run) => ({ run, key: random() })).sort((x, y) => x.key - y.key).map((x) => x.run);
+      const write = (name: string, runs: Profile['runs']): string => {
+        const f = file(name);
+        writeFileSync(f, JSON.stringify({ ...p, repeat: runs.length, runs }));
+        return f;
+      };
+      const res = await compare({ base: write('pool-a.json', order.slice(0, 6)), new: write('pool-b.json', order.slice(6, 12)), threshold: 0.1, alpha: 0.05 });
+      regressed.push(res.regressed);
+      if (res.regressed.length > 0) flagged++;
+    }
+    console.log(`20 comparisons of identical configurations (6 v 6 real runs): ${flagged} flagged`, regressed.flat());
+    expect(flagged).toBeLessThanOrEqual(1);
+  });
+});
+
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (text) out.push(...text.split(/\s+/).map(Number));
+    }
+  } catch {
+    /* gone */
+  }
+  return out;
+}
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
