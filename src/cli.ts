@@ -39,6 +39,7 @@ function program(): Command {
     .description('Linux performance tuner driven by eBPF: observe scheduler, lock, I/O and pressure signals; nudge safely.')
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
+    .enablePositionalOptions() // record passes everything after its command through to it
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
@@ -164,6 +165,77 @@ function program(): Command {
         for (const r of result.live) process.stdout.write(`kept ${r.dir} (pid ${r.pid} is running)\n`);
         if (result.removed.length === 0) process.stdout.write('nothing to clean up\n');
       }
+    });
+
+  cli
+    .command('record')
+    .description('run a workload N times with probes on its process tree; write per-run summaries and the environment to a profile')
+    .argument('<command...>', 'the workload and its arguments, after --')
+    .requiredOption('-o, --output <file>', 'profile to write (JSON)')
+    .option('--signals <list>', 'signals to record, comma-separated (default: every available signal)')
+    .option('--repeat <n>', 'measured runs', '10')
+    .option('--warmup <n>', 'unmeasured runs before them', '1')
+    .option('--timeout <duration>', 'kill a run that takes longer than this (the run fails)')
+    .option('--keep-going', 'make every run even after one fails')
+    .option('--append', 'add the runs to the profile when it exists (record BASE and NEW in alternation)')
+    .option('--quiet', "discard the workload's output (by default it goes to stderr)")
+    .option('--json', 'print the profile as JSON')
+    .passThroughOptions()
+    .action(async (command: string[], flags: { output: string; signals?: string; repeat: string; warmup: string; timeout?: string; keepGoing?: boolean; append?: boolean; quiet?: boolean; json?: boolean }) => {
+      const { record, failureMessage } = await import('./commands/record.js');
+      const { parseCount } = await import('./compare/options.js');
+      const { renderProfile, renderRunLine } = await import('./output/record-view.js');
+      const profile = await record({
+        command,
+        signals: flags.signals === undefined ? undefined : [flags.signals],
+        repeat: parsePositiveInt(flags.repeat, '--repeat', 10_000),
+        warmup: parseCount(flags.warmup, '--warmup'),
+        output: flags.output,
+        workloadOutput: flags.quiet ? 'ignore' : 'stderr',
+        keepGoing: flags.keepGoing,
+        append: flags.append,
+        timeoutMs: flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout'),
+        signal: stopSignal,
+        onRun: (r) => process.stderr.write(renderRunLine(r) + '\n'),
+      });
+      if (flags.json) process.stdout.write((await import('./output/json.js')).toJson(profile, 2) + '\n');
+      else process.stdout.write(renderProfile(profile, flags.output) + '\n');
+      const failure = failureMessage(profile, flags.output);
+      if (failure) {
+        process.stderr.write(`tuner: ${failure}\n`);
+        process.exitCode = 1;
+      }
+    });
+
+  cli
+    .command('compare')
+    .description('compare two profiles metric by metric; exit 1 when a gated metric regressed beyond the threshold with significance')
+    .argument('<base>', 'profile recorded before the change')
+    .argument('<new>', 'profile recorded after the change')
+    .option('--threshold <percent>', 'smallest change that counts', '10%')
+    .option('--alpha <p>', 'chance of a false alarm per comparison, all gated metrics together', '0.05')
+    .option('--metrics <list>', 'gate only these: names, globs (sched.*) or signals, comma-separated (default: every recorded metric)')
+    .addOption(new Option('--format <format>', 'table, json, markdown or junit').default('table'))
+    .option('--json', 'same as --format json')
+    .option('--strict-env', 'exit 2 instead of warning when the profiles come from different environments')
+    .action(async (base: string, next: string, flags: { threshold: string; alpha: string; metrics?: string; format: string; json?: boolean; strictEnv?: boolean }) => {
+      const { compare } = await import('./commands/compare.js');
+      const { parseAlpha, parsePercent } = await import('./compare/options.js');
+      const format = flags.json ? 'json' : parseChoice(flags.format, ['table', 'json', 'markdown', 'junit'] as const, '--format');
+      const result = await compare({
+        base,
+        new: next,
+        threshold: parsePercent(flags.threshold, '--threshold'),
+        alpha: parseAlpha(flags.alpha),
+        metrics: flags.metrics === undefined ? undefined : [flags.metrics],
+        strictEnv: flags.strictEnv,
+      });
+      if (format !== 'table') for (const w of result.warnings) process.stderr.write(`tuner: WARNING: ${w}\n`);
+      if (format === 'json') process.stdout.write((await import('./output/json.js')).toJson(result, 2) + '\n');
+      else if (format === 'markdown') process.stdout.write((await import('./output/compare-markdown.js')).renderMarkdown(result));
+      else if (format === 'junit') process.stdout.write((await import('./output/compare-junit.js')).renderJunit(result));
+      else process.stdout.write((await import('./output/compare-view.js')).renderCompare(result) + '\n');
+      process.exitCode = result.exit_code;
     });
 
   return cli;
