@@ -238,6 +238,79 @@ function program(): Command {
       process.exitCode = result.exit_code;
     });
 
+  cli
+    .command('validate')
+    .description('check recipe files without running them (exit 2 when any is bad)')
+    .argument('<recipe...>', 'recipe files (YAML)')
+    .option('--json', 'print the result as JSON')
+    .action(async (files: string[], flags: { json?: boolean }) => {
+      const { validate } = await import('./commands/validate.js');
+      const result = await validate(files);
+      if (flags.json) process.stdout.write((await import('./output/json.js')).toJson(result, 2) + '\n');
+      else process.stdout.write((await import('./output/run-view.js')).renderValidate(result) + '\n');
+    });
+
+  cli
+    .command('run')
+    .description('run recipes on live signals: an audit by default (nothing written); --apply acts, and reverts at exit')
+    .argument('<recipe...>', 'recipe files (YAML)')
+    .option('--apply', 'change knobs (default: audit, print what would be done)')
+    .option('--watch', 'run until Ctrl-C or SIGTERM')
+    .option('--duration <duration>', 'stop after this long (default: the recipe duration, 1m)')
+    .option('--interval <duration>', 'window length (default: the recipe interval, 1s)')
+    .option('--cgroup <path>', 'scope: this cgroup subtree (overrides the recipes)')
+    .option('--pid <pid>', 'scope: these processes (repeat, or comma-separated; overrides the recipes)', collect)
+    .option('--json', 'one NDJSON event per line')
+    .option('--audit-log <file>', 'append one NDJSON record per decision to this file')
+    .addOption(new Option('--backend <backend>', 'bpf (CO-RE objects via bpftool), bpftrace, or auto').default('auto'))
+    .action(async (files: string[], flags: { apply?: boolean; watch?: boolean; duration?: string; interval?: string; cgroup?: string; pid?: string[]; json?: boolean; auditLog?: string; backend: string }) => {
+      const { run } = await import('./commands/run.js');
+      const events = run({
+        recipes: files,
+        apply: flags.apply ?? false,
+        watch: flags.watch,
+        durationMs: flags.duration === undefined ? undefined : parseDuration(flags.duration, '--duration'),
+        intervalMs: flags.interval === undefined ? undefined : parseDuration(flags.interval, '--interval'),
+        cgroup: flags.cgroup,
+        pids: flags.pid === undefined ? undefined : parsePids(flags.pid),
+        auditLog: flags.auditLog,
+        backend: parseChoice(flags.backend, ['auto', 'bpf', 'bpftrace'] as const, '--backend'),
+        signal: stopSignal,
+      });
+      const { toJsonLine } = await import('./output/json.js');
+      const { renderEvent } = await import('./output/run-view.js');
+      for await (const e of events) process.stdout.write(flags.json ? toJsonLine(e) : renderEvent(e, flags.apply ? 'apply' : 'audit') + '\n');
+    });
+
+  cli
+    .command('replay')
+    .description('run recipes against a feed recorded with `tuner watch ... --json`: touches nothing, prints what would have been done and when')
+    .argument('<feed>', 'NDJSON feed')
+    .argument('<recipe...>', 'recipe files (YAML)')
+    .option('--cgroup <name>', 'scope: this cgroup subtree of the recorded host (overrides the recipes)')
+    .option('--pid <pid>', 'scope: these processes of the recorded host', collect)
+    .option('--assume <knob=value>', 'a knob\'s value at the start (default: the kernel default), e.g. /sys/fs/cgroup/app/cpu.weight=10000', collect)
+    .option('--json', 'one NDJSON event per line')
+    .action(async (feed: string, files: string[], flags: { cgroup?: string; pid?: string[]; assume?: string[]; json?: boolean }) => {
+      const { replay, parseReplayPids } = await import('./commands/replay.js');
+      const events = replay({ feed, recipes: files, cgroup: flags.cgroup, pids: flags.pid === undefined ? undefined : parseReplayPids(flags.pid), assume: flags.assume });
+      const { toJsonLine } = await import('./output/json.js');
+      const { renderEvent } = await import('./output/run-view.js');
+      for await (const e of events) process.stdout.write(flags.json ? toJsonLine(e) : renderEvent(e, 'replay') + '\n');
+    });
+
+  cli
+    .command('revert')
+    .description('after a tuner was killed, put back every knob its journal holds and remove its stale pins')
+    .option('--json', 'print what was restored as JSON')
+    .action(async (flags: { json?: boolean }) => {
+      const { revert } = await import('./commands/revert.js');
+      const result = await revert();
+      if (flags.json) process.stdout.write((await import('./output/json.js')).toJson(result, 2) + '\n');
+      else process.stdout.write((await import('./output/run-view.js')).renderRevert(result) + '\n');
+      if (!result.ok) process.exitCode = 1;
+    });
+
   return cli;
 }
 

@@ -8,3 +8,14 @@ export { openSchedBpf, type SchedScope, type SignalReader } from './signals/sche
 export { openSchedBpftrace } from './signals/sched-bpftrace.js';
 export { buildSchedRecord, type SchedRecord, type SchedDelta } from './signals/sched-record.js';
 export { TunerError, UsageError, KernelError, ToolError, InternalError } from './errors.js';
+export { run, type RunOptions } from './commands/run.js';
+export { replay, readFeed, type ReplayOptions } from './commands/replay.js';
+export { revert, type RevertResult } from './commands/revert.js';
+export { validate, type ValidateResult } from './commands/validate.js';
+export { loadRecipes, parseRecipe } from './recipes/load.js';
+export { type Recipe } from './recipes/recipe.js';
+export { ACTIONS } from './actions/registry.js';
+export { type ActionDef } from './actions/action.js';
+export { type Strategy, type Proposal, type Window } from './strategy/strategy.js';
+export { HeuristicStrategy } from './strategy/heuristic.js';
+export { type RunEvent } from './engine/events.js';

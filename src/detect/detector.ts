@@ -33,6 +33,8 @@ export interface EntityState {
 
 export class ThresholdDetector {
   private states = new Map<string, EntityState>();
+  /** Every entity's value in the latest window (active or not). */
+  private latest = new Map<string, number>();
 
   constructor(readonly spec: DetectorSpec) {}
 
@@ -47,9 +49,11 @@ export class ThresholdDetector {
   /** Feed one window. */
   update(records: SignalRecords): void {
     const seen = new Set<string>();
+    this.latest.clear();
     for (const s of samplesOf(this.spec.signal, records)) {
       const id = `${s.entity.kind}:${s.entity.key}`;
       seen.add(id);
+      this.latest.set(id, s.value);
       const st = this.states.get(id) ?? { entity: s.entity, active: false, streak: 0, heldWindows: 0, value: undefined };
       st.value = s.value;
       this.step(st, s.value);
@@ -90,6 +94,11 @@ export class ThresholdDetector {
 
   isActive(entity: Entity): boolean {
     return this.states.get(`${entity.kind}:${entity.key}`)?.active ?? false;
+  }
+
+  /** The entity's value in the latest window, active or not. */
+  valueOf(entity: Entity): number | undefined {
+    return this.latest.get(`${entity.kind}:${entity.key}`);
   }
 
   state(entity: Entity): EntityState | undefined {

@@ -118,6 +118,22 @@ export function parsePath(p: string): ParsedPath {
   return { family, entity: 'scope', field: rest };
 }
 
+/** How a person names an entity: "/a/b", "pid 7", "cpu 1", "loop0", "node 0", "the scope". */
+export function entityLabel(e: Entity): string {
+  switch (e.kind) {
+    case 'pid':
+      return `pid ${e.key}`;
+    case 'cpu':
+      return `cpu ${e.key}`;
+    case 'node':
+      return `node ${e.key}`;
+    case 'scope':
+      return e.key === 'scope' || e.key === 'pids' ? 'the scope' : e.key;
+    default:
+      return e.key;
+  }
+}
+
 /** The entity kind a path's values are about. */
 export function entityOf(p: string): EntityKind {
   return parsePath(p).entity;

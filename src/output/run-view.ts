@@ -1,0 +1,69 @@
+/** Lines for `run` and `replay` events: one line per decision (`old -> new because ...`), a summary at the end. */
+import chalk from 'chalk';
+import type { Mode, RunEvent, SummaryEvent } from '../engine/events.js';
+import type { RevertResult } from '../commands/revert.js';
+import type { ValidateResult } from '../commands/validate.js';
+
+const time = (ts: string): string => ts.slice(11, 19);
+
+export function renderEvent(e: RunEvent, mode: Mode): string {
+  const would = mode === 'apply' ? '' : 'would ';
+  switch (e.type) {
+    case 'decision':
+      return `${time(e.ts)} ${chalk.bold(e.recipe)}: ${e.kind === 'revert' ? would : e.applied ? '' : would}${e.reason}`;
+    case 'skip':
+      return chalk.dim(`${time(e.ts)} ${e.recipe}: ${e.action} on ${e.target}: no change: ${e.reason}`);
+    case 'refused':
+      return chalk.yellow(`${time(e.ts)} ${e.recipe}: refused to change ${e.knob}: ${e.reason}`);
+    case 'yield':
+      return chalk.yellow(`${time(e.ts)} ${e.recipe}: yield ${e.knob}: ${e.reason}`);
+    case 'error':
+      return chalk.red(`${time(e.ts)} ${e.recipe}: ${e.action} on ${e.target}: ${e.message}`);
+    case 'notice':
+      return `${time(e.ts)} ${e.recipe ? `${e.recipe}: ` : ''}${e.message}`;
+    case 'recovered':
+      return `${time(e.ts)} recovered from ${e.journal}: ${e.knob} ${e.result === 'restored' ? `${e.found} -> ${e.original}` : e.result}${e.detail ? ` (${e.detail})` : ''}`;
+    case 'summary':
+      return renderSummary(e);
+  }
+}
+
+export function renderSummary(s: SummaryEvent): string {
+  const n = s.recipes.reduce((k, r) => k + r.changes.length, 0);
+  const verb = s.mode === 'apply' ? 'change' : 'would-be change';
+  const lines = [
+    chalk.bold(`summary (${s.mode}): ${n} ${verb}${n === 1 ? '' : 's'} in ${s.windows} window${s.windows === 1 ? '' : 's'}${s.first_change_ms !== null ? `; first after ${(s.first_change_ms / 1000).toFixed(1)} s` : ''}`),
+  ];
+  for (const r of s.recipes) {
+    lines.push(`  ${r.recipe}:${r.changes.length === 0 ? ' no changes' : ''}`);
+    for (const c of r.changes) lines.push(`    ${time(c.ts)} ${c.knob}: ${c.old} -> ${c.new}  (${c.reason})`);
+    for (const v of r.reverted) lines.push(`    at exit ${v.knob}: ${v.result}${v.result === 'restored' ? ` to ${v.to}` : v.result === 'kept' ? ` at ${v.to}` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+export function renderRevert(r: RevertResult): string {
+  const lines: string[] = [];
+  for (const j of r.journals) {
+    lines.push(`${j.journal}${j.owner ? ` (tuner pid ${j.owner.pid}, gone)` : ''}${j.error ? `: unreadable: ${j.error}` : ''}`);
+    for (const o of j.outcomes) {
+      const what = o.result === 'restored' ? `${o.found} -> ${o.original}` : o.result === 'unchanged' ? `already ${o.original}` : o.result;
+      lines.push(`  ${o.knob}: ${what}${o.detail ? ` (${o.detail})` : ''}`);
+    }
+    if (!j.removed) lines.push('  journal kept: something could not be restored; run tuner revert again');
+  }
+  for (const l of r.live) lines.push(`kept ${l} (its tuner is running and reverts its own changes)`);
+  for (const p of r.pins) lines.push(`removed pins ${p}`);
+  if (lines.length === 0) lines.push(`nothing to revert (journal directory ${r.journalDir})`);
+  return lines.join('\n');
+}
+
+export function renderValidate(v: ValidateResult): string {
+  const lines: string[] = [];
+  for (const r of v.recipes) {
+    lines.push(`ok ${r.file} (${r.name}): when ${r.when} -> ${r.actions.join(', ')}`);
+    for (const s of r.signals) lines.push(`  ${s}`);
+    for (const w of r.warnings) lines.push(`  ${w}`);
+  }
+  return lines.join('\n');
+}
