@@ -1,0 +1,94 @@
+/**
+ * A `tuner run --json` started from a test: its events as they arrive, and
+ * waiting for one. Only the process the test started is ever signalled.
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { tuner } from './cli.js';
+
+export interface TunerRun {
+  proc: ReturnType<typeof tuner>;
+  /** When it was started (ms since the epoch). */
+  started: number;
+  events: Array<Record<string, any> & { at: number }>;
+  /** Resolve with the first event (already seen or to come) matching `pred`. */
+  waitFor(pred: (e: Record<string, any>) => boolean, timeoutMs?: number): Promise<Record<string, any> & { at: number }>;
+  stderr(): string;
+}
+
+export function startTuner(args: string[], env: Record<string, string>): TunerRun {
+  const proc = tuner([...args, '--json'], { env, buffer: false, stdout: 'pipe', stderr: 'pipe' });
+  const started = Date.now();
+  const events: TunerRun['events'] = [];
+  const waiters: Array<() => void> = [];
+  let buf = '';
+  let err = '';
+  proc.stdout!.setEncoding('utf8');
+  proc.stdout!.on('data', (c: string) => {
+    buf += c;
+    let nl;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line.trim()) events.push({ ...JSON.parse(line), at: Date.now() });
+    }
+    for (const w of waiters.splice(0)) w();
+  });
+  proc.stderr!.setEncoding('utf8');
+  proc.stderr!.on('data', (c: string) => (err += c));
+  return {
+    proc,
+    started,
+    events,
+    stderr: () => err,
+    waitFor(pred, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = (): boolean => {
+          const hit = events.find(pred);
+          if (hit) {
+            clearTimeout(timer);
+            resolve(hit);
+            return true;
+          }
+          return false;
+        };
+        const timer = setTimeout(() => reject(new Error(`no matching event within ${timeoutMs} ms; events: ${JSON.stringify(events).slice(0, 2000)}; stderr: ${err}`)), timeoutMs);
+        if (check()) return;
+        const again = (): void => {
+          if (!check()) waiters.push(again);
+        };
+        waiters.push(again);
+        void proc.then(() => setTimeout(() => check() || reject(new Error(`tuner exited (code ${proc.exitCode}) before a matching event; stderr: ${err}`)), 50));
+      });
+    },
+  };
+}
+
+/** Poll until fn() is truthy. */
+export async function until<T>(fn: () => T | undefined | false, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A fresh journal directory for one test (TUNER_JOURNAL_DIR). */
+export function journalDir(): { dir: string; files(): string[]; remove(): void } {
+  const root = mkdtempSync(path.join(tmpdir(), 'tuner-journal-'));
+  const dir = path.join(root, 'journal');
+  return {
+    dir,
+    files: () => {
+      try {
+        return readdirSync(dir).filter((f) => f.endsWith('.json'));
+      } catch {
+        return [];
+      }
+    },
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * The real effect of recipes/noisy-neighbor.yaml on this machine: two cgroups
+ * under one parent, a "hog" whose cpu.shares is misconfigured high running
+ * CPU burners and a "victim" that needs about 40 % of a CPU. The victim's
+ * progress (its CPU time, from /proc/PID/schedstat) over the same window,
+ * without and with `tuner run --apply`, must differ several-fold; every knob
+ * must be back after the tuner exits, and nothing may be left behind.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { leftoverCgroups, makeCgroup, type TestCgroupTree } from '../helpers/cgroups.js';
+import { tuner } from '../helpers/cli.js';
+import { leftoverPins, skipKernel } from '../helpers/kernel.js';
+import { procTruth } from '../helpers/procfs.js';
+import { journalDir, startTuner } from '../helpers/tuner-run.js';
+import { start, type Running } from '../helpers/workloads.js';
+
+const RECIPE = new URL('../../recipes/noisy-neighbor.yaml', import.meta.url).pathname;
+const CPU = '/sys/fs/cgroup/cpu';
+const WINDOW_MS = 12_000;
+
+const running: Running[] = [];
+const cgroups: TestCgroupTree[] = [];
+const journals: Array<ReturnType<typeof journalDir>> = [];
+afterEach(async () => {
+  for (const r of running.splice(0)) await r.stop();
+  for (const c of cgroups.splice(0)) c.remove();
+  for (const j of journals.splice(0)) j.remove();
+  expect(leftoverPins()).toEqual([]);
+  expect(leftoverCgroups([CPU, '/sys/fs/cgroup/unified'])).toEqual([]);
+});
+
+async function setup() {
+  const parent = makeCgroup(CPU);
+  cgroups.push(parent);
+  const hog = parent.child('hog');
+  const victim = parent.child('victim');
+  hog.write('cpu.shares', '262144'); // misconfigured: 256 times the default
+  const burn = await start('spin', [3, 0]);
+  const duty = await start('duty', [40, 10, 0]);
+  running.push(burn, duty);
+  hog.add(burn.pid);
+  victim.add(duty.pid);
+  const j = journalDir();
+  journals.push(j);
+  return { parent, hog, victim, burn, duty, journal: j };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(skipKernel)('noisy-neighbor on this machine', () => {
+  it('raises the starved victim\'s progress several-fold, then puts every knob back', async () => {
+    const { parent, hog, victim, duty, journal } = await setup();
+    const before = { hog: hog.read('cpu.shares'), victim: victim.read('cpu.shares'), parent: parent.read('cpu.shares'), quota: hog.read('cpu.cfs_quota_us') };
+    await sleep(1000); // let the workloads settle
+
+    // Without the tuner.
+    const a0 = procTruth(duty.pid).oncpuNs;
+    await sleep(WINDOW_MS);
+    const without = procTruth(duty.pid).oncpuNs - a0;
+
+    // With the tuner, over a window of the same length from its start.
+    const audit = path.join(journal.dir, '..', 'audit.ndjson');
+    const t0 = procTruth(duty.pid).oncpuNs;
+    const run = startTuner(['run', RECIPE, '--apply', '--cgroup', parent.path, '--duration', `${WINDOW_MS / 1000 + 2}s`, '--audit-log', audit], { TUNER_JOURNAL_DIR: journal.dir });
+    const first = await run.waitFor((e) => e.type === 'decision' && e.kind === 'step', WINDOW_MS);
+    const lowered = Number(hog.read('cpu.shares'));
+    expect(lowered).toBeLessThan(262144);
+    // The original is journaled while the change is in force.
+    expect(journal.files()).toHaveLength(1);
+    const entry = JSON.parse(readFileSync(path.join(journal.dir, journal.files()[0]!), 'utf8')).entries[0];
+    expect(entry).toMatchObject({ original: '262144', knob: { kind: 'file', path: path.join(hog.path, 'cpu.shares') } });
+    await sleep(Math.max(0, run.started + WINDOW_MS - Date.now()));
+    const withTuner = procTruth(duty.pid).oncpuNs - t0;
+    const r = await run.proc;
+    expect(r.exitCode, run.stderr()).toBe(0);
+
+    const ratio = withTuner / without;
+    const firstNudgeMs = first.at - run.started;
+    const summary = run.events.at(-1)!;
+    const steps = run.events.filter((e) => e.type === 'decision' && e.kind === 'step');
+    console.log(
+      `noisy-neighbor effect: victim CPU over ${WINDOW_MS / 1000} s: without tuner ${(without / 1e6).toFixed(0)} ms, with tuner ${(withTuner / 1e6).toFixed(0)} ms, ratio ${ratio.toFixed(1)}; ` +
+        `first nudge ${(firstNudgeMs / 1000).toFixed(2)} s after start (summary: ${summary.first_change_ms} ms); steps: ${steps.map((e) => `${e.old}->${e.new}`).join(', ')}`,
+    );
+    expect(ratio).toBeGreaterThan(3);
+    expect(first).toMatchObject({ recipe: 'noisy-neighbor', action: 'cpu_weight', target: hog.path.replace(CPU, ''), applied: true, reverted: false });
+    expect(first.evidence.starved).toMatchObject({ entity: victim.path.replace(CPU, ''), active: true });
+
+    // Every knob back; nothing journaled; every decision in the audit log with the documented fields.
+    expect({ hog: hog.read('cpu.shares'), victim: victim.read('cpu.shares'), parent: parent.read('cpu.shares'), quota: hog.read('cpu.cfs_quota_us') }).toEqual(before);
+    expect(journal.files()).toEqual([]);
+    expect(summary).toMatchObject({ type: 'summary', mode: 'apply', recipes: [{ recipe: 'noisy-neighbor', reverted: [{ knob: path.join(hog.path, 'cpu.shares'), to: '262144', result: 'restored' }] }] });
+    const log = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.length).toBe(steps.length + 1);
+    for (const rec of log) for (const k of ['ts', 'recipe', 'detector', 'evidence', 'action', 'target', 'knob', 'old', 'new', 'applied', 'reverted']) expect(rec).toHaveProperty(k);
+    expect(log.at(-1)).toMatchObject({ kind: 'revert', new: '262144', applied: true, reverted: true });
+  });
+
+  it('a bad recipe with --apply exits 2 and changes nothing', async () => {
+    const { parent, hog, journal } = await setup();
+    const bad = path.join(journal.dir, '..', 'bad.yaml');
+    writeFileSync(bad, readFileSync(RECIPE, 'utf8').replace('  cooldown: 2s', '  cooldwn: 2s'), { mode: 0o600 });
+    const r = await tuner(['run', bad, '--apply', '--cgroup', parent.path, '--duration', '3s'], { env: { TUNER_JOURNAL_DIR: journal.dir } });
+    expect(r.exitCode).toBe(2);
+    expect(String(r.stderr)).toMatch(/line \d+: guards\.cooldwn: expected one of the keys cooldown, .* \(did you mean "cooldown"\?\), got the unknown key "cooldwn"/);
+    expect(String(r.stderr)).not.toMatch(/^\s+at /m);
+    expect(hog.read('cpu.shares')).toBe('262144');
+    expect(journal.files()).toEqual([]);
+  });
+
+  it('audit mode (no --apply) prints the nudges it would make and writes nothing', async () => {
+    const { parent, hog, journal } = await setup();
+    const r = await tuner(['run', RECIPE, '--cgroup', parent.path, '--duration', '5s', '--json'], { env: { TUNER_JOURNAL_DIR: journal.dir } });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const events = String(r.stdout).trim().split('\n').map((l) => JSON.parse(l));
+    const steps = events.filter((e) => e.type === 'decision' && e.kind === 'step');
+    expect(steps.length).toBeGreaterThan(0);
+    expect(steps[0]).toMatchObject({ old: '262144', new: '25600', applied: false });
+    expect(hog.read('cpu.shares')).toBe('262144');
+    expect(journal.files()).toEqual([]);
+  });
+});
