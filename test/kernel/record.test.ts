@@ -12,6 +12,8 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { compare } from '../../src/commands/compare.js';
+import { RecordProbes } from '../../src/record/probes.js';
+import { measureRun } from '../../src/record/run.js';
 import type { Profile } from '../../src/record/profile.js';
 import { seededRandom } from '../../src/stats/rng.js';
 import { CLI, tuner } from '../helpers/cli.js';
@@ -104,6 +106,36 @@ describe.skipIf(skipKernel)('tuner record (CLI)', () => {
     const c = await tuner(['compare', out, out]);
     expect(c.exitCode).toBe(2);
     expect(String(c.stderr)).toMatch(/run 1 of the workload exited with code 3; a failed recording cannot be compared/);
+  });
+
+  it('reads long runs as they go (every 50 ms here) without changing the totals', async () => {
+    const probes = new RecordProbes(['sched', 'futex']);
+    const truthFile = file('poll-truth.txt');
+    try {
+      for (let run = 1; run <= 2; run++) {
+        // The shell sends the workload's truth line to a file; the shell is part of the measured tree.
+        const r = await measureRun(['/bin/sh', '-c', `${mutex(3).join(' ')} > ${truthFile}`], run, { probes, output: 'ignore', pollMs: 50 });
+        const m = /truth oncpu_ns=(\d+) run_delay_ns=(\d+)/.exec(readFileSync(truthFile, 'utf8'))!;
+        const [oncpu, delay] = [Number(m[1]), Number(m[2])];
+        console.log(`polled run ${run}: cpu ${r.metrics.cpu_ns} vs ${oncpu}, runq wait ${r.metrics['sched.runq_wait_ns']} vs ${delay}`);
+        expect(r.exit_code).toBe(0);
+        expect(Math.abs(r.metrics.cpu_ns! - oncpu)).toBeLessThan(0.05 * oncpu + 5e6);
+        expect(Math.abs(r.metrics['sched.runq_wait_ns']! - delay)).toBeLessThan(0.05 * delay + 5e6);
+        expect(r.metrics['futex.waits']).toBeGreaterThan(0);
+      }
+    } finally {
+      probes.close();
+    }
+  });
+
+  it('kills a run that outlives --timeout and counts it as failed', async () => {
+    const out = file('timeout.json');
+    const r = await record(out, ['sleep', '5'], ['--repeat', '1', '--warmup', '0', '--signals', 'psi', '--timeout', '300ms']);
+    expect(r.exitCode).toBe(1);
+    const run = load(out).runs[0]!;
+    expect(run.timed_out).toBe(true);
+    expect(run.signal).toBe('SIGKILL');
+    expect(run.metrics.wall_ns).toBeLessThan(3e9);
   });
 
   it('refuses a command that does not exist and a signal that is not available, before running anything', async () => {
