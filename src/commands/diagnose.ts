@@ -91,20 +91,20 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseReport> {
       missing.push({ signal: 'sched, futex, io', reason: messageOf(err).split('\n')[0]! });
     }
     const open = { backend: opts.backend ?? 'auto', intervalMs: opts.durationMs, top: 20, session } as const;
-    for (const s of session ? PROBES : []) {
-      try {
-        sources.set(s, await openSource(s, scope, open));
-      } catch (err) {
-        missing.push({ signal: s, reason: messageOf(err).split('\n')[0]! });
-      }
-    }
-    // Who else used the CPUs meanwhile: the scheduler signal for the whole host, in its own session.
-    try {
-      host = await openSource('sched', { layout: scope.layout }, { backend: open.backend, intervalMs: opts.durationMs, top: 100 });
-      await host.next();
-    } catch (err) {
-      missing.push({ signal: 'sched (host-wide, for noisy neighbors)', reason: messageOf(err).split('\n')[0]! });
-    }
+    // Loads are independent bpftool runs (mostly verifier time): run them side by side.
+    const probes = session ? PROBES : [];
+    const opened = await Promise.allSettled([
+      ...probes.map((s) => openSource(s, scope, open)),
+      // Who else used the CPUs meanwhile: the scheduler signal for the whole host, in its own session.
+      openSource('sched', { layout: scope.layout }, { backend: open.backend, intervalMs: opts.durationMs, top: 100 }),
+    ]);
+    opened.forEach((r, i) => {
+      const name = i < probes.length ? probes[i]! : 'sched (host-wide, for noisy neighbors)';
+      if (r.status === 'rejected') missing.push({ signal: name, reason: messageOf(r.reason).split('\n')[0]! });
+      else if (i < probes.length) sources.set(probes[i]!, r.value);
+      else host = r.value;
+    });
+    if (host) await host.next();
     for (const s of sources.values()) await s.next(); // baselines
     await psi.read();
     procStart = pid === undefined ? undefined : readProc(pid);

@@ -28,13 +28,20 @@ export interface Instance {
 
 const BPFFS = path.dirname(PIN_ROOT);
 
+/** How many instances of each object this process has loaded (for unique pin directories). */
+const loadedTags = new Map<string, number>();
+
 /**
  * Load bpf/<name>.bpf.o for this process; the pins go away on unload() or
  * process exit. `reuse` maps map names of the object to pinned maps it
  * should use instead of creating its own (the session's shared maps).
  */
 export async function loadInstance(name: string, opts: { tag?: string; reuse?: Record<string, string> } = {}): Promise<Instance> {
-  const tag = opts.tag ?? name;
+  // Two instances of one object in one process (diagnose loads sched twice) must not share a directory.
+  const base = opts.tag ?? name;
+  const n = loadedTags.get(base) ?? 0;
+  loadedTags.set(base, n + 1);
+  const tag = n === 0 ? base : `${base}.${n}`;
   if (!isMounted(BPFFS)) {
     throw new KernelError(`bpffs is not mounted on ${BPFFS}`, { hint: `mount -t bpf bpf ${BPFFS} (or run sudo scripts/setup.sh)` });
   }
