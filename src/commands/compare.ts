@@ -117,7 +117,8 @@ export async function compare(opts: CompareOptions): Promise<CompareResult> {
 
   const family = rows.filter((r) => r.in_family).length;
   if (family === 0 && rows.some((r) => r.test && r.test.min_p_regressed < 1)) {
-    const need = runsNeeded(Math.max(1, sel.metrics.length), opts.alpha);
+    // Two claims (regressed, improved) per metric whose values are not all tied.
+    const need = runsNeeded(2 * rows.filter((r) => r.test && r.test.min_p_regressed < 1).length, opts.alpha);
     warnings.push(
       `with ${base.runs.length} BASE and ${next.runs.length} NEW runs no metric can reach significance at alpha ${opts.alpha}: ` +
         `record at least ${need} runs on each side (--repeat ${need}), or gate fewer metrics (--metrics)`,

@@ -5,9 +5,9 @@
  * against BASE (regressed by more than t), and NEW * (1 + t) against BASE
  * (improved by more than t). A noisy metric whose median wanders past the
  * threshold by chance is therefore not enough: the data must show the
- * threshold exceeded. The p-values are adjusted over every gated metric
- * (Tarone's family, then Holm), so alpha bounds the chance that a comparison
- * of identical configurations flags any regression at all.
+ * threshold exceeded. The p-values are adjusted over every gated metric and
+ * both directions (Tarone's family, then Holm), so alpha bounds the chance
+ * that a comparison of identical configurations claims any change at all.
  */
 import { median } from 'simple-statistics';
 import { bootstrapMedianChange, medianRatio, type MedianChangeInterval } from '../stats/bootstrap.js';
@@ -80,12 +80,14 @@ export function analyse(
     const down: RankSumTest | null = ok ? rankSumTest(b.values, n.values.map((v) => v * scale)) : null;
     return { metric, b, n, plain, up, down };
   });
-  // A family per direction: alpha bounds the chance that a comparison of identical configurations
-  // flags any regression (the gate); improvements, reported only, get a family of their own.
-  const famUp = taroneEligible(rows.map((r) => r.up?.minPGreater ?? 1), opts.alpha);
-  const famDown = taroneEligible(rows.map((r) => r.down?.minPLess ?? 1), opts.alpha);
-  const adjUp = holmAdjust(rows.map((r) => r.up?.pGreater ?? 1), famUp);
-  const adjDown = holmAdjust(rows.map((r) => r.down?.pLess ?? 1), famDown);
+  // One family for every claim a report can make, "regressed" and "improved" for each metric: alpha
+  // bounds the chance that a comparison of identical configurations claims any change at all.
+  const m = rows.length;
+  const family = taroneEligible([...rows.map((r) => r.up?.minPGreater ?? 1), ...rows.map((r) => r.down?.minPLess ?? 1)], opts.alpha);
+  const adjusted = holmAdjust([...rows.map((r) => r.up?.pGreater ?? 1), ...rows.map((r) => r.down?.pLess ?? 1)], family);
+  const adjUp = adjusted.slice(0, m);
+  const adjDown = adjusted.slice(m);
+  const famUp = family.slice(0, m);
   const level = 1 - opts.alpha;
 
   return rows.map(({ metric, b, n, plain, up, down }, i): MetricComparison => {
@@ -133,7 +135,7 @@ export function analyse(
   });
 }
 
-/** Runs per side needed before a perfectly separated change can be significant across `family` metrics. */
+/** Runs per side needed before a perfectly separated change can be significant in a family of `family` claims. */
 export function runsNeeded(family: number, alpha: number): number {
   let n = 2;
   for (let c = 6; c * alpha <= Math.max(1, family) && n < 100; c = (c * (2 * n + 1) * (2 * n + 2)) / ((n + 1) * (n + 1)), n++);

@@ -18,8 +18,10 @@ import { openSource, type RecordSource, type SignalName } from '../signals/open.
 import type { FutexDelta } from '../signals/futex-record.js';
 import type { IoDelta } from '../signals/io-record.js';
 import type { SchedDelta } from '../signals/sched-record.js';
+import { KernelError } from '../errors.js';
 import { BpftoolBatch } from '../tools/batch.js';
-import { hexWords } from '../tools/bpftool.js';
+import { bpftoolVersion, hexWords } from '../tools/bpftool.js';
+import { SETUP_HINT } from '../tools/run.js';
 import { FutexTotals } from './futex-summary.js';
 import { IoTotals } from './io-summary.js';
 import { summariseRecord } from './record-summary.js';
@@ -148,6 +150,14 @@ export class RecordProbes {
 
   private async open(signals: string[], pid: number): Promise<void> {
     const scope: BpfScope = { pids: [pid], followChildren: true };
+    // record reads the CO-RE objects only (a bpftrace backend keeps its own clock: no exact per-run totals).
+    const tool = await bpftoolVersion().catch(() => undefined);
+    if (!tool?.autoattach) {
+      throw new KernelError(
+        `record: the ${signals.join(', ')} probes need bpftool 7.2 or newer (autoattach); ${tool ? `this is bpftool ${tool.version}` : 'bpftool is not installed'}`,
+        { hint: `${SETUP_HINT}; or record only --signals psi` },
+      );
+    }
     try {
       this.session = await openSession(scope);
       for (const s of signals) this.raw.push(await openRaw(s, scope, this.session));

@@ -4,7 +4,7 @@
  * the time (and at most once in 20), real regressions are flagged.
  */
 import { describe, expect, it } from 'vitest';
-import { analyse } from '../../src/compare/analyse.js';
+import { analyse, runsNeeded } from '../../src/compare/analyse.js';
 import { metricInfo } from '../../src/record/metrics.js';
 import { REALISTIC, seededRandom, simulateRuns } from '../helpers/simulate.js';
 
@@ -29,9 +29,14 @@ describe('compare statistics on simulated runs', { timeout: 60_000 }, () => {
     expect(count).toBeLessThanOrEqual(1);
   });
 
-  it('flags at most one of 20 comparisons of identical configurations (5 runs each)', () => {
-    const count = Array.from({ length: 20 }, (_, i) => flagged(2000 + i, 5)).filter((h) => h.length > 0).length;
+  it('flags at most one of 20 comparisons of identical configurations (6 runs each)', () => {
+    const count = Array.from({ length: 20 }, (_, i) => flagged(2000 + i, 6)).filter((h) => h.length > 0).length;
     expect(count).toBeLessThanOrEqual(1);
+  });
+
+  it('with 5 runs a side and 15 metrics nothing can be significant: compare says so rather than guess', () => {
+    // One family of 2 x 15 claims at alpha 0.05 needs p < 0.0017; 5 v 5 runs cannot go below 1/252.
+    expect(Array.from({ length: 20 }, (_, i) => flagged(2500 + i, 5, { wall_ns: 2 })).filter((h) => h.length > 0).length).toBe(0);
   });
 
   it('keeps the false-alarm rate per comparison at most alpha over 400 comparisons', () => {
@@ -77,4 +82,12 @@ describe('compare statistics on simulated runs', { timeout: 60_000 }, () => {
     expect(at(1.2, 10)).toBeGreaterThanOrEqual(19);
     expect(at(1.05, 10)).toBe(0);
   });
+});
+
+describe('runsNeeded', () => {
+  it.each([
+    [1, 4], // 1/C(8,4) = 1/70 < 0.05; 1/C(6,3) = 1/20 is not
+    [24, 6], // 1/C(12,6) = 1/924 < 0.05/24; 1/C(10,5) = 1/252 is not
+    [100, 7],
+  ])('a family of %i claims needs %i runs a side', (family, n) => expect(runsNeeded(family, 0.05)).toBe(n));
 });

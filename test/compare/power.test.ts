@@ -34,7 +34,7 @@ function detection(metrics: SimMetric[], runs: number, factor: number): number {
 
 describe('power: the smallest wall-time regression flagged in 95% of comparisons', { timeout: 120_000 }, () => {
   it.each([
-    { noise: 0.02, runs: 5 },
+    { noise: 0.02, runs: 6 },
     { noise: 0.02, runs: 10 },
     { noise: 0.02, runs: 20 },
     { noise: 0.05, runs: 10 },
