@@ -12,6 +12,7 @@
 #define EV_IO_OUTLIER 3		/* a block request slower than the threshold */
 #define EV_EXEC 4		/* a process in scope called exec */
 #define EV_EXIT 5		/* a process in scope exited (its last thread) */
+#define EV_TICK 6		/* end of a flush cycle: pushes buffered events out of bpftool (not reported) */
 
 struct tuner_event {
 	__u32 type;

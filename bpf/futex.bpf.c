@@ -55,7 +55,6 @@ int futex_enter(struct syscall_enter_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_futex")
 int futex_exit(struct syscall_exit_ctx *ctx)
 {
-	futex_wait_exit(ctx, ctx->ret);
-	futex_wake_exit(ctx->ret);
+	futex_exit_any(ctx, ctx->ret);
 	return 0;
 }

@@ -19,7 +19,7 @@ int futex2_wait_enter(struct syscall_enter_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_futex_wait")
 int futex2_wait_exit(struct syscall_exit_ctx *ctx)
 {
-	futex_wait_exit(ctx, ctx->ret);
+	futex_exit_any(ctx, ctx->ret);
 	return 0;
 }
 
@@ -33,6 +33,6 @@ int futex2_wake_enter(struct syscall_enter_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_futex_wake")
 int futex2_wake_exit(struct syscall_exit_ctx *ctx)
 {
-	futex_wake_exit(ctx->ret);
+	futex_exit_any(ctx, ctx->ret);
 	return 0;
 }

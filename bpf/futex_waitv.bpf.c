@@ -26,6 +26,6 @@ int futex_waitv_enter(struct syscall_enter_ctx *ctx)
 SEC("tracepoint/syscalls/sys_exit_futex_waitv")
 int futex_waitv_exit(struct syscall_exit_ctx *ctx)
 {
-	futex_wait_exit(ctx, ctx->ret);
+	futex_exit_any(ctx, ctx->ret);
 	return 0;
 }

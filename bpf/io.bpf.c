@@ -28,10 +28,8 @@ char LICENSE[] SEC("license") = "GPL";
 struct io_inflight {
 	__u64 insert_ns;
 	__u64 issue_ns;
-	__u64 cgroup_id;
 	__u32 tgid;
 	__u32 seq;
-	char comm[16];
 };
 
 /*
@@ -85,6 +83,24 @@ static __always_inline struct io_config *io_cfg(void)
 	return bpf_map_lookup_elem(&io_config, &zero);
 }
 
+/*
+ * The submitter's entry, created with its name and cgroup the first time it
+ * submits: those are read once per process, not on every request.
+ */
+static __always_inline void ensure_proc(struct task_struct *t, __u32 tgid)
+{
+	struct io_config *cfg;
+	struct io_proc init = {};
+
+	if (bpf_map_lookup_elem(&io_procs, &tgid))
+		return;
+	cfg = io_cfg();
+	init.created = cfg ? cfg->cycle : 0;
+	init.cgroup_id = cgroup_id(task_cpu_cgroup(t));
+	bpf_probe_read_kernel_str(init.comm, sizeof(init.comm), t->group_leader->comm);
+	bpf_map_update_elem(&io_procs, &tgid, &init, BPF_NOEXIST);
+}
+
 /* First sight of a request (insert, or issue when the scheduler is bypassed): note who submitted it. */
 static __always_inline struct io_inflight *track(struct request *rq, bool at_insert)
 {
@@ -98,8 +114,7 @@ static __always_inline struct io_inflight *track(struct request *rq, bool at_ins
 		return NULL;
 	init.insert_ns = at_insert ? bpf_ktime_get_ns() : BPF_CORE_READ(rq, start_time_ns);
 	init.tgid = t->tgid;
-	init.cgroup_id = cgroup_id(task_cpu_cgroup(t));
-	bpf_probe_read_kernel_str(init.comm, sizeof(init.comm), t->group_leader->comm);
+	ensure_proc(t, init.tgid);
 	bpf_map_update_elem(&io_inflight, &key, &init, BPF_ANY);
 	return bpf_map_lookup_elem(&io_inflight, &key);
 }
@@ -228,18 +243,10 @@ int BPF_PROG(io_complete, struct request *rq, int error, unsigned int nr_bytes)
 	}
 
 	p = bpf_map_lookup_elem(&io_procs, &f->tgid);
-	if (!p) {
-		struct io_proc init = { .created = cfg->cycle };
-
-		__builtin_memcpy(init.comm, f->comm, sizeof(init.comm));
-		bpf_map_update_elem(&io_procs, &f->tgid, &init, BPF_NOEXIST);
-		p = bpf_map_lookup_elem(&io_procs, &f->tgid);
-	}
 	if (p) {
 		__sync_fetch_and_add(&p->ios, 1);
 		__sync_fetch_and_add(&p->bytes, nr_bytes);
 		__sync_fetch_and_add(&p->wait_ns, waited);
-		p->cgroup_id = f->cgroup_id;
 	}
 
 	if (cfg->outlier_ns && lat >= cfg->outlier_ns) {
@@ -249,7 +256,8 @@ int BPF_PROG(io_complete, struct request *rq, int error, unsigned int nr_bytes)
 			/* The completing context is often an interrupt: name the submitter instead. */
 			e->pid = f->tgid;
 			e->tid = 0;
-			__builtin_memcpy(e->comm, f->comm, sizeof(e->comm));
+			if (p)
+				__builtin_memcpy(e->comm, p->comm, sizeof(e->comm));
 			e->value_ns = lat;
 			e->arg0 = dev;
 			e->arg1 = ((__u64)op << 32) | nr_bytes;

@@ -34,7 +34,7 @@ struct io_proc {
 	__u64 ios;
 	__u64 bytes;
 	__u64 wait_ns;		/* queued + on the device: what the process waited for */
-	__u64 cgroup_id;
+	__u64 cgroup_id;	/* CPU-controller cgroup when the process first submitted I/O */
 	char comm[16];
 };
 

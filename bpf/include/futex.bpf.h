@@ -138,28 +138,22 @@ static __always_inline struct futex_proc *futex_proc_of(struct task_struct *t, s
 		return NULL;
 	__builtin_memset(tmpl, 0, sizeof(*tmpl));
 	tmpl->created = cfg->cycle;
+	/* Name and cgroup are read once, when the process first waits (not on every wait). */
 	bpf_probe_read_kernel_str(tmpl->comm, sizeof(tmpl->comm), t->group_leader->comm);
+	tmpl->cgroup_id = cgroup_id(task_cpu_cgroup(t));
 	bpf_map_update_elem(&futex_procs, &tgid, tmpl, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&futex_procs, &tgid);
 }
 
 /* A wait returned with ret: account its duration to the process and the word. */
-static __always_inline void futex_wait_exit(void *ctx, __s64 ret)
+static __always_inline void futex_wait_done(void *ctx, struct task_struct *t, struct futex_pending *p, struct futex_config *cfg, __s64 ret)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct futex_config *cfg = futex_cfg();
 	struct futex_addr_key key = {};
-	struct futex_pending *p;
 	struct futex_proc *fp;
 	struct futex_addr *a;
 	__u64 d;
 	__u32 slot;
 
-	if (!cfg)
-		return;
-	p = bpf_task_storage_get(&futex_tasks, t, 0, 0);
-	if (!p || !p->waiting)
-		return;
 	p->waiting = 0;
 	d = bpf_ktime_get_ns() - p->start_ns;
 	key.tgid = t->tgid;
@@ -188,7 +182,6 @@ static __always_inline void futex_wait_exit(void *ctx, __s64 ret)
 	}
 	if (d > fp->max_wait_ns[slot])
 		fp->max_wait_ns[slot] = d;
-	fp->cgroup_id = cgroup_id(task_cpu_cgroup(t));
 	if (cfg->outlier_ns && d >= cfg->outlier_ns) {
 		struct tuner_event *e = event_start(EV_FUTEX_WAIT, t);
 
@@ -213,15 +206,10 @@ static __always_inline void futex_wake_enter(void)
 		p->wake = 1;
 }
 
-static __always_inline void futex_wake_exit(__s64 ret)
+static __always_inline void futex_wake_done(struct task_struct *t, struct futex_pending *p, struct futex_config *cfg, __s64 ret)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct futex_config *cfg = futex_cfg();
-	struct futex_pending *p = bpf_task_storage_get(&futex_tasks, t, 0, 0);
 	struct futex_proc *fp;
 
-	if (!cfg || !p || !p->wake)
-		return;
 	p->wake = 0;
 	fp = futex_proc_of(t, cfg);
 	if (!fp)
@@ -229,6 +217,25 @@ static __always_inline void futex_wake_exit(__s64 ret)
 	__sync_fetch_and_add(&fp->wakes, 1);
 	if (ret > 0)
 		__sync_fetch_and_add(&fp->woken, ret);
+}
+
+/* Any futex syscall returned: finish the wait or wake it started (one task-storage lookup). */
+static __always_inline void futex_exit_any(void *ctx, __s64 ret)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct futex_pending *p = bpf_task_storage_get(&futex_tasks, t, 0, 0);
+	struct futex_config *cfg;
+
+	if (!p || !(p->waiting | p->wake))
+		return;
+	cfg = futex_cfg();
+	if (!cfg)
+		return;
+	if (p->waiting) {
+		futex_wait_done(ctx, t, p, cfg, ret);
+	} else {
+		futex_wake_done(t, p, cfg, ret);
+	}
 }
 
 #endif /* TUNER_FUTEX_BPF_H */

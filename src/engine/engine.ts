@@ -57,6 +57,8 @@ export class Engine {
   private held: Held[] = [];
   private budget: HourlyBudget;
   private lastSkip = new Map<string, string>();
+  /** Knobs someone else changed after tuner set them: never touched again in this run. */
+  private yielded = new Map<string, string>();
   readonly changes: SummaryEvent['recipes'][number]['changes'] = [];
   firstChange: number | undefined;
 
@@ -101,6 +103,7 @@ export class Engine {
         continue;
       }
       this.drop(h);
+      this.yielded.set(h.id, `${iso(ts)}: ${h.last} -> ${cur}`);
       out.push({
         type: 'yield',
         ts: iso(ts),
@@ -178,6 +181,11 @@ export class Engine {
     };
     const scopeWhy = this.o.scope.refuse(c.scopeTarget);
     if (scopeWhy) return refuse(scopeWhy);
+    const yielded = this.yielded.get(id);
+    if (yielded !== undefined) {
+      this.skip(out, ts, a, p.target.key, `${label}: yielded to someone else's change (${yielded}); tuner leaves it alone`);
+      return false;
+    }
     const claimed = this.o.claims.get(id);
     if (claimed !== undefined && claimed !== this.recipe.name) return refuse(`${label} is held by ${claimed}`);
     if (p.kind === 'step') {

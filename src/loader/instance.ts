@@ -41,7 +41,7 @@ export async function loadInstance(name: string, opts: { tag?: string; reuse?: R
   const base = opts.tag ?? name;
   const n = loadedTags.get(base) ?? 0;
   loadedTags.set(base, n + 1);
-  const tag = n === 0 ? base : `${base}.${n}`;
+  const tag = n === 0 ? base : `${base}-${n}`; // bpffs refuses names with a dot
   if (!isMounted(BPFFS)) {
     throw new KernelError(`bpffs is not mounted on ${BPFFS}`, { hint: `mount -t bpf bpf ${BPFFS} (or run sudo scripts/setup.sh)` });
   }

@@ -20,6 +20,7 @@ import { diskName, splitDev } from './io.js';
 
 /** Values of bpf/events.h. */
 const TYPES: Record<number, TunerEvent['type']> = { 1: 'runq_outlier', 2: 'futex_wait', 3: 'io_outlier', 4: 'exec', 5: 'exit' };
+const EV_TICK = 6;
 export const EVENT_SIZE = 80;
 
 export interface TunerEvent {
@@ -113,9 +114,10 @@ function monoToWallNow(): (ns: bigint) => number {
 }
 
 export async function openEvents(session: Session): Promise<EventsReader> {
-  // Unbuffered: an element's closing brace must leave bpftool as soon as the event does (line buffering
-  // would hold it until the next event). Costly per byte (see tools/batch.ts), fine for rare events.
-  const proc: LongRunning = startTool('stdbuf', ['-o0', 'bpftool', '-j', 'map', 'event_pipe', 'pinned', session.maps.tuner_events]);
+  // Pretty JSON under line buffering: about ten writes per event (unbuffered output makes one per token,
+  // ~500 per event, and bpftool then falls behind: measured, events were lost). An event's last line
+  // leaves bpftool with the next event; the sched flush iterator emits a tick every cycle for that.
+  const proc: LongRunning = startTool('stdbuf', ['-oL', 'bpftool', '-jp', 'map', 'event_pipe', 'pinned', session.maps.tuner_events]);
   const removeExit = onExit(() => proc.child.kill('SIGKILL'));
   const stream = new JsonArrayStream();
   const toWall = monoToWallNow();
@@ -128,6 +130,7 @@ export async function openEvents(session: Session): Promise<EventsReader> {
         const l = el.lost as Record<string, unknown>;
         lostRing += Number(l.count ?? l.lost ?? 0);
       } else if (Array.isArray(el.data)) {
+        if (el.data[0] === EV_TICK) continue;
         const ev = decodeEvent(el.data as number[], toWall);
         if (ev) pending.push(ev);
         else stream.bad++;

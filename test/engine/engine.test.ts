@@ -114,13 +114,17 @@ describe('engine', () => {
     await run(e, 0, 1);
     expect(io.readSync(hogKnob)).toBe('500');
     io.writeSync(hogKnob, '777'); // an administrator
+    const writes = io.writes.length;
     const evs = await run(e, 1000, 6);
     expect(evs[0]).toMatchObject({ type: 'yield', knob: HOG, expected: '500', found: '777' });
-    // It may start over from the administrator's value as a new knob, but it never restores over it at exit.
+    // The detectors still fire, but the knob is no longer tuner's: no write, and no restore at exit.
+    expect(evs.filter((x) => x.type === 'skip').map((x) => (x.type === 'skip' ? x.reason : ''))).toEqual([
+      expect.stringMatching(/yielded to someone else's change \(.*: 500 -> 777\); tuner leaves it alone/),
+    ]);
     const end = await e.revertAll(20_000);
-    const restored = end.events.filter((x) => x.type === 'decision');
-    for (const r of restored) if (r.type === 'decision') expect(r.new).toBe('777');
-    void evs;
+    expect(end.events).toEqual([]);
+    expect(io.writes.length).toBe(writes);
+    expect(io.readSync(hogKnob)).toBe('777');
   });
 
   it('does not touch a knob another recipe or a running tuner holds', async () => {

@@ -129,10 +129,11 @@ describe.skipIf(skipKernel)('event feed', () => {
     const lw = await start('lockwait', [4, 1, 2000]);
     running.push(spin, lw);
     const session = await openSession({ pids: [spin.pid, lw.pid] });
-    const sched = await openSchedBpf(session.scope, { session, outlierNs: 1e6 });
-    const futex = await openFutexBpf(session.scope, { session, outlierNs: 1e6 });
-    const events = await openEvents(session);
+    let sched, futex, events;
     try {
+      sched = await openSchedBpf(session.scope, { session, outlierNs: 1e6 });
+      futex = await openFutexBpf(session.scope, { session, outlierNs: 1e6 });
+      events = await openEvents(session);
       await sched.read();
       await futex.read();
       await events.next();
@@ -153,9 +154,9 @@ describe.skipIf(skipKernel)('event feed', () => {
       expect(rec.lost).toBe(0);
       expect(rec.bad).toBe(0);
     } finally {
-      events.close();
-      futex.close();
-      sched.close();
+      events?.close();
+      futex?.close();
+      sched?.close();
       session.close();
     }
   });
