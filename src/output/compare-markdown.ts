@@ -41,7 +41,7 @@ export function renderMarkdown(r: CompareResult): string {
     '',
     `- BASE and NEW are medians over runs; change is NEW / BASE - 1; every metric is lower-is-better.`,
     `- ${level}: bootstrap interval of the ratio of medians.`,
-    `- p (adj.): one-sided Mann-Whitney U test (exact for small samples), adjusted over the gated metrics (Tarone, then Holm), so the chance that identical builds flag anything is at most alpha = ${r.alpha}.`,
+    `- p (adj.): one-sided Mann-Whitney U test (exact for small samples) of a change beyond the threshold, adjusted over the gated metrics and both directions (Tarone, then Holm): the chance that identical builds get any verdict but unchanged / too-noisy is at most alpha = ${r.alpha}.`,
     `- **regressed**: p < ${r.alpha} and the median beyond +${(r.threshold * 100).toFixed(0)}% (and above the metric's floor). This fails the check.`,
     `- too-noisy: the data cannot tell whether the change exceeds ±${(r.threshold * 100).toFixed(0)}%; more runs (\`--repeat\`) would.`,
     '',
