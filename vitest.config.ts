@@ -11,6 +11,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: ['test/kernel/**'],
+          // Some unit tests run the built CLI (a node start each): generous on a busy 2-CPU machine.
+          testTimeout: 30_000,
         },
       },
       {
