@@ -16,6 +16,9 @@
  *    that ended on a CPU, over the interval, is the mean number of waiting
  *    tasks. Measured at switch-in as rq->clock - next->sched_info.last_queued.
  *  - Per-task state lives in task local storage (no hash lookup per switch).
+ *  - Reading: a second task iterator (`dump`) writes the process and cgroup
+ *    entries in binary, each once per interval, so a read moves the entries
+ *    themselves instead of bpftool's JSON of them (about 4 KB per process).
  */
 #include "include/vmlinux.h"
 #include "include/compat.h"
@@ -91,6 +94,9 @@ struct {
 
 /* Completed iterator runs; tags per-interval maxima. Only the iterator's end-of-run call increments it. */
 __u64 flush_cycle = 0;
+
+/* Processes whose last thread exited and that no dump pass has written yet (a hint: the dump writes them first). */
+__u64 exited_pending = 0;
 
 /* Per CPU: the task that last left this CPU, i.e. the one that ran before the current task. */
 struct sched_ran_before {
@@ -371,6 +377,130 @@ int flush(struct bpf_iter__task *ctx)
 	return 0;
 }
 
+/*
+ * Dump pass. seq_file hands the iterator a 32 KB buffer and runs a call again
+ * in an empty one when its output does not fit, so: each call writes little
+ * (its task's process and cgroup entries, and a batch of exited processes),
+ * and marks entries written only once all of its output fitted.
+ */
+
+/* Exited processes written per call: 32 entries of about 470 bytes, half the buffer. */
+#define DUMP_BATCH 32
+/* What the last call writes at most (entries no live task led to), under the 32 KB buffer. */
+#define DUMP_REST_BYTES (28 * 1024)
+
+struct dump_ctx {
+	struct seq_file *seq;
+	__u64 cycle;
+	__u32 n;
+	__u32 failed;
+	__u32 budget;
+	__u32 keys[DUMP_BATCH];
+};
+
+static __always_inline int write_rec(struct seq_file *seq, __u32 kind, __u64 key, void *v, __u32 size)
+{
+	struct sched_rec r = { .kind = kind, .size = size, .key = key };
+
+	if (bpf_seq_write(seq, &r, sizeof(r)))
+		return -1;
+	return bpf_seq_write(seq, v, size) ? -1 : 0;
+}
+
+static long batch_exited(void *map, __u32 *key, struct sched_proc *p, struct dump_ctx *d)
+{
+	if (!p->exited || p->c.dumped == d->cycle)
+		return 0;
+	if (d->n >= DUMP_BATCH)
+		return 1;
+	if (write_rec(d->seq, SCHED_REC_PROC, *key, p, sizeof(*p))) {
+		d->failed = 1;
+		return 1;
+	}
+	d->keys[d->n & (DUMP_BATCH - 1)] = *key;
+	d->n++;
+	return 0;
+}
+
+/* The last call writes what is left without marking it: if it runs again (buffer full), it writes the same. */
+static long rest_proc(void *map, __u32 *key, struct sched_proc *p, struct dump_ctx *d)
+{
+	if (p->c.dumped == d->cycle)
+		return 0;
+	if (d->budget < sizeof(struct sched_rec) + sizeof(*p))
+		return 1;
+	d->budget -= sizeof(struct sched_rec) + sizeof(*p);
+	write_rec(d->seq, SCHED_REC_PROC, *key, p, sizeof(*p));
+	return 0;
+}
+
+static long rest_cgroup(void *map, __u64 *key, struct sched_counts *c, struct dump_ctx *d)
+{
+	if (c->dumped == d->cycle)
+		return 0;
+	if (d->budget < sizeof(struct sched_rec) + sizeof(*c))
+		return 1;
+	d->budget -= sizeof(struct sched_rec) + sizeof(*c);
+	write_rec(d->seq, SCHED_REC_CGROUP, *key, c, sizeof(*c));
+	return 0;
+}
+
+/*
+ * Run by reading its pinned link right after `flush`: writes every process
+ * and cgroup entry once (struct sched_rec + the entry), when it visits a
+ * task that belongs to it; exited processes first, in batches; in the last
+ * call, what no live task led to.
+ */
+SEC("iter/task")
+int dump(struct bpf_iter__task *ctx)
+{
+	struct task_struct *t = ctx->task;
+	struct dump_ctx d = { .seq = ctx->meta->seq, .cycle = flush_cycle, .budget = DUMP_REST_BYTES };
+	struct sched_counts *c = NULL;
+	struct sched_proc *p;
+	__u64 cgid;
+	__u32 tgid;
+
+	if (!t) {
+		bpf_for_each_map_elem(&sched_procs, rest_proc, &d, 0);
+		bpf_for_each_map_elem(&sched_cgroups, rest_cgroup, &d, 0);
+		return 0;
+	}
+	if (exited_pending) {
+		bpf_for_each_map_elem(&sched_procs, batch_exited, &d, 0);
+		if (d.failed)
+			return 0;	/* not marked: this call runs again in an empty buffer */
+	}
+	tgid = t->tgid;
+	p = bpf_map_lookup_elem(&sched_procs, &tgid);
+	if (p && p->c.dumped != d.cycle && write_rec(d.seq, SCHED_REC_PROC, tgid, p, sizeof(*p)))
+		return 0;
+	cgid = cgroup_id(task_cpu_cgroup(t));
+	c = bpf_map_lookup_elem(&sched_cgroups, &cgid);
+	if (c && c->dumped != d.cycle && write_rec(d.seq, SCHED_REC_CGROUP, cgid, c, sizeof(*c)))
+		return 0;
+	/* All of it fitted: mark. */
+	if (p)
+		p->c.dumped = d.cycle;
+	if (c)
+		c->dumped = d.cycle;
+	for (int i = 0; i < DUMP_BATCH; i++) {
+		if (i >= d.n)
+			break;
+		tgid = d.keys[i];
+		p = bpf_map_lookup_elem(&sched_procs, &tgid);
+		if (p)
+			p->c.dumped = d.cycle;
+	}
+	if (exited_pending) {
+		if (d.n < DUMP_BATCH)
+			exited_pending = 0;
+		else
+			__sync_fetch_and_sub(&exited_pending, d.n);
+	}
+	return 0;
+}
+
 /* New tasks of an observed process (threads, and children when asked) are observed from birth. */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
@@ -421,8 +551,10 @@ int BPF_PROG(sched_exit, struct task_struct *t)
 			event_send(ctx, e);
 		tgid = t->tgid;
 		p = bpf_map_lookup_elem(&sched_procs, &tgid);
-		if (p)
+		if (p && !p->exited) {
 			p->exited = 1;
+			__sync_fetch_and_add(&exited_pending, 1);
+		}
 	}
 	return 0;
 }

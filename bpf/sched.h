@@ -32,6 +32,7 @@ struct sched_config {
 struct sched_counts {
 	__u64 created;
 	__u64 active;
+	__u64 dumped;		/* the dump pass that last wrote this entry (see struct sched_rec) */
 	__u64 oncpu_ns;
 	__u64 run_delay_ns;
 	__u64 timeslices;
@@ -52,6 +53,21 @@ struct sched_proc {
 	__u32 exited;		/* the last thread exited */
 	char comm[16];
 	struct sched_counts c;
+};
+
+/*
+ * What the `dump` iterator writes, read from its pinned link right after
+ * each flush: records of this header followed by the entry exactly as it is
+ * stored in its map. `size` is the entry's size, so a reader built for
+ * another layout fails instead of misreading.
+ */
+#define SCHED_REC_PROC 1	/* key: the tgid; then struct sched_proc */
+#define SCHED_REC_CGROUP 2	/* key: the cgroup id; then struct sched_counts */
+
+struct sched_rec {
+	__u32 kind;
+	__u32 size;
+	__u64 key;
 };
 
 /* Per CPU, cumulative since load, every task (scope does not apply). */

@@ -1,8 +1,10 @@
 /**
  * Scheduler signal, CO-RE backend: loads bpf/sched.bpf.o, scopes it through
  * its config map, and turns each interval's map contents into a SchedDelta.
- * Reading = run the `flush` task iterator (read its pinned link), then dump
- * the process, cgroup and per-CPU maps through one long-lived bpftool.
+ * Reading = run the `flush` task iterator (read its pinned link), then the
+ * `dump` iterator, which writes the process and cgroup entries in binary
+ * (sched-dump.ts), and dump the small per-CPU map through one long-lived
+ * bpftool.
  */
 import { readFile } from 'node:fs/promises';
 import { loadInstance, type Instance } from '../loader/instance.js';
@@ -11,6 +13,7 @@ import { BpftoolBatch } from '../tools/batch.js';
 import { u64 } from '../tools/json.js';
 import { histDelta32 } from '../aggregate/histogram.js';
 import { Cumulative, delta64 } from './cumulative.js';
+import { decodeDump } from './sched-dump.js';
 import type { SchedCgroupDelta, SchedCounts, SchedCpuDelta, SchedDelta, SchedProcDelta } from './sched-record.js';
 
 export type SchedScope = BpfScope;
@@ -39,7 +42,7 @@ export async function sessionFor(scope: BpfScope, opts: { session?: Session }): 
   return opts.session ? { session: opts.session, own: false } : { session: await openSession(scope), own: true };
 }
 
-interface RawCounts {
+export interface RawCounts {
   oncpu: bigint;
   runDelay: bigint;
   nvcsw: bigint;
@@ -50,7 +53,7 @@ interface RawCounts {
   histPreempt: number[];
 }
 
-interface RawProc extends RawCounts {
+export interface RawProc extends RawCounts {
   comm: string;
   cgroupId: string;
   maxWaitNs: bigint;
@@ -90,7 +93,7 @@ function countsDelta(cur: RawCounts, prev: RawCounts | undefined): SchedCounts {
 
 const isIdle = (d: SchedCounts): boolean => d.oncpuNs === 0 && d.runDelayNs === 0 && d.nvcsw === 0 && d.nivcsw === 0 && d.waits === 0;
 
-/** Decode `bpftool -j map dump` of sched_procs. */
+/** Decode `bpftool -j map dump` of sched_procs (the same entries the dump iterator writes; tests compare the two). */
 export function decodeProcs(dump: unknown): Array<{ key: string; created: string; value: RawProc }> {
   return (dump as Array<{ formatted: { key: unknown; value: Json } }>).map(({ formatted }) => {
     const v = formatted.value;
@@ -112,7 +115,7 @@ export function decodeProcs(dump: unknown): Array<{ key: string; created: string
   });
 }
 
-/** Decode `bpftool -j map dump` of sched_cgroups. */
+/** Decode `bpftool -j map dump` of sched_cgroups (as above). */
 export function decodeCgroups(dump: unknown): Array<{ key: string; created: string; value: RawCounts }> {
   return (dump as Array<{ formatted: { key: unknown; value: Json } }>).map(({ formatted }) => ({
     key: String(u64(formatted.key)),
@@ -183,16 +186,13 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
     async read(): Promise<SchedDelta> {
       const { cycle } = await flush();
       const now = process.hrtime.bigint();
-      const [procDump, cgDump, cpuDump] = [
-        await batch.request(['map', 'dump', 'pinned', inst.map('sched_procs')]),
-        await batch.request(['map', 'dump', 'pinned', inst.map('sched_cgroups')]),
-        await batch.request(['map', 'dump', 'pinned', inst.map('sched_cpus')]),
-      ];
+      const dump = decodeDump(await readFile(inst.link('dump')));
+      const cpuDump = await batch.request(['map', 'dump', 'pinned', inst.map('sched_cpus')]);
       const intervalNs = Number(now - last);
       last = now;
 
       const procDeltas: SchedProcDelta[] = [];
-      for (const { key, cur, prev } of procs.step(decodeProcs(procDump))) {
+      for (const { key, cur, prev } of procs.step(dump.procs)) {
         const d = countsDelta(cur, prev);
         if (isIdle(d) && !(cur.exited && !prev?.exited)) continue;
         procDeltas.push({
@@ -206,7 +206,7 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
         });
       }
       const cgDeltas: SchedCgroupDelta[] = [];
-      for (const { key, cur, prev } of cgroups.step(decodeCgroups(cgDump))) {
+      for (const { key, cur, prev } of cgroups.step(dump.cgroups)) {
         const d = countsDelta(cur, prev);
         if (!isIdle(d)) cgDeltas.push({ ...d, cgroupId: key });
       }

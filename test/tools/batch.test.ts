@@ -36,6 +36,16 @@ describe('BpftoolBatch framing', () => {
     expect(b[0]!.formatted).toHaveProperty('key');
   });
 
+  it.each([1, 3, 7, 64, 100_000])('splits the same commands received as stdout chunks of %i bytes', async (chunk) => {
+    const batch = new BpftoolBatch();
+    const [cpus, cgroups] = pending(batch, 2);
+    const r = batch as unknown as { receive(chunk: string): void };
+    const text = recorded + '{"command": ["map"';
+    for (let i = 0; i < text.length; i += chunk) r.receive(text.slice(i, i + chunk));
+    expect((await cpus) as unknown[]).toHaveLength(1);
+    expect(((await cgroups) as unknown[]).length).toBeGreaterThan(0);
+  });
+
   it('turns an error element into a rejected request', async () => {
     const batch = new BpftoolBatch();
     const [p] = pending(batch, 1);

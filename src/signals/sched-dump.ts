@@ -1,0 +1,100 @@
+/**
+ * The output of the sched object's `dump` iterator (bpf/sched.h: struct
+ * sched_rec, then the entry as stored in its map), decoded into the same
+ * entries as a bpftool dump of sched_procs and sched_cgroups. Offsets follow
+ * the C layout (naturally aligned, little-endian); every record carries its
+ * entry's size, checked here, so an object built for another layout fails
+ * loudly instead of being misread.
+ */
+import type { RawCounts, RawProc } from './sched.js';
+
+/** Values of bpf/sched.h. */
+const SCHED_SLOTS = 40;
+const REC_PROC = 1;
+const REC_CGROUP = 2;
+const REC_HEADER = 16;
+
+/** struct sched_counts: ten u64, then two u32[SCHED_SLOTS]. */
+const COUNTS = {
+  created: 0,
+  oncpu: 24,
+  runDelay: 32,
+  nvcsw: 48,
+  nivcsw: 56,
+  waits: 64,
+  waitNs: 72,
+  histWakeup: 80,
+  histPreempt: 80 + 4 * SCHED_SLOTS,
+  size: 80 + 8 * SCHED_SLOTS,
+};
+
+/** struct sched_proc: four u64, two u32, char comm[16], then struct sched_counts. */
+const PROC = { cgroupId: 0, maxWaitNs: 8, maxCycle: 16, threadsCycle: 24, threads: 32, exited: 36, comm: 40, counts: 56, size: 56 + COUNTS.size };
+
+export interface DumpEntry<V> {
+  key: string;
+  /** The flush cycle that created the entry (a re-created entry starts over). */
+  created: string;
+  value: V;
+}
+
+function hist(buf: Buffer, at: number): number[] {
+  const out = new Array<number>(SCHED_SLOTS);
+  for (let i = 0; i < SCHED_SLOTS; i++) out[i] = buf.readUInt32LE(at + 4 * i);
+  return out;
+}
+
+function counts(buf: Buffer, at: number): RawCounts {
+  return {
+    oncpu: buf.readBigUInt64LE(at + COUNTS.oncpu),
+    runDelay: buf.readBigUInt64LE(at + COUNTS.runDelay),
+    nvcsw: buf.readBigUInt64LE(at + COUNTS.nvcsw),
+    nivcsw: buf.readBigUInt64LE(at + COUNTS.nivcsw),
+    waits: buf.readBigUInt64LE(at + COUNTS.waits),
+    waitNs: buf.readBigUInt64LE(at + COUNTS.waitNs),
+    histWakeup: hist(buf, at + COUNTS.histWakeup),
+    histPreempt: hist(buf, at + COUNTS.histPreempt),
+  };
+}
+
+function proc(buf: Buffer, at: number): RawProc {
+  const comm = buf.subarray(at + PROC.comm, at + PROC.comm + 16);
+  const nul = comm.indexOf(0);
+  return {
+    ...counts(buf, at + PROC.counts),
+    comm: comm.toString('utf8', 0, nul < 0 ? 16 : nul),
+    cgroupId: buf.readBigUInt64LE(at + PROC.cgroupId).toString(),
+    maxWaitNs: buf.readBigUInt64LE(at + PROC.maxWaitNs),
+    maxCycle: buf.readBigUInt64LE(at + PROC.maxCycle),
+    threads: buf.readUInt32LE(at + PROC.threads),
+    threadsCycle: buf.readBigUInt64LE(at + PROC.threadsCycle),
+    exited: buf.readUInt32LE(at + PROC.exited) !== 0,
+  };
+}
+
+/** Decode one read of the dump link; an entry written twice keeps its last record. */
+export function decodeDump(buf: Buffer): { procs: Array<DumpEntry<RawProc>>; cgroups: Array<DumpEntry<RawCounts>> } {
+  const procs = new Map<string, DumpEntry<RawProc>>();
+  const cgroups = new Map<string, DumpEntry<RawCounts>>();
+  for (let at = 0; at < buf.length; ) {
+    if (at + REC_HEADER > buf.length) throw new Error(`sched dump: a record header cut at byte ${at} of ${buf.length}`);
+    const kind = buf.readUInt32LE(at);
+    const size = buf.readUInt32LE(at + 4);
+    const key = buf.readBigUInt64LE(at + 8).toString();
+    const body = at + REC_HEADER;
+    const expected = kind === REC_PROC ? PROC.size : kind === REC_CGROUP ? COUNTS.size : undefined;
+    if (expected === undefined) throw new Error(`sched dump: unknown record kind ${kind} at byte ${at}`);
+    if (size !== expected) {
+      throw new Error(
+        `sched dump: expected a ${kind === REC_PROC ? 'struct sched_proc' : 'struct sched_counts'} of ${expected} bytes, got ${size}: ` +
+          'bpf/sched.bpf.o and this build disagree on bpf/sched.h (npm run build:bpf, npm run build)',
+      );
+    }
+    if (body + size > buf.length) throw new Error(`sched dump: a record cut at byte ${at} of ${buf.length}`);
+    const created = buf.readBigUInt64LE(body + (kind === REC_PROC ? PROC.counts : 0) + COUNTS.created).toString();
+    if (kind === REC_PROC) procs.set(key, { key, created, value: proc(buf, body) });
+    else cgroups.set(key, { key, created, value: counts(buf, body) });
+    at = body + size;
+  }
+  return { procs: [...procs.values()], cgroups: [...cgroups.values()] };
+}

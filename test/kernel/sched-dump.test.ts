@@ -1,0 +1,72 @@
+/**
+ * The sched object's dump iterator against bpftool's JSON of the same maps:
+ * after a flush, its binary records and `bpftool -j map dump` agree field by
+ * field, each entry is written once, and a process whose threads all exited
+ * is written too.
+ */
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadInstance } from '../../src/loader/instance.js';
+import { openSession } from '../../src/loader/session.js';
+import { decodeCgroups, decodeProcs } from '../../src/signals/sched.js';
+import { decodeDump } from '../../src/signals/sched-dump.js';
+import { parseJson } from '../../src/tools/json.js';
+import { runTool } from '../../src/tools/run.js';
+import { leftoverPins, skipKernel } from '../helpers/kernel.js';
+import { start, type Running } from '../helpers/workloads.js';
+
+const running: Running[] = [];
+afterEach(async () => {
+  for (const r of running.splice(0)) await r.stop();
+  expect(leftoverPins()).toEqual([]);
+});
+
+/** Keys of the records in one read, in order (struct sched_rec: kind, size, key). */
+function recordKeys(buf: Buffer): string[] {
+  const keys: string[] = [];
+  for (let at = 0; at < buf.length; at += 16 + buf.readUInt32LE(at + 4)) keys.push(`${buf.readUInt32LE(at)}:${buf.readBigUInt64LE(at + 8)}`);
+  return keys;
+}
+
+describe.skipIf(skipKernel)('sched dump iterator', () => {
+  it('writes every entry once, as bpftool reads it, exited processes included', async () => {
+    const live = await start('spin', [3, 0]);
+    const gone = await start('spin', [2, 0]);
+    running.push(live, gone);
+    const session = await openSession({ pids: [live.pid, gone.pid] });
+    try {
+      const inst = await loadInstance('sched', { reuse: session.maps });
+      try {
+        const flush = (): Promise<string> => readFile(inst.link('flush'), 'utf8');
+        const json = async (map: string): Promise<unknown> => parseJson(await runTool('bpftool', ['-j', 'map', 'dump', 'pinned', inst.map(map)]));
+        await flush(); // adopts the tasks in scope
+        await sleep(300);
+        await flush();
+        await readFile(inst.link('dump'));
+        await gone.stop(); // SIGKILL: the exit hook flushes its threads and marks it exited
+        await sleep(200);
+        await flush();
+        const raw = await readFile(inst.link('dump'));
+        const bin = decodeDump(raw);
+        // Entries change only at a flush or a thread exit: bpftool sees what the dump wrote.
+        const procs = decodeProcs(await json('sched_procs'));
+        const cgroups = decodeCgroups(await json('sched_cgroups'));
+
+        const keys = recordKeys(raw);
+        expect(new Set(keys).size).toBe(keys.length);
+        const sortByKey = <T extends { key: string }>(xs: T[]): T[] => [...xs].sort((a, b) => a.key.localeCompare(b.key));
+        expect(sortByKey(bin.procs)).toEqual(sortByKey(procs));
+        expect(sortByKey(bin.cgroups)).toEqual(sortByKey(cgroups));
+        const byPid = new Map(bin.procs.map((p) => [Number(p.key), p.value]));
+        expect(byPid.get(live.pid)).toMatchObject({ comm: 'spin', threads: 3, exited: false });
+        expect(byPid.get(gone.pid)).toMatchObject({ comm: 'spin', exited: true });
+        expect(byPid.get(live.pid)!.oncpu).toBeGreaterThan(0n);
+      } finally {
+        inst.unload();
+      }
+    } finally {
+      session.close();
+    }
+  });
+});
