@@ -471,9 +471,11 @@ static long rest_cgroup(void *map, __u64 *key, struct sched_counts *c, struct du
 
 /*
  * Run by reading its pinned link right after `flush`: writes every process
- * and cgroup entry once (struct sched_rec + the entry), when it visits a
- * task that belongs to it; exited processes first, in batches; in the last
- * call, what no live task led to.
+ * and cgroup entry once (struct sched_rec + the entry): a process and its
+ * cgroup (the one its threads were last flushed in) at the first of its
+ * tasks visited; exited processes first, in batches; in the last call, what
+ * no live task led to (a cgroup that holds only some threads of processes
+ * whose other threads are elsewhere, too). The other tasks cost one lookup.
  */
 SEC("iter/task")
 int dump(struct bpf_iter__task *ctx)
@@ -497,12 +499,16 @@ int dump(struct bpf_iter__task *ctx)
 	}
 	tgid = t->tgid;
 	p = bpf_map_lookup_elem(&sched_procs, &tgid);
-	if (p && p->c.dumped != d.cycle && write_rec(d.seq, SCHED_REC_PROC, tgid, p, sizeof(*p)))
-		return 0;
-	cgid = cgroup_id(task_cpu_cgroup(t));
-	c = bpf_map_lookup_elem(&sched_cgroups, &cgid);
-	if (c && c->dumped != d.cycle && write_rec(d.seq, SCHED_REC_CGROUP, cgid, c, sizeof(*c)))
-		return 0;
+	if (p && p->c.dumped == d.cycle)
+		p = NULL;	/* written at an earlier task of its process */
+	if (p) {
+		if (write_rec(d.seq, SCHED_REC_PROC, tgid, p, sizeof(*p)))
+			return 0;
+		cgid = p->cgroup_id;
+		c = bpf_map_lookup_elem(&sched_cgroups, &cgid);
+		if (c && c->dumped != d.cycle && write_rec(d.seq, SCHED_REC_CGROUP, cgid, c, sizeof(*c)))
+			return 0;
+	}
 	/* All of it fitted: mark. */
 	if (p)
 		p->c.dumped = d.cycle;

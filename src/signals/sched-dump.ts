@@ -38,13 +38,20 @@ export interface DumpEntry<V> {
   value: V;
 }
 
-function hist(buf: Buffer, at: number): number[] {
+/*
+ * A dump of 10,000 processes is 4.7 MB: the histograms are read through one
+ * Uint32Array over the whole buffer (no bounds check per number) and every
+ * entry is one object literal (object spread cost as much as the rest).
+ * Records are 8-byte multiples, so offsets stay 4-byte aligned.
+ */
+function hist(u32: Uint32Array, at: number): number[] {
   const out = new Array<number>(SCHED_SLOTS);
-  for (let i = 0; i < SCHED_SLOTS; i++) out[i] = buf.readUInt32LE(at + 4 * i);
+  const first = at >>> 2;
+  for (let i = 0; i < SCHED_SLOTS; i++) out[i] = u32[first + i]!;
   return out;
 }
 
-function counts(buf: Buffer, at: number): RawCounts {
+function counts(buf: Buffer, u32: Uint32Array, at: number): RawCounts {
   return {
     oncpu: buf.readBigUInt64LE(at + COUNTS.oncpu),
     runDelay: buf.readBigUInt64LE(at + COUNTS.runDelay),
@@ -52,28 +59,43 @@ function counts(buf: Buffer, at: number): RawCounts {
     nivcsw: buf.readBigUInt64LE(at + COUNTS.nivcsw),
     waits: buf.readBigUInt64LE(at + COUNTS.waits),
     waitNs: buf.readBigUInt64LE(at + COUNTS.waitNs),
-    histWakeup: hist(buf, at + COUNTS.histWakeup),
-    histPreempt: hist(buf, at + COUNTS.histPreempt),
+    histWakeup: hist(u32, at + COUNTS.histWakeup),
+    histPreempt: hist(u32, at + COUNTS.histPreempt),
   };
 }
 
-function proc(buf: Buffer, at: number): RawProc {
-  const comm = buf.subarray(at + PROC.comm, at + PROC.comm + 16);
-  const nul = comm.indexOf(0);
+function proc(buf: Buffer, u32: Uint32Array, at: number): RawProc {
+  const c = at + PROC.counts;
+  let end = at + PROC.comm;
+  while (end < at + PROC.comm + 16 && buf[end] !== 0) end++;
   return {
-    ...counts(buf, at + PROC.counts),
-    comm: comm.toString('utf8', 0, nul < 0 ? 16 : nul),
+    oncpu: buf.readBigUInt64LE(c + COUNTS.oncpu),
+    runDelay: buf.readBigUInt64LE(c + COUNTS.runDelay),
+    nvcsw: buf.readBigUInt64LE(c + COUNTS.nvcsw),
+    nivcsw: buf.readBigUInt64LE(c + COUNTS.nivcsw),
+    waits: buf.readBigUInt64LE(c + COUNTS.waits),
+    waitNs: buf.readBigUInt64LE(c + COUNTS.waitNs),
+    histWakeup: hist(u32, c + COUNTS.histWakeup),
+    histPreempt: hist(u32, c + COUNTS.histPreempt),
+    comm: buf.toString('utf8', at + PROC.comm, end),
     cgroupId: buf.readBigUInt64LE(at + PROC.cgroupId).toString(),
     maxWaitNs: buf.readBigUInt64LE(at + PROC.maxWaitNs),
     maxCycle: buf.readBigUInt64LE(at + PROC.maxCycle),
-    threads: buf.readUInt32LE(at + PROC.threads),
+    threads: u32[(at + PROC.threads) >>> 2]!,
     threadsCycle: buf.readBigUInt64LE(at + PROC.threadsCycle),
-    exited: buf.readUInt32LE(at + PROC.exited) !== 0,
+    exited: u32[(at + PROC.exited) >>> 2] !== 0,
   };
 }
 
+/** buf, 4-byte aligned (a pooled Buffer may start anywhere), and a Uint32Array over it. */
+function aligned(input: Buffer): { buf: Buffer; u32: Uint32Array } {
+  const buf = input.byteOffset % 4 === 0 ? input : Buffer.from(input);
+  return { buf, u32: new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2) };
+}
+
 /** Decode one read of the dump link; an entry written twice keeps its last record. */
-export function decodeDump(buf: Buffer): { procs: Array<DumpEntry<RawProc>>; cgroups: Array<DumpEntry<RawCounts>> } {
+export function decodeDump(input: Buffer): { procs: Array<DumpEntry<RawProc>>; cgroups: Array<DumpEntry<RawCounts>> } {
+  const { buf, u32 } = aligned(input);
   const procs = new Map<string, DumpEntry<RawProc>>();
   const cgroups = new Map<string, DumpEntry<RawCounts>>();
   for (let at = 0; at < buf.length; ) {
@@ -92,8 +114,8 @@ export function decodeDump(buf: Buffer): { procs: Array<DumpEntry<RawProc>>; cgr
     }
     if (body + size > buf.length) throw new Error(`sched dump: a record cut at byte ${at} of ${buf.length}`);
     const created = buf.readBigUInt64LE(body + (kind === REC_PROC ? PROC.counts : 0) + COUNTS.created).toString();
-    if (kind === REC_PROC) procs.set(key, { key, created, value: proc(buf, body) });
-    else cgroups.set(key, { key, created, value: counts(buf, body) });
+    if (kind === REC_PROC) procs.set(key, { key, created, value: proc(buf, u32, body) });
+    else cgroups.set(key, { key, created, value: counts(buf, u32, body) });
     at = body + size;
   }
   return { procs: [...procs.values()], cgroups: [...cgroups.values()] };

@@ -58,6 +58,15 @@ describe('sched dump records', () => {
     expect(cgroups).toEqual([expect.objectContaining({ key: String(2n ** 63n + 1n), created: '6' })]);
   });
 
+  it('decodes a buffer that does not start on a 4-byte boundary', () => {
+    const rec = Buffer.concat([header(1, PROC_SIZE, 7n), proc('odd')]);
+    const shifted = Buffer.concat([Buffer.alloc(1), rec]).subarray(1);
+    expect(shifted.byteOffset % 4).not.toBe(0);
+    const p = decodeDump(shifted).procs[0]!;
+    expect(p.value).toMatchObject({ comm: 'odd', threads: 3, exited: true });
+    expect(p.value.histWakeup[13]).toBe(2);
+  });
+
   it('keeps the last record of an entry written twice', () => {
     const buf = Buffer.concat([header(2, COUNTS_SIZE, 1n), counts(1n, 10n), header(2, COUNTS_SIZE, 1n), counts(1n, 20n)]);
     expect(decodeDump(buf).cgroups.map((c) => c.value.oncpu)).toEqual([20n]);
