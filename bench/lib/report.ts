@@ -52,10 +52,11 @@ export function tables(r: Results): Table[] {
   }
   if (r.agent) {
     const a = r.agent;
-    const rows = (['idle', 'load'] as const).map((w) => {
+    const label = { idle: '--json, idle', load: '--json, under perf bench sched pipe', view: 'table view, idle' } as const;
+    const rows = (['idle', 'load', 'view'] as const).map((w) => {
       const x = a[w];
       const per = x.perProcess.map((p) => `${p.comm} ${f(p.hwmMb)} MB / ${f(p.cpuSeconds, 2)} s`).join(', ');
-      return [w === 'idle' ? 'idle' : 'under perf bench sched pipe', f(x.seconds, 0), f(x.cpuSeconds, 2), `${f(x.cpuPercent, 2)}%`, f(x.peakRssMb), per];
+      return [label[w], f(x.seconds, 0), f(x.cpuSeconds, 2), `${f(x.cpuPercent, 2)}%`, f(x.peakRssMb), per];
     });
     out.push({
       title: 'Agent cost in user space: tuner watch sched --interval 1s, whole process tree',
@@ -89,7 +90,7 @@ export function tables(r: Results): Table[] {
   if (r.scale) {
     const s = r.scale;
     out.push({
-      title: `Scale: one interval's map read (reader.read(), medians of ${s.reads} reads, threads waking every ${s.periodMs} ms)`,
+      title: `Scale: one interval's map read (reader.read(), medians of ${s.reads} reads, every thread woken since the previous read)`,
       head: ['threads', 'processes', 'tasks on host', 'process entries', 'read ms', 'node CPU ms', 'bpftool CPU ms'],
       rows: s.rows.map((x) => [
         x.threads.toLocaleString('en-US'),

@@ -2,8 +2,10 @@
  * Agent cost in user space: CPU time and peak memory of the whole
  * `tuner watch sched` process tree (node, the bpftool batch, and helpers
  * that already exited, through their parent's cutime/cstime), sampled every
- * second over a window with the machine idle, then over one with
- * `perf bench sched pipe` running (cross-cpu: each CPU busy part of the time).
+ * second: as an agent runs it (--json, records to a pipe) over a window with
+ * the machine idle, then over one with `perf bench sched pipe` running
+ * (cross-cpu: each CPU busy part of the time); then a shorter idle window of
+ * the table view a person watches.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pinDir } from '../lib/attach.js';
@@ -25,8 +27,11 @@ export interface WindowResult {
 
 export interface AgentResult {
   intervalMs: number;
+  /** `tuner watch sched --json --interval 1s`, records to a pipe (how an always-on agent runs). */
   idle: WindowResult;
   load: WindowResult;
+  /** `tuner watch sched --interval 1s` drawing its table view, idle (how a person watches). */
+  view: WindowResult;
 }
 
 const MB = 1024;
@@ -58,28 +63,37 @@ async function window(root: number, seconds: number): Promise<WindowResult> {
   };
 }
 
-export async function agentCost(opts: { seconds: number; log: (s: string) => void }): Promise<AgentResult> {
+/** Start a tuner watch, wait for its first output and half an interval more, then measure windows of it. */
+async function withTuner<T>(args: string[], f: (pid: number) => Promise<T>): Promise<T> {
   const dir = pinDir('agent');
-  const tuner = start('node', [CLI, 'watch', 'sched', '--interval', '1s'], { TUNER_PIN_ROOT: dir });
+  const tuner = start('node', [CLI, 'watch', 'sched', '--interval', '1s', ...args], { TUNER_PIN_ROOT: dir });
   const err = stderrOf(tuner);
   try {
     let started = false;
     await lines(tuner, () => (started = true));
-    if (!started) throw new Error(`tuner watch sched ended before its first view: ${err().trim().slice(0, 800)}`);
+    if (!started) throw new Error(`tuner watch sched ended before its first output: ${err().trim().slice(0, 800)}`);
     // Let the first interval's work settle, then measure whole intervals.
     await sleep(500);
-    opts.log(`agent: idle window, ${opts.seconds} s`);
-    const idle = await window(tuner.pid!, opts.seconds);
-    const load = await pipeLoad('cross-cpu');
-    try {
-      await sleep(500);
-      opts.log(`agent: window under perf bench sched pipe, ${opts.seconds} s`);
-      const loaded = await window(tuner.pid!, opts.seconds);
-      return { intervalMs: 1000, idle, load: loaded };
-    } finally {
-      await load.stop();
-    }
+    return await f(tuner.pid!);
   } finally {
     await stop(tuner, 'SIGINT');
   }
+}
+
+export async function agentCost(opts: { seconds: number; viewSeconds: number; log: (s: string) => void }): Promise<AgentResult> {
+  const [idle, load] = await withTuner(['--json'], async (pid) => {
+    opts.log(`agent: --json, idle window, ${opts.seconds} s`);
+    const idle = await window(pid, opts.seconds);
+    const perf = await pipeLoad('cross-cpu');
+    try {
+      await sleep(500);
+      opts.log(`agent: --json, window under perf bench sched pipe, ${opts.seconds} s`);
+      return [idle, await window(pid, opts.seconds)] as const;
+    } finally {
+      await perf.stop();
+    }
+  });
+  opts.log(`agent: table view, idle window, ${opts.viewSeconds} s`);
+  const view = await withTuner([], (pid) => window(pid, opts.viewSeconds));
+  return { intervalMs: 1000, idle, load, view };
 }

@@ -2,8 +2,9 @@
 // main thread is one of them); every thread sleeps PERIOD_MS, wakes, and sleeps
 // again until killed, so each one is a task that ran in every interval longer
 // than PERIOD_MS. Prints `ready <pid>` once every thread of every process
-// runs. The other processes die with the first one (PR_SET_PDEATHSIG), and
-// hold its stdout until then: a reader sees end-of-file when all are gone.
+// runs. The first process dies with the one that started it, the others with
+// the first one (PR_SET_PDEATHSIG), and they hold its stdout until then: a
+// reader sees end-of-file when all are gone.
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -57,6 +58,7 @@ int main(int argc, char **argv)
 	pid_t leader = getpid();
 	char c = 1;
 
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	period_ms = argc > 3 ? atol(argv[3]) : 500;
 	if (procs < 1 || threads < 1 || period_ms < 1) {
 		fprintf(stderr, "usage: wakers PROCS>=1 THREADS>=1 PERIOD_MS>=1\n");
