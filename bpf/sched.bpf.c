@@ -356,6 +356,20 @@ int flush(struct bpf_iter__task *ctx)
 		bpf_for_each_map_elem(&sched_procs, gc_proc, &cycle, 0);
 		bpf_for_each_map_elem(&sched_cgroups, gc_cgroup, &cycle, 0);
 		BPF_SEQ_PRINTF(seq, "cycle %llu tasks %llu\n", cycle, visited);
+		/*
+		 * bpftool's event_pipe holds an event's last line until the next
+		 * event: one tick per cycle bounds that delay to one interval.
+		 */
+		{
+			__u32 zero = 0;
+			struct tuner_event *e = bpf_map_lookup_elem(&tuner_ev_buf, &zero);
+
+			if (e) {
+				__builtin_memset(e, 0, sizeof(*e));
+				e->type = EV_TICK;
+				bpf_perf_event_output(ctx, &tuner_events, BPF_F_CURRENT_CPU, e, sizeof(*e));
+			}
+		}
 		visited = 0;
 		__sync_fetch_and_add(&flush_cycle, 1);
 		return 0;
