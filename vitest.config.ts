@@ -20,6 +20,7 @@ export default defineConfig({
           name: 'kernel',
           include: ['test/kernel/**/*.test.ts'],
           fileParallelism: false,
+          globalSetup: ['test/helpers/kernel-global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

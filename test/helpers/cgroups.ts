@@ -72,15 +72,49 @@ function removeTree(mount: string, dir: string): void {
   rmdirSync(dir);
 }
 
-/** Test cgroups of any run left on the host (should be none). */
+/** Test cgroups this test process created and left on the host (should be none). */
 export function leftoverCgroups(mounts: string[]): string[] {
+  const mine = `tuner-test-${process.pid}-`;
   const out: string[] = [];
   for (const m of mounts) {
     try {
-      for (const e of readdirSync(m)) if (e.startsWith('tuner-test-')) out.push(path.join(m, e));
+      for (const e of readdirSync(m)) if (e.startsWith(mine)) out.push(path.join(m, e));
     } catch {
       /* not mounted */
     }
   }
   return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes test cgroups left by a test run that was killed (its process is
+ * gone), so one interrupted run does not fail the next. Only our own prefix,
+ * only dead owners. Returns what it removed.
+ */
+export function removeStaleTestCgroups(mounts: string[]): string[] {
+  const removed: string[] = [];
+  for (const m of mounts) {
+    let entries: string[];
+    try {
+      entries = readdirSync(m);
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      const owner = /^tuner-test-(\d+)-/.exec(e);
+      if (!owner || alive(Number(owner[1]))) continue;
+      removeTree(m, path.join(m, e));
+      removed.push(path.join(m, e));
+    }
+  }
+  return removed;
 }
