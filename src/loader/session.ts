@@ -9,7 +9,8 @@ import path from 'node:path';
 import { KernelError } from '../errors.js';
 import { onExit } from '../lifecycle/exit.js';
 import { isMounted } from '../procfs/mounts.js';
-import { hexWords } from '../tools/bpftool.js';
+import { hexWords, parseBpftoolVersion, type BpftoolVersion } from '../tools/bpftool.js';
+import { parseJson } from '../tools/json.js';
 import { runTool } from '../tools/run.js';
 import type { BpftoolBatch } from '../tools/batch.js';
 import type { ResolvedCgroup } from '../cgroup/resolve.js';
@@ -78,6 +79,8 @@ export interface Session {
   /** Pinned path of each shared map. */
   maps: Record<SharedMap, string>;
   scope: BpfScope;
+  /** The bpftool that created the maps (asked in the same batch). */
+  bpftool: BpftoolVersion;
   /** Remove the session's pins (objects loaded in it keep the maps alive until they are unloaded). */
   close(): void;
 }
@@ -102,10 +105,12 @@ export async function openSession(scope: BpfScope): Promise<Session> {
     removePinRootIfEmpty();
   };
   const removeExit = onExit(close);
+  let bpftool: BpftoolVersion;
   try {
     const create = (p: string, type: string, key: number, value: number, entries: number, name: string): string[] =>
       ['map', 'create', p, 'type', type, 'key', String(key), 'value', String(value), 'entries', String(entries), 'name', name];
     const commands = [
+      ['version'],
       create(maps.tuner_scope, 'array', 4, 24, 1, 'tuner_scope'),
       create(maps.tuner_pids, 'hash', 4, 1, SCOPE_MAX_PIDS, 'tuner_pids'),
       create(maps.tuner_events, 'perf_event_array', 4, 4, possibleCpus(), 'tuner_events'),
@@ -113,13 +118,16 @@ export async function openSession(scope: BpfScope): Promise<Session> {
       ...(scope.pids ?? []).map((pid) => ['map', 'update', 'pinned', maps.tuner_pids, 'key', 'hex', ...hexWords(u32le(pid)), 'value', 'hex', '01']),
       ['map', 'update', 'pinned', maps.tuner_scope, 'key', 'hex', '00', '00', '00', '00', 'value', 'hex', ...hexWords(encodeScope(scope))],
     ];
-    // One bpftool process for every map and update (a PID set may be long): a process each cost 55 ms of start-up.
-    await runTool('bpftool', ['batch', 'file', '-'], { input: commands.map((u) => u.join(' ')).join('\n') + '\n' });
+    // One bpftool process for every map and update (a PID set may be long): a process each cost 55 ms of
+    // start-up. It also reports its version, so choosing the backend needs no process of its own.
+    const out = await runTool('bpftool', ['-j', 'batch', 'file', '-'], { input: commands.map((u) => u.join(' ')).join('\n') + '\n' });
+    const results = parseJson(out) as Array<{ command?: string[]; output?: unknown }>;
+    bpftool = parseBpftoolVersion(results.find((r) => r.command?.[0] === 'version')?.output);
   } catch (err) {
     close();
     throw err;
   }
-  return { dir, maps, scope, close };
+  return { dir, maps, scope, bpftool, close };
 }
 
 let sessionCount = 0;

@@ -4,7 +4,7 @@
  * CO-RE and falls back to bpftrace when bpftool cannot attach.
  */
 import { KernelError } from '../errors.js';
-import { bpftoolVersion } from '../tools/bpftool.js';
+import { bpftoolVersion, type BpftoolVersion } from '../tools/bpftool.js';
 import { runTool, SETUP_HINT } from '../tools/run.js';
 
 export type Backend = 'bpf' | 'bpftrace';
@@ -26,6 +26,11 @@ function probeBpftool(): Promise<{ autoattach: boolean; bpftoolVersion?: string 
  * 60 MB (measured by `npm run bench`), which `watch sched` would otherwise
  * pay at every start for a backend it does not pick.
  */
+/** A version already read (by the session's bpftool batch) answers the probe without another process. */
+export function primeBpftoolProbe(v: BpftoolVersion): void {
+  bpftoolProbe ??= Promise.resolve({ autoattach: v.autoattach, bpftoolVersion: v.version });
+}
+
 function probeBpftrace(): Promise<boolean> {
   bpftraceProbe ??= runTool('bpftrace', ['--version'], { timeoutMs: 10_000 }).then(
     () => true,

@@ -8,23 +8,17 @@ import { CgroupNames } from '../cgroup/names.js';
 import { busyPercent, readCpuTimes } from '../procfs/stat.js';
 import type { Scope } from '../scope/resolve.js';
 import { unifiedCgroupOf, unifiedCounterpart } from '../scope/resolve.js';
-import { chooseBackend, type BackendChoice } from './backend.js';
-import { defaultPsiCgroups, openPsi } from './psi.js';
-import { buildPsiRecord, type PsiRecord } from './psi-record.js';
-import { openSchedBpf, type SignalReader } from './sched.js';
-import { openSchedBpftrace } from './sched-bpftrace.js';
-import { buildSchedRecord, type SchedDelta, type SchedRecord } from './sched-record.js';
-import { openNumaSource } from './numa-source.js';
+import { chooseBackend, primeBpftoolProbe, type Backend, type BackendChoice } from './backend.js';
+import type { PsiRecord } from './psi-record.js';
+import type { SignalReader } from './sched.js';
+import type { SchedDelta, SchedRecord } from './sched-record.js';
 import type { NumaRecord } from './numa-record.js';
-import { openFutexBpf } from './futex.js';
-import { buildFutexRecord, type FutexRecord } from './futex-record.js';
-import { openIoBpf } from './io.js';
-import { buildIoRecord, type IoRecord } from './io-record.js';
-import { openEvents, type EventsRecord } from './events.js';
-import { openNetBpf } from './net.js';
-import { buildNetRecord, type NetRecord } from './net-record.js';
+import type { FutexRecord } from './futex-record.js';
+import type { IoRecord } from './io-record.js';
+import type { EventsRecord } from './events.js';
+import type { NetRecord } from './net-record.js';
 import { KernelError } from '../errors.js';
-import { openSession, type Session } from '../loader/session.js';
+import { openSession, type BpfScope, type Session } from '../loader/session.js';
 
 export const SIGNALS = ['sched', 'futex', 'io', 'net', 'psi', 'numa', 'events'] as const;
 export type SignalName = (typeof SIGNALS)[number];
@@ -71,6 +65,22 @@ export interface OpenOptions {
   warn?: (message: string) => void;
 }
 
+/**
+ * Each signal's modules, imported when that signal is opened: `watch sched`
+ * does not parse the futex, I/O, network and event code (start-up, npm run
+ * bench). openSources starts these imports before its bpftool processes, so
+ * they overlap.
+ */
+const modules = {
+  sched: () => Promise.all([import('./sched.js'), import('./sched-bpftrace.js'), import('./sched-record.js')]),
+  futex: () => Promise.all([import('./futex.js'), import('./futex-record.js')]),
+  io: () => Promise.all([import('./io.js'), import('./io-record.js')]),
+  net: () => Promise.all([import('./net.js'), import('./net-record.js')]),
+  psi: () => Promise.all([import('./psi.js'), import('./psi-record.js')]),
+  numa: () => import('./numa-source.js'),
+  events: () => import('./events.js'),
+} satisfies Record<SignalName, () => Promise<unknown>>;
+
 export function commOf(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
@@ -80,6 +90,7 @@ export function commOf(pid: number): string {
 }
 
 async function openSchedSource(scope: Scope, opts: OpenOptions): Promise<RecordSource<SchedRecord>> {
+  const [{ openSchedBpf }, { openSchedBpftrace }, { buildSchedRecord }] = await modules.sched();
   const backend = await chooseBackend(opts.backend);
   const schedScope = { pids: scope.pids, cgroup: scope.cgroup, followChildren: opts.followChildren };
   const reader: SignalReader<SchedDelta> =
@@ -120,6 +131,7 @@ async function requireBpf(signal: SignalName, backend: BackendChoice): Promise<v
 
 async function openFutexSource(scope: Scope, opts: OpenOptions): Promise<RecordSource<FutexRecord>> {
   await requireBpf('futex', opts.backend);
+  const [{ openFutexBpf }, { buildFutexRecord }] = await modules.futex();
   const reader = await openFutexBpf(
     { pids: scope.pids, cgroup: scope.cgroup, followChildren: opts.followChildren },
     { session: opts.session, outlierNs: opts.outliers?.futexNs },
@@ -144,6 +156,7 @@ async function openFutexSource(scope: Scope, opts: OpenOptions): Promise<RecordS
 
 async function openIoSource(scope: Scope, opts: OpenOptions): Promise<RecordSource<IoRecord>> {
   await requireBpf('io', opts.backend);
+  const [{ openIoBpf }, { buildIoRecord }] = await modules.io();
   const reader = await openIoBpf(
     { pids: scope.pids, cgroup: scope.cgroup, followChildren: opts.followChildren },
     { session: opts.session, outlierNs: opts.outliers?.ioNs },
@@ -165,7 +178,8 @@ async function openIoSource(scope: Scope, opts: OpenOptions): Promise<RecordSour
   };
 }
 
-function openPsiSource(scope: Scope): RecordSource<PsiRecord> {
+async function openPsiSource(scope: Scope): Promise<RecordSource<PsiRecord>> {
+  const [{ defaultPsiCgroups, openPsi }, { buildPsiRecord }] = await modules.psi();
   const unified = scope.layout.unified?.mountPoint;
   let cgroups: string[] = [];
   if (unified) {
@@ -192,13 +206,14 @@ export async function openSource(signal: SignalName, scope: Scope, opts: OpenOpt
     case 'psi':
       return openPsiSource(scope);
     case 'numa':
-      return openNumaSource(scope, opts);
+      return (await modules.numa()).openNumaSource(scope, opts);
     case 'futex':
       return openFutexSource(scope, opts);
     case 'io':
       return openIoSource(scope, opts);
     case 'net': {
       await requireBpf('net', opts.backend);
+      const [{ openNetBpf }, { buildNetRecord }] = await modules.net();
       const reader = await openNetBpf({ pids: scope.pids, cgroup: scope.cgroup, followChildren: opts.followChildren }, { session: opts.session });
       for (const w of reader.warnings) opts.warn?.(w);
       return {
@@ -211,7 +226,7 @@ export async function openSource(signal: SignalName, scope: Scope, opts: OpenOpt
     }
     case 'events': {
       if (!opts.session) throw new Error('the events signal needs a session: open it with openSources');
-      const reader = await openEvents(opts.session);
+      const reader = await (await modules.events()).openEvents(opts.session);
       return { signal: 'events', backend: 'bpf', helperPids: () => reader.helperPids(), close: () => reader.close(), next: () => reader.next() };
     }
   }
@@ -230,6 +245,37 @@ export interface OpenedSources {
  * event channel); asking for `events` also loads the objects that emit them.
  * On any failure everything opened so far is closed.
  */
+/**
+ * The session maps, when the backend is CO-RE. The bpftool batch that
+ * creates them also reports bpftool's version, which picks the backend: one
+ * process instead of two at start-up (npm run bench). A session made for
+ * nothing (bpftool too old for autoattach: bpftrace) is closed.
+ */
+async function sessionIfBpf(backend: BackendChoice, scope: BpfScope): Promise<Session | undefined> {
+  if (backend === 'bpftrace') return undefined;
+  let session: Session | undefined;
+  let failed: unknown;
+  try {
+    session = await openSession(scope);
+    primeBpftoolProbe(session.bpftool);
+  } catch (err) {
+    failed = err;
+  }
+  let chosen: Backend;
+  try {
+    chosen = await chooseBackend(backend);
+  } catch (err) {
+    session?.close();
+    throw err;
+  }
+  if (chosen !== 'bpf') {
+    session?.close();
+    return undefined;
+  }
+  if (!session) throw failed;
+  return session;
+}
+
 export async function openSources(signals: readonly SignalName[], scope: Scope, opts: OpenOptions): Promise<OpenedSources> {
   const wanted = [...new Set(signals)];
   const events = wanted.includes('events');
@@ -242,11 +288,14 @@ export async function openSources(signals: readonly SignalName[], scope: Scope, 
     for (const s of [...opened, ...hidden]) s.close();
     session?.close();
   };
+  // Parse the signals' code while the bpftool processes below run.
+  const loading = Promise.all([...producers, ...wanted].map((s) => modules[s]()));
+  loading.catch(() => {
+    /* an import error surfaces again where the module is used */
+  });
   try {
     if (events) await requireBpf('events', opts.backend);
-    if (usesBpf && (await chooseBackend(opts.backend)) === 'bpf') {
-      session = await openSession({ pids: scope.pids, cgroup: scope.cgroup, followChildren: opts.followChildren });
-    }
+    if (usesBpf) session = await sessionIfBpf(opts.backend, { pids: scope.pids, cgroup: scope.cgroup, followChildren: opts.followChildren });
     const o: OpenOptions = { ...opts, session, outliers: events ? (opts.outliers ?? DEFAULT_OUTLIERS) : { runqNs: 0, futexNs: 0, ioNs: 0 } };
     for (const s of producers) hidden.push(await openSource(s, scope, o));
     for (const s of wanted) opened.push(await openSource(s, scope, o));

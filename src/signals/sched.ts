@@ -153,14 +153,18 @@ export function parseFlushOutput(text: string): { cycle: bigint; tasks: number }
 
 export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {}): Promise<SignalReader<SchedDelta>> {
   const { session, own } = await sessionFor(scope, opts);
+  // The batch process starts while the object loads (start-up, npm run bench): the load first, it is the longer.
+  const loading = loadInstance('sched', { reuse: session.maps });
+  const batch = new BpftoolBatch();
+  batch.start();
   let inst: Instance;
   try {
-    inst = await loadInstance('sched', { reuse: session.maps });
+    inst = await loading;
   } catch (err) {
+    batch.close();
     if (own) session.close();
     throw err;
   }
-  const batch = new BpftoolBatch();
   const procs = new Cumulative<RawProc>();
   const cgroups = new Cumulative<RawCounts>();
   let cpuPrev = new Map<number, { switches: bigint; waitNs: bigint }>();

@@ -77,6 +77,11 @@ export class BpftoolBatch {
     });
   }
 
+  /** Start the bpftool process now, e.g. while something else loads, rather than at the first request. */
+  start(): void {
+    if (!this.closed) this.ensure();
+  }
+
   /** The PID of the bpftool process, when running (for the benchmark's process-tree accounting). */
   get pid(): number | undefined {
     return this.proc?.child.pid;

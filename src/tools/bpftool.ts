@@ -12,7 +12,12 @@ export interface BpftoolVersion {
 
 /** `bpftool version`, parsed; throws ToolError when bpftool is missing. */
 export async function bpftoolVersion(): Promise<BpftoolVersion> {
-  const out = parseJson(await runTool('bpftool', ['-j', 'version'], { timeoutMs: 10_000 })) as { version?: string };
+  return parseBpftoolVersion(parseJson(await runTool('bpftool', ['-j', 'version'], { timeoutMs: 10_000 })));
+}
+
+/** The JSON output of `bpftool -j version`, parsed. */
+export function parseBpftoolVersion(json: unknown): BpftoolVersion {
+  const out = (json ?? {}) as { version?: string };
   const version = String(out.version ?? '');
   const m = /^v?(\d+)\.(\d+)/.exec(version);
   const major = m ? Number(m[1]) : 0;
