@@ -205,7 +205,8 @@ export function buildSchedRecord(delta: SchedDelta, opts: BuildOptions): SchedRe
   };
 }
 
-function emptyProc(pid: number, comm: string): SchedProcDelta {
+/** A process delta with nothing counted (fields in `over` replace the zeros). */
+export function emptyProc(pid: number, comm: string, over: Partial<SchedProcDelta> = {}): SchedProcDelta {
   return {
     pid,
     comm,
@@ -220,5 +221,6 @@ function emptyProc(pid: number, comm: string): SchedProcDelta {
     waitNs: 0,
     histWakeup: [],
     histPreempt: [],
+    ...over,
   };
 }

@@ -8,41 +8,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { leftoverCgroups, makeCgroup, type TestCgroupTree } from '../helpers/cgroups.js';
 import { tuner } from '../helpers/cli.js';
 import { leftoverPins, skipKernel } from '../helpers/kernel.js';
+import { cleanup, noisyNeighbor, RECIPE } from '../helpers/noisy-neighbor.js';
 import { journalDir, startTuner, until } from '../helpers/tuner-run.js';
-import { start, type Running } from '../helpers/workloads.js';
 
-const RECIPE = new URL('../../recipes/noisy-neighbor.yaml', import.meta.url).pathname;
-const CPU = '/sys/fs/cgroup/cpu';
-
-const running: Running[] = [];
-const cgroups: TestCgroupTree[] = [];
-const journals: Array<ReturnType<typeof journalDir>> = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) await r.stop();
-  for (const c of cgroups.splice(0)) c.remove();
-  for (const j of journals.splice(0)) j.remove();
-  expect(leftoverPins()).toEqual([]);
-  expect(leftoverCgroups([CPU, '/sys/fs/cgroup/unified'])).toEqual([]);
-});
-
-async function setup() {
-  const parent = makeCgroup(CPU);
-  cgroups.push(parent);
-  const hog = parent.child('hog');
-  const victim = parent.child('victim');
-  hog.write('cpu.shares', '262144');
-  const burn = await start('spin', [3, 0]);
-  const duty = await start('duty', [40, 10, 0]);
-  running.push(burn, duty);
-  hog.add(burn.pid);
-  victim.add(duty.pid);
-  const journal = journalDir();
-  journals.push(journal);
-  return { parent, hog, journal, env: { TUNER_JOURNAL_DIR: journal.dir } };
-}
+afterEach(cleanup);
 
 function journalEntries(j: ReturnType<typeof journalDir>): Array<{ original: string; written: string[] }> {
   const f = j.files()[0];
@@ -56,7 +27,7 @@ function journalEntries(j: ReturnType<typeof journalDir>): Array<{ original: str
 
 describe.skipIf(skipKernel)('crash safety and coexistence', () => {
   it('kill -9 mid-nudge, then `tuner revert`: every knob restored, journal and pins gone', async () => {
-    const { parent, hog, journal, env } = await setup();
+    const { parent, hog, journal, env } = await noisyNeighbor();
     // Each nudge pauses 3 s between journaling and writing: a window to kill it in.
     const run = startTuner(['run', RECIPE, '--apply', '--watch', '--cgroup', parent.path], { ...env, TUNER_TEST_NUDGE_PAUSE_MS: '3000' });
     // The first nudge is applied; the second is journaled but not written yet.
@@ -83,7 +54,7 @@ describe.skipIf(skipKernel)('crash safety and coexistence', () => {
   });
 
   it('kill -9 before the first write: the knob still holds its original, revert leaves it and clears the journal', async () => {
-    const { parent, hog, journal, env } = await setup();
+    const { parent, hog, journal, env } = await noisyNeighbor();
     const run = startTuner(['run', RECIPE, '--apply', '--watch', '--cgroup', parent.path], { ...env, TUNER_TEST_NUDGE_PAUSE_MS: '5000' });
     await until(() => journalEntries(journal)[0]?.written.includes('25600'), 30_000, 'the first nudge to be journaled');
     run.proc.kill('SIGKILL');
@@ -95,7 +66,7 @@ describe.skipIf(skipKernel)('crash safety and coexistence', () => {
   });
 
   it('the next `tuner run --apply` restores what a killed run left', async () => {
-    const { parent, hog, journal, env } = await setup();
+    const { parent, hog, journal, env } = await noisyNeighbor();
     const run = startTuner(['run', RECIPE, '--apply', '--watch', '--cgroup', parent.path], env);
     await run.waitFor((e) => e.type === 'decision' && e.kind === 'step');
     expect(hog.read('cpu.shares')).toBe('25600');
@@ -111,7 +82,7 @@ describe.skipIf(skipKernel)('crash safety and coexistence', () => {
   });
 
   it.each(['SIGINT', 'SIGTERM'] as const)('%s reverts every change and exits 0', async (sig) => {
-    const { parent, hog, journal, env } = await setup();
+    const { parent, hog, journal, env } = await noisyNeighbor();
     const run = startTuner(['run', RECIPE, '--apply', '--watch', '--cgroup', parent.path], env);
     await run.waitFor((e) => e.type === 'decision' && e.kind === 'step');
     expect(hog.read('cpu.shares')).not.toBe('262144');
@@ -124,7 +95,7 @@ describe.skipIf(skipKernel)('crash safety and coexistence', () => {
   });
 
   it('yields to an administrator who changes a knob it set, and does not restore over them', async () => {
-    const { parent, hog, env } = await setup();
+    const { parent, hog, env } = await noisyNeighbor();
     const run = startTuner(['run', RECIPE, '--apply', '--watch', '--cgroup', parent.path], env);
     await run.waitFor((e) => e.type === 'decision' && e.kind === 'step');
     hog.write('cpu.shares', '5000'); // the administrator

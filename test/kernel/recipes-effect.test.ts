@@ -9,49 +9,21 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { leftoverCgroups, makeCgroup, type TestCgroupTree } from '../helpers/cgroups.js';
 import { tuner } from '../helpers/cli.js';
-import { leftoverPins, skipKernel } from '../helpers/kernel.js';
+import { skipKernel } from '../helpers/kernel.js';
+import { cleanup, CPU, noisyNeighbor, RECIPE } from '../helpers/noisy-neighbor.js';
 import { procTruth } from '../helpers/procfs.js';
-import { journalDir, startTuner } from '../helpers/tuner-run.js';
-import { start, type Running } from '../helpers/workloads.js';
+import { startTuner } from '../helpers/tuner-run.js';
 
-const RECIPE = new URL('../../recipes/noisy-neighbor.yaml', import.meta.url).pathname;
-const CPU = '/sys/fs/cgroup/cpu';
 const WINDOW_MS = 12_000;
 
-const running: Running[] = [];
-const cgroups: TestCgroupTree[] = [];
-const journals: Array<ReturnType<typeof journalDir>> = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) await r.stop();
-  for (const c of cgroups.splice(0)) c.remove();
-  for (const j of journals.splice(0)) j.remove();
-  expect(leftoverPins()).toEqual([]);
-  expect(leftoverCgroups([CPU, '/sys/fs/cgroup/unified'])).toEqual([]);
-});
-
-async function setup() {
-  const parent = makeCgroup(CPU);
-  cgroups.push(parent);
-  const hog = parent.child('hog');
-  const victim = parent.child('victim');
-  hog.write('cpu.shares', '262144'); // misconfigured: 256 times the default
-  const burn = await start('spin', [3, 0]);
-  const duty = await start('duty', [40, 10, 0]);
-  running.push(burn, duty);
-  hog.add(burn.pid);
-  victim.add(duty.pid);
-  const j = journalDir();
-  journals.push(j);
-  return { parent, hog, victim, burn, duty, journal: j };
-}
+afterEach(cleanup);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(skipKernel)('noisy-neighbor on this machine', () => {
   it('raises the starved victim\'s progress several-fold, then puts every knob back', async () => {
-    const { parent, hog, victim, duty, journal } = await setup();
+    const { parent, hog, victim, duty, journal } = await noisyNeighbor();
     const before = { hog: hog.read('cpu.shares'), victim: victim.read('cpu.shares'), parent: parent.read('cpu.shares'), quota: hog.read('cpu.cfs_quota_us') };
     await sleep(1000); // let the workloads settle
 
@@ -99,7 +71,7 @@ describe.skipIf(skipKernel)('noisy-neighbor on this machine', () => {
   });
 
   it('a bad recipe with --apply exits 2 and changes nothing', async () => {
-    const { parent, hog, journal } = await setup();
+    const { parent, hog, journal } = await noisyNeighbor();
     const bad = path.join(journal.dir, '..', 'bad.yaml');
     writeFileSync(bad, readFileSync(RECIPE, 'utf8').replace('  cooldown: 2s', '  cooldwn: 2s'), { mode: 0o600 });
     const r = await tuner(['run', bad, '--apply', '--cgroup', parent.path, '--duration', '3s'], { env: { TUNER_JOURNAL_DIR: journal.dir } });
@@ -111,7 +83,7 @@ describe.skipIf(skipKernel)('noisy-neighbor on this machine', () => {
   });
 
   it('audit mode (no --apply) prints the nudges it would make and writes nothing', async () => {
-    const { parent, hog, journal } = await setup();
+    const { parent, hog, journal } = await noisyNeighbor();
     const r = await tuner(['run', RECIPE, '--cgroup', parent.path, '--duration', '5s', '--json'], { env: { TUNER_JOURNAL_DIR: journal.dir } });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const events = String(r.stdout).trim().split('\n').map((l) => JSON.parse(l));

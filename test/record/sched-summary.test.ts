@@ -1,24 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SchedTotals } from '../../src/record/sched-summary.js';
-import type { SchedDelta, SchedProcDelta } from '../../src/signals/sched-record.js';
+import { emptyProc, type SchedDelta, type SchedProcDelta } from '../../src/signals/sched-record.js';
 
 function proc(pid: number, o: Partial<SchedProcDelta>): SchedProcDelta {
-  return {
-    pid,
-    comm: 'w',
-    cgroupId: '1',
-    threads: 1,
-    exited: false,
-    oncpuNs: 0,
-    runDelayNs: 0,
-    nvcsw: 0,
-    nivcsw: 0,
-    waits: 0,
-    waitNs: 0,
-    histWakeup: [],
-    histPreempt: [],
-    ...o,
-  };
+  return emptyProc(pid, 'w', { cgroupId: '1', threads: 1, ...o });
 }
 const delta = (procs: SchedProcDelta[]): SchedDelta => ({ intervalNs: 1e9, procs, cgroups: [], cpus: [] });
 

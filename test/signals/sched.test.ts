@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeCgroups, decodeCpus, decodeProcs, parseFlushOutput } from '../../src/signals/sched.js';
 import { encodeScope, possibleCpus } from '../../src/loader/session.js';
 import { cpuSubsysIndex, schedDeltaFromMaps } from '../../src/signals/sched-bpftrace.js';
-import { buildSchedRecord, type SchedDelta, type SchedProcDelta } from '../../src/signals/sched-record.js';
+import { buildSchedRecord, emptyProc, type SchedDelta, type SchedProcDelta } from '../../src/signals/sched-record.js';
 import { Cumulative } from '../../src/signals/cumulative.js';
 import { parseJson } from '../../src/tools/json.js';
 
@@ -94,22 +94,7 @@ describe('bpftrace output (recorded)', () => {
 });
 
 function proc(pid: number, over: Partial<SchedProcDelta> = {}): SchedProcDelta {
-  return {
-    pid,
-    comm: `p${pid}`,
-    cgroupId: '7',
-    threads: 1,
-    exited: false,
-    oncpuNs: 0,
-    runDelayNs: 0,
-    nvcsw: 0,
-    nivcsw: 0,
-    waits: 0,
-    waitNs: 0,
-    histWakeup: [],
-    histPreempt: [],
-    ...over,
-  };
+  return emptyProc(pid, `p${pid}`, { cgroupId: '7', threads: 1, ...over });
 }
 
 describe('buildSchedRecord', () => {

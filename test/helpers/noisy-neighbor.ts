@@ -1,0 +1,54 @@
+/**
+ * The noisy-neighbor scene of the recipe kernel tests: a parent test cgroup
+ * on the v1 cpu hierarchy with a "hog" (cpu.shares 262144, 256 times the
+ * default: misconfigured) running three CPU burners and a "victim" running a
+ * duty-cycle worker that wants 40% of a CPU; a journal directory of its own.
+ * `cleanup()` (an afterEach) stops, removes and checks that nothing is left.
+ */
+import { expect } from 'vitest';
+import { leftoverCgroups, makeCgroup, type TestCgroup, type TestCgroupTree } from './cgroups.js';
+import { leftoverPins } from './kernel.js';
+import { journalDir } from './tuner-run.js';
+import { start, type Running } from './workloads.js';
+
+export const CPU = '/sys/fs/cgroup/cpu';
+export const RECIPE = new URL('../../recipes/noisy-neighbor.yaml', import.meta.url).pathname;
+
+export interface NoisyNeighbor {
+  parent: TestCgroupTree;
+  hog: TestCgroup;
+  victim: TestCgroup;
+  burn: Running;
+  duty: Running;
+  journal: ReturnType<typeof journalDir>;
+  /** TUNER_JOURNAL_DIR pointing at the scene's journal. */
+  env: Record<string, string>;
+}
+
+const running: Running[] = [];
+const cgroups: TestCgroupTree[] = [];
+const journals: Array<ReturnType<typeof journalDir>> = [];
+
+export async function noisyNeighbor(): Promise<NoisyNeighbor> {
+  const parent = makeCgroup(CPU);
+  cgroups.push(parent);
+  const hog = parent.child('hog');
+  const victim = parent.child('victim');
+  hog.write('cpu.shares', '262144');
+  const burn = await start('spin', [3, 0]);
+  const duty = await start('duty', [40, 10, 0]);
+  running.push(burn, duty);
+  hog.add(burn.pid);
+  victim.add(duty.pid);
+  const journal = journalDir();
+  journals.push(journal);
+  return { parent, hog, victim, burn, duty, journal, env: { TUNER_JOURNAL_DIR: journal.dir } };
+}
+
+export async function cleanup(): Promise<void> {
+  for (const r of running.splice(0)) await r.stop();
+  for (const c of cgroups.splice(0)) c.remove();
+  for (const j of journals.splice(0)) j.remove();
+  expect(leftoverPins()).toEqual([]);
+  expect(leftoverCgroups([CPU, '/sys/fs/cgroup/unified'])).toEqual([]);
+}
