@@ -104,6 +104,8 @@ command -v perf >/dev/null 2>&1 || missing+=(linux-perf)
 command -v stdbuf >/dev/null 2>&1 || missing+=(coreutils)
 command -v losetup >/dev/null 2>&1 || missing+=(mount)
 command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
+command -v migratepages >/dev/null 2>&1 || missing+=(numactl)
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
 fi

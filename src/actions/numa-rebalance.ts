@@ -1,8 +1,10 @@
 /**
  * numa_rebalance: move a workload toward its preferred node (the node that
  * holds most of its pages, or `node`) when cross-node signals rise. A
- * process: every thread's affinity becomes that node's CPUs (with
- * kernel.numa_balancing on, its pages follow). A cgroup (the scope, or a
+ * process: every thread's affinity becomes that node's CPUs, then its pages
+ * on other nodes move to that node (migratepages(8); restoring puts the
+ * threads back and leaves no page outside the nodes that held its pages
+ * before). A cgroup (the scope, or a
  * cgroup a detector names): cpuset.cpus and cpuset.mems become the node's,
  * with cpuset.memory_migrate on so the kernel moves its pages (reverting in
  * reverse order moves them back). On a single-node host it does not apply.
@@ -21,7 +23,10 @@ const schema = z
     action: z.literal('numa_rebalance'),
     ...actionCommon,
     node: num(0, 1023, true).optional().meta({ description: 'move toward this node (default: the node holding most of the target\'s pages)' }),
-    migrate_pages: z.boolean({ error: 'true or false' }).optional().meta({ description: 'cgroup targets: set cpuset.memory_migrate so pages move with cpuset.mems (default true)' }),
+    migrate_pages: z
+      .boolean({ error: 'true or false' })
+      .optional()
+      .meta({ description: 'move the pages too: a process\'s with migratepages(8), a cgroup\'s by setting cpuset.memory_migrate so they follow cpuset.mems (default true)' }),
     max_threads: num(1, 4096, true).optional().meta({ description: 'process targets: threads moved per step, at most (default 256)' }),
   })
   .meta({ description: 'Move a process or cgroup toward its preferred NUMA node (affinity, or cpuset.cpus/mems with page migration)' });
@@ -53,11 +58,19 @@ async function movePid(ctx: ActionContext, p: NumaRebalanceParams, pid: number):
   if (cpus.length === 0) return `node ${node} has no CPU pid ${pid} may use`;
   const target = formatCpuList(cpus);
   const changes: PlannedChange[] = [];
-  for (const t of ctx.host.threads(pid).slice(0, p.max_threads ?? 256)) {
+  const threads = ctx.host.threads(pid);
+  for (const t of threads.slice(0, p.max_threads ?? 256)) {
     const knob: KnobRef = { kind: 'affinity', pid, tid: t.tid, start: t.start };
     const old = await ctx.io.read(knob);
     if (old === target) continue;
     changes.push({ knob, old, new: target, scopeTarget: { kind: 'pid', pid }, detail: `move thread ${t.tid} to node ${node}: CPUs ${old} -> ${target}` });
+  }
+  // The pages after the threads: they are read where the threads now run.
+  const leader = threads.find((t) => t.tid === pid);
+  if ((p.migrate_pages ?? true) && leader && pages && [...pages].some(([n, count]) => n !== node && count > 0)) {
+    const knob: KnobRef = { kind: 'pages', pid, start: leader.start };
+    const old = await ctx.io.read(knob);
+    changes.push({ knob, old, new: String(node), scopeTarget: { kind: 'pid', pid }, detail: `move the pages of pid ${pid} to node ${node}: nodes ${old} -> ${node}` });
   }
   return changes.length > 0 ? changes : `pid ${pid} already runs on node ${node}`;
 }
@@ -114,8 +127,8 @@ async function plan(ctx: ActionContext, p: NumaRebalanceParams, target: Entity, 
 
 export const numaRebalance: ActionDef<NumaRebalanceParams> = {
   name: 'numa_rebalance',
-  summary: 'move a process (thread affinity) or a cgroup (cpuset.cpus/mems with page migration) to its preferred NUMA node',
-  knob: 'CPU affinity of each thread of the target process, or cpuset.cpus, cpuset.mems and cpuset.memory_migrate of the target cgroup',
+  summary: 'move a process (thread affinity, then its pages) or a cgroup (cpuset.cpus/mems with page migration) to its preferred NUMA node',
+  knob: 'CPU affinity of each thread and the NUMA nodes of the pages of the target process, or cpuset.cpus, cpuset.mems and cpuset.memory_migrate of the target cgroup',
   bounds: 'one target per step; only CPUs of the chosen node that the cpuset allows; never an empty set',
   reason: '{detail} for {target} because {evidence}',
   targets: ['pid', 'cgroup', 'unified', 'scope'],

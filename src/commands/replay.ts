@@ -135,7 +135,7 @@ export async function* replay(o: ReplayOptions): AsyncGenerator<RunEvent> {
     yield { type: 'notice', ts: firstTs, message: `${o.feed}: ${feed.bad.length} of ${feed.lines} lines are not records and were not replayed (${list}${feed.bad.length > 5 ? '; ...' : ''})` };
   }
   const host = simHostFor(feed.windows);
-  const io = new SimIo(host.topology().online, assume);
+  const io = new SimIo(host.topology().online, assume, (pid) => host.numaPages(pid));
   const scope = new ScopeGuard(flags.pids ? { pids: flags.pids } : { cgroup: cgroup ?? '/' }, host);
   const { recipes, notices } = applicable(loaded, host, firstTs);
   yield* notices;

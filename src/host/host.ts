@@ -33,8 +33,6 @@ export interface HostView {
   cgroupOf(pid: number): string | undefined;
   /** sysfs directory of a whole block device (/sys/block/DEV). */
   blockDevice(dev: string): string | undefined;
-  /** migratepages(8), when installed. */
-  migratePages(): string | undefined;
   /** CPUs a process's cpuset allows (undefined: unknown, take the online CPUs). */
   cpusetOf(pid: number): number[] | undefined;
   /** Effective CPUs of a cgroup's parent in the cpuset hierarchy (what widening may add). */
@@ -124,10 +122,6 @@ export class RealHost implements HostView {
     return effectiveCpus({ ...dir, path: path.dirname(dir.path), name: path.posix.dirname(dir.name) });
   }
 
-  migratePages(): string | undefined {
-    for (const p of ['/usr/bin/migratepages', '/usr/sbin/migratepages', '/bin/migratepages']) if (existsSync(p)) return p;
-    return undefined;
-  }
 }
 
 /** A host made of defaults: cgroup v2 at /sys/fs/cgroup, `cpus` CPUs without SMT, one node, single-threaded processes. */
@@ -177,9 +171,6 @@ export class SimHost implements HostView {
     return DEV_RE.test(dev) && dev !== '.' && dev !== '..' ? `/sys/block/${dev}` : undefined;
   }
 
-  migratePages(): string | undefined {
-    return undefined;
-  }
 
   cpusetOf(): number[] | undefined {
     return undefined;

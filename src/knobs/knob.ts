@@ -1,7 +1,7 @@
 /**
  * A knob is one thing tuner can change and must be able to put back: a
- * sysfs/cgroup file, the CPU affinity of one thread, or the level of a
- * cooperative service's hook. Knobs are plain data (they go into the
+ * sysfs/cgroup file, the CPU affinity of one thread, the NUMA nodes that hold
+ * a process's pages, or the level of a cooperative service's hook. Knobs are plain data (they go into the
  * journal); KnobIo reads and writes them.
  */
 
@@ -9,6 +9,13 @@ export type KnobRef =
   | { kind: 'file'; path: string }
   /** A thread's allowed CPUs; `start` (its start time) tells a reused TID from the thread we changed. */
   | { kind: 'affinity'; pid: number; tid: number; start: number }
+  /**
+   * The NUMA nodes holding a process's resident pages, as a node list ("0",
+   * "0-1"). Writing a list moves the pages on nodes outside it onto it
+   * (migratepages(8)); so restoring the original list leaves no page outside
+   * the nodes that held pages before (a spread is not redrawn page by page).
+   */
+  | { kind: 'pages'; pid: number; start: number }
   /** A hook command run without a shell; "{level}" in its arguments becomes the level written. */
   | { kind: 'hook'; id: string; argv: string[]; timeoutMs: number };
 
@@ -18,6 +25,8 @@ export function knobId(k: KnobRef): string {
       return `file:${k.path}`;
     case 'affinity':
       return `affinity:${k.pid}/${k.tid}@${k.start}`;
+    case 'pages':
+      return `pages:${k.pid}@${k.start}`;
     case 'hook':
       return `hook:${k.id}`;
   }
@@ -30,6 +39,8 @@ export function knobLabel(k: KnobRef): string {
       return k.path;
     case 'affinity':
       return k.pid === k.tid ? `affinity of pid ${k.pid}` : `affinity of thread ${k.tid} (pid ${k.pid})`;
+    case 'pages':
+      return `NUMA nodes of the pages of pid ${k.pid}`;
     case 'hook':
       return `hook ${k.argv[0]} level`;
   }

@@ -2,17 +2,22 @@
  * KnobIo on the real host: files through the file system with a timeout on
  * every write (a cgroup write can block on kernel locks: senpai and oomd
  * bound theirs too), affinity through `taskset` (util-linux; Node has no
- * sched_setaffinity), hooks as argument arrays without a shell.
+ * sched_setaffinity), page placement through `migratepages` (numactl; no
+ * migrate_pages(2) in Node either), hooks as argument arrays without a shell.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
-import { canonicalCpuList } from '../topology/cpulist.js';
+import { canonicalCpuList, formatCpuList, parseCpuList } from '../topology/cpulist.js';
+import { parseNumaMaps } from '../signals/numa.js';
 import { hookArgv, KnobGone, KnobTimeout, type KnobIo, type KnobRef } from './knob.js';
 import { threadStart } from '../host/procfs.js';
 
 export const DEFAULT_WRITE_TIMEOUT_MS = 2000;
+
+/** Moving a process's pages copies its memory: far slower than a file write. */
+export const PAGES_TIMEOUT_MS = 60_000;
 
 const norm = (s: string): string => s.trim().replace(/\s+/g, ' ');
 
@@ -41,6 +46,37 @@ function affinityOf(k: Extract<KnobRef, { kind: 'affinity' }>, procRoot: string)
   if (!m) throw new Error(`no Cpus_allowed_list in ${procRoot}/${k.pid}/task/${k.tid}/status`);
   return canonicalCpuList(m[1]!);
 }
+
+type PagesKnob = Extract<KnobRef, { kind: 'pages' }>;
+
+/** The nodes holding the process's resident pages, as a node list ("" when it has none). */
+function pagesOf(k: PagesKnob, procRoot: string): string {
+  if (threadStart(k.pid, k.pid, procRoot) !== k.start) throw new KnobGone(`pid ${k.pid} is gone`);
+  let text: string;
+  try {
+    text = readFileSync(`${procRoot}/${k.pid}/numa_maps`, 'utf8');
+  } catch (err) {
+    throw gone(err) ? new KnobGone(`pid ${k.pid} is gone`) : err;
+  }
+  return formatCpuList([...parseNumaMaps(text)].filter(([, n]) => n > 0).map(([node]) => node));
+}
+
+/**
+ * `migratepages PID FROM TO` that puts the pages on nodes outside `target`
+ * onto `target`, or undefined when none is outside (nothing to move).
+ */
+export function migrateArgv(k: PagesKnob, current: string, target: string): string[] | undefined {
+  const to = parseCpuList(target);
+  if (to.length === 0) throw new Error(`pages of pid ${k.pid}: no node to move them to (${JSON.stringify(target)})`);
+  const from = parseCpuList(current).filter((n) => !to.includes(n));
+  return from.length === 0 ? undefined : ['migratepages', String(k.pid), formatCpuList(from), formatCpuList(to)];
+}
+
+function notInstalled(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+const NO_MIGRATEPAGES = 'migratepages (package numactl) is not installed: the pages were not moved (sudo scripts/setup.sh installs it)';
 
 export class RealIo implements KnobIo {
   /** Hook levels live here: a hook has no state tuner can read back. */
@@ -72,6 +108,8 @@ export class RealIo implements KnobIo {
         }
       case 'affinity':
         return affinityOf(k, this.procRoot);
+      case 'pages':
+        return pagesOf(k, this.procRoot);
       case 'hook':
         return this.levels.get(k.id) ?? '0';
     }
@@ -94,6 +132,18 @@ export class RealIo implements KnobIo {
         if (r.failed) {
           if (threadStart(k.pid, k.tid, this.procRoot) !== k.start) throw new KnobGone(`thread ${k.tid} of pid ${k.pid} is gone`);
           throw new Error(`taskset -p -c ${value} ${k.tid} failed: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`);
+        }
+        return;
+      }
+      case 'pages': {
+        const argv = migrateArgv(k, pagesOf(k, this.procRoot), value);
+        if (!argv) return;
+        const r = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: PAGES_TIMEOUT_MS, stdin: 'ignore' });
+        if (r.timedOut) throw new KnobTimeout(`${argv.join(' ')}: no answer after ${PAGES_TIMEOUT_MS} ms`);
+        if (r.failed) {
+          if (notInstalled(r.cause)) throw new Error(NO_MIGRATEPAGES);
+          if (threadStart(k.pid, k.pid, this.procRoot) !== k.start) throw new KnobGone(`pid ${k.pid} is gone`);
+          throw new Error(`${argv.join(' ')} failed: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`);
         }
         return;
       }
@@ -121,6 +171,16 @@ export class RealIo implements KnobIo {
         affinityOf(k, this.procRoot);
         execFileSync('taskset', ['-p', '-c', value, String(k.tid)], { timeout: this.timeoutMs, stdio: 'ignore' });
         return;
+      case 'pages': {
+        const argv = migrateArgv(k, pagesOf(k, this.procRoot), value);
+        if (!argv) return;
+        try {
+          execFileSync(argv[0]!, argv.slice(1), { timeout: PAGES_TIMEOUT_MS, stdio: 'ignore' });
+        } catch (err) {
+          throw notInstalled(err) ? new Error(NO_MIGRATEPAGES) : err;
+        }
+        return;
+      }
       case 'hook': {
         const argv = hookArgv(k.argv, { level: value });
         execFileSync(argv[0]!, argv.slice(1), { timeout: k.timeoutMs, stdio: 'ignore' });

@@ -31,13 +31,18 @@ export class SimIo implements KnobIo {
   constructor(
     private readonly cpus: number[],
     private readonly assume: ReadonlyMap<string, string> = new Map(),
+    /** Where a process's pages are (replay: learned from the feed's numa records). */
+    private readonly pagesOf: (pid: number) => ReadonlyMap<number, number> | undefined = () => undefined,
   ) {}
 
   private initial(k: KnobRef): string {
     const assumed = this.assume.get(knobLabel(k)) ?? (k.kind === 'file' ? this.assume.get(k.path) : undefined);
-    if (assumed !== undefined) return k.kind === 'affinity' || isCpuList(k) ? canonicalCpuList(assumed) : norm(assumed);
+    if (assumed !== undefined) return isList(k) ? canonicalCpuList(assumed) : norm(assumed);
     if (k.kind === 'affinity' || isCpuList(k)) return formatCpuList(this.cpus);
     if (k.kind === 'hook') return '0';
+    const pages = k.kind === 'pages' ? this.pagesOf(k.pid) : undefined;
+    if (pages) return formatCpuList([...pages].filter(([, n]) => n > 0).map(([node]) => node));
+    if (k.kind === 'pages') throw new Error(`no simulated value for ${knobLabel(k)}: give one with --assume '${knobLabel(k)}=NODES'`);
     const d = FILE_DEFAULTS[path.basename(k.path)];
     if (d === undefined) throw new Error(`no simulated value for ${k.path}: give one with --assume ${k.path}=VALUE`);
     return d;
@@ -55,7 +60,7 @@ export class SimIo implements KnobIo {
 
   writeSync(k: KnobRef, value: string): void {
     this.readSync(k);
-    this.values.set(knobId(k), k.kind === 'affinity' || isCpuList(k) ? canonicalCpuList(value) : norm(value));
+    this.values.set(knobId(k), isList(k) ? canonicalCpuList(value) : norm(value));
     this.writes.push({ knob: k, value });
   }
 
@@ -70,6 +75,11 @@ export class SimIo implements KnobIo {
 
 function isCpuList(k: KnobRef): boolean {
   return k.kind === 'file' && path.basename(k.path) === 'cpuset.cpus';
+}
+
+/** Values in the kernel's list format, kept canonical. */
+function isList(k: KnobRef): boolean {
+  return k.kind === 'affinity' || k.kind === 'pages' || isCpuList(k);
 }
 
 /** Audit mode: real reads, remembered writes. */
@@ -91,6 +101,6 @@ export class OverlayIo implements KnobIo {
   }
 
   writeSync(k: KnobRef, value: string): void {
-    this.overlay.set(knobId(k), k.kind === 'affinity' || isCpuList(k) ? canonicalCpuList(value) : norm(value));
+    this.overlay.set(knobId(k), isList(k) ? canonicalCpuList(value) : norm(value));
   }
 }

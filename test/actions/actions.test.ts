@@ -222,16 +222,25 @@ describe('numa_rebalance', () => {
     t.addProcess(70, { threads: [{ tid: 70, cpu: 2 }, { tid: 71, cpu: 3 }], numaMaps: 'a default N0=900 N1=100\n' });
     const host = new RealHost(fakeLayout(tmp(), 2), t.sys, t.proc);
     expect(numaRebalance.applies!(host, { action: 'numa_rebalance', target: 'r' })).toBeUndefined();
-    const io = new SimIo([0, 1, 2, 3]);
+    const io = new SimIo([0, 1, 2, 3], new Map(), (pid) => host.numaPages(pid));
     const p = await numaRebalance.plan(ctx(host, io), { action: 'numa_rebalance', target: 'r' }, { kind: 'pid', key: '70' }, 'step');
+    // The threads first, then the pages on the other node.
     expect(changes(p)).toEqual([
       ['affinity', '0-3', '0-1'],
       ['affinity', '0-3', '0-1'],
+      ['pages', '0-1', '0'],
     ]);
+    expect('changes' in p && p.changes[2]!.knob).toEqual({ kind: 'pages', pid: 70, start: 1070 });
     const forced = await numaRebalance.plan(ctx(host, io), { action: 'numa_rebalance', target: 'r', node: 1 }, { kind: 'pid', key: '70' }, 'step');
     expect(changes(forced)).toEqual([
       ['affinity', '0-3', '2-3'],
       ['affinity', '0-3', '2-3'],
+      ['pages', '0-1', '1'],
+    ]);
+    const threadsOnly = await numaRebalance.plan(ctx(host, io), { action: 'numa_rebalance', target: 'r', migrate_pages: false }, { kind: 'pid', key: '70' }, 'step');
+    expect(changes(threadsOnly)).toEqual([
+      ['affinity', '0-3', '0-1'],
+      ['affinity', '0-3', '0-1'],
     ]);
   });
 

@@ -86,6 +86,9 @@ describe('replay of the shipped recipes', () => {
     const evs = await collect({ name: 'numa-locality', pids: [4242, 4300] });
     expect(decisions(evs)).toEqual([
       ['14:00:06', 'step', 'affinity of pid 4242', '0-3', '0-1', false, false],
+      // Its pages on node 1 follow, after the threads; reverting goes in reverse order.
+      ['14:00:06', 'step', 'NUMA nodes of the pages of pid 4242', '0-1', '0', false, false],
+      ['14:00:24', 'revert', 'NUMA nodes of the pages of pid 4242', '0', '0-1', false, true],
       ['14:00:24', 'revert', 'affinity of pid 4242', '0-1', '0-3', false, true],
     ]);
   });

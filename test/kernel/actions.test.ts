@@ -16,6 +16,8 @@ import { detectLayout } from '../../src/cgroup/layout.js';
 import { RealHost } from '../../src/host/host.js';
 import { Journal } from '../../src/journal/journal.js';
 import { restoreStale } from '../../src/journal/restore.js';
+import { threadStart } from '../../src/host/procfs.js';
+import { KnobGone } from '../../src/knobs/knob.js';
 import { RealIo } from '../../src/knobs/real-io.js';
 import { loadRecipes } from '../../src/recipes/load.js';
 import { ScopeGuard } from '../../src/scope/guard.js';
@@ -204,5 +206,21 @@ describe.skipIf(skipKernel)('actions on this machine', () => {
     expect(String(r.stdout)).toContain('numa-locality: numa_rebalance does not apply on this host: this host has one NUMA node (node0): there is nowhere to move a workload to');
     expect(String(r.stdout)).toContain('summary (apply): 0 changes in 0 windows');
     expect(j.files()).toEqual([]);
+  });
+
+  it('the pages knob of a real process: its nodes from numa_maps, its start time from stat, migratepages when there is a move', async () => {
+    const spin = await start('spin', [1, 0]);
+    running.push(spin);
+    const began = threadStart(spin.pid, spin.pid)!;
+    const knob = { kind: 'pages' as const, pid: spin.pid, start: began };
+    const io = new RealIo();
+    // One node here: every page is on node 0.
+    expect(await io.read(knob)).toBe('0');
+    expect(readFileSync(`/proc/${spin.pid}/numa_maps`, 'utf8')).toMatch(/\bN0=\d+/);
+    await io.write(knob, '0'); // nothing outside node 0: nothing to run
+    // The real tool with the arguments RealIo builds (from node 0 to node 0 is the only move one node allows).
+    execFileSync('migratepages', [String(spin.pid), '0', '0']);
+    expect(await io.read(knob)).toBe('0');
+    await expect(io.read({ ...knob, start: began + 1 })).rejects.toBeInstanceOf(KnobGone);
   });
 });

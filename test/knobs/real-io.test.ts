@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KnobGone, KnobTimeout } from '../../src/knobs/knob.js';
 import { RealIo } from '../../src/knobs/real-io.js';
+import { fakeTree } from '../helpers/fake-sys.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -56,5 +57,60 @@ describe('RealIo', () => {
     expect(await io.read(hook)).toBe('3');
     const slow = { kind: 'hook' as const, id: 's', argv: ['/bin/sleep', '5'], timeoutMs: 200 };
     await expect(io.write(slow, '1')).rejects.toBeInstanceOf(KnobTimeout);
+  });
+});
+
+describe('RealIo: the pages of a process (migratepages)', () => {
+  // A fake /proc and a stand-in migratepages on PATH that logs its arguments
+  // and moves the fake process's pages the way the real one would.
+  function scene(numaMaps: string) {
+    const t = fakeTree({ cpus: 4, nodes: [[0, 1], [2, 3]] });
+    dirs.push(path.dirname(t.proc));
+    t.addProcess(70, { threads: [{ tid: 70, start: 5000 }], numaMaps });
+    const bin = dir();
+    const log = path.join(bin, 'calls');
+    writeFileSync(
+      path.join(bin, 'migratepages'),
+      `#!/bin/sh\necho "$@" >> ${log}\nprintf 'a default N%s=1000\\n' "$3" > ${t.proc}/$1/numa_maps\n`,
+      { mode: 0o755 },
+    );
+    const pathBefore = process.env.PATH;
+    process.env.PATH = `${bin}:${pathBefore}`;
+    restore.push(() => (process.env.PATH = pathBefore));
+    const calls = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
+    return { io: new RealIo(500, t.proc), knob: { kind: 'pages' as const, pid: 70, start: 5000 }, calls, proc: t.proc };
+  }
+  const restore: Array<() => void> = [];
+  afterEach(() => {
+    for (const r of restore.splice(0)) r();
+  });
+
+  it('reads the nodes holding pages, moves the ones outside the target, and restores a single node exactly', async () => {
+    const { io, knob, calls } = scene('7f00 default anon=10 N0=900\n7f10 default N0=50 N1=100\n');
+    expect(await io.read(knob)).toBe('0-1');
+    await io.write(knob, '1');
+    expect(calls()).toEqual(['70 0 1']);
+    expect(await io.read(knob)).toBe('1');
+    io.writeSync(knob, '0'); // the exit path
+    expect(calls()).toEqual(['70 0 1', '70 1 0']);
+    expect(io.readSync(knob)).toBe('0');
+  });
+
+  it('restoring a spread moves nothing: no page is outside the nodes that held pages before', async () => {
+    const { io, knob, calls } = scene('7f00 default N0=900 N1=100\n');
+    await io.write(knob, '0');
+    expect(calls()).toEqual(['70 1 0']);
+    await io.write(knob, '0-1');
+    expect(calls()).toEqual(['70 1 0']);
+  });
+
+  it('a process that is gone, or a reused PID, is KnobGone; a missing migratepages says which package', async () => {
+    const { io, knob, proc } = scene('7f00 default N0=900 N1=100\n');
+    await expect(io.read({ ...knob, start: 4999 })).rejects.toBeInstanceOf(KnobGone);
+    await expect(io.write({ ...knob, pid: 71 }, '0')).rejects.toBeInstanceOf(KnobGone);
+    process.env.PATH = '/nonexistent';
+    await expect(io.write(knob, '0')).rejects.toThrow(/migratepages \(package numactl\) is not installed/);
+    expect(() => io.writeSync(knob, '0')).toThrow(/migratepages \(package numactl\) is not installed/);
+    expect(readFileSync(path.join(proc, '70', 'numa_maps'), 'utf8')).toContain('N1=100');
   });
 });
