@@ -1,5 +1,5 @@
 /** The futex signal's per-interval delta and the record `watch futex --json` prints. */
-import { histAdd, histCount, log2Quantile } from '../aggregate/histogram.js';
+import { histAdd, log2Quantile } from '../aggregate/histogram.js';
 
 export interface FutexProcDelta {
   pid: number;
