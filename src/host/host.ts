@@ -121,7 +121,6 @@ export class RealHost implements HostView {
     if (dir.path === dir.mount) return undefined;
     return effectiveCpus({ ...dir, path: path.dirname(dir.path), name: path.posix.dirname(dir.name) });
   }
-
 }
 
 /** A host made of defaults: cgroup v2 at /sys/fs/cgroup, `cpus` CPUs without SMT, one node, single-threaded processes. */
@@ -170,7 +169,6 @@ export class SimHost implements HostView {
   blockDevice(dev: string): string | undefined {
     return DEV_RE.test(dev) && dev !== '.' && dev !== '..' ? `/sys/block/${dev}` : undefined;
   }
-
 
   cpusetOf(): number[] | undefined {
     return undefined;

@@ -1,8 +1,8 @@
 /**
  * A knob is one thing tuner can change and must be able to put back: a
  * sysfs/cgroup file, the CPU affinity of one thread, the NUMA nodes that hold
- * a process's pages, or the level of a cooperative service's hook. Knobs are plain data (they go into the
- * journal); KnobIo reads and writes them.
+ * a process's pages, or the level of a cooperative service's hook. Knobs are
+ * plain data (they go into the journal); KnobIo reads and writes them.
  */
 
 export type KnobRef =

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { canonicalCpuList, formatCpuList, parseCpuList } from '../topology/cpulist.js';
-import { parseNumaMaps } from '../signals/numa.js';
+import { nodesWithPages, parseNumaMaps } from '../signals/numa.js';
 import { hookArgv, KnobGone, KnobTimeout, type KnobIo, type KnobRef } from './knob.js';
 import { threadStart } from '../host/procfs.js';
 
@@ -58,7 +58,7 @@ function pagesOf(k: PagesKnob, procRoot: string): string {
   } catch (err) {
     throw gone(err) ? new KnobGone(`pid ${k.pid} is gone`) : err;
   }
-  return formatCpuList([...parseNumaMaps(text)].filter(([, n]) => n > 0).map(([node]) => node));
+  return nodesWithPages(parseNumaMaps(text));
 }
 
 /**

@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { canonicalCpuList, formatCpuList } from '../topology/cpulist.js';
 import { knobId, knobLabel, type KnobIo, type KnobRef } from './knob.js';
+import { nodesWithPages } from '../signals/numa.js';
 
 /** Kernel defaults of the files actions touch, by file name. */
 export const FILE_DEFAULTS: Record<string, string> = {
@@ -40,9 +41,11 @@ export class SimIo implements KnobIo {
     if (assumed !== undefined) return isList(k) ? canonicalCpuList(assumed) : norm(assumed);
     if (k.kind === 'affinity' || isCpuList(k)) return formatCpuList(this.cpus);
     if (k.kind === 'hook') return '0';
-    const pages = k.kind === 'pages' ? this.pagesOf(k.pid) : undefined;
-    if (pages) return formatCpuList([...pages].filter(([, n]) => n > 0).map(([node]) => node));
-    if (k.kind === 'pages') throw new Error(`no simulated value for ${knobLabel(k)}: give one with --assume '${knobLabel(k)}=NODES'`);
+    if (k.kind === 'pages') {
+      const pages = this.pagesOf(k.pid);
+      if (!pages) throw new Error(`no simulated value for ${knobLabel(k)}: give one with --assume '${knobLabel(k)}=NODES'`);
+      return nodesWithPages(pages);
+    }
     const d = FILE_DEFAULTS[path.basename(k.path)];
     if (d === undefined) throw new Error(`no simulated value for ${k.path}: give one with --assume ${k.path}=VALUE`);
     return d;

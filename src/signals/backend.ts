@@ -21,16 +21,16 @@ function probeBpftool(): Promise<{ autoattach: boolean; bpftoolVersion?: string 
   return bpftoolProbe;
 }
 
-/**
- * bpftrace is asked only when it may be used: starting it costs 100 ms and
- * 60 MB (measured by `npm run bench`), which `watch sched` would otherwise
- * pay at every start for a backend it does not pick.
- */
 /** A version already read (by the session's bpftool batch) answers the probe without another process. */
 export function primeBpftoolProbe(v: BpftoolVersion): void {
   bpftoolProbe ??= Promise.resolve({ autoattach: v.autoattach, bpftoolVersion: v.version });
 }
 
+/**
+ * bpftrace is asked only when it may be used: starting it costs 100 ms and
+ * 60 MB (measured by `npm run bench`), which `watch sched` would otherwise
+ * pay at every start for a backend it does not pick.
+ */
 function probeBpftrace(): Promise<boolean> {
   bpftraceProbe ??= runTool('bpftrace', ['--version'], { timeoutMs: 10_000 }).then(
     () => true,

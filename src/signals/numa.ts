@@ -8,6 +8,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { nodeOfCpu, readTopology, type Topology } from '../topology/topology.js';
+import { formatCpuList } from '../topology/cpulist.js';
 
 export const NUMASTAT_FIELDS = ['numa_hit', 'numa_miss', 'numa_foreign', 'interleave_hit', 'local_node', 'other_node'] as const;
 export type NumaStat = Record<(typeof NUMASTAT_FIELDS)[number], number>;
@@ -63,6 +64,11 @@ export function parseNumaMaps(text: string): Map<number, number> {
     pages.set(node, (pages.get(node) ?? 0) + Number(m[2]));
   }
   return pages;
+}
+
+/** The nodes holding any of those pages, as a node list ("0-1"; "" for none). */
+export function nodesWithPages(pages: ReadonlyMap<number, number>): string {
+  return formatCpuList([...pages].filter(([, n]) => n > 0).map(([node]) => node));
 }
 
 /** Field 39 of /proc/PID/task/TID/stat: the CPU the thread last ran on. */
