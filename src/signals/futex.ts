@@ -4,14 +4,15 @@
  * syscalls (a missing one is a warning; the rest keeps working). Each read
  * bumps the config cycle, then dumps the process and word maps.
  */
-import { loadInstance, type Instance } from '../loader/instance.js';
+import type { Instance } from '../loader/instance.js';
 import { writeConfig } from '../loader/session.js';
-import { BpftoolBatch } from '../tools/batch.js';
+import type { BpftoolBatch } from '../tools/batch.js';
 import { u64 } from '../tools/json.js';
 import { histDelta32 } from '../aggregate/histogram.js';
 import { messageOf } from '../errors.js';
 import { Cumulative, decodeMaxSlots, delta64, maxOf, type MaxSlots } from './cumulative.js';
-import { sessionFor, type BpfOpenOptions, type SchedScope, type SignalReader } from './sched.js';
+import type { BpfOpenOptions, SchedScope, SignalReader } from './sched.js';
+import { openBpfObjects } from './bpf-objects.js';
 import type { FutexAddrDelta, FutexDelta, FutexProcDelta } from './futex-record.js';
 
 /** Maps the optional objects share with futex.bpf.o (include/futex.bpf.h). */
@@ -86,28 +87,18 @@ export interface FutexReader extends SignalReader<FutexDelta> {
 }
 
 export async function openFutexBpf(scope: SchedScope, opts: BpfOpenOptions = {}): Promise<FutexReader> {
-  const { session, own } = await sessionFor(scope, opts);
-  const loaded: Instance[] = [];
+  const objects = await openBpfObjects(scope, opts);
+  const { batch, close } = objects;
   const warnings: string[] = [];
-  const batch = new BpftoolBatch();
-  let closed = false;
-  const close = (): void => {
-    if (closed) return;
-    closed = true;
-    batch.close();
-    for (const i of loaded.reverse()) i.unload();
-    if (own) session.close();
-  };
   let core: Instance;
   let cycle = 1n;
   const outlier = opts.outlierNs ?? 0;
   try {
-    core = await loadInstance('futex', { reuse: session.maps });
-    loaded.push(core);
-    const reuse = { ...session.maps, ...Object.fromEntries(FUTEX_MAPS.map((m) => [m, core.map(m)])) };
+    core = await objects.load('futex');
+    const reuse = { ...objects.session.maps, ...Object.fromEntries(FUTEX_MAPS.map((m) => [m, core.map(m)])) };
     for (const name of OPTIONAL) {
       try {
-        loaded.push(await loadInstance(name, { reuse }));
+        await objects.load(name, reuse);
       } catch (err) {
         warnings.push(`futex: ${name} hook not loaded (${messageOf(err).split('\n')[0]}); futex(2) is still observed`);
       }
@@ -125,7 +116,7 @@ export async function openFutexBpf(scope: SchedScope, opts: BpfOpenOptions = {})
   return {
     backend: 'bpf',
     warnings,
-    helperPids: () => (batch.pid === undefined ? [] : [batch.pid]),
+    helperPids: objects.helperPids,
     close,
     async read(): Promise<FutexDelta> {
       const ended = cycle;

@@ -4,13 +4,13 @@
  */
 import { readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { loadInstance, type Instance } from '../loader/instance.js';
+import type { Instance } from '../loader/instance.js';
 import { writeConfig } from '../loader/session.js';
-import { BpftoolBatch } from '../tools/batch.js';
 import { u64 } from '../tools/json.js';
 import { histDelta32 } from '../aggregate/histogram.js';
 import { Cumulative, decodeMaxSlots, delta64, maxOf, type MaxSlots } from './cumulative.js';
-import { sessionFor, type BpfOpenOptions, type SchedScope, type SignalReader } from './sched.js';
+import type { BpfOpenOptions, SchedScope, SignalReader } from './sched.js';
+import { openBpfObjects } from './bpf-objects.js';
 import type { IoDelta, IoDevDelta, IoProcDelta } from './io-record.js';
 
 type Json = Record<string, unknown>;
@@ -94,33 +94,24 @@ export function encodeIoConfig(outlierNs: number, cycle: bigint): Uint8Array {
 }
 
 export async function openIoBpf(scope: SchedScope, opts: BpfOpenOptions = {}): Promise<SignalReader<IoDelta>> {
-  const { session, own } = await sessionFor(scope, opts);
-  const batch = new BpftoolBatch();
-  let inst: Instance | undefined;
-  let closed = false;
-  const close = (): void => {
-    if (closed) return;
-    closed = true;
-    batch.close();
-    inst?.unload();
-    if (own) session.close();
-  };
+  const objects = await openBpfObjects(scope, opts);
+  const { batch, close } = objects;
   let cycle = 1n;
   const outlier = opts.outlierNs ?? 0;
+  let core: Instance;
   try {
-    inst = await loadInstance('io', { reuse: session.maps });
-    await writeConfig(batch, inst.map('io_config'), encodeIoConfig(outlier, cycle));
+    core = await objects.load('io');
+    await writeConfig(batch, core.map('io_config'), encodeIoConfig(outlier, cycle));
   } catch (err) {
     close();
     throw err;
   }
-  const core = inst;
   const devs = new Cumulative<RawDev>();
   const procs = new Cumulative<RawProc>();
   let last = process.hrtime.bigint();
   return {
     backend: 'bpf',
-    helperPids: () => (batch.pid === undefined ? [] : [batch.pid]),
+    helperPids: objects.helperPids,
     close,
     async read(): Promise<IoDelta> {
       const ended = cycle;

@@ -6,12 +6,12 @@
  * warning; the others keep working.
  */
 import { readFileSync } from 'node:fs';
-import { loadInstance, type Instance } from '../loader/instance.js';
-import { BpftoolBatch } from '../tools/batch.js';
+import type { Instance } from '../loader/instance.js';
 import { u64 } from '../tools/json.js';
 import { messageOf } from '../errors.js';
 import { delta64 } from './cumulative.js';
-import { sessionFor, type BpfOpenOptions, type SchedScope, type SignalReader } from './sched.js';
+import type { BpfOpenOptions, SchedScope, SignalReader } from './sched.js';
+import { openBpfObjects } from './bpf-objects.js';
 import type { NetDelta } from './net-record.js';
 
 export const NET_HOOKS = { net_tcp: 'tcp_retransmit_skb', net_drop: 'kfree_skb', net_sock: 'sock_send_length/sock_recv_length' } as const;
@@ -53,23 +53,15 @@ export interface NetReader extends SignalReader<NetDelta> {
 }
 
 export async function openNetBpf(scope: SchedScope, opts: BpfOpenOptions = {}): Promise<NetReader> {
-  const { session, own } = await sessionFor(scope, opts);
+  const objects = await openBpfObjects(scope, opts);
+  const { batch, close, session } = objects;
   const loaded = new Map<NetObject, Instance>();
   const warnings: string[] = [];
   const hooks: Record<string, boolean> = {};
-  const batch = new BpftoolBatch();
-  let closed = false;
-  const close = (): void => {
-    if (closed) return;
-    closed = true;
-    batch.close();
-    for (const i of loaded.values()) i.unload();
-    if (own) session.close();
-  };
   for (const name of Object.keys(NET_HOOKS) as NetObject[]) {
     try {
       const reuse: Record<string, string> = name === 'net_sock' ? { tuner_scope: session.maps.tuner_scope, tuner_pids: session.maps.tuner_pids } : {};
-      loaded.set(name, await loadInstance(name, { reuse }));
+      loaded.set(name, await objects.load(name, reuse));
       hooks[NET_HOOKS[name]] = true;
     } catch (err) {
       hooks[NET_HOOKS[name]] = false;
@@ -137,5 +129,5 @@ export async function openNetBpf(scope: SchedScope, opts: BpfOpenOptions = {}): 
     close();
     throw err;
   }
-  return { backend: 'bpf', hooks, warnings, helperPids: () => (batch.pid === undefined ? [] : [batch.pid]), close, read };
+  return { backend: 'bpf', hooks, warnings, helperPids: objects.helperPids, close, read };
 }

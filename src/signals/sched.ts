@@ -7,9 +7,9 @@
  * bpftool.
  */
 import { readFileSync } from 'node:fs';
-import { loadInstance, type Instance } from '../loader/instance.js';
-import { openSession, u64le, writeConfig, type BpfScope, type Session } from '../loader/session.js';
-import { BpftoolBatch } from '../tools/batch.js';
+import type { Instance } from '../loader/instance.js';
+import { u64le, writeConfig, type BpfScope, type Session } from '../loader/session.js';
+import { openBpfObjects } from './bpf-objects.js';
 import { u64 } from '../tools/json.js';
 import { histDelta32 } from '../aggregate/histogram.js';
 import { Cumulative, delta64 } from './cumulative.js';
@@ -35,11 +35,6 @@ export interface BpfOpenOptions {
   session?: Session;
   /** Emit an event for run-queue waits at least this long (0 or absent: none). */
   outlierNs?: number;
-}
-
-/** The session to load into: the caller's, or a private one closed with the reader. */
-export async function sessionFor(scope: BpfScope, opts: { session?: Session }): Promise<{ session: Session; own: boolean }> {
-  return opts.session ? { session: opts.session, own: false } : { session: await openSession(scope), own: true };
 }
 
 export interface RawCounts {
@@ -152,32 +147,22 @@ export function parseFlushOutput(text: string): { cycle: bigint; tasks: number }
 }
 
 export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {}): Promise<SignalReader<SchedDelta>> {
-  const { session, own } = await sessionFor(scope, opts);
+  const objects = await openBpfObjects(scope, opts);
+  const { batch, close } = objects;
   // The batch process starts while the object loads (start-up, npm run bench): the load first, it is the longer.
-  const loading = loadInstance('sched', { reuse: session.maps });
-  const batch = new BpftoolBatch();
+  const loading = objects.load('sched');
   batch.start();
   let inst: Instance;
   try {
     inst = await loading;
   } catch (err) {
-    batch.close();
-    if (own) session.close();
+    close();
     throw err;
   }
   const procs = new Cumulative<RawProc>();
   const cgroups = new Cumulative<RawCounts>();
   let cpuPrev = new Map<number, { switches: bigint; waitNs: bigint }>();
   let last = process.hrtime.bigint();
-  let closed = false;
-
-  const close = (): void => {
-    if (closed) return;
-    closed = true;
-    batch.close();
-    inst.unload();
-    if (own) session.close();
-  };
 
   const flush = async (): Promise<{ cycle: bigint; tasks: number }> =>
     parseFlushOutput(readIterator(inst.link('flush')).toString('utf8'));
@@ -195,7 +180,7 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
 
   return {
     backend: 'bpf',
-    helperPids: () => (batch.pid === undefined ? [] : [batch.pid]),
+    helperPids: objects.helperPids,
     close,
     async read(): Promise<SchedDelta> {
       const { cycle } = await flush();
