@@ -6,16 +6,26 @@
  * Design (cheap per event, exact totals):
  *  - The kernel already accounts, per task, on-CPU time (se.sum_exec_runtime),
  *    run-queue wait (sched_info.run_delay, CONFIG_SCHED_INFO) and switches
- *    (nvcsw/nivcsw). The totals are those counters, read by a task iterator
- *    (`flush`) that userspace runs once per interval, and at thread exit.
- *  - Per switch, only the histograms: when a task leaves the CPU, the growth
- *    of its run_delay since it last left is the wait that preceded this run
- *    (split waits of a migrated task are summed, as the kernel does). No
- *    wakeup hooks, no timestamp maps, one task-storage lookup.
- *  - Run-queue length per CPU by Little's law: the sum of every task's waits
- *    that ended on a CPU, over the interval, is the mean number of waiting
- *    tasks. Measured at switch-in as rq->clock - next->sched_info.last_queued.
- *  - Per-task state lives in task local storage (no hash lookup per switch).
+ *    (nvcsw/nivcsw), and per CPU the switches (rq->nr_switches). The totals
+ *    are those counters, read by a task iterator (`flush`) that userspace
+ *    runs once per interval, and at thread exit.
+ *  - Per switch, only what the kernel does not keep: the histogram of waits.
+ *    When a task gets the CPU, the wait that ends is rq->clock -
+ *    sched_info.last_queued, the amount the kernel is about to add to its
+ *    run_delay (split waits of a migrated task are summed, as the kernel
+ *    does, by taking the growth of run_delay). No wakeup hooks, no timestamps.
+ *  - What costs here is memory the switch has not touched yet: on this kind
+ *    of host (page-table isolation, no PCID) every kernel entry empties the
+ *    TLB, and each further page a program touches costs ~40 ns, more than
+ *    its instructions. So a switch touches one page of ours: the entry of
+ *    the task that gets the CPU, in a table indexed by thread id (an array
+ *    lookup, inlined; no helper call). The task that leaves is touched only
+ *    when it was preempted (its next wait is then a preemption wait). The
+ *    CPU's share of waits (run-queue length) is kept in that same entry and
+ *    moved to the CPU's counters when the task changes CPU or at a flush.
+ *    A task whose table slot is held by another live task (tids equal
+ *    modulo the table size) keeps its state in task local storage instead:
+ *    same figures, the cost of a helper call.
  *  - Reading: a second task iterator (`dump`) writes the process and cgroup
  *    entries in binary, each once per interval, so a read moves the entries
  *    themselves instead of bpftool's JSON of them (about 4 KB per process).
@@ -30,23 +40,59 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Per-task state. Fields before `f_` are written only by the task's own switches, fields from `f_` on only by a flush. */
-struct sched_task {
-	__u32 hist[2][SCHED_SLOTS];	/* [0] after a wakeup, [1] after a preemption */
-	__u64 run_delay_seen;		/* sched_info.run_delay when the task last left the CPU */
+#define PF_EXITING 0x00000004	/* include/linux/sched.h: the task is in do_exit() */
+/* 6.2+; without them a slot held by a task that is gone stays held (its next owner uses task storage). */
+extern struct task_struct *bpf_task_from_pid(s32 pid) __ksym __weak;
+extern void bpf_task_release(struct task_struct *p) __ksym __weak;
+
+/* What a switch updates for an observed task (in its table slot, or in its task storage). */
+struct sched_sw {
+	__u64 run_delay_seen;	/* run_delay as of the end of the task's last wait */
+	__u64 max_wait_ns;	/* since the last flush; the flush swaps it to 0 */
+	__u64 outlier_ns;	/* a copy of the config, so the switch reads nothing else */
 	__u64 waits;
-	__u64 wait_ns;
-	__u64 max_wait_ns;		/* since the last flush; the flush swaps it to 0 */
-	__u32 preempted;		/* left the CPU still runnable: its next wait is a preemption wait */
+	__u32 tracked;		/* in scope: the histogram is kept (written by flush, fork, exit) */
+	__u32 preempted;	/* left the CPU still runnable: its next wait is a preemption wait */
+	__u32 hist[2][SCHED_SLOTS];	/* [0] after a wakeup, [1] after a preemption */
+};
+
+/*
+ * A table slot: owned by one live task (pid and start time: tids are reused)
+ * or free (start 0). Any task that gets the CPU claims its free slot, so its
+ * waits count for its CPU even out of scope.
+ */
+struct sched_tid {
+	__u64 start;		/* the owner's start_time; 0: free */
+	__u32 pid;
+	__u32 cpu;		/* the CPU of cpu_wait_ns not yet folded */
+	__u64 cpu_wait_ns;	/* waits that ended on `cpu`, cumulative; written by the owner's switches only */
+	__u64 cpu_folded;	/* how much of it is in sched_cpus; moved forward by compare-and-swap */
+	struct sched_sw sw;
+};
+
+/* Power of two: slot = tid & (SCHED_TID_SLOTS - 1). 32768 slots of 400 bytes: 12.5 MB, the default pid_max. */
+#define SCHED_TID_SLOTS 32768
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SCHED_TID_SLOTS);
+	__type(key, __u32);
+	__type(value, struct sched_tid);
+} sched_tids SEC(".maps");
+
+/* Per observed task: its flush baselines, and its switch state when it has no table slot. */
+struct sched_task {
+	__u32 in_slot;			/* the switch state is in the task's table slot, not in `sw` */
 	__u32 flushing;			/* a flush is in progress (iterator vs exit hook) */
 	__u32 f_hist[2][SCHED_SLOTS];
 	__u64 f_waits;
-	__u64 f_wait_ns;
+	__u64 f_wait_seen;		/* run_delay_seen at the last flush */
 	__u64 f_oncpu;
 	__u64 f_run_delay;
 	__u64 f_pcount;
 	__u64 f_nvcsw;
 	__u64 f_nivcsw;
+	struct sched_sw sw;
 };
 
 struct {
@@ -85,6 +131,7 @@ struct {
 	__type(value, struct sched_counts);
 } sched_cgroups SEC(".maps");
 
+/* Written from any CPU (bpf_map_lookup_percpu_elem): adds are atomic. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -98,37 +145,113 @@ __u64 flush_cycle = 0;
 /* Processes whose last thread exited and that no dump pass has written yet (a hint: the dump writes them first). */
 __u64 exited_pending = 0;
 
-/* Per CPU: the task that last left this CPU, i.e. the one that ran before the current task. */
-struct sched_ran_before {
-	__u32 tgid;
-	__u32 pid;
-	char comm[16];
-};
+static __always_inline struct sched_tid *tid_slot(struct task_struct *t)
+{
+	__u32 k = t->pid & (SCHED_TID_SLOTS - 1);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct sched_ran_before);
-} sched_before SEC(".maps");
+	return bpf_map_lookup_elem(&sched_tids, &k);
+}
+
+static __always_inline bool slot_owned(struct sched_tid *e, struct task_struct *t)
+{
+	return e->start == t->start_time && e->pid == t->pid;
+}
+
+/* The counters of a CPU; before 5.19 (no helper for another CPU's value), this CPU's: a moved task's waits then count where they are folded. */
+static __always_inline struct sched_cpu *cpu_counters(__u32 cpu)
+{
+	__u32 zero = 0;
+
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_map_lookup_percpu_elem))
+		return bpf_map_lookup_percpu_elem(&sched_cpus, &zero, cpu);
+	return bpf_map_lookup_elem(&sched_cpus, &zero);
+}
+
+static __always_inline void cpu_add_wait(__u32 cpu, __u64 ns)
+{
+	struct sched_cpu *c = cpu_counters(cpu);
+
+	if (c && ns)
+		__sync_fetch_and_add(&c->wait_ns, ns);
+}
+
+/* Move the slot's unfolded waits to its CPU's counters; the owner's switches, the iterator and exit may race: one wins each amount. */
+static __always_inline void fold_cpu(struct sched_tid *e)
+{
+	__u64 cum = e->cpu_wait_ns, folded;
+	__u32 cpu;
+
+	barrier();
+	cpu = e->cpu;
+	folded = e->cpu_folded;
+	if (cum > folded && __sync_val_compare_and_swap(&e->cpu_folded, folded, cum) == folded)
+		cpu_add_wait(cpu, cum - folded);
+}
+
+/* Claim a free slot for t (its state starts untracked); false when another task holds it. */
+static __always_inline bool claim_slot(struct sched_tid *e, struct task_struct *t, __u32 cpu)
+{
+	if (__sync_val_compare_and_swap(&e->start, 0, t->start_time) != 0)
+		return false;
+	e->cpu = cpu;
+	e->cpu_wait_ns = 0;
+	e->cpu_folded = 0;
+	e->sw.tracked = 0;
+	e->sw.preempted = 0;
+	barrier();
+	e->pid = t->pid;
+	return true;
+}
+
+/* Free the slot of t (exiting): its CPU share first. */
+static __always_inline void release_slot(struct sched_tid *e)
+{
+	fold_cpu(e);
+	e->sw.tracked = 0;
+	e->pid = 0;
+	barrier();
+	e->start = 0;
+}
+
+/*
+ * A slot held by a task that is gone (it claimed the slot while the exit hook
+ * was not attached yet, or got the CPU again after exiting): free it. Slow
+ * path, for the iterator and fork only.
+ */
+static __always_inline void reap_slot(struct sched_tid *e)
+{
+	struct task_struct *owner;
+	__u64 start = e->start;
+	bool alive;
+
+	if (!start || !bpf_task_from_pid)	/* weak: NULL when the kernel lacks it */
+		return;
+	owner = bpf_task_from_pid(e->pid);
+	alive = owner && owner->start_time == start;
+	if (owner)
+		bpf_task_release(owner);
+	if (!alive && e->start == start)
+		release_slot(e);
+}
 
 /* A wait at or above the threshold: one event naming the task that ran just before the waiter got the CPU. */
-static __always_inline void runq_outlier(void *ctx, struct task_struct *t, __u64 wait, struct sched_ran_before *before)
+static __always_inline void runq_outlier(void *ctx, struct task_struct *t, __u64 wait, struct task_struct *before)
 {
 	struct tuner_event *e = event_start(EV_RUNQ_OUTLIER, t);
 
 	if (!e)
 		return;
 	e->value_ns = wait;
-	if (before) {
-		e->arg0 = before->tgid;
-		e->arg1 = before->pid;
-		__builtin_memcpy(e->comm2, before->comm, sizeof(e->comm2));
-	}
+	e->arg0 = before->tgid;
+	e->arg1 = before->pid;
+	bpf_probe_read_kernel_str(e->comm2, sizeof(e->comm2), before->comm);
 	event_send(ctx, e);
 }
 
-/* This CPU's run queue, reached through the task about to run (no per-CPU ksyms needed). */
+/*
+ * The run queue of t's CPU, reached through t (kernels without
+ * CONFIG_KALLSYMS_ALL give programs no address of the per-CPU runqueues).
+ */
 static __always_inline struct rq *task_rq(struct task_struct *t)
 {
 	if (!bpf_core_field_exists(t->se.cfs_rq->rq))	/* needs CONFIG_FAIR_GROUP_SCHED */
@@ -136,58 +259,81 @@ static __always_inline struct rq *task_rq(struct task_struct *t)
 	return t->se.cfs_rq->rq;
 }
 
+static __always_inline void count_wait(void *ctx, struct sched_sw *sw, __u64 delta, struct task_struct *t, struct task_struct *before)
+{
+	__u32 slot = log2_u64(delta);
+
+	if (slot >= SCHED_SLOTS)
+		slot = SCHED_SLOTS - 1;
+	sw->hist[sw->preempted & 1][slot]++;
+	sw->waits++;
+	if (delta > sw->max_wait_ns)
+		sw->max_wait_ns = delta;
+	if (sw->outlier_ns && delta >= sw->outlier_ns)
+		runq_outlier(ctx, t, delta, before);
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	struct sched_ran_before *before;
-	struct sched_config *cfg;
-	struct sched_task *s;
-	struct sched_cpu *c;
+	struct sched_task *s = NULL;
+	struct sched_sw *sw;
+	struct sched_tid *e;
 	struct rq *rq;
-	__u32 zero = 0, slot;
-	__u64 queued, delta, rd;
+	__u64 queued, pending, rd, delta;
+	__u32 cpu;
 
-	c = bpf_map_lookup_elem(&sched_cpus, &zero);
-	if (!c)
-		return 0;
-	c->switches++;
+	/* The task leaving: only a preemption is noted (most switches are a task going to sleep). */
+	if (prev->pid && (preempt || task_state(prev) == TASK_RUNNING)) {
+		e = tid_slot(prev);
+		if (e && slot_owned(e, prev))
+			e->sw.preempted = 1;
+		else if ((s = bpf_task_storage_get(&sched_tasks, prev, 0, 0)) && !s->in_slot)
+			s->sw.preempted = 1;
+	}
 
-	/* Every task's wait that ends here, for the run-queue length (idle never waits). */
+	/* The task getting the CPU: the wait that ends now (idle never waits; last_queued 0: it did not queue). */
 	queued = next->sched_info.last_queued;
-	if (queued && next->pid != 0 && (rq = task_rq(next))) {
-		delta = rq->clock - queued;
-		if ((__s64)delta > 0) {
-			c->waits++;
-			c->wait_ns += delta;
+	if (!queued || !next->pid)
+		return 0;
+	rq = task_rq(next);
+	if (!rq)
+		return 0;
+	pending = rq->clock - queued;
+	if ((__s64)pending < 0)
+		pending = 0;
+	rd = next->sched_info.run_delay + pending;
+
+	e = tid_slot(next);
+	if (!e)
+		return 0;
+	if (!slot_owned(e, next)) {
+		cpu = bpf_get_smp_processor_id();
+		/* Not in its slot: a task in scope whose slot was taken keeps its state in task storage. */
+		s = bpf_task_storage_get(&sched_tasks, next, 0, 0);
+		if ((s && !s->in_slot) || (next->flags & PF_EXITING) || !claim_slot(e, next, cpu)) {
+			cpu_add_wait(cpu, pending);
+			if (!s || s->in_slot || !s->sw.tracked)
+				return 0;
+			sw = &s->sw;
+			goto hist;
 		}
 	}
-
-	before = bpf_map_lookup_elem(&sched_before, &zero);
-	s = bpf_task_storage_get(&sched_tasks, prev, 0, 0);
-	if (!s)
-		goto remember;
-	rd = prev->sched_info.run_delay;
-	delta = rd - s->run_delay_seen;
-	s->run_delay_seen = rd;
-	slot = log2_u64(delta);
-	if (slot >= SCHED_SLOTS)
-		slot = SCHED_SLOTS - 1;
-	s->hist[s->preempted & 1][slot]++;
-	s->waits++;
-	s->wait_ns += delta;
-	if (delta > s->max_wait_ns)
-		s->max_wait_ns = delta;
-	s->preempted = preempt || task_state(prev) == TASK_RUNNING;
-	cfg = bpf_map_lookup_elem(&sched_config, &zero);
-	if (cfg && cfg->outlier_ns && delta >= cfg->outlier_ns)
-		runq_outlier(ctx, prev, delta, before);
-remember:
-	if (before) {
-		before->tgid = prev->tgid;
-		before->pid = prev->pid;
-		*(__u64 *)&before->comm[0] = *(__u64 *)&prev->comm[0];
-		*(__u64 *)&before->comm[8] = *(__u64 *)&prev->comm[8];
+	cpu = bpf_get_smp_processor_id();
+	if (e->cpu != cpu) {
+		fold_cpu(e);
+		e->cpu = cpu;
+		barrier();	/* a reader that sees the new wait sees the new CPU (fold_cpu reads in reverse order) */
 	}
+	e->cpu_wait_ns += pending;
+	sw = &e->sw;
+	if (!sw->tracked)
+		return 0;
+hist:
+	delta = rd - sw->run_delay_seen;
+	sw->run_delay_seen = rd;
+	count_wait(ctx, sw, delta, next, prev);
+	sw->preempted = 0;
 	return 0;
 }
 
@@ -239,13 +385,25 @@ static __always_inline void *lookup_or_create(void *map, void *key, __u64 cycle,
 	return bpf_map_lookup_elem(map, key);
 }
 
+/* Where t's switches count: its table slot, or its task storage; NULL if its slot was freed (exiting). */
+static __always_inline struct sched_sw *task_sw(struct task_struct *t, struct sched_task *s)
+{
+	struct sched_tid *e;
+
+	if (!s->in_slot)
+		return &s->sw;
+	e = tid_slot(t);
+	return e && slot_owned(e, t) ? &e->sw : NULL;
+}
+
 /* Move what task t accumulated since its last flush into its process and cgroup entries. */
 static __always_inline void flush_task(struct task_struct *t, struct sched_task *s, __u64 cycle)
 {
 	struct sched_counts *d, *cgc;
 	struct sched_proc *p, *scratch;
+	struct sched_sw *sw;
 	__u32 zero = 0, tgid;
-	__u64 v, max, cgid;
+	__u64 v, max = 0, cgid;
 
 	scratch = bpf_map_lookup_elem(&sched_scratch, &zero);
 	if (!scratch)
@@ -263,18 +421,26 @@ static __always_inline void flush_task(struct task_struct *t, struct sched_task 
 	/* A task that neither ran nor switched has nothing to report: its process may go idle (and be collected). */
 	if (!d->oncpu_ns && !d->nvcsw && !d->nivcsw && !d->run_delay_ns && !d->timeslices)
 		goto out;
-	v = s->waits; d->waits = v - s->f_waits; s->f_waits = v;
-	v = s->wait_ns; d->wait_ns = v - s->f_wait_ns; s->f_wait_ns = v;
-	for (int i = 0; i < SCHED_SLOTS; i++) {
-		__u32 h = s->hist[0][i];
+	sw = task_sw(t, s);
+	if (sw) {
+		v = sw->waits; d->waits = v - s->f_waits; s->f_waits = v;
+		v = sw->run_delay_seen; d->wait_ns = v - s->f_wait_seen; s->f_wait_seen = v;
+		for (int i = 0; i < SCHED_SLOTS; i++) {
+			__u32 h = sw->hist[0][i];
 
-		d->hist_wakeup[i] = h - s->f_hist[0][i];
-		s->f_hist[0][i] = h;
-		h = s->hist[1][i];
-		d->hist_preempt[i] = h - s->f_hist[1][i];
-		s->f_hist[1][i] = h;
+			d->hist_wakeup[i] = h - s->f_hist[0][i];
+			s->f_hist[0][i] = h;
+			h = sw->hist[1][i];
+			d->hist_preempt[i] = h - s->f_hist[1][i];
+			s->f_hist[1][i] = h;
+		}
+		max = __sync_lock_test_and_set(&sw->max_wait_ns, 0);
+	} else {
+		d->waits = 0;
+		d->wait_ns = 0;
+		__builtin_memset(d->hist_wakeup, 0, sizeof(d->hist_wakeup));
+		__builtin_memset(d->hist_preempt, 0, sizeof(d->hist_preempt));
 	}
-	max = __sync_lock_test_and_set(&s->max_wait_ns, 0);
 
 	tgid = t->tgid;
 	cgid = cgroup_id(task_cpu_cgroup(t));
@@ -303,20 +469,85 @@ out:
 	s->flushing = 0;
 }
 
+static __always_inline __u64 config_outlier_ns(void)
+{
+	__u32 zero = 0;
+	struct sched_config *cfg = bpf_map_lookup_elem(&sched_config, &zero);
+
+	return cfg ? cfg->outlier_ns : 0;
+}
+
+/*
+ * Start keeping t's switch state (new storage s): in its table slot when it
+ * holds it or can take it, else in s. run_delay_seen is where its next wait
+ * is measured from. `tracked` is set last: until then its switches skip it.
+ */
+static __always_inline void track_task(struct task_struct *t, struct sched_task *s, __u64 run_delay_seen)
+{
+	struct sched_tid *e = tid_slot(t);
+	struct sched_sw *sw = &s->sw;
+
+	if (e && !slot_owned(e, t)) {
+		reap_slot(e);
+		claim_slot(e, t, bpf_get_smp_processor_id());
+	}
+	s->in_slot = e && slot_owned(e, t);
+	if (e && s->in_slot)
+		sw = &e->sw;
+	sw->tracked = 0;
+	barrier();
+	__builtin_memset(sw->hist, 0, sizeof(sw->hist));
+	sw->waits = 0;
+	sw->max_wait_ns = 0;
+	sw->outlier_ns = config_outlier_ns();
+	sw->run_delay_seen = run_delay_seen;
+	s->f_wait_seen = run_delay_seen;
+	barrier();
+	sw->tracked = 1;
+}
+
 /* Start observing t now: baselines are its current counters, so only what follows is counted. */
-static __always_inline struct sched_task *adopt_task(struct task_struct *t)
+static __always_inline void adopt_task(struct task_struct *t)
 {
 	struct sched_task *s = bpf_task_storage_get(&sched_tasks, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 
 	if (!s)
-		return NULL;
-	s->f_oncpu = BPF_CORE_READ(t, se.sum_exec_runtime);
-	s->f_run_delay = BPF_CORE_READ(t, sched_info.run_delay);
-	s->run_delay_seen = s->f_run_delay;
-	s->f_pcount = BPF_CORE_READ(t, sched_info.pcount);
-	s->f_nvcsw = BPF_CORE_READ(t, nvcsw);
-	s->f_nivcsw = BPF_CORE_READ(t, nivcsw);
-	return s;
+		return;
+	s->f_oncpu = t->se.sum_exec_runtime;
+	s->f_run_delay = t->sched_info.run_delay;
+	s->f_pcount = t->sched_info.pcount;
+	s->f_nvcsw = t->nvcsw;
+	s->f_nivcsw = t->nivcsw;
+	track_task(t, s, s->f_run_delay);
+}
+
+/* Stop observing t (it left the scope): last flush, then its state goes. */
+static __always_inline void drop_task(struct task_struct *t, struct sched_task *s)
+{
+	struct sched_sw *sw;
+
+	flush_task(t, s, flush_cycle);
+	sw = task_sw(t, s);
+	if (sw)
+		sw->tracked = 0;
+	bpf_task_storage_delete(&sched_tasks, t);
+}
+
+/*
+ * The run queue's own switch count, into sched_cpus, through a task of that
+ * CPU: every CPU has some (its per-CPU kernel threads), the iterator visits
+ * them all.
+ */
+static __always_inline void copy_switches(struct task_struct *t)
+{
+	struct rq *rq = task_rq(t);
+	struct sched_cpu *c;
+
+	if (!rq)
+		return;
+	c = cpu_counters(rq->cpu);
+	if (c)
+		c->switches = rq->nr_switches;
 }
 
 /*
@@ -348,6 +579,7 @@ int flush(struct bpf_iter__task *ctx)
 	struct task_struct *t = ctx->task;
 	struct seq_file *seq = ctx->meta->seq;
 	struct sched_task *s;
+	struct sched_tid *e;
 	static __u64 visited;
 
 	if (!t) {
@@ -374,12 +606,15 @@ int flush(struct bpf_iter__task *ctx)
 		__sync_fetch_and_add(&flush_cycle, 1);
 		return 0;
 	}
+	/* Every task's waits count for their CPU, in scope or not. */
+	copy_switches(t);
+	e = tid_slot(t);
+	if (e && slot_owned(e, t))
+		fold_cpu(e);
 	s = bpf_task_storage_get(&sched_tasks, t, 0, 0);
 	if (!task_in_scope(t)) {
-		if (s) {
-			flush_task(t, s, flush_cycle);
-			bpf_task_storage_delete(&sched_tasks, t);
-		}
+		if (s)
+			drop_task(t, s);
 		return 0;
 	}
 	visited++;
@@ -543,6 +778,7 @@ SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct tuner_scope *cfg = scope_config();
+	struct sched_task *s;
 
 	if (!cfg)
 		return 0;
@@ -552,7 +788,9 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 	if (cfg->scope == SCOPE_PIDS && !task_in_scope(child))
 		return 0;
 	/* A new task's counters all start at zero, so zero baselines are exact. */
-	bpf_task_storage_get(&sched_tasks, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	s = bpf_task_storage_get(&sched_tasks, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (s)
+		track_task(child, s, 0);
 	return 0;
 }
 
@@ -570,17 +808,24 @@ int BPF_PROG(sched_exec, struct task_struct *t)
 	return 0;
 }
 
-/* A thread's last counts would vanish with it: flush them; mark the process gone with its last thread. */
+/*
+ * A thread's last counts would vanish with it: flush them, free its table
+ * slot (any task's); mark the process gone with its last thread.
+ */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_exit, struct task_struct *t)
 {
 	struct sched_task *s = bpf_task_storage_get(&sched_tasks, t, 0, 0);
+	struct sched_tid *slot = tid_slot(t);
 	struct sched_proc *p;
 	__u32 tgid;
 
+	if (s)
+		flush_task(t, s, flush_cycle);
+	if (slot && slot_owned(slot, t))
+		release_slot(slot);
 	if (!s)
 		return 0;
-	flush_task(t, s, flush_cycle);
 	if (BPF_CORE_READ(t, signal, live.counter) == 0) {
 		struct tuner_event *e = event_start(EV_EXIT, t);
 

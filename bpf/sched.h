@@ -70,11 +70,15 @@ struct sched_rec {
 	__u64 key;
 };
 
-/* Per CPU, cumulative since load, every task (scope does not apply). */
+/*
+ * Per CPU. switches: the run queue's own count (rq->nr_switches, since boot),
+ * copied at each flush. wait_ns: since load, the waits that ended on this CPU
+ * (every task: scope does not apply); divided by the interval, the mean
+ * number of waiting tasks (Little's law).
+ */
 struct sched_cpu {
-	__u64 switches;		/* context switches on this CPU */
-	__u64 waits;		/* waits that ended here (idle excluded) */
-	__u64 wait_ns;		/* their sum: divided by the interval, the mean number of waiting tasks (Little's law) */
+	__u64 switches;
+	__u64 wait_ns;
 };
 
 #endif /* TUNER_SCHED_H */

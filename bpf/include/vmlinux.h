@@ -87,11 +87,14 @@ struct task_struct {
 	char comm[16];
 	struct css_set *cgroups;
 	struct signal_struct *signal;
+	unsigned int flags;
 };
 
 struct rq {
 	unsigned int nr_running;
 	u64 clock;
+	u64 nr_switches;
+	int cpu;
 };
 
 struct gendisk {

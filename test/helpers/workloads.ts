@@ -35,9 +35,11 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** Start a workload and wait for its `ready <pid>` line. */
-export async function start(name: string, args: Array<string | number>): Promise<Running> {
-  const proc = execa(workload(name), args.map(String), { reject: false, stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' });
+/** Start a workload (on these CPUs only, when `cpus` is given: taskset execs it, same PID) and wait for its `ready <pid>` line. */
+export async function start(name: string, args: Array<string | number>, opts: { cpus?: string } = {}): Promise<Running> {
+  const argv = args.map(String);
+  const opt = { reject: false, stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' } as const;
+  const proc = opts.cpus === undefined ? execa(workload(name), argv, opt) : execa('taskset', ['-c', opts.cpus, workload(name), ...argv], opt);
   const output: string[] = [];
   let buf = '';
   const pid = await new Promise<number>((resolve, reject) => {

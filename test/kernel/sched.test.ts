@@ -4,6 +4,7 @@
  * wait) and a ping-pong pair over pipes (voluntary switches).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openSchedBpf } from '../../src/signals/sched.js';
 import { openSchedBpftrace } from '../../src/signals/sched-bpftrace.js';
@@ -131,6 +132,132 @@ describe.skipIf(skipKernel || (!hasBpftrace() && !requireBpf))('sched: bpftrace 
     } finally {
       core.close();
       bt.close();
+    }
+  });
+});
+
+/** Σ count·2^k and Σ count·2^(k+1) over a log2 histogram: the bounds its waits put on their sum (top slot: no upper bound). */
+function histBounds(h: number[]): { low: number; high: number } {
+  let low = 0;
+  let high = 0;
+  h.forEach((n, k) => {
+    low += n * (k === 0 ? 0 : 2 ** k);
+    if (n > 0) high += k === h.length - 1 ? Infinity : n * 2 ** (k + 1);
+  });
+  return { low, high };
+}
+
+/** Each wait's histogram slot and count, checked against the kernel's accounting of the same process. */
+function expectHistMatches(label: string, p: SchedProcDelta, truth: ReturnType<typeof diffTruth>): void {
+  const h = p.histWakeup.map((n, k) => n + p.histPreempt[k]!);
+  const count = h.reduce((a, b) => a + b, 0);
+  const { low, high } = histBounds(h);
+  console.log(
+    `sched ${label}: ${count} waits in the histogram vs ${truth.timeslices} timeslices in schedstat (error ${(100 * relErr(count, truth.timeslices)).toFixed(2)}%); ` +
+      `slots bound the wait to ${low}..${high} ns, schedstat ${truth.runDelayNs} ns`,
+  );
+  expect(truth.timeslices).toBeGreaterThan(50);
+  expect(relErr(count, truth.timeslices)).toBeLessThan(0.02);
+  expect(low).toBeLessThanOrEqual(truth.runDelayNs * 1.02);
+  expect(high).toBeGreaterThanOrEqual(truth.runDelayNs * 0.98);
+}
+
+const readStatCtxt = (): number => Number(/^ctxt (\d+)/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
+const readPidMax = (): number => Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
+
+/** The tids of a process, modulo the sched object's table size (bpf/sched.bpf.c: SCHED_TID_SLOTS). */
+const TID_SLOTS = 32768;
+const slotsOf = (pid: number): number[] => readdirSync(`/proc/${pid}/task`).map((t) => Number(t) % TID_SLOTS).sort((a, b) => a - b);
+
+describe.skipIf(skipKernel)('sched (CO-RE): histograms, CPUs and table collisions', () => {
+  it('(d) every wait is in the histogram: counts match schedstat timeslices, slots bound schedstat run_delay', async () => {
+    const spin = await start('spin', [3, 0]);
+    const pp = await start('pingpong', [0]);
+    running.push(spin, pp);
+    const reader = await openSchedBpf({ pids: [spin.pid, pp.pid] });
+    try {
+      await sleep(300);
+      await reader.read();
+      const before = [procTruth(spin.pid), procTruth(pp.pid)];
+      await sleep(2000);
+      const d = await reader.read();
+      expectHistMatches('(d) spin', proc(d, spin.pid), diffTruth(before[0]!, procTruth(spin.pid)));
+      expectHistMatches('(d) ping-pong', proc(d, pp.pid), diffTruth(before[1]!, procTruth(pp.pid)));
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('(e) per-CPU: run-queue length of three spinners pinned to CPU 0, switches against /proc/stat', async () => {
+    const spin = await start('spin', [3, 0], { cpus: '0' });
+    running.push(spin);
+    const reader = await openSchedBpf({ pids: [spin.pid] });
+    try {
+      await sleep(300);
+      await reader.read();
+      const before = procTruth(spin.pid);
+      const ctxt0 = readStatCtxt();
+      await sleep(2000);
+      const d = await reader.read();
+      const ctxt = readStatCtxt() - ctxt0;
+      const truth = diffTruth(before, procTruth(spin.pid));
+      const cpu0 = d.cpus.find((c) => c.cpu === 0)!;
+      const others = d.cpus.filter((c) => c.cpu !== 0);
+      const len = (c: { waitNs: number }): number => c.waitNs / d.intervalNs;
+      const switches = d.cpus.reduce((s, c) => s + c.switches, 0);
+      console.log(
+        `sched (e): CPU 0 run-queue length ${len(cpu0).toFixed(3)} (the spinners' own waits: ${(truth.runDelayNs / d.intervalNs).toFixed(3)}), ` +
+          `other CPUs ${others.map((c) => len(c).toFixed(3)).join(', ')}; switches ${switches} vs /proc/stat ctxt ${ctxt} (error ${(100 * relErr(switches, ctxt)).toFixed(2)}%)`,
+      );
+      // Three runnable, one running: two waiting, all on CPU 0; everything else that waits adds a little.
+      expect(len(cpu0)).toBeGreaterThan(0.97 * (truth.runDelayNs / d.intervalNs));
+      expect(len(cpu0)).toBeLessThan(truth.runDelayNs / d.intervalNs + 0.2);
+      expect(truth.runDelayNs / d.intervalNs).toBeGreaterThan(1.7);
+      for (const c of others) expect(len(c)).toBeLessThan(0.3);
+      expect(relErr(switches, ctxt)).toBeLessThan(0.05);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('(f) two processes whose threads share table slots (tids equal modulo the table size) both keep exact figures', async () => {
+    const pidMax = readPidMax();
+    // Room for tids above the table size: raised for the test, put back after.
+    if (pidMax <= TID_SLOTS) writeFileSync('/proc/sys/kernel/pid_max', String(2 * TID_SLOTS));
+    try {
+      const first = await start('spin', [2, 0]);
+      running.push(first);
+      const target = first.pid + TID_SLOTS + 3 < readPidMax() ? first.pid + TID_SLOTS : first.pid - TID_SLOTS;
+      let second: Running | undefined;
+      for (let attempt = 0; attempt < 20 && !second; attempt++) {
+        // The next PID the kernel hands out is ns_last_pid + 1: the first one's, plus or minus the table size.
+        writeFileSync('/proc/sys/kernel/ns_last_pid', String(target - 1));
+        const s = await start('spin', [2, 0]);
+        running.push(s);
+        if (JSON.stringify(slotsOf(s.pid)) === JSON.stringify(slotsOf(first.pid))) second = s;
+        else await s.stop();
+      }
+      expect(second, 'could not start a process on the same table slots (other processes forked in between)').toBeDefined();
+      const reader = await openSchedBpf({ pids: [first.pid, second!.pid] });
+      try {
+        await sleep(300);
+        await reader.read();
+        const before = [procTruth(first.pid), procTruth(second!.pid)];
+        await sleep(2000);
+        const d = await reader.read();
+        for (const [i, r] of [first, second!].entries()) {
+          const truth = diffTruth(before[i]!, procTruth(r.pid));
+          const p = proc(d, r.pid);
+          console.log(`sched (f): pid ${r.pid} (slots ${slotsOf(r.pid).join(',')}): run-queue wait ${p.runDelayNs} vs schedstat ${truth.runDelayNs}`);
+          expect(relErr(p.runDelayNs, truth.runDelayNs)).toBeLessThan(0.05);
+          expect(relErr(p.waitNs, truth.runDelayNs)).toBeLessThan(0.05);
+          expectHistMatches(`(f) pid ${r.pid}`, p, truth);
+        }
+      } finally {
+        reader.close();
+      }
+    } finally {
+      writeFileSync('/proc/sys/kernel/pid_max', String(pidMax));
     }
   });
 });
