@@ -26,9 +26,10 @@
  *    A task whose table slot is held by another live task (tids equal
  *    modulo the table size) keeps its state in task local storage instead:
  *    same figures, the cost of a helper call.
- *  - Reading: a second task iterator (`dump`) writes the process and cgroup
- *    entries in binary, each once per interval, so a read moves the entries
- *    themselves instead of bpftool's JSON of them (about 4 KB per process).
+ *  - Reading: a second task iterator (`dump`) writes the process, cgroup
+ *    and CPU entries in binary, each once per interval, so a read moves the
+ *    entries themselves instead of bpftool's JSON of them (about 4 KB per
+ *    process), and needs no bpftool.
  */
 #include "include/vmlinux.h"
 #include "include/compat.h"
@@ -724,7 +725,8 @@ static long rest_cgroup(void *map, __u64 *key, struct sched_counts *c, struct du
  * cgroup (the one its threads were last flushed in) at the first of its
  * tasks visited; exited processes first, in batches; in the last call, what
  * no live task led to (a cgroup that holds only some threads of processes
- * whose other threads are elsewhere, too). The other tasks cost one lookup.
+ * whose other threads are elsewhere, too). Each CPU's counters, at the
+ * first task of that CPU. The other tasks cost two lookups.
  */
 SEC("iter/task")
 int dump(struct bpf_iter__task *ctx)
@@ -732,7 +734,9 @@ int dump(struct bpf_iter__task *ctx)
 	struct task_struct *t = ctx->task;
 	struct dump_ctx d = { .seq = ctx->meta->seq, .cycle = flush_cycle, .n = dump_zero, .budget = dump_rest_bytes };
 	struct sched_counts *c = NULL;
+	struct sched_cpu *cc = NULL;
 	struct sched_proc *p;
+	struct rq *rq;
 	__u64 cgid;
 	__u32 tgid;
 
@@ -758,11 +762,22 @@ int dump(struct bpf_iter__task *ctx)
 		if (c && c->dumped != d.cycle && write_rec(d.seq, SCHED_REC_CGROUP, cgid, c, sizeof(*c)))
 			return 0;
 	}
+	/* The counters of the task's CPU, at the first task of each CPU (every CPU has its own kernel threads). */
+	rq = task_rq(t);
+	if (rq) {
+		cc = cpu_counters(rq->cpu);
+		if (cc && cc->dumped == d.cycle)
+			cc = NULL;
+		if (cc && write_rec(d.seq, SCHED_REC_CPU, rq->cpu, cc, sizeof(*cc)))
+			return 0;
+	}
 	/* All of it fitted: mark. */
 	if (p)
 		p->c.dumped = d.cycle;
 	if (c)
 		c->dumped = d.cycle;
+	if (cc)
+		cc->dumped = d.cycle;
 	bpf_loop(d.n, mark_batch, &d, 0);
 	if (exited_pending) {
 		if (d.n < DUMP_BATCH)

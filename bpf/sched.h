@@ -63,6 +63,7 @@ struct sched_proc {
  */
 #define SCHED_REC_PROC 1	/* key: the tgid; then struct sched_proc */
 #define SCHED_REC_CGROUP 2	/* key: the cgroup id; then struct sched_counts */
+#define SCHED_REC_CPU 3		/* key: the CPU; then struct sched_cpu */
 
 struct sched_rec {
 	__u32 kind;
@@ -79,6 +80,7 @@ struct sched_rec {
 struct sched_cpu {
 	__u64 switches;
 	__u64 wait_ns;
+	__u64 dumped;	/* the dump pass that last wrote this CPU's record */
 };
 
 #endif /* TUNER_SCHED_H */

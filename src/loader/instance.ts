@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { KernelError, ToolError } from '../errors.js';
-import { loadAll } from '../tools/bpftool.js';
+import { loadAllArgs } from '../tools/bpftool.js';
+import { runTool } from '../tools/run.js';
 import { onExit } from '../lifecycle/exit.js';
 import { objectPath, PIN_ROOT } from './paths.js';
 import { ownerDirName, selfOwner } from './owner.js';
@@ -31,12 +32,22 @@ const BPFFS = path.dirname(PIN_ROOT);
 /** How many instances of each object this process has loaded (for unique pin directories). */
 const loadedTags = new Map<string, number>();
 
+/** An instance whose pin directory exists and whose load command is known, not yet run. */
+export interface PreparedInstance {
+  instance: Instance;
+  /** The bpftool arguments that load it (run them alone, or as a line of a batch). */
+  args: string[];
+  /** Turn a failure of those arguments into the error tuner reports (and remove the pins). */
+  failed(err: unknown): never;
+}
+
 /**
- * Load bpf/<name>.bpf.o for this process; the pins go away on unload() or
- * process exit. `reuse` maps map names of the object to pinned maps it
- * should use instead of creating its own (the session's shared maps).
+ * Prepare bpf/<name>.bpf.o for loading by this process: its pin directory,
+ * its bpftool command, its removal on unload() or process exit. `reuse`
+ * maps map names of the object to pinned maps it should use instead of
+ * creating its own (the session's shared maps).
  */
-export async function loadInstance(name: string, opts: { tag?: string; reuse?: Record<string, string> } = {}): Promise<Instance> {
+export function prepareInstance(name: string, opts: { tag?: string; reuse?: Record<string, string> } = {}): PreparedInstance {
   // Two instances of one object in one process (diagnose loads sched twice) must not share a directory.
   const base = opts.tag ?? name;
   const n = loadedTags.get(base) ?? 0;
@@ -64,19 +75,7 @@ export async function loadInstance(name: string, opts: { tag?: string; reuse?: R
     removePinRootIfEmpty();
   };
   const removeExit = onExit(unload);
-  try {
-    await loadAll(obj, dir, mapDir, opts.reuse);
-  } catch (err) {
-    unload();
-    if (err instanceof ToolError) {
-      throw new KernelError(`could not load ${name}.bpf.o: ${err.stderr.split('\n').filter(Boolean).slice(-2).join(' / ') || err.message}`, {
-        cause: err,
-        hint: 'tuner doctor',
-      });
-    }
-    throw err;
-  }
-  return {
+  const instance: Instance = {
     name,
     dir,
     mapDir,
@@ -84,4 +83,29 @@ export async function loadInstance(name: string, opts: { tag?: string; reuse?: R
     link: (p) => path.join(dir, p),
     unload,
   };
+  return {
+    instance,
+    args: loadAllArgs(obj, dir, mapDir, opts.reuse),
+    failed(err) {
+      unload();
+      if (err instanceof ToolError) {
+        throw new KernelError(`could not load ${name}.bpf.o: ${err.stderr.split('\n').filter(Boolean).slice(-2).join(' / ') || err.message}`, {
+          cause: err,
+          hint: 'tuner doctor',
+        });
+      }
+      throw err;
+    },
+  };
+}
+
+/** Load bpf/<name>.bpf.o for this process (see prepareInstance). */
+export async function loadInstance(name: string, opts: { tag?: string; reuse?: Record<string, string> } = {}): Promise<Instance> {
+  const prepared = prepareInstance(name, opts);
+  try {
+    await runTool('bpftool', prepared.args, { timeoutMs: 60_000 });
+  } catch (err) {
+    prepared.failed(err);
+  }
+  return prepared.instance;
 }

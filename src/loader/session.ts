@@ -17,6 +17,7 @@ import type { ResolvedCgroup } from '../cgroup/resolve.js';
 import { PIN_ROOT } from './paths.js';
 import { ownerDirName, selfOwner } from './owner.js';
 import { removePinRootIfEmpty, removeStalePins } from './stale.js';
+import { prepareInstance, type Instance, type PreparedInstance } from './instance.js';
 
 /** Values of bpf/scope.h. */
 const SCOPE_ALL = 0;
@@ -81,12 +82,20 @@ export interface Session {
   scope: BpfScope;
   /** The bpftool that created the maps (asked in the same batch). */
   bpftool: BpftoolVersion;
+  /** The object loaded in the same batch (openSession's `preload`), once: the first caller that asks for it gets it. */
+  takePreloaded(name: string): Instance | undefined;
   /** Remove the session's pins (objects loaded in it keep the maps alive until they are unloaded). */
   close(): void;
 }
 
-/** Create the shared maps and write the scope into them. */
-export async function openSession(scope: BpfScope): Promise<Session> {
+/**
+ * Create the shared maps and write the scope into them. `preload`: an object
+ * to load in the same bpftool process, with the shared maps (start-up: one
+ * process and one round trip fewer before the first record). If that batch
+ * fails, the session is made again without it, so the object's own load
+ * reports the error as usual.
+ */
+export async function openSession(scope: BpfScope, opts: { preload?: string } = {}): Promise<Session> {
   if (!isMounted(path.dirname(PIN_ROOT))) {
     throw new KernelError(`bpffs is not mounted on ${path.dirname(PIN_ROOT)}`, { hint: 'mount -t bpf bpf /sys/fs/bpf (or sudo scripts/setup.sh)' });
   }
@@ -106,6 +115,7 @@ export async function openSession(scope: BpfScope): Promise<Session> {
   };
   const removeExit = onExit(close);
   let bpftool: BpftoolVersion;
+  let prepared: PreparedInstance | undefined;
   try {
     const create = (p: string, type: string, key: number, value: number, entries: number, name: string): string[] =>
       ['map', 'create', p, 'type', type, 'key', String(key), 'value', String(value), 'entries', String(entries), 'name', name];
@@ -118,16 +128,31 @@ export async function openSession(scope: BpfScope): Promise<Session> {
       ...(scope.pids ?? []).map((pid) => ['map', 'update', 'pinned', maps.tuner_pids, 'key', 'hex', ...hexWords(u32le(pid)), 'value', 'hex', '01']),
       ['map', 'update', 'pinned', maps.tuner_scope, 'key', 'hex', '00', '00', '00', '00', 'value', 'hex', ...hexWords(encodeScope(scope))],
     ];
+    if (opts.preload) {
+      prepared = prepareInstance(opts.preload, { reuse: maps });
+      // bpftool 7.5's batch checks errno after its last line, and `prog loadall` leaves EEXIST there
+      // ("reading batch file failed: File exists"): a last command that ends on ENOENT clears it.
+      commands.push(prepared.args, ['btf', 'show', 'id', '1']);
+    }
     // One bpftool process for every map and update (a PID set may be long): a process each cost 55 ms of
     // start-up. It also reports its version, so choosing the backend needs no process of its own.
     const out = await runTool('bpftool', ['-j', 'batch', 'file', '-'], { input: commands.map((u) => u.join(' ')).join('\n') + '\n' });
     const results = parseJson(out) as Array<{ command?: string[]; output?: unknown }>;
     bpftool = parseBpftoolVersion(results.find((r) => r.command?.[0] === 'version')?.output);
   } catch (err) {
+    prepared?.instance.unload();
     close();
+    if (prepared) return openSession(scope);
     throw err;
   }
-  return { dir, maps, scope, bpftool, close };
+  let preloaded = prepared?.instance;
+  const takePreloaded = (name: string): Instance | undefined => {
+    if (preloaded?.name !== name) return undefined;
+    const inst = preloaded;
+    preloaded = undefined;
+    return inst;
+  };
+  return { dir, maps, scope, bpftool, takePreloaded, close: () => (preloaded?.unload(), close()) };
 }
 
 let sessionCount = 0;

@@ -17,9 +17,9 @@ export interface BpfObjects {
   close(): void;
 }
 
-export async function openBpfObjects(scope: BpfScope, opts: { session?: Session }): Promise<BpfObjects> {
+export async function openBpfObjects(scope: BpfScope, opts: { session?: Session; preload?: string }): Promise<BpfObjects> {
   const own = !opts.session;
-  const session = opts.session ?? (await openSession(scope));
+  const session = opts.session ?? (await openSession(scope, { preload: opts.preload }));
   const batch = new BpftoolBatch();
   const loaded: Instance[] = [];
   let closed = false;
@@ -27,7 +27,7 @@ export async function openBpfObjects(scope: BpfScope, opts: { session?: Session 
     session,
     batch,
     async load(name, reuse = session.maps) {
-      const inst = await loadInstance(name, { reuse });
+      const inst = (reuse === session.maps ? session.takePreloaded(name) : undefined) ?? (await loadInstance(name, { reuse }));
       if (closed) {
         inst.unload();
         throw new Error(`${name}: loaded after its reader was closed`);

@@ -251,12 +251,12 @@ export interface OpenedSources {
  * process instead of two at start-up (npm run bench). A session made for
  * nothing (bpftool too old for autoattach: bpftrace) is closed.
  */
-async function sessionIfBpf(backend: BackendChoice, scope: BpfScope): Promise<Session | undefined> {
+async function sessionIfBpf(backend: BackendChoice, scope: BpfScope, preload?: string): Promise<Session | undefined> {
   if (backend === 'bpftrace') return undefined;
   let session: Session | undefined;
   let failed: unknown;
   try {
-    session = await openSession(scope);
+    session = await openSession(scope, { preload });
     primeBpftoolProbe(session.bpftool);
   } catch (err) {
     failed = err;
@@ -295,7 +295,9 @@ export async function openSources(signals: readonly SignalName[], scope: Scope, 
   });
   try {
     if (events) await requireBpf('events', opts.backend);
-    if (usesBpf) session = await sessionIfBpf(opts.backend, { pids: scope.pids, cgroup: scope.cgroup, followChildren: opts.followChildren });
+    // The scheduler object, when it is the first to load, loads in the session's own bpftool process.
+    const preload = [...producers, ...wanted][0] === 'sched' ? 'sched' : undefined;
+    if (usesBpf) session = await sessionIfBpf(opts.backend, { pids: scope.pids, cgroup: scope.cgroup, followChildren: opts.followChildren }, preload);
     const o: OpenOptions = { ...opts, session, outliers: events ? (opts.outliers ?? DEFAULT_OUTLIERS) : { runqNs: 0, futexNs: 0, ioNs: 0 } };
     for (const s of producers) hidden.push(await openSource(s, scope, o));
     for (const s of wanted) opened.push(await openSource(s, scope, o));

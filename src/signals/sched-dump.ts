@@ -12,7 +12,11 @@ import type { RawCounts, RawProc } from './sched.js';
 const SCHED_SLOTS = 40;
 const REC_PROC = 1;
 const REC_CGROUP = 2;
+const REC_CPU = 3;
 const REC_HEADER = 16;
+
+/** struct sched_cpu: switches, wait_ns, dumped (three u64). */
+const CPU = { switches: 0, waitNs: 8, size: 24 };
 
 /** struct sched_counts: ten u64, then two u32[SCHED_SLOTS]. */
 const COUNTS = {
@@ -93,30 +97,46 @@ function aligned(input: Buffer): { buf: Buffer; u32: Uint32Array } {
   return { buf, u32: new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2) };
 }
 
-/** Decode one read of the dump link; an entry written twice keeps its last record. */
-export function decodeDump(input: Buffer): { procs: Array<DumpEntry<RawProc>>; cgroups: Array<DumpEntry<RawCounts>> } {
+export interface RawCpu {
+  cpu: number;
+  switches: bigint;
+  waitNs: bigint;
+}
+
+const STRUCT_NAMES: Record<number, string> = { [REC_PROC]: 'struct sched_proc', [REC_CGROUP]: 'struct sched_counts', [REC_CPU]: 'struct sched_cpu' };
+const SIZES: Record<number, number> = { [REC_PROC]: PROC.size, [REC_CGROUP]: COUNTS.size, [REC_CPU]: CPU.size };
+
+/** Decode one read of the dump link; an entry written twice keeps its last record. CPUs come sorted. */
+export function decodeDump(input: Buffer): { procs: Array<DumpEntry<RawProc>>; cgroups: Array<DumpEntry<RawCounts>>; cpus: RawCpu[] } {
   const { buf, u32 } = aligned(input);
   const procs = new Map<string, DumpEntry<RawProc>>();
   const cgroups = new Map<string, DumpEntry<RawCounts>>();
+  const cpus = new Map<number, RawCpu>();
   for (let at = 0; at < buf.length; ) {
     if (at + REC_HEADER > buf.length) throw new Error(`sched dump: a record header cut at byte ${at} of ${buf.length}`);
     const kind = buf.readUInt32LE(at);
     const size = buf.readUInt32LE(at + 4);
     const key = buf.readBigUInt64LE(at + 8).toString();
     const body = at + REC_HEADER;
-    const expected = kind === REC_PROC ? PROC.size : kind === REC_CGROUP ? COUNTS.size : undefined;
+    const expected = SIZES[kind];
     if (expected === undefined) throw new Error(`sched dump: unknown record kind ${kind} at byte ${at}`);
     if (size !== expected) {
       throw new Error(
-        `sched dump: expected a ${kind === REC_PROC ? 'struct sched_proc' : 'struct sched_counts'} of ${expected} bytes, got ${size}: ` +
+        `sched dump: expected a ${STRUCT_NAMES[kind]} of ${expected} bytes, got ${size}: ` +
           'bpf/sched.bpf.o and this build disagree on bpf/sched.h (npm run build:bpf, npm run build)',
       );
     }
     if (body + size > buf.length) throw new Error(`sched dump: a record cut at byte ${at} of ${buf.length}`);
+    if (kind === REC_CPU) {
+      const cpu = Number(key);
+      cpus.set(cpu, { cpu, switches: buf.readBigUInt64LE(body + CPU.switches), waitNs: buf.readBigUInt64LE(body + CPU.waitNs) });
+      at = body + size;
+      continue;
+    }
     const created = buf.readBigUInt64LE(body + (kind === REC_PROC ? PROC.counts : 0) + COUNTS.created).toString();
     if (kind === REC_PROC) procs.set(key, { key, created, value: proc(buf, u32, body) });
     else cgroups.set(key, { key, created, value: counts(buf, u32, body) });
     at = body + size;
   }
-  return { procs: [...procs.values()], cgroups: [...cgroups.values()] };
+  return { procs: [...procs.values()], cgroups: [...cgroups.values()], cpus: [...cpus.values()].sort((a, b) => a.cpu - b.cpu) };
 }

@@ -2,9 +2,10 @@
  * Scheduler signal, CO-RE backend: loads bpf/sched.bpf.o, scopes it through
  * its config map, and turns each interval's map contents into a SchedDelta.
  * Reading = run the `flush` task iterator (read its pinned link), then the
- * `dump` iterator, which writes the process and cgroup entries in binary
- * (sched-dump.ts), and dump the small per-CPU map through one long-lived
- * bpftool.
+ * `dump` iterator, which writes the process, cgroup and CPU entries in
+ * binary (sched-dump.ts). No bpftool process runs unless needed: the
+ * long-lived batch starts at its first request (the outlier threshold, or a
+ * host where the dump could not reach every CPU).
  */
 import { readFileSync } from 'node:fs';
 import type { Instance } from '../loader/instance.js';
@@ -13,7 +14,8 @@ import { openBpfObjects } from './bpf-objects.js';
 import { u64 } from '../tools/json.js';
 import { histDelta32 } from '../aggregate/histogram.js';
 import { Cumulative, delta64 } from './cumulative.js';
-import { decodeDump } from './sched-dump.js';
+import { decodeDump, type RawCpu } from './sched-dump.js';
+import { possibleCpus } from '../loader/session.js';
 import type { SchedCgroupDelta, SchedCounts, SchedCpuDelta, SchedDelta, SchedProcDelta } from './sched-record.js';
 
 export type SchedScope = BpfScope;
@@ -120,7 +122,7 @@ export function decodeCgroups(dump: unknown): Array<{ key: string; created: stri
 }
 
 /** Decode `bpftool -j map dump` of the per-CPU sched_cpus array: cumulative [switches, wait_ns] per CPU. */
-export function decodeCpus(dump: unknown): Array<{ cpu: number; switches: bigint; waitNs: bigint }> {
+export function decodeCpus(dump: unknown): RawCpu[] {
   const entry = (dump as Array<{ formatted: { values: Array<{ cpu: number; value: Json }> } }>)[0];
   return (entry?.formatted.values ?? []).map(({ cpu, value }) => ({
     cpu: Number(cpu),
@@ -147,21 +149,22 @@ export function parseFlushOutput(text: string): { cycle: bigint; tasks: number }
 }
 
 export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {}): Promise<SignalReader<SchedDelta>> {
-  const objects = await openBpfObjects(scope, opts);
+  const objects = await openBpfObjects(scope, { ...opts, preload: 'sched' });
   const { batch, close } = objects;
-  // The batch process starts while the object loads (start-up, npm run bench): the load first, it is the longer.
-  const loading = objects.load('sched');
-  batch.start();
   let inst: Instance;
   try {
-    inst = await loading;
+    inst = await objects.load('sched');
   } catch (err) {
     close();
     throw err;
   }
   const procs = new Cumulative<RawProc>();
   const cgroups = new Cumulative<RawCounts>();
-  let cpuPrev = new Map<number, { switches: bigint; waitNs: bigint }>();
+  let cpuPrev = new Map<number, RawCpu>();
+  const cpuCount = possibleCpus();
+  // The dump writes a CPU's counters at that CPU's first task: a CPU it did not reach is read through bpftool.
+  const cpusOf = async (dumped: RawCpu[]): Promise<RawCpu[]> =>
+    dumped.length >= cpuCount ? dumped : decodeCpus(await batch.request(['map', 'dump', 'pinned', inst.map('sched_cpus')]));
   let last = process.hrtime.bigint();
 
   const flush = async (): Promise<{ cycle: bigint; tasks: number }> =>
@@ -171,7 +174,7 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
     if (opts.outlierNs) await writeConfig(batch, inst.map('sched_config'), u64le(BigInt(Math.round(opts.outlierNs))));
     // First cycle: adopt every task in scope (baselines = their counters now).
     await flush();
-    cpuPrev = new Map(decodeCpus(await batch.request(['map', 'dump', 'pinned', inst.map('sched_cpus')])).map((c) => [c.cpu, c]));
+    cpuPrev = new Map((await cpusOf(decodeDump(readIterator(inst.link('dump'))).cpus)).map((c) => [c.cpu, c]));
     last = process.hrtime.bigint();
   } catch (err) {
     close();
@@ -186,7 +189,7 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
       const { cycle } = await flush();
       const now = process.hrtime.bigint();
       const dump = decodeDump(readIterator(inst.link('dump')));
-      const cpuDump = await batch.request(['map', 'dump', 'pinned', inst.map('sched_cpus')]);
+      const cpuCur = await cpusOf(dump.cpus);
       const intervalNs = Number(now - last);
       last = now;
 
@@ -210,7 +213,6 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
         if (!isIdle(d)) cgDeltas.push({ ...d, cgroupId: key });
       }
       const cpus: SchedCpuDelta[] = [];
-      const cpuCur = decodeCpus(cpuDump);
       for (const c of cpuCur) {
         const p = cpuPrev.get(c.cpu);
         cpus.push({ cpu: c.cpu, switches: delta64(c.switches, p?.switches), waitNs: delta64(c.waitNs, p?.waitNs) });

@@ -26,13 +26,13 @@ export function parseBpftoolVersion(json: unknown): BpftoolVersion {
 }
 
 /**
- * Load every program of obj, attach them, pin the links in progDir and the
- * maps in mapDir; maps named in `reuse` are taken from those pins instead of
- * being created.
+ * The bpftool arguments that load every program of obj, attach them, pin the
+ * links in progDir and the maps in mapDir; maps named in `reuse` are taken
+ * from those pins instead of being created.
  */
-export async function loadAll(obj: string, progDir: string, mapDir: string, reuse: Record<string, string> = {}): Promise<void> {
+export function loadAllArgs(obj: string, progDir: string, mapDir: string, reuse: Record<string, string> = {}): string[] {
   const maps = Object.entries(reuse).flatMap(([name, pinned]) => ['map', 'name', name, 'pinned', pinned]);
-  await runTool('bpftool', ['prog', 'loadall', obj, progDir, ...maps, 'autoattach', 'pinmaps', mapDir], { timeoutMs: 60_000 });
+  return ['prog', 'loadall', obj, progDir, ...maps, 'autoattach', 'pinmaps', mapDir];
 }
 
 /** Write one map entry; key and value are raw bytes (the struct layouts of bpf/<name>.h). */

@@ -4,12 +4,13 @@
  * field, each entry is written once, and a process whose threads all exited
  * is written too.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadInstance } from '../../src/loader/instance.js';
-import { openSession } from '../../src/loader/session.js';
-import { decodeCgroups, decodeProcs } from '../../src/signals/sched.js';
+import { openSession, possibleCpus } from '../../src/loader/session.js';
+import { decodeCgroups, decodeCpus, decodeProcs } from '../../src/signals/sched.js';
 import { decodeDump } from '../../src/signals/sched-dump.js';
 import { parseJson } from '../../src/tools/json.js';
 import { runTool } from '../../src/tools/run.js';
@@ -52,12 +53,19 @@ describe.skipIf(skipKernel)('sched dump iterator', () => {
         // Entries change only at a flush or a thread exit: bpftool sees what the dump wrote.
         const procs = decodeProcs(await json('sched_procs'));
         const cgroups = decodeCgroups(await json('sched_cgroups'));
+        const cpus = decodeCpus(await json('sched_cpus'));
 
         const keys = recordKeys(raw);
         expect(new Set(keys).size).toBe(keys.length);
         const sortByKey = <T extends { key: string }>(xs: T[]): T[] => [...xs].sort((a, b) => a.key.localeCompare(b.key));
         expect(sortByKey(bin.procs)).toEqual(sortByKey(procs));
         expect(sortByKey(bin.cgroups)).toEqual(sortByKey(cgroups));
+        // Every CPU's counters, once: switches as the map holds them (copied at the flush); waits only
+        // grow between the dump and bpftool's read (a task that changes CPU moves its share at once).
+        expect(cpus).toHaveLength(possibleCpus());
+        expect(bin.cpus.map((c) => [c.cpu, c.switches])).toEqual(cpus.map((c) => [c.cpu, c.switches]));
+        bin.cpus.forEach((c, i) => expect(c.waitNs).toBeLessThanOrEqual(cpus[i]!.waitNs));
+        expect(bin.cpus.every((c) => c.switches > 0n)).toBe(true);
         const byPid = new Map(bin.procs.map((p) => [Number(p.key), p.value]));
         expect(byPid.get(live.pid)).toMatchObject({ comm: 'spin', threads: 3, exited: false });
         expect(byPid.get(gone.pid)).toMatchObject({ comm: 'spin', exited: true });
@@ -68,5 +76,29 @@ describe.skipIf(skipKernel)('sched dump iterator', () => {
     } finally {
       session.close();
     }
+  });
+
+  it('loads in the session\'s own bpftool batch (preload), handed out once, removed with the session', async () => {
+    const live = await start('spin', [1, 0]);
+    running.push(live);
+    const session = await openSession({ pids: [live.pid] }, { preload: 'sched' });
+    expect(session.takePreloaded('futex')).toBeUndefined();
+    const inst = session.takePreloaded('sched');
+    try {
+      expect(inst).toBeDefined();
+      expect(session.takePreloaded('sched')).toBeUndefined();
+      await readFile(inst!.link('flush'), 'utf8'); // adopts the tasks in scope
+      await sleep(200);
+      // The scope was written before the load: the spinner's two tasks, nothing else.
+      expect(await readFile(inst!.link('flush'), 'utf8')).toMatch(/^cycle 1 tasks 2\n$/);
+    } finally {
+      inst?.unload();
+      session.close();
+    }
+    const dir = inst!.dir;
+    expect(existsSync(dir)).toBe(false);
+    const untaken = await openSession({ pids: [live.pid] }, { preload: 'sched' });
+    untaken.close(); // an object nobody took goes with the session
+    expect(leftoverPins()).toEqual([]);
   });
 });

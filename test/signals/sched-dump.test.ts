@@ -67,13 +67,29 @@ describe('sched dump records', () => {
     expect(p.value.histWakeup[13]).toBe(2);
   });
 
+  it('decodes CPU records (struct sched_cpu: switches, wait_ns, dumped), sorted by CPU, the last of a CPU kept', () => {
+    const cpu = (switches: bigint, waitNs: bigint): Buffer => {
+      const b = Buffer.alloc(24);
+      b.writeBigUInt64LE(switches, 0);
+      b.writeBigUInt64LE(waitNs, 8);
+      b.writeBigUInt64LE(4n, 16);
+      return b;
+    };
+    const buf = Buffer.concat([header(3, 24, 1n), cpu(10n, 2n ** 62n), header(3, 24, 0n), cpu(5n, 7n), header(3, 24, 1n), cpu(11n, 8n)]);
+    expect(decodeDump(buf).cpus).toEqual([
+      { cpu: 0, switches: 5n, waitNs: 7n },
+      { cpu: 1, switches: 11n, waitNs: 8n },
+    ]);
+    expect(() => decodeDump(Buffer.concat([header(3, 16, 0n), Buffer.alloc(16)]))).toThrow(/expected a struct sched_cpu of 24 bytes, got 16/);
+  });
+
   it('keeps the last record of an entry written twice', () => {
     const buf = Buffer.concat([header(2, COUNTS_SIZE, 1n), counts(1n, 10n), header(2, COUNTS_SIZE, 1n), counts(1n, 20n)]);
     expect(decodeDump(buf).cgroups.map((c) => c.value.oncpu)).toEqual([20n]);
   });
 
   it('reads nothing from an empty dump', () => {
-    expect(decodeDump(Buffer.alloc(0))).toEqual({ procs: [], cgroups: [] });
+    expect(decodeDump(Buffer.alloc(0))).toEqual({ procs: [], cgroups: [], cpus: [] });
   });
 
   it('refuses an entry of another size, an unknown kind, and a cut record', () => {
