@@ -6,11 +6,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openSchedBpf } from '../../src/signals/sched.js';
+import { openSchedBpf, type SignalReader } from '../../src/signals/sched.js';
 import { openSchedBpftrace } from '../../src/signals/sched-bpftrace.js';
 import type { SchedDelta, SchedProcDelta } from '../../src/signals/sched-record.js';
 import { start, type Running } from '../helpers/workloads.js';
-import { diffTruth, procTruth, relErr } from '../helpers/procfs.js';
+import { diffTruth, procTruth, relErr, type ProcTruth } from '../helpers/procfs.js';
 import { hasBpftrace, leftoverPins, requireBpf, skipKernel } from '../helpers/kernel.js';
 
 const running: Running[] = [];
@@ -25,18 +25,32 @@ function proc(d: SchedDelta, pid: number): SchedProcDelta {
   return p;
 }
 
+const readStatCtxt = (): number => Number(/^ctxt (\d+)/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
+
+/**
+ * One interval read by the reader (after a first read that drops the open's own interval), and over the
+ * same interval each PID's kernel accounting and the machine's context switches (/proc/stat ctxt).
+ */
+async function measure(reader: SignalReader<SchedDelta>, pids: number[], ms: number): Promise<{ d: SchedDelta; truth(pid: number): ProcTruth; ctxt: number }> {
+  await sleep(300);
+  await reader.read();
+  const before = new Map(pids.map((p) => [p, procTruth(p)]));
+  const ctxt0 = readStatCtxt();
+  await sleep(ms);
+  const d = await reader.read();
+  const ctxt = readStatCtxt() - ctxt0;
+  const after = new Map(pids.map((p) => [p, procTruth(p)]));
+  return { d, truth: (pid) => diffTruth(before.get(pid)!, after.get(pid)!), ctxt };
+}
+
 describe.skipIf(skipKernel)('sched (CO-RE) against /proc', () => {
   it('(a) run-queue wait agrees with /proc/PID/task/*/schedstat within 10%', async () => {
     const spin = await start('spin', [3, 0]);
     running.push(spin);
     const reader = await openSchedBpf({ pids: [spin.pid] });
     try {
-      await sleep(300);
-      await reader.read();
-      const before = procTruth(spin.pid);
-      await sleep(2500);
-      const d = await reader.read();
-      const truth = diffTruth(before, procTruth(spin.pid));
+      const { d, truth: truthOf } = await measure(reader, [spin.pid], 2500);
+      const truth = truthOf(spin.pid);
       const p = proc(d, spin.pid);
       console.log(
         `sched (a): run-queue wait over ${(d.intervalNs / 1e9).toFixed(2)} s: kernel accounting via BPF ${p.runDelayNs} ns, ` +
@@ -62,12 +76,8 @@ describe.skipIf(skipKernel)('sched (CO-RE) against /proc', () => {
     running.push(spin, pp);
     const reader = await openSchedBpf({ pids: [pp.pid, spin.pid] });
     try {
-      await sleep(300);
-      await reader.read();
-      const before = procTruth(pp.pid);
-      await sleep(2000);
-      const d = await reader.read();
-      const truth = diffTruth(before, procTruth(pp.pid));
+      const { d, truth: truthOf } = await measure(reader, [pp.pid], 2000);
+      const truth = truthOf(pp.pid);
       const p = proc(d, pp.pid);
       const ours = p.nvcsw + p.nivcsw;
       const theirs = truth.voluntary + truth.involuntary;
@@ -148,7 +158,7 @@ function histBounds(h: number[]): { low: number; high: number } {
 }
 
 /** Each wait's histogram slot and count, checked against the kernel's accounting of the same process. */
-function expectHistMatches(label: string, p: SchedProcDelta, truth: ReturnType<typeof diffTruth>): void {
+function expectHistMatches(label: string, p: SchedProcDelta, truth: ProcTruth): void {
   const h = p.histWakeup.map((n, k) => n + p.histPreempt[k]!);
   const count = h.reduce((a, b) => a + b, 0);
   const { low, high } = histBounds(h);
@@ -162,7 +172,6 @@ function expectHistMatches(label: string, p: SchedProcDelta, truth: ReturnType<t
   expect(high).toBeGreaterThanOrEqual(truth.runDelayNs * 0.98);
 }
 
-const readStatCtxt = (): number => Number(/^ctxt (\d+)/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
 const readPidMax = (): number => Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
 
 /** The tids of a process, modulo the sched object's table size (bpf/sched.bpf.c: SCHED_TID_SLOTS). */
@@ -176,13 +185,9 @@ describe.skipIf(skipKernel)('sched (CO-RE): histograms, CPUs and table collision
     running.push(spin, pp);
     const reader = await openSchedBpf({ pids: [spin.pid, pp.pid] });
     try {
-      await sleep(300);
-      await reader.read();
-      const before = [procTruth(spin.pid), procTruth(pp.pid)];
-      await sleep(2000);
-      const d = await reader.read();
-      expectHistMatches('(d) spin', proc(d, spin.pid), diffTruth(before[0]!, procTruth(spin.pid)));
-      expectHistMatches('(d) ping-pong', proc(d, pp.pid), diffTruth(before[1]!, procTruth(pp.pid)));
+      const { d, truth } = await measure(reader, [spin.pid, pp.pid], 2000);
+      expectHistMatches('(d) spin', proc(d, spin.pid), truth(spin.pid));
+      expectHistMatches('(d) ping-pong', proc(d, pp.pid), truth(pp.pid));
     } finally {
       reader.close();
     }
@@ -193,14 +198,8 @@ describe.skipIf(skipKernel)('sched (CO-RE): histograms, CPUs and table collision
     running.push(spin);
     const reader = await openSchedBpf({ pids: [spin.pid] });
     try {
-      await sleep(300);
-      await reader.read();
-      const before = procTruth(spin.pid);
-      const ctxt0 = readStatCtxt();
-      await sleep(2000);
-      const d = await reader.read();
-      const ctxt = readStatCtxt() - ctxt0;
-      const truth = diffTruth(before, procTruth(spin.pid));
+      const { d, truth: truthOf, ctxt } = await measure(reader, [spin.pid], 2000);
+      const truth = truthOf(spin.pid);
       const cpu0 = d.cpus.find((c) => c.cpu === 0)!;
       const others = d.cpus.filter((c) => c.cpu !== 0);
       const len = (c: { waitNs: number }): number => c.waitNs / d.intervalNs;
@@ -240,13 +239,9 @@ describe.skipIf(skipKernel)('sched (CO-RE): histograms, CPUs and table collision
       expect(second, 'could not start a process on the same table slots (other processes forked in between)').toBeDefined();
       const reader = await openSchedBpf({ pids: [first.pid, second!.pid] });
       try {
-        await sleep(300);
-        await reader.read();
-        const before = [procTruth(first.pid), procTruth(second!.pid)];
-        await sleep(2000);
-        const d = await reader.read();
-        for (const [i, r] of [first, second!].entries()) {
-          const truth = diffTruth(before[i]!, procTruth(r.pid));
+        const { d, truth: truthOf } = await measure(reader, [first.pid, second!.pid], 2000);
+        for (const r of [first, second!]) {
+          const truth = truthOf(r.pid);
           const p = proc(d, r.pid);
           console.log(`sched (f): pid ${r.pid} (slots ${slotsOf(r.pid).join(',')}): run-queue wait ${p.runDelayNs} vs schedstat ${truth.runDelayNs}`);
           expect(relErr(p.runDelayNs, truth.runDelayNs)).toBeLessThan(0.05);
