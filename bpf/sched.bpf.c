@@ -308,8 +308,8 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	e = tid_slot(next);
 	if (!e)
 		return 0;
+	cpu = bpf_get_smp_processor_id();
 	if (!slot_owned(e, next)) {
-		cpu = bpf_get_smp_processor_id();
 		/* Not in its slot: a task in scope whose slot was taken keeps its state in task storage. */
 		s = bpf_task_storage_get(&sched_tasks, next, 0, 0);
 		if ((s && !s->in_slot) || (next->flags & PF_EXITING) || !claim_slot(e, next, cpu)) {
@@ -320,7 +320,6 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 			goto hist;
 		}
 	}
-	cpu = bpf_get_smp_processor_id();
 	if (e->cpu != cpu) {
 		fold_cpu(e);
 		e->cpu = cpu;

@@ -62,8 +62,8 @@ export function u64le(n: bigint): Uint8Array {
   return b;
 }
 
-/** Number of possible CPUs (the size of a perf event array). */
-export function possibleCpus(text = readFileSync('/sys/devices/system/cpu/possible', 'utf8')): number {
+/** Number of CPUs in a list such as /sys/devices/system/cpu/online ("0-3,8"). */
+export function countCpus(text: string): number {
   let n = 0;
   for (const part of text.trim().split(',')) {
     const [a, b] = part.split('-').map(Number);
@@ -71,6 +71,12 @@ export function possibleCpus(text = readFileSync('/sys/devices/system/cpu/possib
   }
   return n;
 }
+
+/** Number of possible CPUs (the size of a perf event array). */
+export const possibleCpus = (): number => countCpus(readFileSync('/sys/devices/system/cpu/possible', 'utf8'));
+
+/** Number of online CPUs (those that run tasks). */
+export const onlineCpus = (): number => countCpus(readFileSync('/sys/devices/system/cpu/online', 'utf8'));
 
 export const SHARED_MAPS = ['tuner_scope', 'tuner_pids', 'tuner_events', 'tuner_ev_drops'] as const;
 export type SharedMap = (typeof SHARED_MAPS)[number];

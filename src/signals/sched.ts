@@ -15,7 +15,7 @@ import { u64 } from '../tools/json.js';
 import { histDelta32 } from '../aggregate/histogram.js';
 import { Cumulative, delta64 } from './cumulative.js';
 import { decodeDump, type RawCpu } from './sched-dump.js';
-import { possibleCpus } from '../loader/session.js';
+import { onlineCpus } from '../loader/session.js';
 import type { SchedCgroupDelta, SchedCounts, SchedCpuDelta, SchedDelta, SchedProcDelta } from './sched-record.js';
 
 export type SchedScope = BpfScope;
@@ -161,10 +161,10 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
   const procs = new Cumulative<RawProc>();
   const cgroups = new Cumulative<RawCounts>();
   let cpuPrev = new Map<number, RawCpu>();
-  const cpuCount = possibleCpus();
-  // The dump writes a CPU's counters at that CPU's first task: a CPU it did not reach is read through bpftool.
+  // The dump writes a CPU's counters at that CPU's first task (every online CPU has its kernel threads):
+  // if it missed one, the map is read through bpftool (every possible CPU).
   const cpusOf = async (dumped: RawCpu[]): Promise<RawCpu[]> =>
-    dumped.length >= cpuCount ? dumped : decodeCpus(await batch.request(['map', 'dump', 'pinned', inst.map('sched_cpus')]));
+    dumped.length >= onlineCpus() ? dumped : decodeCpus(await batch.request(['map', 'dump', 'pinned', inst.map('sched_cpus')]));
   let last = process.hrtime.bigint();
 
   const flush = async (): Promise<{ cycle: bigint; tasks: number }> =>

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeCgroups, decodeCpus, decodeProcs, parseFlushOutput } from '../../src/signals/sched.js';
-import { encodeScope, possibleCpus } from '../../src/loader/session.js';
+import { countCpus, encodeScope } from '../../src/loader/session.js';
 import { cpuSubsysIndex, schedDeltaFromMaps } from '../../src/signals/sched-bpftrace.js';
 import { buildSchedRecord, emptyProc, type SchedDelta, type SchedProcDelta } from '../../src/signals/sched-record.js';
 import { Cumulative } from '../../src/signals/cumulative.js';
@@ -47,8 +47,8 @@ describe('CO-RE map decoding (recorded bpftool -jp dumps)', () => {
   });
 
   it('counts possible CPUs', () => {
-    expect(possibleCpus('0-1\n')).toBe(2);
-    expect(possibleCpus('0,2-5,7\n')).toBe(6);
+    expect(countCpus('0-1\n')).toBe(2);
+    expect(countCpus('0,2-5,7\n')).toBe(6);
   });
 });
 
