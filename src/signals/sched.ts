@@ -162,9 +162,10 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
   const cgroups = new Cumulative<RawCounts>();
   let cpuPrev = new Map<number, RawCpu>();
   // The dump writes a CPU's counters at that CPU's first task (every online CPU has its kernel threads):
-  // if it missed one, the map is read through bpftool (every possible CPU).
+  // if it missed one, the map is read through bpftool (every possible CPU). Counted once, not per read.
+  const online = onlineCpus();
   const cpusOf = async (dumped: RawCpu[]): Promise<RawCpu[]> =>
-    dumped.length >= onlineCpus() ? dumped : decodeCpus(await batch.request(['map', 'dump', 'pinned', inst.map('sched_cpus')]));
+    dumped.length >= online ? dumped : decodeCpus(await batch.request(['map', 'dump', 'pinned', inst.map('sched_cpus')]));
   let last = process.hrtime.bigint();
 
   const flush = async (): Promise<{ cycle: bigint; tasks: number }> =>
