@@ -15,29 +15,45 @@ export function slotHigh(k: number): number {
   return 2 ** (k + 1);
 }
 
-export function histCount(h: readonly number[]): number {
+/** A histogram's slots: an array, or a view of a map read (Uint32Array). */
+export type Hist = ArrayLike<number>;
+
+export function histCount(h: Hist): number {
   let n = 0;
-  for (const c of h) n += c;
+  for (let i = 0; i < h.length; i++) n += h[i]!;
   return n;
 }
 
+/** Add h into acc element-wise (acc grows to h's length); returns acc. */
+export function histAddInto(acc: number[], h: Hist): number[] {
+  for (let i = 0; i < h.length; i++) acc[i] = (acc[i] ?? 0) + h[i]!;
+  return acc;
+}
+
 /** Element-wise sum; the result is as long as the longest input. */
-export function histAdd(...hs: ReadonlyArray<readonly number[]>): number[] {
+export function histAdd(...hs: Hist[]): number[] {
+  return histSum(hs);
+}
+
+/** Element-wise sum of any number of histograms (no argument spread: thousands of processes). */
+export function histSum(hs: Iterable<Hist>): number[] {
   const out: number[] = [];
-  for (const h of hs) h.forEach((c, i) => (out[i] = (out[i] ?? 0) + c));
+  for (const h of hs) histAddInto(out, h);
   return out;
 }
 
 /** Element-wise difference of cumulative u32 counters, modulo 2^32 (the kernel side wraps). */
-export function histDelta32(cur: readonly number[], prev: readonly number[] | undefined): number[] {
-  return cur.map((c, i) => (c - (prev?.[i] ?? 0)) >>> 0);
+export function histDelta32(cur: Hist, prev: Hist | undefined): number[] {
+  const out = new Array<number>(cur.length);
+  for (let i = 0; i < cur.length; i++) out[i] = (cur[i]! - (prev?.[i] ?? 0)) >>> 0;
+  return out;
 }
 
 /**
  * The q-quantile (0 < q <= 1) of a log2 histogram, in the histogram's unit,
  * or undefined when it is empty. The rank is ceil(q * n) (nearest-rank).
  */
-export function log2Quantile(h: readonly number[], q: number): number | undefined {
+export function log2Quantile(h: Hist, q: number): number | undefined {
   if (!(q > 0 && q <= 1)) throw new RangeError(`quantile must be in (0, 1], got ${q}`);
   const n = histCount(h);
   if (n === 0) return undefined;
@@ -56,7 +72,7 @@ export function log2Quantile(h: readonly number[], q: number): number | undefine
 }
 
 /** Upper bound of the highest non-empty slot: a ceiling on the maximum. */
-export function log2MaxBound(h: readonly number[]): number | undefined {
+export function log2MaxBound(h: Hist): number | undefined {
   for (let k = h.length - 1; k >= 0; k--) if ((h[k] ?? 0) > 0) return slotHigh(k);
   return undefined;
 }

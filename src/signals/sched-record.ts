@@ -3,7 +3,7 @@
  * the record `watch sched --json` prints. Building the record is pure:
  * percentiles, sorting, top-N and naming happen here, not in the readers.
  */
-import { histAdd, histCount, log2Quantile } from '../aggregate/histogram.js';
+import { histAdd, histCount, histSum, log2Quantile, type Hist } from '../aggregate/histogram.js';
 
 export interface SchedCounts {
   oncpuNs: number;
@@ -14,8 +14,8 @@ export interface SchedCounts {
   /** Waits measured by the probe, their sum and log2(ns) histograms. */
   waits: number;
   waitNs: number;
-  histWakeup: number[];
-  histPreempt: number[];
+  histWakeup: Hist;
+  histPreempt: Hist;
 }
 
 export interface SchedProcDelta extends SchedCounts {
@@ -120,7 +120,7 @@ function round(x: number, digits: number): number {
 }
 
 /** A quantile of a log2 histogram in µs; clamped to the exact maximum when the backend knows it. */
-const quantileUs = (h: number[], q: number, maxNs?: number): number | null => {
+const quantileUs = (h: Hist, q: number, maxNs?: number): number | null => {
   const v = log2Quantile(h, q);
   return us(v === undefined ? undefined : maxNs === undefined ? v : Math.min(v, maxNs));
 };
@@ -131,16 +131,20 @@ export function buildSchedRecord(delta: SchedDelta, opts: BuildOptions): SchedRe
     const byPid = new Map(procs.map((p) => [p.pid, p]));
     procs = opts.pids.map((pid) => byPid.get(pid) ?? emptyProc(pid, opts.commOf?.(pid) ?? ''));
   }
-  const all = histAdd(...procs.map((p) => p.histWakeup), ...procs.map((p) => p.histPreempt));
-  const wake = histAdd(...procs.map((p) => p.histWakeup));
-  const pre = histAdd(...procs.map((p) => p.histPreempt));
+  const wake = histSum(procs.map((p) => p.histWakeup));
+  const pre = histSum(procs.map((p) => p.histPreempt));
+  const all = histAdd(wake, pre);
   const maxNs = procs.reduce<number | undefined>(
     (m, p) => (p.maxWaitNs === undefined ? m : Math.max(m ?? 0, p.maxWaitNs)),
     undefined,
   );
   const sum = (f: (p: SchedProcDelta) => number): number => procs.reduce((s, p) => s + f(p), 0);
 
-  const procRecords = procs.map((p): SchedProcRecord => {
+  // The top processes by run-queue wait (then on-CPU time, then pid); with --pid, the ones asked for, in order.
+  const shown = opts.pids
+    ? procs
+    : [...procs].sort((a, b) => b.runDelayNs - a.runDelayNs || b.oncpuNs - a.oncpuNs || a.pid - b.pid).slice(0, opts.top);
+  const procRecords = shown.map((p): SchedProcRecord => {
     const h = histAdd(p.histWakeup, p.histPreempt);
     const rec: SchedProcRecord = {
       pid: p.pid,
@@ -157,10 +161,6 @@ export function buildSchedRecord(delta: SchedDelta, opts: BuildOptions): SchedRe
     if (p.exited) rec.exited = true;
     return rec;
   });
-  if (!opts.pids) {
-    procRecords.sort((a, b) => b.runq_wait_ns - a.runq_wait_ns || b.oncpu_ns - a.oncpu_ns || a.pid - b.pid);
-    procRecords.splice(opts.top);
-  }
 
   const intervalNs = delta.intervalNs;
   return {

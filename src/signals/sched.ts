@@ -8,15 +8,15 @@
  * host where the dump could not reach every CPU).
  */
 import { readFileSync } from 'node:fs';
+import { IterBuffer } from '../loader/iter.js';
 import type { Instance } from '../loader/instance.js';
 import { u64le, writeConfig, type BpfScope, type Session } from '../loader/session.js';
 import { openBpfObjects } from './bpf-objects.js';
 import { u64 } from '../tools/json.js';
-import { histDelta32 } from '../aggregate/histogram.js';
-import { Cumulative, delta64 } from './cumulative.js';
-import { decodeDump, type RawCpu } from './sched-dump.js';
+import { delta64 } from './cumulative.js';
+import { dumpDeltas, indexDump, type DumpIndex, type RawCpu } from './sched-dump.js';
 import { onlineCpus } from '../loader/session.js';
-import type { SchedCgroupDelta, SchedCounts, SchedCpuDelta, SchedDelta, SchedProcDelta } from './sched-record.js';
+import type { SchedCpuDelta, SchedDelta } from './sched-record.js';
 
 export type SchedScope = BpfScope;
 
@@ -75,21 +75,6 @@ function decodeCounts(c: Json): RawCounts {
   };
 }
 
-function countsDelta(cur: RawCounts, prev: RawCounts | undefined): SchedCounts {
-  return {
-    oncpuNs: delta64(cur.oncpu, prev?.oncpu),
-    runDelayNs: delta64(cur.runDelay, prev?.runDelay),
-    nvcsw: delta64(cur.nvcsw, prev?.nvcsw),
-    nivcsw: delta64(cur.nivcsw, prev?.nivcsw),
-    waits: delta64(cur.waits, prev?.waits),
-    waitNs: delta64(cur.waitNs, prev?.waitNs),
-    histWakeup: histDelta32(cur.histWakeup, prev?.histWakeup),
-    histPreempt: histDelta32(cur.histPreempt, prev?.histPreempt),
-  };
-}
-
-const isIdle = (d: SchedCounts): boolean => d.oncpuNs === 0 && d.runDelayNs === 0 && d.nvcsw === 0 && d.nivcsw === 0 && d.waits === 0;
-
 /** Decode `bpftool -j map dump` of sched_procs (the same entries the dump iterator writes; tests compare the two). */
 export function decodeProcs(dump: unknown): Array<{ key: string; created: string; value: RawProc }> {
   return (dump as Array<{ formatted: { key: unknown; value: Json } }>).map(({ formatted }) => {
@@ -131,16 +116,6 @@ export function decodeCpus(dump: unknown): RawCpu[] {
   }));
 }
 
-/**
- * Run an iterator by reading its pinned link. Synchronously: fs.promises'
- * readFile of a file of unknown size takes several thread-pool round trips,
- * which made a third of an idle `watch sched`'s CPU (npm run bench, agent
- * phase: 0.95% -> 0.6% of a CPU); the read is short, and nothing else waits.
- */
-function readIterator(link: string): Buffer {
-  return readFileSync(link);
-}
-
 /** Parse the iterator's output line `cycle N tasks M`. */
 export function parseFlushOutput(text: string): { cycle: bigint; tasks: number } {
   const m = /cycle (\d+) tasks (\d+)/.exec(text);
@@ -158,8 +133,16 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
     close();
     throw err;
   }
-  const procs = new Cumulative<RawProc>();
-  const cgroups = new Cumulative<RawCounts>();
+  // Two buffers, alternately: a read's deltas are taken against the previous read, kept whole
+  // (a read that fails leaves the previous one's buffer alone).
+  const buffers = [new IterBuffer(), new IterBuffer()];
+  let reads = 0;
+  const readDump = (): DumpIndex => {
+    const dump = indexDump(buffers[reads & 1]!.read(inst.link('dump')));
+    reads++;
+    return dump;
+  };
+  let prev: DumpIndex | undefined;
   let cpuPrev = new Map<number, RawCpu>();
   // The dump writes a CPU's counters at that CPU's first task (every online CPU has its kernel threads):
   // if it missed one, the map is read through bpftool (every possible CPU). Counted once, not per read.
@@ -168,14 +151,15 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
     dumped.length >= online ? dumped : decodeCpus(await batch.request(['map', 'dump', 'pinned', inst.map('sched_cpus')]));
   let last = process.hrtime.bigint();
 
-  const flush = async (): Promise<{ cycle: bigint; tasks: number }> =>
-    parseFlushOutput(readIterator(inst.link('flush')).toString('utf8'));
+  // The flush iterator's output is one short line.
+  const flush = (): { cycle: bigint; tasks: number } => parseFlushOutput(readFileSync(inst.link('flush'), 'utf8'));
 
   try {
     if (opts.outlierNs) await writeConfig(batch, inst.map('sched_config'), u64le(BigInt(Math.round(opts.outlierNs))));
     // First cycle: adopt every task in scope (baselines = their counters now).
-    await flush();
-    cpuPrev = new Map((await cpusOf(decodeDump(readIterator(inst.link('dump'))).cpus)).map((c) => [c.cpu, c]));
+    flush();
+    prev = readDump();
+    cpuPrev = new Map((await cpusOf(prev.cpus)).map((c) => [c.cpu, c]));
     last = process.hrtime.bigint();
   } catch (err) {
     close();
@@ -187,39 +171,21 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
     helperPids: objects.helperPids,
     close,
     async read(): Promise<SchedDelta> {
-      const { cycle } = await flush();
+      const { cycle } = flush();
       const now = process.hrtime.bigint();
-      const dump = decodeDump(readIterator(inst.link('dump')));
+      const dump = readDump();
       const cpuCur = await cpusOf(dump.cpus);
       const intervalNs = Number(now - last);
       last = now;
-
-      const procDeltas: SchedProcDelta[] = [];
-      for (const { key, cur, prev } of procs.step(dump.procs)) {
-        const d = countsDelta(cur, prev);
-        if (isIdle(d) && !(cur.exited && !prev?.exited)) continue;
-        procDeltas.push({
-          ...d,
-          pid: Number(key),
-          comm: cur.comm,
-          cgroupId: cur.cgroupId,
-          maxWaitNs: cur.maxCycle === cycle ? Number(cur.maxWaitNs) : undefined,
-          threads: cur.threadsCycle === cycle ? cur.threads : 0,
-          exited: cur.exited,
-        });
-      }
-      const cgDeltas: SchedCgroupDelta[] = [];
-      for (const { key, cur, prev } of cgroups.step(dump.cgroups)) {
-        const d = countsDelta(cur, prev);
-        if (!isIdle(d)) cgDeltas.push({ ...d, cgroupId: key });
-      }
+      const { procs, cgroups } = dumpDeltas(dump, prev, Number(cycle));
+      prev = dump;
       const cpus: SchedCpuDelta[] = [];
       for (const c of cpuCur) {
         const p = cpuPrev.get(c.cpu);
         cpus.push({ cpu: c.cpu, switches: delta64(c.switches, p?.switches), waitNs: delta64(c.waitNs, p?.waitNs) });
       }
       cpuPrev = new Map(cpuCur.map((c) => [c.cpu, c]));
-      return { intervalNs, procs: procDeltas, cgroups: cgDeltas, cpus };
+      return { intervalNs, procs, cgroups, cpus };
     },
   };
 }

@@ -3,7 +3,8 @@
  * here byte by byte from the C layout, decoded; and what a mismatch looks like.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeDump } from '../../src/signals/sched-dump.js';
+import { decodeDump, dumpDeltas, indexDump } from '../../src/signals/sched-dump.js';
+import { histCount } from '../../src/aggregate/histogram.js';
 
 const COUNTS_SIZE = 10 * 8 + 2 * 40 * 4;
 const PROC_SIZE = 56 + COUNTS_SIZE;
@@ -97,5 +98,110 @@ describe('sched dump records', () => {
     expect(() => decodeDump(Buffer.concat([header(9, 8, 1n), Buffer.alloc(8)]))).toThrow(/unknown record kind 9/);
     expect(() => decodeDump(Buffer.concat([header(2, COUNTS_SIZE, 1n), Buffer.alloc(10)]))).toThrow(/cut/);
     expect(() => decodeDump(Buffer.alloc(9))).toThrow(/cut/);
+  });
+});
+
+/** A struct sched_counts from named fields (offsets of bpf/sched.h), histograms as [slot, count] pairs. */
+interface Fields {
+  created?: bigint;
+  oncpu?: bigint;
+  runDelay?: bigint;
+  nvcsw?: bigint;
+  nivcsw?: bigint;
+  waits?: bigint;
+  waitNs?: bigint;
+  wakeup?: Array<[number, number]>;
+  preempt?: Array<[number, number]>;
+}
+
+function countsOf(f: Fields): Buffer {
+  const b = Buffer.alloc(COUNTS_SIZE);
+  b.writeBigUInt64LE(f.created ?? 1n, 0);
+  b.writeBigUInt64LE(f.oncpu ?? 0n, 24);
+  b.writeBigUInt64LE(f.runDelay ?? 0n, 32);
+  b.writeBigUInt64LE(f.nvcsw ?? 0n, 48);
+  b.writeBigUInt64LE(f.nivcsw ?? 0n, 56);
+  b.writeBigUInt64LE(f.waits ?? 0n, 64);
+  b.writeBigUInt64LE(f.waitNs ?? 0n, 72);
+  for (const [k, n] of f.wakeup ?? []) b.writeUInt32LE(n, 80 + 4 * k);
+  for (const [k, n] of f.preempt ?? []) b.writeUInt32LE(n, 240 + 4 * k);
+  return b;
+}
+
+function procOf(tgid: number, f: Fields & { comm?: string; exited?: boolean; max?: [bigint, bigint]; threads?: [number, bigint]; cgroup?: bigint }): Buffer {
+  const b = Buffer.alloc(56);
+  b.writeBigUInt64LE(f.cgroup ?? 7n, 0);
+  b.writeBigUInt64LE(f.max?.[0] ?? 0n, 8);
+  b.writeBigUInt64LE(f.max?.[1] ?? 0n, 16);
+  b.writeBigUInt64LE(f.threads?.[1] ?? 0n, 24);
+  b.writeUInt32LE(f.threads?.[0] ?? 0, 32);
+  b.writeUInt32LE(f.exited ? 1 : 0, 36);
+  b.write(f.comm ?? `p${tgid}`, 40, 'utf8');
+  return Buffer.concat([header(1, PROC_SIZE, BigInt(tgid)), b, countsOf(f)]);
+}
+
+const cgroupOf = (id: bigint, f: Fields): Buffer => Buffer.concat([header(2, COUNTS_SIZE, id), countsOf(f)]);
+const read = (...recs: Buffer[]) => indexDump(Buffer.concat(recs));
+
+describe('sched dump deltas', () => {
+  it('subtracts 64-bit counters across the 32-bit word boundary and histograms modulo 2^32', () => {
+    const big = 2n ** 60n;
+    const prev = read(procOf(10, { oncpu: big - 3n, runDelay: 2n ** 32n - 1n, nvcsw: 5n, wakeup: [[3, 0xffffffff]], preempt: [[9, 4]] }));
+    const cur = read(procOf(10, { oncpu: big + 5n, runDelay: 2n ** 32n + 1n, nvcsw: 6n, waits: 3n, wakeup: [[3, 1]], preempt: [[9, 5]] }));
+    const [p] = dumpDeltas(cur, prev, 1).procs;
+    expect(p).toMatchObject({ pid: 10, comm: 'p10', cgroupId: '7', oncpuNs: 8, runDelayNs: 2, nvcsw: 1, nivcsw: 0, waits: 3 });
+    expect(p!.histWakeup[3]).toBe(2);
+    expect(p!.histPreempt[9]).toBe(1);
+    expect(histCount(p!.histWakeup) + histCount(p!.histPreempt)).toBe(3);
+  });
+
+  it('counts a new or re-created entry from zero, skips idle ones, keeps one whose last thread just exited', () => {
+    const prev = read(procOf(1, { oncpu: 100n }), procOf(2, { oncpu: 50n, created: 1n }), procOf(3, { oncpu: 9n }), procOf(4, { oncpu: 1n }));
+    const cur = read(
+      procOf(1, { oncpu: 100n }), // idle
+      procOf(2, { oncpu: 20n, created: 5n }), // deleted and re-created since
+      procOf(3, { oncpu: 9n, exited: true }), // idle, but its last thread exited in the interval
+      procOf(4, { oncpu: 1n, exited: true }),
+      procOf(5, { nvcsw: 2n }), // new
+    );
+    const again = read(procOf(4, { oncpu: 1n, exited: true }));
+    expect(dumpDeltas(cur, prev, 1).procs.map((p) => [p.pid, p.oncpuNs, p.nvcsw, p.exited])).toEqual([
+      [2, 20, 0, false],
+      [3, 0, 0, true],
+      [4, 0, 0, true],
+      [5, 0, 2, false],
+    ]);
+    expect(dumpDeltas(again, cur, 2).procs).toEqual([]); // reported exited once, not again
+  });
+
+  it('takes the maximum wait and the thread count only when the last flush cycle wrote them', () => {
+    const cur = read(procOf(1, { nvcsw: 1n, max: [5000n, 8n], threads: [3, 8n] }), procOf(2, { nvcsw: 1n, max: [7000n, 7n], threads: [2, 7n] }));
+    const d = dumpDeltas(cur, undefined, 8).procs;
+    expect(d.map((p) => [p.pid, p.maxWaitNs, p.threads])).toEqual([
+      [1, 5000, 3],
+      [2, undefined, 0],
+    ]);
+  });
+
+  it('gives cgroups their deltas, 64-bit ids exact, idle ones skipped', () => {
+    const id = 2n ** 63n + 1n;
+    const prev = read(cgroupOf(id, { nivcsw: 4n }), cgroupOf(9n, { nivcsw: 1n }));
+    const cur = read(cgroupOf(id, { nivcsw: 10n, preempt: [[2, 1]] }), cgroupOf(9n, { nivcsw: 1n }));
+    const { cgroups } = dumpDeltas(cur, prev, 1);
+    expect(cgroups.map((c) => [c.cgroupId, c.nivcsw, histCount(c.histPreempt)])).toEqual([[String(id), 6, 1]]);
+    expect(dumpDeltas(read(procOf(1, { nvcsw: 1n, cgroup: id })), undefined, 1).procs[0]!.cgroupId).toBe(String(id));
+  });
+
+  it('agrees with subtracting the fully decoded entries', () => {
+    const a = [procOf(1, { oncpu: 123_456_789_012n, waits: 7n, wakeup: [[10, 3]] }), procOf(2, { nivcsw: 2n })];
+    const b = [procOf(1, { oncpu: 223_456_789_013n, waits: 9n, wakeup: [[10, 4], [11, 1]] }), procOf(2, { nivcsw: 5n })];
+    const full = (bufs: Buffer[]) => decodeDump(Buffer.concat(bufs)).procs;
+    const [p1, p2] = [full(a), full(b)];
+    const d = dumpDeltas(read(...b), read(...a), 1).procs;
+    for (const [i, e] of d.entries()) {
+      expect(e.oncpuNs).toBe(Number(p2[i]!.value.oncpu - p1[i]!.value.oncpu));
+      expect(e.nivcsw).toBe(Number(p2[i]!.value.nivcsw - p1[i]!.value.nivcsw));
+      expect([...e.histWakeup]).toEqual(p2[i]!.value.histWakeup.map((n, k) => n - p1[i]!.value.histWakeup[k]!));
+    }
   });
 });
