@@ -11,7 +11,7 @@ import { onExit } from '../lifecycle/exit.js';
 import { isMounted } from '../procfs/mounts.js';
 import { hexWords, parseBpftoolVersion, type BpftoolVersion } from '../tools/bpftool.js';
 import { parseJson } from '../tools/json.js';
-import { runTool } from '../tools/run.js';
+import { killAndWait, runTool } from '../tools/run.js';
 import type { BpftoolBatch } from '../tools/batch.js';
 import type { ResolvedCgroup } from '../cgroup/resolve.js';
 import { PIN_ROOT } from './paths.js';
@@ -95,22 +95,41 @@ export interface Session {
 }
 
 /**
- * Create the shared maps and write the scope into them. `preload`: an object
- * to load in the same bpftool process, with the shared maps (start-up: one
- * process and one round trip fewer before the first record). If that batch
- * fails, the session is made again without it, so the object's own load
- * reports the error as usual.
+ * A session being made: its bpftool runs the scope-independent part of the
+ * batch (the shared maps, a scope that observes nothing, the preloaded
+ * object, attached) while the caller goes on; finish() writes the scope and
+ * waits for the batch. discard() kills the bpftool and removes what it made.
  */
-export async function openSession(scope: BpfScope, opts: { preload?: string } = {}): Promise<Session> {
+export interface PendingSession {
+  preload: string | undefined;
+  finish(scope: BpfScope): Promise<Session>;
+  discard(): Promise<void>;
+}
+
+/** struct tuner_scope that matches no task: the PID set, empty (until finish() writes the real scope). */
+const OBSERVE_NOTHING = Uint8Array.from([SCOPE_PIDS, 0, 0, 0, ...new Array<number>(20).fill(0)]);
+
+/**
+ * Start making a session: the shared maps, and `preload` (an object loaded
+ * in the same bpftool process with those maps: one process and one round
+ * trip fewer before the first record).
+ */
+export function startSession(opts: { preload?: string } = {}): PendingSession {
   if (!isMounted(path.dirname(PIN_ROOT))) {
     throw new KernelError(`bpffs is not mounted on ${path.dirname(PIN_ROOT)}`, { hint: 'mount -t bpf bpf /sys/fs/bpf (or sudo scripts/setup.sh)' });
   }
-  if ((scope.pids?.length ?? 0) > SCOPE_MAX_PIDS) throw new KernelError(`at most ${SCOPE_MAX_PIDS} PIDs can be observed at once`);
   removeStalePins();
   const dir = path.join(PIN_ROOT, ownerDirName(selfOwner(), `session${sessionCount++}`));
+  const maps = Object.fromEntries(SHARED_MAPS.map((m) => [m, path.join(dir, m)])) as Record<SharedMap, string>;
+  // Until the batch has ended, tuner may exit only once its bpftool is gone (or a pin it makes could outlive the cleanup).
+  const abort = new AbortController();
+  let child: number | undefined;
+  let settled = false;
+  const removeKill = onExit(() => {
+    if (!settled && child !== undefined) killAndWait(child);
+  });
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const maps = Object.fromEntries(SHARED_MAPS.map((m) => [m, path.join(dir, m)])) as Record<SharedMap, string>;
   let closed = false;
   const close = (): void => {
     if (closed) return;
@@ -120,45 +139,121 @@ export async function openSession(scope: BpfScope, opts: { preload?: string } = 
     removePinRootIfEmpty();
   };
   const removeExit = onExit(close);
-  let bpftool: BpftoolVersion;
   let prepared: PreparedInstance | undefined;
   try {
-    const create = (p: string, type: string, key: number, value: number, entries: number, name: string): string[] =>
-      ['map', 'create', p, 'type', type, 'key', String(key), 'value', String(value), 'entries', String(entries), 'name', name];
-    const commands = [
-      ['version'],
-      create(maps.tuner_scope, 'array', 4, 24, 1, 'tuner_scope'),
-      create(maps.tuner_pids, 'hash', 4, 1, SCOPE_MAX_PIDS, 'tuner_pids'),
-      create(maps.tuner_events, 'perf_event_array', 4, 4, possibleCpus(), 'tuner_events'),
-      create(maps.tuner_ev_drops, 'percpu_array', 4, 8, 1, 'tuner_ev_drops'),
-      ...(scope.pids ?? []).map((pid) => ['map', 'update', 'pinned', maps.tuner_pids, 'key', 'hex', ...hexWords(u32le(pid)), 'value', 'hex', '01']),
-      ['map', 'update', 'pinned', maps.tuner_scope, 'key', 'hex', '00', '00', '00', '00', 'value', 'hex', ...hexWords(encodeScope(scope))],
-    ];
-    if (opts.preload) {
-      prepared = prepareInstance(opts.preload, { reuse: maps });
-      // bpftool 7.5's batch checks errno after its last line, and `prog loadall` leaves EEXIST there
-      // ("reading batch file failed: File exists"): a last command that ends on ENOENT clears it.
-      commands.push(prepared.args, ['btf', 'show', 'id', '1']);
-    }
-    // One bpftool process for every map and update (a PID set may be long): a process each cost 55 ms of
-    // start-up. It also reports its version, so choosing the backend needs no process of its own.
-    const out = await runTool('bpftool', ['-j', 'batch', 'file', '-'], { input: commands.map((u) => u.join(' ')).join('\n') + '\n' });
-    const results = parseJson(out) as Array<{ command?: string[]; output?: unknown }>;
-    bpftool = parseBpftoolVersion(results.find((r) => r.command?.[0] === 'version')?.output);
+    if (opts.preload) prepared = prepareInstance(opts.preload, { reuse: maps });
   } catch (err) {
-    prepared?.instance.unload();
+    removeKill();
     close();
-    if (prepared) return openSession(scope);
     throw err;
   }
-  let preloaded = prepared?.instance;
-  const takePreloaded = (name: string): Instance | undefined => {
-    if (preloaded?.name !== name) return undefined;
-    const inst = preloaded;
-    preloaded = undefined;
-    return inst;
+  const create = (p: string, type: string, key: number, value: number, entries: number, name: string): string[] =>
+    ['map', 'create', p, 'type', type, 'key', String(key), 'value', String(value), 'entries', String(entries), 'name', name];
+  const first = [
+    ['version'],
+    create(maps.tuner_scope, 'array', 4, 24, 1, 'tuner_scope'),
+    create(maps.tuner_pids, 'hash', 4, 1, SCOPE_MAX_PIDS, 'tuner_pids'),
+    create(maps.tuner_events, 'perf_event_array', 4, 4, possibleCpus(), 'tuner_events'),
+    create(maps.tuner_ev_drops, 'percpu_array', 4, 8, 1, 'tuner_ev_drops'),
+    scopeUpdate(maps, OBSERVE_NOTHING),
+    ...(prepared ? [prepared.args] : []),
+  ];
+  let rest!: (text: string) => void;
+  // One bpftool process for every map and update (a PID set may be long): a process each cost 55 ms of
+  // start-up. It also reports its version, so choosing the backend needs no process of its own.
+  const out = runTool('bpftool', ['-j', 'batch', 'file', '-'], {
+    input: { first: lines(first), rest: new Promise<string>((r) => (rest = r)) },
+    signal: abort.signal,
+    onSpawn: (pid) => (child = pid),
+  });
+  const ended = out.then(
+    () => undefined,
+    () => undefined,
+  ).finally(() => {
+    settled = true;
+    removeKill();
+  });
+  const cleanup = (): void => {
+    prepared?.instance.unload();
+    close();
   };
-  return { dir, maps, scope, bpftool, takePreloaded, close: () => (preloaded?.unload(), close()) };
+  return {
+    preload: opts.preload,
+    async finish(scope) {
+      if ((scope.pids?.length ?? 0) > SCOPE_MAX_PIDS) {
+        rest('');
+        await this.discard();
+        throw new KernelError(`at most ${SCOPE_MAX_PIDS} PIDs can be observed at once`);
+      }
+      const commands = [
+        ...(scope.pids ?? []).map((pid) => ['map', 'update', 'pinned', maps.tuner_pids, 'key', 'hex', ...hexWords(u32le(pid)), 'value', 'hex', '01']),
+        scopeUpdate(maps, encodeScope(scope)),
+      ];
+      // bpftool 7.5's batch checks errno after its last line, and `prog loadall` leaves EEXIST there
+      // ("reading batch file failed: File exists"): a last command that ends on ENOENT clears it.
+      if (prepared) commands.push(['btf', 'show', 'id', '1']);
+      rest(lines(commands));
+      let bpftool: BpftoolVersion;
+      try {
+        const results = parseJson(await out) as Array<{ command?: string[]; output?: unknown }>;
+        bpftool = parseBpftoolVersion(results.find((r) => r.command?.[0] === 'version')?.output);
+      } catch (err) {
+        cleanup();
+        // The object's own load, alone, reports its error as usual.
+        if (prepared) return startSession().finish(scope);
+        throw err;
+      }
+      let preloaded = prepared?.instance;
+      const takePreloaded = (name: string): Instance | undefined => {
+        if (preloaded?.name !== name) return undefined;
+        const inst = preloaded;
+        preloaded = undefined;
+        return inst;
+      };
+      return { dir, maps, scope, bpftool, takePreloaded, close: () => (preloaded?.unload(), close()) };
+    },
+    async discard() {
+      abort.abort();
+      rest('');
+      await ended;
+      cleanup();
+    },
+  };
+}
+
+const lines = (commands: string[][]): string => commands.map((u) => u.join(' ')).join('\n') + '\n';
+
+const scopeUpdate = (maps: Record<SharedMap, string>, value: Uint8Array): string[] =>
+  ['map', 'update', 'pinned', maps.tuner_scope, 'key', 'hex', '00', '00', '00', '00', 'value', 'hex', ...hexWords(value)];
+
+/** A session started ahead of its command (prestartSession), until openSession takes it. */
+let prestarted: PendingSession | undefined;
+
+/** Start the session of a command that is still loading; openSession with the same `preload` takes it over. */
+export function prestartSession(preload: string): void {
+  prestarted ??= startSession({ preload });
+}
+
+/** The prestarted session, if no command took it: kill its bpftool and remove what it made. */
+export async function discardPrestarted(): Promise<void> {
+  const p = prestarted;
+  prestarted = undefined;
+  await p?.discard();
+}
+
+/**
+ * Create the shared maps and write the scope into them (see startSession).
+ * If the batch fails, the session is made again without the preloaded
+ * object, whose own load then reports the error as usual.
+ */
+export async function openSession(scope: BpfScope, opts: { preload?: string } = {}): Promise<Session> {
+  let pending = prestarted;
+  prestarted = undefined;
+  if (pending && pending.preload !== opts.preload) {
+    await pending.discard();
+    pending = undefined;
+  }
+  return (pending ?? startSession(opts)).finish(scope);
 }
 
 let sessionCount = 0;

@@ -8,13 +8,24 @@
  * when tuner exits are killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { ToolError } from '../errors.js';
 
 export interface RunOptions {
   /** Kill the tool after this long (default 60 s). */
   timeoutMs?: number;
-  input?: string;
+  input?: string | StreamedInput;
+  /** Aborting kills the tool (SIGKILL); the promise settles once it is gone. */
+  signal?: AbortSignal;
+  /** Told the tool's PID once it is started. */
+  onSpawn?: (pid: number) => void;
+}
+
+/** Standard input in two parts: `first` is written at once, `rest` when it resolves, then stdin closes. */
+export interface StreamedInput {
+  first: string;
+  rest: Promise<string>;
 }
 
 const SETUP_HINT = 'run `sudo scripts/setup.sh`, then `tuner doctor`';
@@ -43,6 +54,7 @@ export function runTool(file: string, args: readonly string[], options: RunOptio
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     track(child);
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let settled = false;
@@ -59,12 +71,20 @@ export function runTool(file: string, args: readonly string[], options: RunOptio
     };
     child.stdout!.on('data', (b: Buffer) => out.push(b));
     child.stderr!.on('data', (b: Buffer) => err.push(b));
-    if (options.input !== undefined) {
+    const input = options.input;
+    if (input !== undefined) {
       child.stdin!.on('error', () => {
         /* the tool exited without reading: its exit status tells why */
       });
-      child.stdin!.end(options.input);
+      if (typeof input === 'string') child.stdin!.end(input);
+      else {
+        child.stdin!.write(input.first);
+        void input.rest.then((rest) => child.stdin!.end(rest));
+      }
     }
+    const abort = (): void => void child.kill('SIGKILL');
+    options.signal?.addEventListener('abort', abort, { once: true });
+    child.once('close', () => options.signal?.removeEventListener('abort', abort));
     child.once('error', (cause) => {
       const missing = notFound(cause);
       fail({ stderr: missing ? `${file}: command not found` : String(cause), cause, hint: missing ? SETUP_HINT : undefined });
@@ -126,6 +146,30 @@ export function startTool(file: string, args: readonly string[], options: { stdi
     kill: (signal?: NodeJS.Signals) => cp.kill(signal),
   });
   return { child, argv: [file, ...args] };
+}
+
+/**
+ * Kill a child of this process and wait, synchronously (an exit handler can
+ * not await), until it is a zombie or gone: from then on it makes nothing,
+ * such as a pin the cleanup would miss. Gives up after `timeoutMs`.
+ */
+export function killAndWait(pid: number, timeoutMs = 2000): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return; // already gone
+  }
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (const end = Date.now() + timeoutMs; Date.now() < end; Atomics.wait(nap, 0, 0, 1)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return;
+    }
+    // Field 3, after the parenthesised command name (which may hold spaces and parentheses).
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return;
+  }
 }
 
 export { SETUP_HINT };

@@ -90,6 +90,34 @@ describe.skipIf(skipKernel)('tuner watch sched (CLI)', () => {
     expect(leftoverPins()).toEqual([]);
   });
 
+  /*
+   * `watch sched` starts its bpftool before the CLI has parsed the flags
+   * (src/prestart.ts): a run refused on its flags, or stopped while that
+   * bpftool still loads, must end it before removing the pins, or a pin made
+   * after the removal would outlive the run. Checked again after a pause, in
+   * case anything of it still runs.
+   */
+  it('a watch refused on its flags while its bpftool loads leaves nothing behind', async () => {
+    const r = await tuner(['watch', 'sched', '--json', '--interval', 'nonsense']);
+    expect(r.exitCode).toBe(2);
+    expect(String(r.stderr)).toMatch(/--interval.*nonsense/);
+    expect(leftoverPins()).toEqual([]);
+    await new Promise((res) => setTimeout(res, 500));
+    expect(leftoverPins()).toEqual([]);
+  });
+
+  it.each([30, 120, 250])('a watch stopped %i ms after launch, while it loads, leaves nothing behind', async (ms) => {
+    const child = tuner(['watch', 'sched', '--json', '--interval', '200ms']);
+    await new Promise((res) => setTimeout(res, ms));
+    child.kill('SIGTERM');
+    const r = await child;
+    // Killed outright when it comes before node has installed any handler (nothing was made yet).
+    expect([0, 143, 'SIGTERM'], String(r.stderr)).toContain(r.exitCode ?? r.signal);
+    expect(leftoverPins()).toEqual([]);
+    await new Promise((res) => setTimeout(res, 500));
+    expect(leftoverPins()).toEqual([]);
+  });
+
   it('after kill -9, `tuner cleanup` removes the pins the dead run left', async () => {
     const child = tuner(['watch', 'sched', '--json', '--interval', '200ms']);
     await firstLine(child.stdout!);
