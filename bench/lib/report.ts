@@ -76,6 +76,13 @@ export function tables(r: Results): Table[] {
         row('  of which the interval (record interval_ms)', s.intervalMs),
         row('  the rest: start, load, attach, read, print', s.overheadMs),
         row('  node + CLI alone (tuner --version)', s.nodeBareMs),
+        ...(s.withoutExtraCa
+          ? [
+              row('tuner, without NODE_EXTRA_CA_CERTS: launch to first record', s.withoutExtraCa.firstRecordMs),
+              row('  the rest: start, load, attach, read, print', s.withoutExtraCa.overheadMs),
+              row('  node + CLI alone (tuner --version)', s.withoutExtraCa.nodeBareMs),
+            ]
+          : []),
         row('bpftrace: launch to "Attaching N probes"', s.bpftrace.attachingMs),
         row('bpftrace: launch to first histogram - 1 s', s.bpftrace.attachedMs),
         row('bpftrace: launch to first histogram', s.bpftrace.firstOutputMs),

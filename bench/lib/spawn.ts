@@ -23,7 +23,8 @@ function track(child: Child): void {
 }
 
 /** Start a long-running process with piped stdout/stderr; `child` resolves (never rejects) when it ends. */
-export function start(file: string, args: readonly string[], env: Record<string, string> = {}): Child {
+/** Start a command; `env` adds to the environment, and a variable set to undefined is left out. */
+export function start(file: string, args: readonly string[], env: Record<string, string | undefined> = {}): Child {
   const child = execa(file, args, {
     reject: false,
     buffer: false,

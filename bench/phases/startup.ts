@@ -5,6 +5,11 @@
  * (`tuner --version`), and bpftrace's time to attach probes/runqlat.bt.
  * One more tuner launch is sampled every 5 ms for the peak memory of the
  * start-up, when the short-lived `bpftool prog loadall` runs.
+ *
+ * When the environment sets NODE_EXTRA_CA_CERTS, node 20 reads that CA
+ * bundle at every start, before any JavaScript runs (tuner makes no TLS
+ * connection, and can not skip it from inside): the tuner launches are then
+ * measured both ways, alternating, with and without the variable.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pinDir } from '../lib/attach.js';
@@ -23,6 +28,8 @@ export interface StartupResult {
   overheadMs: Summary;
   /** `node dist/cli.js --version`: node and the CLI module graph alone. */
   nodeBareMs: Summary;
+  /** Set when the environment has NODE_EXTRA_CA_CERTS: the same figures with it left out. */
+  withoutExtraCa?: { firstRecordMs: Summary; intervalMs: Summary; overheadMs: Summary; nodeBareMs: Summary };
   /** Peak of the tree's summed VmHWM during start-up, MB, and the largest VmHWM seen per command. */
   startupPeakRssMb: number;
   startupPeakByComm: Record<string, number>;
@@ -38,10 +45,13 @@ export interface StartupResult {
 
 const ms = (a: bigint, b: bigint): number => Number(b - a) / 1e6;
 
-async function tunerFirstRecord(): Promise<{ totalMs: number; intervalMs: number }> {
+/** The environment of a launch: as it is, or without NODE_EXTRA_CA_CERTS. */
+const caEnv = (withoutCa: boolean): Record<string, string | undefined> => (withoutCa ? { NODE_EXTRA_CA_CERTS: undefined } : {});
+
+async function tunerFirstRecord(withoutCa = false): Promise<{ totalMs: number; intervalMs: number }> {
   const dir = pinDir('startup');
   const t0 = process.hrtime.bigint();
-  const child = start('node', [CLI, 'watch', 'sched', '--json', '--count', '1', '--interval', '1s'], { TUNER_PIN_ROOT: dir });
+  const child = start('node', [CLI, 'watch', 'sched', '--json', '--count', '1', '--interval', '1s'], { TUNER_PIN_ROOT: dir, ...caEnv(withoutCa) });
   const err = stderrOf(child);
   let line = '';
   let at = 0n;
@@ -56,9 +66,9 @@ async function tunerFirstRecord(): Promise<{ totalMs: number; intervalMs: number
   return { totalMs: ms(t0, at), intervalMs: rec.interval_ms };
 }
 
-async function nodeBare(): Promise<number> {
+async function nodeBare(withoutCa = false): Promise<number> {
   const t0 = process.hrtime.bigint();
-  const child = start('node', [CLI, '--version']);
+  const child = start('node', [CLI, '--version'], caEnv(withoutCa));
   await lines(child, () => true);
   const t1 = process.hrtime.bigint();
   await child;
@@ -106,11 +116,20 @@ export async function startup(opts: { runs: number; log: (s: string) => void }):
   const tuner: Array<{ totalMs: number; intervalMs: number }> = [];
   const bare: number[] = [];
   const bt: Array<{ attachingMs: number; firstOutputMs: number }> = [];
+  const extraCa = process.env.NODE_EXTRA_CA_CERTS !== undefined;
+  const tunerNoCa: Array<{ totalMs: number; intervalMs: number }> = [];
+  const bareNoCa: number[] = [];
   for (let i = 0; i < opts.runs; i++) {
     bare.push(await nodeBare());
     const r = await tunerFirstRecord();
     tuner.push(r);
     opts.log(`startup ${i + 1}/${opts.runs}: tuner first record ${r.totalMs.toFixed(0)} ms (interval ${r.intervalMs.toFixed(0)} ms)`);
+    if (extraCa) {
+      bareNoCa.push(await nodeBare(true));
+      const n = await tunerFirstRecord(true);
+      tunerNoCa.push(n);
+      opts.log(`startup ${i + 1}/${opts.runs}: without NODE_EXTRA_CA_CERTS ${n.totalMs.toFixed(0)} ms (interval ${n.intervalMs.toFixed(0)} ms)`);
+    }
     const b = await bpftraceAttach();
     bt.push(b);
     opts.log(`startup ${i + 1}/${opts.runs}: bpftrace first histogram ${b.firstOutputMs.toFixed(0)} ms`);
@@ -122,6 +141,14 @@ export async function startup(opts: { runs: number; log: (s: string) => void }):
     intervalMs: summarize(tuner.map((r) => r.intervalMs)),
     overheadMs: summarize(tuner.map((r) => r.totalMs - r.intervalMs)),
     nodeBareMs: summarize(bare),
+    withoutExtraCa: extraCa
+      ? {
+          firstRecordMs: summarize(tunerNoCa.map((r) => r.totalMs)),
+          intervalMs: summarize(tunerNoCa.map((r) => r.intervalMs)),
+          overheadMs: summarize(tunerNoCa.map((r) => r.totalMs - r.intervalMs)),
+          nodeBareMs: summarize(bareNoCa),
+        }
+      : undefined,
     startupPeakRssMb: mem.peakMb,
     startupPeakByComm: mem.byComm,
     bpftrace: {
