@@ -177,12 +177,18 @@ export function startSession(opts: { preload?: string } = {}): PendingSession {
     prepared?.instance.unload();
     close();
   };
+  const discard = async (): Promise<void> => {
+    abort.abort();
+    rest('');
+    await ended;
+    cleanup();
+  };
   return {
     preload: opts.preload,
+    discard,
     async finish(scope) {
       if ((scope.pids?.length ?? 0) > SCOPE_MAX_PIDS) {
-        rest('');
-        await this.discard();
+        await discard();
         throw new KernelError(`at most ${SCOPE_MAX_PIDS} PIDs can be observed at once`);
       }
       const commands = [
@@ -211,12 +217,6 @@ export function startSession(opts: { preload?: string } = {}): PendingSession {
         return inst;
       };
       return { dir, maps, scope, bpftool, takePreloaded, close: () => (preloaded?.unload(), close()) };
-    },
-    async discard() {
-      abort.abort();
-      rest('');
-      await ended;
-      cleanup();
     },
   };
 }
