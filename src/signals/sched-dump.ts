@@ -7,7 +7,7 @@
  * loudly instead of being misread.
  */
 import type { RawCounts, RawProc } from './sched.js';
-import type { SchedCgroupDelta, SchedProcDelta } from './sched-record.js';
+import type { SchedCgroupDelta, SchedCounts, SchedProcDelta } from './sched-record.js';
 
 /** Values of bpf/sched.h. */
 const SCHED_SLOTS = 40;
@@ -192,14 +192,24 @@ const W = {
   hist: COUNTS.histWakeup >>> 2,
 };
 
-/** The histograms' deltas of the struct sched_counts at word c (prev at word p, or none) into out at o. */
-function histDelta(cu: Uint32Array, c: number, pu: Uint32Array | undefined, p: number, out: Uint32Array, o: number): void {
+/** The deltas of the struct sched_counts at word c (prev at word p, or none); the histograms' go into out at o. */
+function countsDelta(cu: Uint32Array, c: number, pu: Uint32Array | undefined, p: number, out: Uint32Array, o: number): SchedCounts {
   const h = c + W.hist;
   if (pu === undefined) out.set(cu.subarray(h, h + 2 * SCHED_SLOTS), o);
   else {
     const ph = p + W.hist;
     for (let i = 0; i < 2 * SCHED_SLOTS; i++) out[o + i] = cu[h + i]! - pu[ph + i]!; // the array wraps modulo 2^32
   }
+  return {
+    oncpuNs: d64(cu, c + W.oncpu, pu, p + W.oncpu),
+    runDelayNs: d64(cu, c + W.runDelay, pu, p + W.runDelay),
+    nvcsw: d64(cu, c + W.nvcsw, pu, p + W.nvcsw),
+    nivcsw: d64(cu, c + W.nivcsw, pu, p + W.nivcsw),
+    waits: d64(cu, c + W.waits, pu, p + W.waits),
+    waitNs: d64(cu, c + W.waitNs, pu, p + W.waitNs),
+    histWakeup: out.subarray(o, o + SCHED_SLOTS),
+    histPreempt: out.subarray(o + SCHED_SLOTS, o + 2 * SCHED_SLOTS),
+  };
 }
 
 const IDLE_FIELDS = [W.oncpu, W.runDelay, W.nvcsw, W.nivcsw, W.waits];
@@ -265,25 +275,18 @@ export function dumpDeltas(
     const exited = cu[w + (PROC.exited >>> 2)] !== 0;
     const exitedNow = exited && !(same && pu![pw + (PROC.exited >>> 2)] !== 0);
     if (idle(cu, c, pv, p) && !exitedNow) continue;
-    histDelta(cu, c, pv, p, out, o);
     let end = at + PROC.comm;
     while (end < at + PROC.comm + 16 && buf[end] !== 0) end++;
-    procs.push({
-      pid: tgid,
-      comm: buf.toString('utf8', at + PROC.comm, end),
-      cgroupId: cgroupIdAt(buf, cu, at + PROC.cgroupId),
-      maxWaitNs: u64At(cu, w + (PROC.maxCycle >>> 2)) === cycle ? u64At(cu, w + (PROC.maxWaitNs >>> 2)) : undefined,
-      threads: u64At(cu, w + (PROC.threadsCycle >>> 2)) === cycle ? cu[w + (PROC.threads >>> 2)]! : 0,
-      exited,
-      oncpuNs: d64(cu, c + W.oncpu, pv, p + W.oncpu),
-      runDelayNs: d64(cu, c + W.runDelay, pv, p + W.runDelay),
-      nvcsw: d64(cu, c + W.nvcsw, pv, p + W.nvcsw),
-      nivcsw: d64(cu, c + W.nivcsw, pv, p + W.nivcsw),
-      waits: d64(cu, c + W.waits, pv, p + W.waits),
-      waitNs: d64(cu, c + W.waitNs, pv, p + W.waitNs),
-      histWakeup: out.subarray(o, o + SCHED_SLOTS),
-      histPreempt: out.subarray(o + SCHED_SLOTS, o + 2 * SCHED_SLOTS),
-    });
+    procs.push(
+      Object.assign(countsDelta(cu, c, pv, p, out, o), {
+        pid: tgid,
+        comm: buf.toString('utf8', at + PROC.comm, end),
+        cgroupId: cgroupIdAt(buf, cu, at + PROC.cgroupId),
+        maxWaitNs: u64At(cu, w + (PROC.maxCycle >>> 2)) === cycle ? u64At(cu, w + (PROC.maxWaitNs >>> 2)) : undefined,
+        threads: u64At(cu, w + (PROC.threadsCycle >>> 2)) === cycle ? cu[w + (PROC.threads >>> 2)]! : 0,
+        exited,
+      }),
+    );
     o += 2 * SCHED_SLOTS;
   }
   const cgroups: SchedCgroupDelta[] = [];
@@ -294,18 +297,7 @@ export function dumpDeltas(
     const p = same ? pat! >>> 2 : 0;
     const pv = same ? pu : undefined;
     if (idle(cu, c, pv, p)) continue;
-    histDelta(cu, c, pv, p, out, o);
-    cgroups.push({
-      cgroupId,
-      oncpuNs: d64(cu, c + W.oncpu, pv, p + W.oncpu),
-      runDelayNs: d64(cu, c + W.runDelay, pv, p + W.runDelay),
-      nvcsw: d64(cu, c + W.nvcsw, pv, p + W.nvcsw),
-      nivcsw: d64(cu, c + W.nivcsw, pv, p + W.nivcsw),
-      waits: d64(cu, c + W.waits, pv, p + W.waits),
-      waitNs: d64(cu, c + W.waitNs, pv, p + W.waitNs),
-      histWakeup: out.subarray(o, o + SCHED_SLOTS),
-      histPreempt: out.subarray(o + SCHED_SLOTS, o + 2 * SCHED_SLOTS),
-    });
+    cgroups.push(Object.assign(countsDelta(cu, c, pv, p, out, o), { cgroupId }));
     o += 2 * SCHED_SLOTS;
   }
   return { procs, cgroups };
