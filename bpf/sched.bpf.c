@@ -353,7 +353,7 @@ hist:
  * The flush's loops over histogram slots are bpf_loop callbacks: the
  * verifier checks a callback once, where it walks an open loop once per
  * slot, for each of its copies (the flush is inlined in three programs):
- * 28,000 instructions to verify, a fifth of the object's load time.
+ * 23,000 fewer instructions to check, about 5 ms of the object's load here.
  */
 struct hist_add {
 	struct sched_counts *dst;
