@@ -25,7 +25,7 @@ export function histCount(h: Hist): number {
 }
 
 /** Add h into acc element-wise (acc grows to h's length); returns acc. */
-export function histAddInto(acc: number[], h: Hist): number[] {
+function histAddInto(acc: number[], h: Hist): number[] {
   for (let i = 0; i < h.length; i++) acc[i] = (acc[i] ?? 0) + h[i]!;
   return acc;
 }

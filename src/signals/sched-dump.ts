@@ -1,7 +1,9 @@
 /**
  * The output of the sched object's `dump` iterator (bpf/sched.h: struct
- * sched_rec, then the entry as stored in its map), decoded into the same
- * entries as a bpftool dump of sched_procs and sched_cgroups. Offsets follow
+ * sched_rec, then the entry as stored in its map): indexed, and turned into
+ * interval deltas against the previous read (dumpDeltas, the reader's path),
+ * or decoded into the same entries as a bpftool dump of sched_procs and
+ * sched_cgroups (decodeDump, which tests compare with bpftool). Offsets follow
  * the C layout (naturally aligned, little-endian); every record carries its
  * entry's size, checked here, so an object built for another layout fails
  * loudly instead of being misread.
@@ -43,12 +45,7 @@ export interface DumpEntry<V> {
   value: V;
 }
 
-/*
- * A dump of 10,000 processes is 4.7 MB: the histograms are read through one
- * Uint32Array over the whole buffer (no bounds check per number) and every
- * entry is one object literal (object spread cost as much as the rest).
- * Records are 8-byte multiples, so offsets stay 4-byte aligned.
- */
+/* Records are 8-byte multiples, so offsets stay 4-byte aligned for the Uint32Array over the buffer. */
 function hist(u32: Uint32Array, at: number): number[] {
   const out = new Array<number>(SCHED_SLOTS);
   const first = at >>> 2;
@@ -243,24 +240,16 @@ function cgroupIdAt(buf: Buffer, u32: Uint32Array, at: number): string {
   return s;
 }
 
-/** Words of histogram deltas dumpDeltas may write for this read (its `out`). */
-export function histWords(cur: DumpIndex): number {
-  return (cur.procs.size + cur.cgroups.size) * 2 * SCHED_SLOTS;
-}
-
 /**
  * What changed between two reads of the dump: processes and cgroups with
  * activity, and processes whose last thread exited since. `cycle` is the
  * flush cycle that preceded `cur` (per-interval maxima and thread counts
  * carry the cycle that wrote them).
  */
-export function dumpDeltas(
-  cur: DumpIndex,
-  prev: DumpIndex | undefined,
-  cycle: number,
-  out = new Uint32Array(histWords(cur)),
-): { procs: SchedProcDelta[]; cgroups: SchedCgroupDelta[] } {
+export function dumpDeltas(cur: DumpIndex, prev: DumpIndex | undefined, cycle: number): { procs: SchedProcDelta[]; cgroups: SchedCgroupDelta[] } {
   const { buf, u32: cu } = cur;
+  // Room for every entry's two histograms; the deltas hand out views of it.
+  const out = new Uint32Array((cur.procs.size + cur.cgroups.size) * 2 * SCHED_SLOTS);
   const pu = prev?.u32;
   let o = 0;
   const procs: SchedProcDelta[] = [];
