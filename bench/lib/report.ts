@@ -41,11 +41,11 @@ export function tables(r: Results): Table[] {
       return [LABEL[c]!, f(ops.median, 0), range(ops, 0), sd ? `${f(100 * sd.median, 2)}%` : '', sd ? `${range(sd, 2, 100)}%` : ''];
     });
     out.push({
-      title: `Workload slowdown, ${s.placement}: perf bench sched pipe -l ${r.slowdown!.loops} (${r.slowdown!.rounds} rounds, configs alternating)`,
+      title: `Workload slowdown, ${s.placement}: perf bench sched pipe -l ${r.slowdown!.loops} (${r.slowdown!.rounds} rounds: nothing attached before, between and after the configs)`,
       head: ['config', 'ops/s median', 'ops/s range', 'slowdown median', 'slowdown range'],
       rows,
       notes: [
-        'slowdown = 1 - ops/s / ops/s with nothing attached in the same round; median over rounds',
+        'slowdown = 1 - ops/s / the mean ops/s of the runs with nothing attached just before and just after it; median over rounds',
         ...(r.slowdown!.bpfStatsWasOn ? ['kernel.bpf_stats_enabled was already 1: these figures include its cost'] : []),
       ],
     });

@@ -1,9 +1,13 @@
 /**
  * Workload slowdown: `perf bench sched pipe` throughput with nothing
  * attached, with the empty floor program, with `tuner watch sched` and with
- * the bpftrace yardstick, one run of each per round in rotating order. A
- * round's ratios compare runs seconds apart (the machine's speed drifts over
- * minutes); the result is the median over rounds.
+ * the bpftrace yardstick. A round runs each attached config once, in
+ * rotating order, and a run with nothing attached before, between and after
+ * them (none, a, none, b, none, c, none); each config's run is compared with
+ * the mean of the two runs around it, seconds apart, so a drift of the
+ * machine's speed within the round cancels to first order and a jump
+ * touches the one config it falls next to. The result is the median over
+ * rounds.
  */
 import { attach, type ConfigName } from '../lib/attach.js';
 import { bpfStatsEnabled } from '../lib/bpfstats.js';
@@ -12,21 +16,48 @@ import { summarize, type Summary } from '../lib/stats.js';
 
 export const SLOWDOWN_CONFIGS = ['none', 'empty', 'tuner', 'bpftrace'] as const satisfies readonly ConfigName[];
 type SlowConfig = (typeof SLOWDOWN_CONFIGS)[number];
+type Attached = Exclude<SlowConfig, 'none'>;
+const ATTACHED: readonly Attached[] = ['empty', 'tuner', 'bpftrace'];
 
 export interface SlowRun {
   config: SlowConfig;
   placement: Placement;
   round: number;
+  /** Position in the round's sequence (none, a, none, b, none, c, none). */
+  seq: number;
   opsPerSec: number;
   switches: number;
+}
+
+/** The round's sequence: `attached` in rotating order, each between two runs with nothing attached. */
+export function roundSequence(round: number): SlowConfig[] {
+  const seq: SlowConfig[] = ['none'];
+  for (let i = 0; i < ATTACHED.length; i++) seq.push(ATTACHED[(i + round) % ATTACHED.length]!, 'none');
+  return seq;
+}
+
+/**
+ * Per attached config, 1 - its throughput / the mean throughput of the runs
+ * with nothing attached just before and just after it (one round's runs, in
+ * sequence order).
+ */
+export function bracketedSlowdowns(runs: ReadonlyArray<Pick<SlowRun, 'config' | 'opsPerSec'>>): Partial<Record<Attached, number>> {
+  const out: Partial<Record<Attached, number>> = {};
+  runs.forEach((r, i) => {
+    const before = runs[i - 1];
+    const after = runs[i + 1];
+    if (r.config === 'none' || before?.config !== 'none' || after?.config !== 'none') return;
+    out[r.config] = 1 - r.opsPerSec / ((before.opsPerSec + after.opsPerSec) / 2);
+  });
+  return out;
 }
 
 export interface SlowPlacementResult {
   placement: Placement;
   runs: SlowRun[];
   opsPerSec: Record<SlowConfig, Summary>;
-  /** Per config: 1 - throughput / throughput with nothing attached, median of the per-round values, and their range. */
-  slowdown: Record<Exclude<SlowConfig, 'none'>, Summary>;
+  /** Per config: 1 - throughput / throughput with nothing attached just before and after, median of the per-round values, and their range. */
+  slowdown: Record<Attached, Summary>;
 }
 
 export interface SlowdownResult {
@@ -41,12 +72,11 @@ export async function slowdown(opts: { rounds: number; loops: number; log: (s: s
   const runs: SlowRun[] = [];
   for (let round = 0; round < opts.rounds; round++) {
     for (const placement of PLACEMENTS) {
-      const order = SLOWDOWN_CONFIGS.map((_, i) => SLOWDOWN_CONFIGS[(i + round) % SLOWDOWN_CONFIGS.length]!);
-      for (const config of order) {
+      for (const [seq, config] of roundSequence(round).entries()) {
         const agent = await attach(config);
         try {
           const r = await pipeBench(opts.loops, placement);
-          runs.push({ config, placement, round, opsPerSec: r.opsPerSec, switches: r.switches });
+          runs.push({ config, placement, round, seq, opsPerSec: r.opsPerSec, switches: r.switches });
           opts.log(`slowdown ${round + 1}/${opts.rounds} ${placement} ${config}: ${Math.round(r.opsPerSec)} ops/s`);
         } finally {
           await agent.detach();
@@ -61,17 +91,15 @@ export async function slowdown(opts: { rounds: number; loops: number; log: (s: s
     placements: PLACEMENTS.map((placement) => {
       const mine = runs.filter((r) => r.placement === placement);
       const ops = (c: SlowConfig): number[] => mine.filter((r) => r.config === c).map((r) => r.opsPerSec);
-      const perRound = (c: SlowConfig): number[] =>
-        Array.from({ length: opts.rounds }, (_, round) => {
-          const x = mine.find((r) => r.round === round && r.config === c)!;
-          const base = mine.find((r) => r.round === round && r.config === 'none')!;
-          return 1 - x.opsPerSec / base.opsPerSec;
-        });
+      const rounds = Array.from({ length: opts.rounds }, (_, round) =>
+        bracketedSlowdowns(mine.filter((r) => r.round === round).sort((a, b) => a.seq - b.seq)),
+      );
+      const perRound = (c: Attached): number[] => rounds.map((x) => x[c]).filter((v): v is number => v !== undefined);
       return {
         placement,
         runs: mine,
         opsPerSec: Object.fromEntries(SLOWDOWN_CONFIGS.map((c) => [c, summarize(ops(c))])) as Record<SlowConfig, Summary>,
-        slowdown: { empty: summarize(perRound('empty')), tuner: summarize(perRound('tuner')), bpftrace: summarize(perRound('bpftrace')) },
+        slowdown: Object.fromEntries(ATTACHED.map((c) => [c, summarize(perRound(c))])) as Record<Attached, Summary>,
       };
     }),
   };
