@@ -61,16 +61,13 @@ export function toolEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...env, GLIBC_TUNABLES: tunables ? `${tunables}:glibc.malloc.hugetlb=1` : 'glibc.malloc.hugetlb=1' };
 }
 
-let spawnEnv: NodeJS.ProcessEnv | undefined;
-const childEnv = (): NodeJS.ProcessEnv => (spawnEnv ??= toolEnv(process.env));
-
 const notFound = (err: unknown): boolean => (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 
 /** Run a tool to completion and return its stdout; throw ToolError on any failure. */
 export function runTool(file: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
   const argv = [file, ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: childEnv(), stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { env: toolEnv(process.env), stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     track(child);
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
     const out: Buffer[] = [];
@@ -150,7 +147,7 @@ export interface LongRunning {
  * caller reads child.stdout; `child` resolves (never rejects) when it ends.
  */
 export function startTool(file: string, args: readonly string[], options: { stdin?: 'pipe' | 'ignore' } = {}): LongRunning {
-  const cp = spawn(file, args, { env: childEnv(), stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
+  const cp = spawn(file, args, { env: toolEnv(process.env), stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
   track(cp);
   const ended = new Promise<ToolExit>((resolve) => {
     cp.once('error', (cause) => resolve({ exitCode: undefined, cause }));

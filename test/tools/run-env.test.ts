@@ -28,4 +28,14 @@ describe('toolEnv', () => {
     expect(seen).toBe(toolEnv(process.env).GLIBC_TUNABLES);
     expect(seen).toMatch(/glibc\.malloc\.hugetlb=/);
   });
+
+  it('follows changes to process.env made after earlier tools started', async () => {
+    await runTool('/bin/true', []);
+    process.env.TUNER_TEST_ENV_PROBE = 'later';
+    try {
+      expect(await runTool('/bin/sh', ['-c', 'printf %s "$TUNER_TEST_ENV_PROBE"'])).toBe('later');
+    } finally {
+      delete process.env.TUNER_TEST_ENV_PROBE;
+    }
+  });
 });
