@@ -2,7 +2,8 @@
 # One-command setup for tuner, run as root. Idempotent: every step checks before it acts.
 #   - installs from Debian what is missing: bpftool >= 7.2 (autoattach; bookworm-backports on Debian 12),
 #     bpftrace, clang/llvm + libbpf-dev (to rebuild bpf/*.bpf.o), linux-perf (benchmarks),
-#     fio/stress-ng are NOT needed: tests bring their own workloads;
+#     qemu-system-x86, busybox-static, cpio and stress-ng for the VM kernel matrix (npm run test:vm);
+#     fio is NOT needed: tests bring their own workloads;
 #   - mounts bpffs and tracefs when they are not mounted;
 #   - runs `npm ci` and the TypeScript build.
 # Flags: --no-npm skips npm ci and the build (for machines that only run the CLI from a tarball).
@@ -106,6 +107,12 @@ command -v losetup >/dev/null 2>&1 || missing+=(mount)
 command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 command -v taskset >/dev/null 2>&1 || missing+=(util-linux)
 command -v migratepages >/dev/null 2>&1 || missing+=(numactl)
+# The VM kernel matrix (npm run test:vm): qemu, the guest's busybox and initramfs tools, and the
+# workload tools copied into the guest.
+command -v qemu-system-x86_64 >/dev/null 2>&1 || missing+=(qemu-system-x86)
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
+command -v cpio >/dev/null 2>&1 || missing+=(cpio)
+command -v stress-ng >/dev/null 2>&1 || missing+=(stress-ng)
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
 fi

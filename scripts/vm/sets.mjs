@@ -1,0 +1,65 @@
+// What runs inside each kernel: named sets of the kernel tests (files, and test names within them),
+// and per kernel what is expected not to work yet, each with its reason (a named degradation), so a
+// run stays honest: an excluded test is listed in the report, never silently skipped.
+
+/** A test selection: a file of test/kernel and, optionally, the names of the tests in it (substrings). */
+const MATRIX = [
+  { file: 'test/kernel/sched.test.ts', names: ['(a) run-queue wait agrees', '(b) context switches agree'] },
+  { file: 'test/kernel/futex-io.test.ts', names: ['futex wait time agrees'] },
+];
+
+/** Kernel id -> tests that are expected to fail there, with the reason. Matched by file and name. */
+const EXPECTED_MISSING = {};
+
+function escape(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function vitest(selection) {
+  const files = [...new Set(selection.map((s) => s.file))];
+  const names = selection.flatMap((s) => s.names ?? []);
+  const all = selection.some((s) => !s.names);
+  // One vitest start (slow under emulation) for the whole set: file list plus one name pattern.
+  const filter = !all && names.length ? ` -t '${names.map(escape).join('|').replaceAll("'", "'\\''")}'` : '';
+  return `node node_modules/vitest/vitest.mjs run --project kernel ${files.join(' ')}${filter}`;
+}
+
+function select(kernel, tests) {
+  const missing = EXPECTED_MISSING[kernel] ?? [];
+  const excluded = [];
+  const selection = [];
+  for (const t of tests) {
+    const gone = missing.filter((m) => m.file === t.file);
+    if (gone.some((m) => !m.name)) {
+      excluded.push(...gone.map((m) => ({ what: t.file, reason: m.reason })));
+      continue;
+    }
+    const names = (t.names ?? []).filter((n) => {
+      const m = gone.find((g) => g.name === n);
+      if (m) excluded.push({ what: `${t.file}: ${n}`, reason: m.reason });
+      return !m;
+    });
+    if (t.names && !names.length) continue;
+    selection.push(t.names ? { ...t, names } : t);
+  }
+  return { selection, excluded };
+}
+
+/** Environment of the tests inside: kernel tests required (a missing prerequisite fails). */
+const ENV = { TUNER_REQUIRE_BPF: '1', CI: '1', NO_COLOR: '1', FORCE_COLOR: '0' };
+
+export const SETS = {
+  /** The matrix set: truth tests, diagnose, the cgroup v2 and NUMA tests. */
+  matrix: (kernel) => {
+    const { selection, excluded } = select(kernel, MATRIX);
+    return { command: vitest(selection), env: ENV, excluded, describe: `${selection.length} test files` };
+  },
+  /** Only the object load probe and doctor (for the supported-kernels table). */
+  probe: () => ({ command: 'true', env: ENV, excluded: [], describe: 'load probe only' }),
+};
+
+/** The runner's summary lines ("Test Files ...", "Tests ...") out of a console transcript. */
+export function summaryLines(lines) {
+  return lines.map((l) => l.trim()).filter((l) => /^(Test Files|Tests|Duration)\s/.test(l));
+}
+
