@@ -11,18 +11,23 @@ export interface Owner {
   start: number;
 }
 
-/** Field 22 of /proc/PID/stat, or undefined when the process is gone. */
-export function processStartTime(pid: number): number | undefined {
+/** State (field 3) and start time (field 22) of /proc/PID/stat, or undefined when there is no such entry. */
+export function processStat(pid: number, procRoot = '/proc'): { state: string; start: number } | undefined {
   let stat: string;
   try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
   // comm (field 2) may hold spaces and parentheses: fields resume after the last ')'.
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const start = Number(rest[19]);
-  return Number.isFinite(start) ? start : undefined;
+  return Number.isFinite(start) ? { state: rest[0] ?? '', start } : undefined;
+}
+
+/** Field 22 of /proc/PID/stat, or undefined when the process is gone. */
+export function processStartTime(pid: number): number | undefined {
+  return processStat(pid)?.start;
 }
 
 export function selfOwner(): Owner {
@@ -39,7 +44,13 @@ export function parseOwnerDirName(name: string): (Owner & { object: string }) | 
   return { pid: Number(m[1]), start: Number(m[2]), object: m[3]! };
 }
 
-/** True when the owner process still runs (same PID and same start time). */
-export function ownerAlive(owner: Owner): boolean {
-  return processStartTime(owner.pid) === owner.start;
+/**
+ * True when the owner process still runs: same PID, same start time, and not
+ * a zombie (Z) or dead (X). A killed tuner stays a zombie until its parent
+ * reaps it, which a slow or missing init may never do; it reverts nothing
+ * meanwhile, so its journal and pins are stale from the moment it died.
+ */
+export function ownerAlive(owner: Owner, procRoot = '/proc'): boolean {
+  const st = processStat(owner.pid, procRoot);
+  return st !== undefined && st.start === owner.start && st.state !== 'Z' && st.state !== 'X';
 }
