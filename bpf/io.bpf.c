@@ -186,11 +186,7 @@ int BPF_PROG(io_issue, struct request *rq)
 
 static __always_inline void hist_add(__u32 *h, __u64 v)
 {
-	__u32 slot = log2_u64(v);
-
-	if (slot >= IO_SLOTS)
-		slot = IO_SLOTS - 1;
-	__sync_fetch_and_add(&h[slot], 1);
+	__sync_fetch_and_add(&h[hist_slot(v, IO_SLOTS)], 1);
 }
 
 SEC("tp_btf/block_rq_complete")

@@ -274,11 +274,7 @@ static __always_inline struct rq *task_rq(struct task_struct *t)
 
 static __always_inline void count_wait(void *ctx, struct sched_sw *sw, __u64 delta, struct task_struct *t, struct task_struct *before)
 {
-	__u32 slot = log2_u64(delta);
-
-	if (slot >= SCHED_SLOTS)
-		slot = SCHED_SLOTS - 1;
-	sw->hist[sw->preempted & 1][slot]++;
+	sw->hist[sw->preempted & 1][hist_slot(delta, SCHED_SLOTS)]++;
 	sw->waits++;
 	if (delta > sw->max_wait_ns)
 		sw->max_wait_ns = delta;

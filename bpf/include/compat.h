@@ -99,4 +99,20 @@ static __always_inline u32 log2_u64(u64 v)
 	return r;
 }
 
+/*
+ * The histogram slot of v: log2, capped at slots - 1, as a 64-bit value the
+ * verifier knows is below `slots`. Without the barrier the compiler bounds
+ * the 32-bit log2 with a 32-bit compare and then indexes with the 64-bit
+ * register; 6.1's verifier does not carry that bound to the upper half
+ * ("math between map_value pointer and register with unbounded min value"),
+ * newer ones do. A 64-bit compare is bounded on every kernel.
+ */
+static __always_inline u64 hist_slot(u64 v, u64 slots)
+{
+	u64 slot = log2_u64(v);
+
+	barrier_var(slot);
+	return slot < slots ? slot : slots - 1;
+}
+
 #endif /* TUNER_COMPAT_H */
