@@ -4,6 +4,7 @@
 #     bpftrace, clang/llvm + libbpf-dev (to rebuild bpf/*.bpf.o), linux-perf (benchmarks),
 #     qemu-system-x86, busybox-static, cpio and stress-ng for the VM kernel matrix (npm run test:vm);
 #     fio is NOT needed: tests bring their own workloads;
+#   - prometheus and promtool (agent metrics tests), installed with no service left running or enabled;
 #   - mounts bpffs and tracefs when they are not mounted;
 #   - runs `npm ci` and the TypeScript build.
 # Flags: --no-npm skips npm ci and the build (for machines that only run the CLI from a tarball).
@@ -115,6 +116,26 @@ command -v cpio >/dev/null 2>&1 || missing+=(cpio)
 command -v stress-ng >/dev/null 2>&1 || missing+=(stress-ng)
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
+fi
+
+# Prometheus and promtool, for the agent's metrics tests (tests start their own prometheus on
+# loopback). apt starts and enables a package's service at install: a policy-rc.d that denies every
+# start covers the install (an existing one is kept as it is), and the service is disabled after it,
+# so the machine is left with no prometheus running or enabled.
+if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
+  policy=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# tuner setup: no service starts while packages install\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    own_policy=1
+  fi
+  apt_install prometheus || { [ "$own_policy" -eq 1 ] && rm -f "$policy"; exit 1; }
+  [ "$own_policy" -eq 1 ] && rm -f "$policy"
+  if command -v systemctl >/dev/null 2>&1; then
+    systemctl disable prometheus >/dev/null 2>&1 || true
+    systemctl stop prometheus >/dev/null 2>&1 || true
+  fi
 fi
 
 # 2. Filesystems.

@@ -311,6 +311,17 @@ function program(): Command {
       if (!result.ok) process.exitCode = 1;
     });
 
+  cli
+    .command('agent')
+    .description('run as a node agent: recipes from a directory (audit unless apply: true), Prometheus metrics, /healthz and /readyz; SIGHUP reloads, SIGTERM reverts and stops')
+    .option('--config <file>', 'agent config (YAML); default /etc/tuner/agent.yaml when it exists')
+    .option('--recipes <dir>', 'directory of recipe files (overrides the config)')
+    .option('--metrics-listen <host:port>', 'address of /metrics, /healthz, /readyz (overrides the config; default 127.0.0.1:9477)')
+    .action(async (flags: { config?: string; recipes?: string; metricsListen?: string }) => {
+      const { agent } = await import('./commands/agent.js');
+      await agent({ ...flags, signal: stopSignal });
+    });
+
   return cli;
 }
 

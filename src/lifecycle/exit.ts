@@ -18,6 +18,17 @@ export function onExit(handler: Handler): () => void {
   return () => handlers.delete(handler);
 }
 
+let hangup: (() => void) | undefined;
+
+/** Make SIGHUP call `handler` (a reload) instead of stopping; returns its remover. */
+export function onHangup(handler: () => void): () => void {
+  install();
+  hangup = handler;
+  return () => {
+    if (hangup === handler) hangup = undefined;
+  };
+}
+
 /** Aborted on the first SIGINT/SIGTERM: long-running commands watch it and wind down. */
 export const stopSignal: AbortSignal = controller.signal;
 
@@ -41,6 +52,7 @@ function install(): void {
   const codes = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(sig, () => {
+      if (sig === 'SIGHUP' && hangup) return hangup();
       if (!controller.signal.aborted) {
         controller.abort(sig);
         setTimeout(() => {

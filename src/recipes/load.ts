@@ -27,7 +27,7 @@ export interface Loaded {
 }
 
 /** The keys an object schema allows at a path of the data (for unknown-key messages). */
-function keysAt(schema: z.ZodType, path: readonly PathSeg[], data: unknown): string[] {
+export function keysAt(schema: z.ZodType, path: readonly PathSeg[], data: unknown): string[] {
   let s: any = schema;
   let d: any = data;
   const unwrap = (): void => {

@@ -31,6 +31,8 @@ export interface Recipe {
   guards: { cooldownMs: number; maxChangesPerHour: number; revertOnExit: boolean };
   /** Signals the detectors read. */
   signals: SignalFamily[];
+  /** `tuner agent` acts on it (otherwise an audit). */
+  apply: boolean;
 }
 
 export const DEFAULTS = { interval: '1s', duration: '1m', cooldown: '30s', maxChangesPerHour: 20, for: 1, clearFor: 1 } as const;
@@ -78,5 +80,6 @@ export function normalize(file: string, r: RecipeInput): Recipe {
       revertOnExit: r.guards?.revert_on_exit ?? true,
     },
     signals: [...new Set(detectors.map((d) => parsePath(d.signal).family))],
+    apply: r.apply ?? false,
   };
 }

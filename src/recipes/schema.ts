@@ -61,6 +61,7 @@ export const recipeSchema = z
     when: condition.optional().meta({ description: 'when to act (default: all detectors at once)' }),
     actions: z.array(actionSchema, { error: 'a list of actions' }).min(1, { error: 'a list of at least one action' }),
     guards: guardsSchema.optional(),
+    apply: z.boolean({ error: 'true or false' }).optional().meta({ description: '`tuner agent` acts on this recipe when true (default false: audit only); `tuner run` ignores it (--apply decides)' }),
   })
   .meta({ title: 'tuner recipe', description: 'A tuner recipe: detectors on live signals trigger bounded, journaled, reverted actions' });
 

@@ -13,7 +13,7 @@ import type { PsiRecord } from './psi-record.js';
 import type { SignalReader } from './sched.js';
 import type { SchedDelta, SchedRecord } from './sched-record.js';
 import type { NumaRecord } from './numa-record.js';
-import type { FutexRecord } from './futex-record.js';
+import type { FutexDelta, FutexRecord } from './futex-record.js';
 import type { IoRecord } from './io-record.js';
 import type { EventsRecord } from './events.js';
 import type { NetRecord } from './net-record.js';
@@ -63,6 +63,8 @@ export interface OpenOptions {
   outliers?: Outliers;
   /** Warnings about optional hooks that could not be loaded (printed once by the caller). */
   warn?: (message: string) => void;
+  /** Sees each interval's delta before the record is built (the agent's histograms). */
+  onDelta?: (signal: 'sched' | 'futex', delta: SchedDelta | FutexDelta) => void;
 }
 
 /**
@@ -107,6 +109,7 @@ async function openSchedSource(scope: Scope, opts: OpenOptions): Promise<RecordS
     close: () => reader.close(),
     async next() {
       const delta = await reader.read();
+      opts.onDelta?.('sched', delta);
       const cur = readCpuTimes();
       const busy = busyPercent(cpuTimes, cur);
       cpuTimes = cur;
@@ -121,6 +124,11 @@ async function openSchedSource(scope: Scope, opts: OpenOptions): Promise<RecordS
       });
     },
   };
+}
+
+function tap<D extends SchedDelta | FutexDelta>(opts: OpenOptions, signal: 'sched' | 'futex', delta: D): D {
+  opts.onDelta?.(signal, delta);
+  return delta;
 }
 
 async function requireBpf(signal: SignalName, backend: BackendChoice): Promise<void> {
@@ -144,7 +152,7 @@ async function openFutexSource(scope: Scope, opts: OpenOptions): Promise<RecordS
     helperPids: () => reader.helperPids(),
     close: () => reader.close(),
     next: async () =>
-      buildFutexRecord(await reader.read(), {
+      buildFutexRecord(tap(opts, 'futex', await reader.read()), {
         now: new Date(),
         top: opts.top,
         pids: opts.followChildren ? undefined : scope.pids,
