@@ -8,7 +8,7 @@
 
 struct futex_config {
 	__u64 outlier_ns;	/* emit EV_FUTEX_WAIT for waits at least this long; 0: none */
-	__u64 cycle;		/* bumped by userspace at every read: tags per-interval maxima */
+	__u64 cycle;		/* bumped by userspace at every read: tags per-interval maxima; 0 (not armed yet): waits are not counted */
 };
 
 /* Per process, cumulative since `created` (a flush cycle, as in sched.h). */
