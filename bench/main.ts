@@ -3,11 +3,14 @@
  * run on this machine, next to bpftrace and to an empty program. Prints a
  * table, writes bench/results.json and bench/results.md.
  *
- *   node dist/bench/main.js [--only kernel,slowdown,agent,startup,scale] [--quick]
+ *   node dist/bench/main.js [--only kernel,slowdown,agent,startup,scale,power,power-sim] [--quick]
  *
  * --quick shortens every phase (for trying the benchmark out; its figures
  * are noisier and the agent windows are 10 s, not 60 s).
  * Run it alone on the machine: everything else that runs is in the figures.
+ * `power` (compare's power study: simulation, then recordings of real
+ * workloads) and `power-sim` (the simulation alone, no root needed) run only
+ * when named; they write bench/power-results.md.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +19,7 @@ import { kernelCost } from './phases/kernel.js';
 import { scale } from './phases/scale.js';
 import { slowdown } from './phases/slowdown.js';
 import { startup } from './phases/startup.js';
+import { powerPhase, POWER_PHASES, type PowerPhase } from './phases/power-run.js';
 import { buildBenchObjects, workload } from './lib/build.js';
 import { runCleanups } from './lib/cleanup.js';
 import { BENCH_SRC, CLI } from './lib/paths.js';
@@ -27,23 +31,23 @@ import { evaluate, type Results } from './lib/targets.js';
 const PHASES = ['kernel', 'slowdown', 'agent', 'startup', 'scale'] as const;
 type Phase = (typeof PHASES)[number];
 
-function parseArgs(argv: string[]): { only: Set<Phase>; quick: boolean } {
-  let only = new Set<Phase>(PHASES);
+function parseArgs(argv: string[]): { only: Set<Phase | PowerPhase>; quick: boolean } {
+  let only = new Set<Phase | PowerPhase>(PHASES);
   let quick = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') quick = true;
     else if (a === '--only') {
       const list = (argv[++i] ?? '').split(',').filter(Boolean);
-      for (const p of list) if (!(PHASES as readonly string[]).includes(p)) usage(`--only: unknown phase "${p}"`);
-      only = new Set(list as Phase[]);
+      for (const p of list) if (![...PHASES, ...POWER_PHASES].includes(p as Phase)) usage(`--only: unknown phase "${p}"`);
+      only = new Set(list as Array<Phase | PowerPhase>);
     } else usage(`unknown argument "${a}"`);
   }
   return { only, quick };
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench: ${msg}\nusage: node dist/bench/main.js [--only ${PHASES.join(',')}] [--quick]\n`);
+  process.stderr.write(`bench: ${msg}\nusage: node dist/bench/main.js [--only ${[...PHASES, ...POWER_PHASES].join(',')}] [--quick]\n`);
   process.exit(2);
 }
 
@@ -63,6 +67,8 @@ async function preflight(): Promise<string[]> {
 async function main(): Promise<void> {
   const { only, quick } = parseArgs(process.argv.slice(2));
   const log = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
+  if (only.has('power') || only.has('power-sim')) await powerPhase({ real: only.has('power'), quick, log });
+  if (!PHASES.some((p) => only.has(p))) return;
   const versions = await preflight();
   const m = machine();
   const started = new Date();

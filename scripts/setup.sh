@@ -114,6 +114,7 @@ command -v qemu-system-x86_64 >/dev/null 2>&1 || missing+=(qemu-system-x86)
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing+=(busybox-static)
 command -v cpio >/dev/null 2>&1 || missing+=(cpio)
 command -v stress-ng >/dev/null 2>&1 || missing+=(stress-ng)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium) # compare --html is tested in a real headless browser
 if [ ${#missing[@]} -gt 0 ]; then
   apt_install "${missing[@]}"
 fi

@@ -185,19 +185,28 @@ function program(): Command {
       const { record, failureMessage } = await import('./commands/record.js');
       const { parseCount } = await import('./compare/options.js');
       const { renderProfile, renderRunLine } = await import('./output/record-view.js');
+      const { RecordProgress } = await import('./output/record-progress.js');
+      const repeat = parsePositiveInt(flags.repeat, '--repeat', 10_000);
+      const warmup = parseCount(flags.warmup, '--warmup');
+      const progress = new RecordProgress(process.stderr, { warmup, repeat });
       const profile = await record({
         command,
         signals: flags.signals === undefined ? undefined : [flags.signals],
-        repeat: parsePositiveInt(flags.repeat, '--repeat', 10_000),
-        warmup: parseCount(flags.warmup, '--warmup'),
+        repeat,
+        warmup,
         output: flags.output,
         workloadOutput: flags.quiet ? 'ignore' : 'stderr',
         keepGoing: flags.keepGoing,
         append: flags.append,
         timeoutMs: flags.timeout === undefined ? undefined : parseDuration(flags.timeout, '--timeout'),
         signal: stopSignal,
-        onRun: (r) => process.stderr.write(renderRunLine(r) + '\n'),
-      });
+        onStart: (e) => progress.start(e),
+        onRun: (r) => {
+          progress.done();
+          progress.clear();
+          process.stderr.write(renderRunLine(r) + '\n');
+        },
+      }).finally(() => progress.clear());
       if (flags.json) process.stdout.write((await import('./output/json.js')).toJson(profile, 2) + '\n');
       else process.stdout.write(renderProfile(profile, flags.output) + '\n');
       const failure = failureMessage(profile, flags.output);
@@ -209,16 +218,18 @@ function program(): Command {
 
   cli
     .command('compare')
-    .description('compare two profiles metric by metric; exit 1 when a gated metric regressed beyond the threshold with significance')
+    .description('compare two profiles metric by metric; exit 1 when a gated metric regressed beyond the threshold with significance, 3 when one needs more runs to tell')
     .argument('<base>', 'profile recorded before the change')
     .argument('<new>', 'profile recorded after the change')
     .option('--threshold <percent>', 'smallest change that counts', '10%')
-    .option('--alpha <p>', 'chance of a false alarm per comparison, all gated metrics together', '0.05')
-    .option('--metrics <list>', 'gate only these: names, globs (sched.*) or signals, comma-separated (default: every recorded metric)')
+    .option('--alpha <p>', 'false discovery rate over the gated metrics (with nothing changed: the chance of a false alarm)', '0.05')
+    .option('--metrics <list>', "gate these: names, globs (sched.*, '*' for all) or signals, comma-separated (default: the time totals); the rest are reported")
+    .option('--allow-needs-more-runs', 'a gated metric that needs more runs to tell a worsening passes (exit 0) instead of failing (exit 3)')
+    .option('--html <file>', 'also write a self-contained HTML report with charts to this file')
     .addOption(new Option('--format <format>', 'table, json, markdown or junit').default('table'))
     .option('--json', 'same as --format json')
     .option('--strict-env', 'exit 2 instead of warning when the profiles come from different environments')
-    .action(async (base: string, next: string, flags: { threshold: string; alpha: string; metrics?: string; format: string; json?: boolean; strictEnv?: boolean }) => {
+    .action(async (base: string, next: string, flags: { threshold: string; alpha: string; metrics?: string; format: string; json?: boolean; strictEnv?: boolean; allowNeedsMoreRuns?: boolean; html?: string }) => {
       const { compare } = await import('./commands/compare.js');
       const { parseAlpha, parsePercent } = await import('./compare/options.js');
       const format = flags.json ? 'json' : parseChoice(flags.format, ['table', 'json', 'markdown', 'junit'] as const, '--format');
@@ -229,7 +240,9 @@ function program(): Command {
         alpha: parseAlpha(flags.alpha),
         metrics: flags.metrics === undefined ? undefined : [flags.metrics],
         strictEnv: flags.strictEnv,
+        allowNeedsMoreRuns: flags.allowNeedsMoreRuns,
       });
+      if (flags.html !== undefined) await (await import('./output/compare-html.js')).writeHtmlReport(result, flags.html);
       if (format !== 'table') for (const w of result.warnings) process.stderr.write(`tuner: WARNING: ${w}\n`);
       if (format === 'json') process.stdout.write((await import('./output/json.js')).toJson(result, 2) + '\n');
       else if (format === 'markdown') process.stdout.write((await import('./output/compare-markdown.js')).renderMarkdown(result));

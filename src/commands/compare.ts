@@ -1,15 +1,18 @@
 /**
  * `tuner compare BASE NEW`: per gated metric, the medians, their ratio, a
  * confidence interval and a test, and a verdict. Returns the comparison; the
- * CLI prints it (table, JSON, markdown, JUnit) and exits with `exit_code`:
- * 1 when a gated metric regressed beyond the threshold with significance,
- * 0 otherwise. Unreadable or incompatible profiles throw ProfileError (2).
+ * CLI prints it (table, JSON, markdown, JUnit, HTML) and exits with
+ * `exit_code`: 1 when a gated metric regressed beyond the threshold with
+ * significance; 3 when none did but one needs more runs to tell a worsening
+ * (every NEW run worse than every BASE run, not yet significant), unless
+ * `allowNeedsMoreRuns`; 0 otherwise. Unreadable or incompatible profiles
+ * throw ProfileError (2).
  */
 import { median } from 'simple-statistics';
 import { environmentDifferences, type EnvDifference, type Environment } from '../record/env.js';
 import { metricInfo, type MetricInfo } from '../record/metrics.js';
 import { ProfileError, readProfile, type Profile } from '../record/profile.js';
-import { analyse, runsNeeded, type MetricComparison } from '../compare/analyse.js';
+import { analyse, failsGate, type MetricComparison } from '../compare/analyse.js';
 import { selectMetrics } from '../compare/select.js';
 
 export interface CompareOptions {
@@ -18,11 +21,13 @@ export interface CompareOptions {
   /** 0.1 for 10%. */
   threshold: number;
   alpha: number;
-  /** Names, globs or signal names; default: every metric both profiles have. */
+  /** Gate these: names, globs or signal names; default: the time totals (PRIMARY_METRICS). */
   metrics?: string[];
   /** Different environments are an error (exit 2) instead of a warning. */
   strictEnv?: boolean;
   resamples?: number;
+  /** A needs-more-runs verdict on a worsening passes the gate instead of failing it (exit 3). */
+  allowNeedsMoreRuns?: boolean;
 }
 
 export interface ProfileRef {
@@ -43,15 +48,24 @@ export interface CompareResult {
   new: ProfileRef;
   threshold: number;
   alpha: number;
+  /** The metrics the gate looks at; the others are reported. */
+  gated: string[];
   /** Metric name -> label, unit, floor. */
   info: Record<string, MetricInfo>;
   metrics: MetricComparison[];
   env_differences: EnvDifference[];
   warnings: string[];
+  /** Gated metrics by verdict (the reported ones carry theirs in `metrics`). */
   regressed: string[];
   improved: string[];
   too_noisy: string[];
-  exit_code: 0 | 1;
+  /** Metrics whose NEW runs are all worse (or all better) beyond the threshold, not yet significant. */
+  needs_more_runs: string[];
+  /** Metrics that fail the gate: regressed, and needs-more-runs worsenings unless allowed. */
+  failing: string[];
+  allow_needs_more_runs: boolean;
+  /** 0 pass; 1 a gated metric regressed; 3 none regressed but one needs more runs to tell a worsening. */
+  exit_code: 0 | 1 | 3;
 }
 
 function ref(path: string, p: Profile): ProfileRef {
@@ -112,26 +126,29 @@ export async function compare(opts: CompareOptions): Promise<CompareResult> {
     sel.metrics,
     base.runs.map((r) => r.metrics),
     next.runs.map((r) => r.metrics),
-    { alpha: opts.alpha, threshold: opts.threshold, floor: (m) => info[m]!.floor, resamples: opts.resamples },
+    { alpha: opts.alpha, threshold: opts.threshold, floor: (m) => info[m]!.floor, resamples: opts.resamples, gated: sel.gated },
   );
 
-  const family = rows.filter((r) => r.in_family).length;
-  if (family === 0 && rows.some((r) => r.test && r.test.min_p_regressed < 1)) {
-    // Two claims (regressed, improved) per metric whose values are not all tied.
-    const need = runsNeeded(2 * rows.filter((r) => r.test && r.test.min_p_regressed < 1).length, opts.alpha);
+  const waiting = rows.filter((r) => r.gated && r.verdict === 'needs-more-runs' && r.direction === 'worse');
+  if (waiting.length > 0) {
+    const need = Math.max(...waiting.map((r) => r.runs_needed ?? 0));
     warnings.push(
-      `with ${base.runs.length} BASE and ${next.runs.length} NEW runs no metric can reach significance at alpha ${opts.alpha}: ` +
-        `record at least ${need} runs on each side (--repeat ${need}), or gate fewer metrics (--metrics)`,
+      `${waiting.map((r) => r.metric).join(', ')}: every NEW run is worse than every BASE run beyond the threshold, but ${base.runs.length} BASE and ` +
+        `${next.runs.length} NEW runs cannot make that significant` +
+        (need > 0 ? `: record about ${need} runs a side (--repeat ${need}) to decide` : ': record more runs to decide') +
+        (opts.allowNeedsMoreRuns ? ' (--allow-needs-more-runs: this passes the gate)' : ''),
     );
   }
 
-  const by = (v: string): string[] => rows.filter((r) => r.verdict === v).map((r) => r.metric);
+  const by = (v: string): string[] => rows.filter((r) => r.gated && r.verdict === v).map((r) => r.metric);
   const regressed = by('regressed');
+  const failing = rows.filter((r) => failsGate(r, opts.allowNeedsMoreRuns)).map((r) => r.metric);
   return {
     base: baseRef,
     new: newRef,
     threshold: opts.threshold,
     alpha: opts.alpha,
+    gated: sel.gated,
     info,
     metrics: rows,
     env_differences: envDiff,
@@ -139,6 +156,9 @@ export async function compare(opts: CompareOptions): Promise<CompareResult> {
     regressed,
     improved: by('improved'),
     too_noisy: by('too-noisy'),
-    exit_code: regressed.length > 0 ? 1 : 0,
+    needs_more_runs: by('needs-more-runs'),
+    failing,
+    allow_needs_more_runs: opts.allowNeedsMoreRuns ?? false,
+    exit_code: regressed.length > 0 ? 1 : failing.length > 0 ? 3 : 0,
   };
 }

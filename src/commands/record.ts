@@ -36,6 +36,8 @@ export interface RecordOptions {
   timeoutMs?: number;
   /** Ctrl-C: the workload is stopped and nothing is written. */
   signal?: AbortSignal;
+  /** Called before each run (warm-up or measured), for a progress line. */
+  onStart?: (r: { warmup: boolean; index: number; of: number }) => void;
   /** Called after each run (warm-up or measured), for progress lines. */
   onRun?: (r: { warmup: boolean; index: number; of: number; run: RunResult }) => void;
 }
@@ -134,12 +136,14 @@ export async function record(opts: RecordOptions): Promise<Profile> {
   const runBase = previous?.runs.length ?? 0;
   try {
     for (let i = 1; i <= opts.warmup && ok; i++) {
+      opts.onStart?.({ warmup: true, index: i, of: opts.warmup });
       const r = await measureRun(opts.command, warmupBase + i, runOpts);
       warmups.push({ run: warmupBase + i, exit_code: r.exit_code, signal: r.signal, wall_ns: r.metrics.wall_ns ?? 0 });
       opts.onRun?.({ warmup: true, index: i, of: opts.warmup, run: r });
       if (failed(r)) ok = false;
     }
     for (let i = 1; i <= opts.repeat && (ok || opts.keepGoing); i++) {
+      opts.onStart?.({ warmup: false, index: i, of: opts.repeat });
       const r = await measureRun(opts.command, runBase + i, { ...runOpts, probes });
       runs.push(r);
       opts.onRun?.({ warmup: false, index: i, of: opts.repeat, run: r });

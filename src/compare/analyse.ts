@@ -1,20 +1,37 @@
 /**
- * Per-metric statistics of BASE against NEW: medians and their ratio, a
- * bootstrap confidence interval of that ratio, and two one-sided
- * Mann-Whitney U tests of a change BEYOND the threshold: NEW / (1 + t)
- * against BASE (regressed by more than t), and NEW * (1 + t) against BASE
- * (improved by more than t). A noisy metric whose median wanders past the
- * threshold by chance is therefore not enough: the data must show the
- * threshold exceeded. The p-values are adjusted over every gated metric and
- * both directions (Tarone's family, then Holm), so alpha bounds the chance
- * that a comparison of identical configurations claims any change at all.
+ * Per-metric statistics of BASE against NEW, and the verdicts.
+ *
+ * Each metric is looked at on a log scale, g(x) = ln(x + floor), where a
+ * ratio is a difference and the metric's floor keeps zeros finite. A change
+ * BEYOND the threshold t is tested, not just any change: NEW / (1 + t)
+ * against BASE (regressed by more than t) and NEW * (1 + t) against BASE
+ * (improved by more than t). Two one-sided tests look at each claim, and its
+ * p-value is twice the smaller of theirs (a union bound, valid whatever
+ * their dependence):
+ *
+ * - Yuen's trimmed t-test on the log values (Welch's test on 20%-trimmed
+ *   means: one disturbed run of five is dropped from each side). It can show
+ *   a large, clean change as significant with 3 to 5 runs a side.
+ * - the exact Mann-Whitney U test: it sees runs that are all worse even when
+ *   some are wildly so (two disturbed NEW runs of five swamp a t-test).
+ *
+ * The claims are adjusted with Benjamini-Hochberg in two families: the
+ * regressions of the gated metrics (the gate's decision: when nothing
+ * changed, the chance of any false regression is at most alpha), and every
+ * other claim (improvements, metrics only reported). Metrics whose values
+ * are all equal (0 in every run) cannot show a change and stay out of the
+ * families. The bootstrap interval of the ratio of medians says "unchanged"
+ * (inside the threshold) or "too noisy" (straddling it). The simulation
+ * behind these choices: `npm run bench -- --only power-sim`, docs/compare.md.
  */
 import { median } from 'simple-statistics';
 import { bootstrapMedianChange, medianRatio, type MedianChangeInterval } from '../stats/bootstrap.js';
-import { holmAdjust, taroneEligible } from '../stats/multiple.js';
+import { bhAdjust } from '../stats/multiple.js';
 import { rankSumTest, type RankSumTest } from '../stats/rank-sum.js';
 import { seedOf } from '../stats/rng.js';
-import { decide, type Verdict } from './verdict.js';
+import { runsPerSide } from '../stats/sample-size.js';
+import { trimmedTest, type TrimmedTest } from '../stats/t-test.js';
+import { decide, type Direction, type Verdict } from './verdict.js';
 
 export interface Sample {
   n: number;
@@ -29,30 +46,41 @@ export interface MetricComparison {
   /** NEW median / BASE median; Infinity when BASE is 0 and NEW is not; null without values. */
   ratio: number | null;
   ci: MedianChangeInterval | null;
+  /** Whether the gate looks at this metric (otherwise it is only reported). */
+  gated: boolean;
   test: {
-    name: 'mann-whitney-u';
-    exact: boolean;
-    /** U of NEW against BASE, unscaled. */
-    u: number;
-    /** Two-sided p-value of any change (no threshold, not adjusted): for information. */
-    p_change: number;
-    /** One-sided p-values of a change beyond the threshold, before adjustment. */
+    /** Per claim: 2 x the smaller of the two tests' p-values, before adjustment. */
     p_regressed: number;
     p_improved: number;
-    /** The smallest p_regressed these pooled values allow (1: every value tied). */
-    min_p_regressed: number;
+    /** Yuen's trimmed t-test on ln(x + floor), one-sided, of a change beyond the threshold. */
+    t_p_regressed: number;
+    t_p_improved: number;
+    /** Mann-Whitney U of the same claims, exact for small samples, unadjusted. */
+    rank_exact: boolean;
+    rank_p_regressed: number;
+    rank_p_improved: number;
+    /** Two-sided rank-test p-value of any change (no threshold, not adjusted): for information. */
+    p_change: number;
   } | null;
-  /** After Tarone + Holm over the gated metrics; 1 for a metric outside the family. */
+  /** Benjamini-Hochberg adjusted p-values of the claims; 1 for a metric outside the families. */
   p_regressed_adjusted: number;
   p_improved_adjusted: number;
-  /** False when its values could never reach significance (e.g. equal in every run): it does not dilute the others. */
+  /** False when its values are all equal (e.g. 0 in every run): it cannot show a change and does not dilute the others. */
   in_family: boolean;
+  /** Every NEW run beyond the threshold from every BASE run, this way; null when the runs overlap. */
+  separated: Direction | null;
+  /** Runs per side that would likely make the observed change significant (needs-more-runs, too-noisy). */
+  runs_needed: number | null;
   verdict: Verdict;
+  /** worse / better for regressed, improved and needs-more-runs. */
+  direction: Direction | null;
   reason: string;
 }
 
 export interface AnalyseOptions {
   alpha: number;
+  /** Metrics the gate looks at (default: all). */
+  gated?: readonly string[];
   threshold: number;
   floor: (metric: string) => number;
   /** Bootstrap resamples (default 4000). */
@@ -64,6 +92,64 @@ function sample(values: ReadonlyArray<number | null | undefined>): Sample {
   return { n: v.length, median: v.length ? median(v) : null, values: v };
 }
 
+interface Claims {
+  metric: string;
+  b: Sample;
+  n: Sample;
+  floor: number;
+  /** Log values: BASE, NEW / (1 + t), NEW * (1 + t). */
+  lb: number[];
+  lUp: number[];
+  lDown: number[];
+  up: TrimmedTest | null;
+  down: TrimmedTest | null;
+  rankUp: RankSumTest | null;
+  rankDown: RankSumTest | null;
+  plain: RankSumTest | null;
+  tied: boolean;
+}
+
+function claims(metric: string, b: Sample, n: Sample, floor: number, scale: number): Claims {
+  const g = (x: number): number => Math.log(Math.max(0, x) + floor);
+  const lb = b.values.map(g);
+  const lUp = n.values.map((v) => g(v / scale));
+  const lDown = n.values.map((v) => g(v * scale));
+  const ok = b.n > 0 && n.n > 0;
+  const two = b.n >= 2 && n.n >= 2;
+  const all = [...b.values, ...n.values];
+  return {
+    metric,
+    b,
+    n,
+    floor,
+    lb,
+    lUp,
+    lDown,
+    up: two ? trimmedTest(lb, lUp) : null,
+    down: two ? trimmedTest(lb, lDown) : null,
+    rankUp: ok ? rankSumTest(b.values, n.values.map((v) => v / scale)) : null,
+    rankDown: ok ? rankSumTest(b.values, n.values.map((v) => v * scale)) : null,
+    plain: ok ? rankSumTest(b.values, n.values) : null,
+    tied: all.every((v) => v === all[0]),
+  };
+}
+
+/** One p-value for a claim two tests examine: twice the smaller (Bonferroni over the two). */
+function combined(t: number | undefined, rank: number | undefined): number {
+  return Math.min(1, 2 * Math.min(t ?? 1, rank ?? 1));
+}
+
+function separation(c: Claims, scale: number): Direction | null {
+  if (c.b.n === 0 || c.n.n === 0 || c.b.median === null || c.n.median === null) return null;
+  const bMin = Math.min(...c.b.values);
+  const bMax = Math.max(...c.b.values);
+  const nMin = Math.min(...c.n.values);
+  const nMax = Math.max(...c.n.values);
+  if (nMin > bMax * scale && c.n.median - c.b.median >= c.floor) return 'worse';
+  if (nMax * scale < bMin && c.b.median - c.n.median >= c.floor) return 'better';
+  return null;
+}
+
 export function analyse(
   metrics: readonly string[],
   base: ReadonlyArray<Record<string, number | null>>,
@@ -71,73 +157,82 @@ export function analyse(
   opts: AnalyseOptions,
 ): MetricComparison[] {
   const scale = 1 + opts.threshold;
-  const rows = metrics.map((metric) => {
-    const b = sample(base.map((r) => r[metric]));
-    const n = sample(next.map((r) => r[metric]));
-    const ok = b.n > 0 && n.n > 0;
-    const plain: RankSumTest | null = ok ? rankSumTest(b.values, n.values) : null;
-    const up: RankSumTest | null = ok ? rankSumTest(b.values, n.values.map((v) => v / scale)) : null;
-    const down: RankSumTest | null = ok ? rankSumTest(b.values, n.values.map((v) => v * scale)) : null;
-    return { metric, b, n, plain, up, down };
-  });
-  // One family for every claim a report can make, "regressed" and "improved" for each metric: alpha
-  // bounds the chance that a comparison of identical configurations claims any change at all.
+  const rows = metrics.map((metric) => claims(metric, sample(base.map((r) => r[metric])), sample(next.map((r) => r[metric])), opts.floor(metric), scale));
   const m = rows.length;
-  const family = taroneEligible([...rows.map((r) => r.up?.minPGreater ?? 1), ...rows.map((r) => r.down?.minPLess ?? 1)], opts.alpha);
-  const adjusted = holmAdjust([...rows.map((r) => r.up?.pGreater ?? 1), ...rows.map((r) => r.down?.pLess ?? 1)], family);
-  const adjUp = adjusted.slice(0, m);
-  const adjDown = adjusted.slice(m);
-  const famUp = family.slice(0, m);
+  const gated = rows.map((r) => !opts.gated || opts.gated.includes(r.metric));
+  const eligible = rows.map((r) => r.rankUp !== null && !r.tied);
+  const pUp = rows.map((r) => combined(r.up?.pGreater, r.rankUp?.pGreater));
+  const pDown = rows.map((r) => combined(r.down?.pLess, r.rankDown?.pLess));
+  // Family 1: the gated metrics' regressions. Family 2: every other claim.
+  const gateFamily = [...rows.map((_, i) => eligible[i]! && gated[i]!), ...rows.map(() => false)];
+  const otherFamily = [...rows.map((_, i) => eligible[i]! && !gated[i]!), ...eligible];
+  const all = [...pUp, ...pDown];
+  const adjGate = bhAdjust(all, gateFamily);
+  const adjOther = bhAdjust(all, otherFamily);
+  const adjusted = all.map((_, k) => (gateFamily[k] ? adjGate[k]! : adjOther[k]!));
+  const familySize = Math.max(1, gateFamily.filter(Boolean).length);
   const level = 1 - opts.alpha;
 
-  return rows.map(({ metric, b, n, plain, up, down }, i): MetricComparison => {
-    const common = { metric, base: b, new: n, p_regressed_adjusted: adjUp[i]!, p_improved_adjusted: adjDown[i]!, in_family: famUp[i]! };
-    if (!plain || !up || !down || b.median === null || n.median === null) {
+  return rows.map((c, i): MetricComparison => {
+    const { metric, b, n } = c;
+    const separated = separation(c, scale);
+    const common = { metric, base: b, new: n, gated: gated[i]!, p_regressed_adjusted: adjusted[i]!, p_improved_adjusted: adjusted[m + i]!, in_family: eligible[i]!, separated };
+    if (!c.plain || !c.rankUp || !c.rankDown || b.median === null || n.median === null) {
       return {
         ...common,
         ratio: null,
         ci: null,
         test: null,
+        runs_needed: null,
         // Nothing measured on either side (no I/O, so no I/O latency): nothing changed. On one side only: no verdict.
         verdict: b.n === 0 && n.n === 0 ? 'unchanged' : 'too-noisy',
+        direction: null,
         reason: b.n === 0 && n.n === 0 ? 'nothing measured on either side' : `no values in ${b.n === 0 ? 'BASE' : 'NEW'}`,
       };
     }
     const ratio = medianRatio(b.median, n.median);
     const ci = bootstrapMedianChange(b.values, n.values, { level, seed: seedOf(metric), resamples: opts.resamples });
-    const { verdict, reason } = decide({
+    // The runs that would make the observed change significant, were it to hold: effect beyond the threshold, observed spread.
+    const worse = ratio >= 1;
+    const t = worse ? c.up : c.down;
+    const runsNeeded = t
+      ? runsPerSide({ effect: worse ? t.diff : -t.diff, se: t.se, runs: Math.min(b.n, n.n), level: opts.alpha / (2 * familySize), separated: separated !== null })
+      : null;
+    const decision = decide({
       baseMedian: b.median,
       newMedian: n.median,
       ratio,
       ci,
-      pRegressed: adjUp[i]!,
-      pImproved: adjDown[i]!,
+      pRegressed: adjusted[i]!,
+      pImproved: adjusted[m + i]!,
+      separated,
+      runsNeeded,
+      runs: Math.min(b.n, n.n),
       alpha: opts.alpha,
       threshold: opts.threshold,
-      floor: opts.floor(metric),
+      floor: c.floor,
     });
     return {
       ...common,
       ratio,
       ci,
       test: {
-        name: 'mann-whitney-u',
-        exact: plain.exact,
-        u: plain.u,
-        p_change: plain.pTwoSided,
-        p_regressed: up.pGreater,
-        p_improved: down.pLess,
-        min_p_regressed: up.minPGreater,
+        p_regressed: pUp[i]!,
+        p_improved: pDown[i]!,
+        t_p_regressed: c.up?.pGreater ?? 1,
+        t_p_improved: c.down?.pLess ?? 1,
+        rank_exact: c.plain.exact,
+        rank_p_regressed: c.rankUp.pGreater,
+        rank_p_improved: c.rankDown.pLess,
+        p_change: c.plain.pTwoSided,
       },
-      verdict,
-      reason,
+      runs_needed: decision.verdict === 'needs-more-runs' || decision.verdict === 'too-noisy' ? runsNeeded : null,
+      ...decision,
     };
   });
 }
 
-/** Runs per side needed before a perfectly separated change can be significant in a family of `family` claims. */
-export function runsNeeded(family: number, alpha: number): number {
-  let n = 2;
-  for (let c = 6; c * alpha <= Math.max(1, family) && n < 100; c = (c * (2 * n + 1) * (2 * n + 2)) / ((n + 1) * (n + 1)), n++);
-  return n;
+/** Whether a row fails the gate: a gated metric regressed, or needs more runs to tell a worsening (unless allowed). */
+export function failsGate(r: MetricComparison, allowNeedsMoreRuns = false): boolean {
+  return r.gated && (r.verdict === 'regressed' || (!allowNeedsMoreRuns && r.verdict === 'needs-more-runs' && r.direction === 'worse'));
 }

@@ -1,13 +1,23 @@
 /**
- * Which metrics a comparison gates: by default every metric both profiles
- * recorded; `--metrics` narrows that to names, globs (`sched.*`) or signal
- * names (`futex` = `futex.*`). A pattern that matches nothing is an error,
- * not a silently empty gate.
+ * Which metrics a comparison compares and which it gates. Every metric both
+ * profiles recorded is compared and reported; the gate (exit status) looks at
+ * a primary set: by default the time totals (wall, CPU, run-queue wait,
+ * futex wait, I/O wait), the figures a change costs users; `--metrics`
+ * names the gated set instead: names, globs (`sched.*`, `*` for all) or
+ * signal names (`futex` = `futex.*`). A pattern that matches nothing is an
+ * error, not a silently empty gate. A small gated set is what lets 5 runs a
+ * side decide (docs/compare.md).
  */
 import { UsageError } from '../errors.js';
 
+/** Gated by default: the time totals. Percentiles, counts and pressure are reported beside them. */
+export const PRIMARY_METRICS = ['wall_ns', 'cpu_ns', 'sched.runq_wait_ns', 'futex.wait_ns', 'io.wait_ns'] as const;
+
 export interface Selection {
+  /** Every metric both profiles recorded: compared and reported. */
   metrics: string[];
+  /** The metrics the gate looks at (a subset of `metrics`). */
+  gated: string[];
   /** Metrics only one side has (different signals): not compared. */
   onlyBase: string[];
   onlyNew: string[];
@@ -25,7 +35,11 @@ export function selectMetrics(base: readonly string[], next: readonly string[], 
   const common = base.filter((m) => next.includes(m));
   const onlyBase = base.filter((m) => !next.includes(m));
   const onlyNew = next.filter((m) => !base.includes(m));
-  if (!patterns || patterns.length === 0) return { metrics: common, onlyBase, onlyNew };
+  if (!patterns || patterns.length === 0) {
+    const primary = common.filter((m) => (PRIMARY_METRICS as readonly string[]).includes(m));
+    // Profiles of signals tuner does not know as primary: gate all they have.
+    return { metrics: common, gated: primary.length > 0 ? primary : common, onlyBase, onlyNew };
+  }
   const picked = new Set<string>();
   for (const p of patterns.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean)) {
     const match = matcher(p);
@@ -40,5 +54,5 @@ export function selectMetrics(base: readonly string[], next: readonly string[], 
     }
     for (const h of hits) picked.add(h);
   }
-  return { metrics: common.filter((m) => picked.has(m)), onlyBase, onlyNew };
+  return { metrics: common, gated: common.filter((m) => picked.has(m)), onlyBase, onlyNew };
 }

@@ -1,11 +1,22 @@
 /**
- * The verdict on one metric, from its medians, the confidence interval of
- * their ratio and the multiplicity-adjusted p-values. Every metric is "lower
- * is better". A change is beyond the threshold when the ratio of medians is
- * above 1 + t (or below 1 / (1 + t)) and the medians differ by at least the
- * metric's floor.
+ * The verdict on one metric. Every metric is "lower is better". A change is
+ * beyond the threshold when the ratio of medians is above 1 + t (or below
+ * 1 / (1 + t)) and the medians differ by at least the metric's floor. Then:
+ *
+ * - regressed / improved: the log-scale trimmed t-test of a change beyond
+ *   the threshold is significant after the Benjamini-Hochberg adjustment
+ *   over the gated metrics;
+ * - needs-more-runs: every NEW run is beyond the threshold from every BASE
+ *   run (as consistent as the runs can show), yet not significant with these
+ *   counts; the reason says how many runs a side would be;
+ * - unchanged: the interval of the ratio lies inside the threshold, or the
+ *   interval of the difference inside the floor;
+ * - too-noisy: the interval is wide and straddles the threshold.
  */
-export type Verdict = 'regressed' | 'improved' | 'unchanged' | 'too-noisy';
+export type Verdict = 'regressed' | 'improved' | 'unchanged' | 'too-noisy' | 'needs-more-runs';
+
+/** Which way NEW moved, for verdicts that have a direction. */
+export type Direction = 'worse' | 'better';
 
 export interface VerdictInput {
   baseMedian: number;
@@ -13,43 +24,69 @@ export interface VerdictInput {
   /** newMedian / baseMedian (Infinity when only the base is 0). */
   ratio: number;
   ci: { level: number; ratio: { low: number; high: number }; diff: { low: number; high: number } };
-  /** Adjusted one-sided p-values of a change beyond the threshold: NEW worse / NEW better. */
+  /** Adjusted one-sided t-test p-values of a change beyond the threshold: NEW worse / NEW better. */
   pRegressed: number;
   pImproved: number;
+  /** Every NEW run beyond the threshold from every BASE run, in this direction; null when they overlap. */
+  separated: Direction | null;
+  /** Runs per side the observed change would need (null: unknown or no change beyond the threshold). */
+  runsNeeded: number | null;
+  runs: number;
   alpha: number;
   /** 0.1 for 10%. */
   threshold: number;
   floor: number;
 }
 
+export interface Decision {
+  verdict: Verdict;
+  direction: Direction | null;
+  reason: string;
+}
+
 const pct = (r: number): string => (Number.isFinite(r) ? `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(1)}%` : 'from 0');
 const p = (x: number): string => (x < 0.001 ? x.toExponential(1) : x.toFixed(3));
 
-export function decide(v: VerdictInput): { verdict: Verdict; reason: string } {
+export function decide(v: VerdictInput): Decision {
   const up = 1 + v.threshold;
   const down = 1 / up;
+  const t = `${(v.threshold * 100).toFixed(0)}%`;
   const beyondUp = v.ratio > up && v.newMedian - v.baseMedian >= v.floor;
   const beyondDown = v.ratio < down && v.baseMedian - v.newMedian >= v.floor;
   const level = `${Math.round(v.ci.level * 100)}%`;
+  const more = v.runsNeeded === null ? '' : `; about ${v.runsNeeded} runs a side would tell`;
   if (beyondUp && v.pRegressed < v.alpha) {
-    return { verdict: 'regressed', reason: `${pct(v.ratio)}, significantly beyond +${(v.threshold * 100).toFixed(0)}% (p=${p(v.pRegressed)} adjusted, < ${v.alpha})` };
+    return { verdict: 'regressed', direction: 'worse', reason: `${pct(v.ratio)}, significantly beyond +${t} (p=${p(v.pRegressed)} adjusted, < ${v.alpha})` };
   }
   if (beyondDown && v.pImproved < v.alpha) {
-    return { verdict: 'improved', reason: `${pct(v.ratio)}, significantly beyond -${((1 - down) * 100).toFixed(1)}% (p=${p(v.pImproved)} adjusted, < ${v.alpha})` };
+    return { verdict: 'improved', direction: 'better', reason: `${pct(v.ratio)}, significantly beyond -${((1 - down) * 100).toFixed(1)}% (p=${p(v.pImproved)} adjusted, < ${v.alpha})` };
+  }
+  if ((v.separated === 'worse' && beyondUp) || (v.separated === 'better' && beyondDown)) {
+    const worse = v.separated === 'worse';
+    return {
+      verdict: 'needs-more-runs',
+      direction: v.separated,
+      reason:
+        `${pct(v.ratio)}: every NEW run is ${worse ? 'above' : 'below'} every BASE run by more than ${t}, ` +
+        `but ${v.runs} runs a side cannot make that significant (p=${p(worse ? v.pRegressed : v.pImproved)} adjusted)` +
+        (v.runsNeeded === null ? '' : `; record about ${v.runsNeeded} runs a side (--repeat ${v.runsNeeded})`),
+    };
   }
   const ratioInside = v.ci.ratio.low >= down && v.ci.ratio.high <= up;
   const diffInside = v.ci.diff.low > -v.floor && v.ci.diff.high < v.floor;
   if (ratioInside || diffInside) {
     return {
       verdict: 'unchanged',
-      reason: ratioInside ? `${level} CI of the ratio inside ±${(v.threshold * 100).toFixed(0)}%` : `the change is below the metric's floor (${v.floor})`,
+      direction: null,
+      reason: ratioInside ? `${level} CI of the ratio inside ±${t}` : `the change is below the metric's floor (${v.floor})`,
     };
   }
   if (beyondUp || beyondDown) {
     return {
       verdict: 'too-noisy',
-      reason: `${pct(v.ratio)}, but not significantly beyond ±${(v.threshold * 100).toFixed(0)}% (p=${p(beyondUp ? v.pRegressed : v.pImproved)} adjusted); more runs would tell`,
+      direction: null,
+      reason: `${pct(v.ratio)}, but the runs overlap and it is not significantly beyond ±${t} (p=${p(beyondUp ? v.pRegressed : v.pImproved)} adjusted)${more}`,
     };
   }
-  return { verdict: 'too-noisy', reason: `${level} CI of the ratio reaches past ±${(v.threshold * 100).toFixed(0)}%; more runs would tell` };
+  return { verdict: 'too-noisy', direction: null, reason: `${level} CI of the ratio reaches past ±${t}` };
 }

@@ -1,6 +1,6 @@
 /**
- * A comparison as JUnit XML for CI test reports: one test case per gated
- * metric; a regression is a failure, "too noisy" is skipped, warnings go to
+ * A comparison as JUnit XML for CI test reports: one test case per metric
+ * (a reported metric's regression is not a failure); a regression (and a worsening that needs more runs) is a failure, "too noisy" is skipped, warnings go to
  * system-err, and the settings and environments are properties.
  */
 import type { CompareResult } from '../commands/compare.js';
@@ -23,8 +23,8 @@ const attr = (pairs: Record<string, string | number>): string =>
 
 export function renderJunit(r: CompareResult, now = new Date()): string {
   const tests = r.metrics.length;
-  const failures = r.regressed.length;
-  const skipped = r.too_noisy.length;
+  const failures = r.failing.length;
+  const skipped = r.metrics.filter((m) => m.verdict === 'too-noisy').length;
   const counts = { tests, failures, errors: 0, skipped };
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(`<testsuites${attr({ name: 'tuner compare', ...counts })}>`);
@@ -53,7 +53,8 @@ export function renderJunit(r: CompareResult, now = new Date()): string {
       `change ${fmtChange(m.ratio)}, ${Math.round((1 - r.alpha) * 100)}% CI ${fmtInterval(m.ci?.ratio)}, ` +
       `p regressed ${fmtP(m.p_regressed_adjusted)}, p improved ${fmtP(m.p_improved_adjusted)} (adjusted): ${m.reason}`;
     out.push(`    <testcase${attr({ classname: `tuner.${signal}`, name: m.metric, time: 0 })}>`);
-    if (m.verdict === 'regressed') out.push(`      <failure${attr({ type: 'regressed', message: `${m.metric} regressed ${fmtChange(m.ratio)}: ${m.reason}` })}>${xmlEscape(body)}</failure>`);
+    if (m.verdict === 'regressed' && m.gated) out.push(`      <failure${attr({ type: 'regressed', message: `${m.metric} regressed ${fmtChange(m.ratio)}: ${m.reason}` })}>${xmlEscape(body)}</failure>`);
+    else if (r.failing.includes(m.metric)) out.push(`      <failure${attr({ type: m.verdict, message: `${m.metric} ${fmtChange(m.ratio)}, needs more runs: ${m.reason}` })}>${xmlEscape(body)}</failure>`);
     else if (m.verdict === 'too-noisy') out.push(`      <skipped${attr({ message: `too noisy to say: ${m.reason}` })}/>`);
     else out.push(`      <system-out>${xmlEscape(`${m.verdict}: ${body}`)}</system-out>`);
     out.push('    </testcase>');

@@ -1,7 +1,7 @@
 /**
  * A comparison as GitHub-flavoured markdown, fit for a pull-request comment:
- * the outcome first, loud warnings, one table row per gated metric (worst
- * first), and how to read it. The first line is a marker comment so a CI step
+ * the outcome first, loud warnings, one table row per metric (gated first,
+ * worst first), and how to read it. The first line is a marker comment so a CI step
  * can find and update its previous comment.
  */
 import type { CompareResult, ProfileRef } from '../commands/compare.js';
@@ -11,7 +11,7 @@ import { fmtChange, fmtInterval, fmtP, fmtValue } from './metric-format.js';
 
 export const MARKDOWN_MARKER = '<!-- tuner-compare -->';
 
-const ICON: Record<Verdict, string> = { regressed: '🔴', improved: '🟢', 'too-noisy': '🟡', unchanged: '⚪' };
+const ICON: Record<Verdict, string> = { regressed: '🔴', 'needs-more-runs': '🟠', improved: '🟢', 'too-noisy': '🟡', unchanged: '⚪' };
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (s: string): string => '`' + s.replace(/`/g, "'") + '`';
@@ -22,17 +22,17 @@ function describe(label: string, p: ProfileRef): string {
 
 export function renderMarkdown(r: CompareResult): string {
   const out: string[] = [MARKDOWN_MARKER];
-  out.push(`### ${r.regressed.length > 0 ? '❌' : '✅'} tuner compare: ${headline(r)}`, '');
+  out.push(`### ${r.exit_code !== 0 ? '❌' : '✅'} tuner compare: ${headline(r)}`, '');
   for (const w of r.warnings) out.push('> [!WARNING]', `> ${w}`, '');
   out.push(describe('BASE', r.base) + '  ', describe('NEW', r.new), '');
   const level = `${Math.round((1 - r.alpha) * 100)}% CI`;
-  out.push(`| | metric | BASE | NEW | change | ${level} | p (adj.) | verdict |`, '|---|---|---:|---:|---:|---|---:|---|');
+  out.push(`| | metric | gate | BASE | NEW | change | ${level} | p (adj.) | verdict |`, '|---|---|---|---:|---:|---:|---|---:|---|');
   for (const m of sortedRows(r)) {
     const unit = r.info[m.metric]!.unit;
     const p = m.ratio !== null && m.ratio < 1 ? m.p_improved_adjusted : m.p_regressed_adjusted;
-    const verdict = m.verdict === 'regressed' ? '**regressed**' : m.verdict;
+    const verdict = r.failing.includes(m.metric) ? `**${m.verdict}**` : m.verdict;
     out.push(
-      `| ${ICON[m.verdict]} | ${code(m.metric)} | ${fmtValue(m.base.median, unit)} | ${fmtValue(m.new.median, unit)} | ${fmtChange(m.ratio)} | ${cell(fmtInterval(m.ci?.ratio))} | ${fmtP(p)} | ${verdict} |`,
+      `| ${ICON[m.verdict]} | ${code(m.metric)} | ${m.gated ? 'gated' : 'reported'} | ${fmtValue(m.base.median, unit)} | ${fmtValue(m.new.median, unit)} | ${fmtChange(m.ratio)} | ${cell(fmtInterval(m.ci?.ratio))} | ${fmtP(p)} | ${verdict} |`,
     );
   }
   out.push(
@@ -41,9 +41,11 @@ export function renderMarkdown(r: CompareResult): string {
     '',
     `- BASE and NEW are medians over runs; change is NEW / BASE - 1; every metric is lower-is-better.`,
     `- ${level}: bootstrap interval of the ratio of medians.`,
-    `- p (adj.): one-sided Mann-Whitney U test (exact for small samples) of a change beyond the threshold, adjusted over the gated metrics and both directions (Tarone, then Holm): the chance that identical builds get any verdict but unchanged / too-noisy is at most alpha = ${r.alpha}.`,
-    `- **regressed**: p < ${r.alpha} and the median beyond +${(r.threshold * 100).toFixed(0)}% (and above the metric's floor). This fails the check.`,
-    `- too-noisy: the data cannot tell whether the change exceeds ±${(r.threshold * 100).toFixed(0)}%; more runs (\`--repeat\`) would.`,
+    `- gate: the exit status looks at the gated metrics (by default the time totals; \`--metrics\` chooses); the others are reported with their own verdicts.`,
+    `- p (adj.): a change beyond the threshold, one-sided: twice the smaller p-value of a trimmed t-test on log values and a Mann-Whitney U test, adjusted (Benjamini-Hochberg) over the gated metrics' regressions, and separately over every other claim. alpha = ${r.alpha}.`,
+    `- **regressed**: p < ${r.alpha} and the median beyond +${(r.threshold * 100).toFixed(0)}% (and above the metric's floor). On a gated metric this fails the check.`,
+    `- needs-more-runs: every NEW run differs from every BASE run by more than the threshold, but these run counts cannot make it significant; the row's reason says how many runs would. A worsening of a gated metric fails the check${r.allow_needs_more_runs ? ' (allowed here by --allow-needs-more-runs)' : ''}.`,
+    `- too-noisy: the interval of the change straddles ±${(r.threshold * 100).toFixed(0)}%; more runs (\`--repeat\`) or a quieter machine would tell.`,
     '',
     '</details>',
   );

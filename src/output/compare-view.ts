@@ -1,4 +1,4 @@
-/** The terminal view of a comparison: one row per gated metric, worst verdicts first. */
+/** The terminal view of a comparison: one row per metric, the gated ones first, worst verdicts first. */
 import chalk from 'chalk';
 import Table from 'cli-table3';
 import type { CompareResult } from '../commands/compare.js';
@@ -6,11 +6,14 @@ import type { MetricComparison } from '../compare/analyse.js';
 import type { Verdict } from '../compare/verdict.js';
 import { fmtChange, fmtInterval, fmtP, fmtValue } from './metric-format.js';
 
-const ORDER: Record<Verdict, number> = { regressed: 0, 'too-noisy': 1, improved: 2, unchanged: 3 };
+const ORDER: Record<Verdict, number> = { regressed: 0, 'needs-more-runs': 1, 'too-noisy': 2, improved: 3, unchanged: 4 };
 
-/** Rows sorted worst first, then in recording order. */
+/** Rows sorted: gated first, worst first, then in recording order. */
 export function sortedRows(r: CompareResult): MetricComparison[] {
-  return r.metrics.map((m, i) => ({ m, i })).sort((a, b) => ORDER[a.m.verdict] - ORDER[b.m.verdict] || a.i - b.i).map(({ m }) => m);
+  return r.metrics
+    .map((m, i) => ({ m, i }))
+    .sort((a, b) => Number(b.m.gated) - Number(a.m.gated) || ORDER[a.m.verdict] - ORDER[b.m.verdict] || a.i - b.i)
+    .map(({ m }) => m);
 }
 
 function colour(v: Verdict): string {
@@ -19,6 +22,8 @@ function colour(v: Verdict): string {
       return chalk.red.bold(v);
     case 'improved':
       return chalk.green(v);
+    case 'needs-more-runs':
+      return chalk.magenta.bold(v);
     case 'too-noisy':
       return chalk.yellow(v);
     case 'unchanged':
@@ -29,12 +34,20 @@ function colour(v: Verdict): string {
 /** The one-line outcome shared by every format. */
 export function headline(r: CompareResult): string {
   const t = `${(r.threshold * 100).toFixed(0)}%`;
+  const change = (m: string): string => `${m} ${fmtChange(r.metrics.find((x) => x.metric === m)!.ratio)}`;
+  const plural = (n: number): string => `${n} metric${n === 1 ? '' : 's'}`;
   if (r.regressed.length > 0) {
-    const which = r.regressed.map((m) => `${m} ${fmtChange(r.metrics.find((x) => x.metric === m)!.ratio)}`).join(', ');
-    return `${r.regressed.length} metric${r.regressed.length === 1 ? '' : 's'} regressed beyond ${t} (alpha ${r.alpha}): ${which}`;
+    return `${plural(r.regressed.length)} regressed beyond ${t} (alpha ${r.alpha}): ${r.regressed.map(change).join(', ')}`;
+  }
+  const waiting = r.metrics.filter((m) => m.verdict === 'needs-more-runs' && m.direction === 'worse').map((m) => m.metric);
+  if (waiting.length > 0) {
+    const need = Math.max(0, ...r.metrics.map((m) => (waiting.includes(m.metric) ? (m.runs_needed ?? 0) : 0)));
+    const how = need > 0 ? `record about ${need} runs a side` : 'record more runs';
+    const outcome = r.allow_needs_more_runs ? 'allowed by --allow-needs-more-runs' : 'the gate fails until it is decided';
+    return `${plural(waiting.length)} worse beyond ${t} in every run, not yet significant (${how}; ${outcome}): ${waiting.map(change).join(', ')}`;
   }
   const noisy = r.too_noisy.length > 0 ? `; ${r.too_noisy.length} too noisy to say` : '';
-  return `no regression beyond ${t} (alpha ${r.alpha}) in ${r.metrics.length} gated metrics${noisy}`;
+  return `no regression beyond ${t} (alpha ${r.alpha}) in ${r.gated.length} gated metric${r.gated.length === 1 ? '' : 's'}${noisy}`;
 }
 
 export function renderCompare(r: CompareResult): string {
@@ -43,16 +56,16 @@ export function renderCompare(r: CompareResult): string {
   for (const w of r.warnings) lines.push(chalk.red.bold(`WARNING: ${w}`));
   const level = `${Math.round((1 - r.alpha) * 100)}% CI`;
   const table = new Table({
-    head: ['METRIC', 'BASE', 'NEW', 'CHANGE', level, 'P (ADJ)', 'VERDICT'],
+    head: ['METRIC', 'GATE', 'BASE', 'NEW', 'CHANGE', level, 'P (ADJ)', 'VERDICT'],
     style: { head: chalk.level > 0 ? ['cyan'] : [], border: [] },
-    colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
+    colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left'],
   });
   for (const m of sortedRows(r)) {
     const unit = r.info[m.metric]!.unit;
     const p = m.ratio !== null && m.ratio < 1 ? m.p_improved_adjusted : m.p_regressed_adjusted;
-    table.push([m.metric, fmtValue(m.base.median, unit), fmtValue(m.new.median, unit), fmtChange(m.ratio), fmtInterval(m.ci?.ratio), fmtP(p), colour(m.verdict)]);
+    table.push([m.metric, m.gated ? 'gated' : chalk.dim('reported'), fmtValue(m.base.median, unit), fmtValue(m.new.median, unit), fmtChange(m.ratio), fmtInterval(m.ci?.ratio), fmtP(p), colour(m.verdict)]);
   }
   lines.push(table.toString());
-  lines.push((r.regressed.length > 0 ? chalk.red.bold : chalk.green)(headline(r)));
+  lines.push((r.exit_code !== 0 ? chalk.red.bold : chalk.green)(headline(r)));
   return lines.join('\n');
 }

@@ -42,6 +42,8 @@ export class FutexTotals {
         'futex.wakes': this.wakes,
         'futex.histogram_waits': histCount(this.hist),
         'futex.processes': this.pids.size,
+        // Waits per log2 slot of ns (slot k: [2^k, 2^(k+1))), for compare's HTML report.
+        'futex.wait_hist_ns': this.hist,
       },
       warnings: [],
     };

@@ -63,6 +63,8 @@ export class SchedTotals {
         'sched.runq_wakeup_p99_us': q(this.wakeup, 0.99),
         'sched.runq_preempt_p99_us': q(this.preempt, 0.99),
         'sched.processes': this.exited.size,
+        // Waits per log2 slot of ns (slot k: [2^k, 2^(k+1))), for compare's HTML report.
+        'sched.runq_hist_ns': all,
       },
       warnings: [],
     };

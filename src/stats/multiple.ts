@@ -1,14 +1,39 @@
 /**
  * Many metrics are tested at once, so one comparison could flag some metric
- * by chance far more often than alpha. These keep the chance of any false
- * flag in one comparison (the family-wise error rate) at most alpha.
+ * by chance far more often than alpha. Benjamini-Hochberg keeps the expected
+ * share of false flags among all flags (the false discovery rate) at most
+ * alpha; when nothing changed at all, any flag is false, so it is then also
+ * the chance of any false flag in the comparison. Unlike Holm's family-wise
+ * control, its threshold grows with the number of real changes (k-th
+ * smallest p against k * alpha / m), which matters when a change moves
+ * several metrics at once, as real ones do.
  */
+
+/**
+ * Benjamini-Hochberg adjusted p-values (step-up) over the eligible tests (all
+ * by default); a test outside the family gets 1. Reject where adjusted < alpha.
+ * Valid under independence and positive dependence of the tests (metrics of
+ * one run rise and fall together, a positive dependence).
+ */
+export function bhAdjust(pValues: readonly number[], eligible: readonly boolean[] = pValues.map(() => true)): number[] {
+  const family = pValues.map((p, i) => ({ p, i })).filter(({ i }) => eligible[i]);
+  family.sort((a, b) => a.p - b.p);
+  const m = family.length;
+  const out = pValues.map(() => 1);
+  let running = 1;
+  for (let rank = m; rank >= 1; rank--) {
+    const { p, i } = family[rank - 1]!;
+    running = Math.min(running, (m / rank) * p);
+    out[i] = Math.min(1, running);
+  }
+  return out;
+}
 
 /**
  * Tarone's rule for discrete tests: a test whose smallest attainable p-value
  * is above alpha/K can never be significant, so it is left out of a family of
- * K. K is the smallest number with at most K tests attaining alpha/K. Metrics
- * whose values tie in every run (zeros, constant counts) then cost nothing.
+ * K. K is the smallest number with at most K tests attaining alpha/K.
+ * (Family-wise control, kept for the simulation that compares designs.)
  */
 export function taroneEligible(minP: readonly number[], alpha: number): boolean[] {
   const m = minP.length;
@@ -21,7 +46,8 @@ export function taroneEligible(minP: readonly number[], alpha: number): boolean[
 
 /**
  * Holm's step-down adjusted p-values over the eligible tests (all by
- * default); a test outside the family gets 1. Reject where adjusted < alpha.
+ * default): the family-wise error rate at most alpha. A test outside the
+ * family gets 1. (Kept for the simulation that compares designs.)
  */
 export function holmAdjust(pValues: readonly number[], eligible: readonly boolean[] = pValues.map(() => true)): number[] {
   const family = pValues.map((p, i) => ({ p, i })).filter(({ i }) => eligible[i]);

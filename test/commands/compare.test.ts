@@ -53,7 +53,8 @@ describe('compare (real profiles)', () => {
     const row = r.metrics.find((m) => m.metric === 'sched.runq_wait_ns')!;
     expect(row.ratio).toBeGreaterThan(10);
     expect(row.ci!.ratio.low).toBeGreaterThan(1.1);
-    expect(row.test!.exact).toBe(true);
+    expect(row.test!.rank_exact).toBe(true);
+    expect(row.gated).toBe(true);
     expect(row.p_regressed_adjusted).toBeLessThan(0.05);
     expect(row.reason).toMatch(/significantly beyond \+10%/);
   });
@@ -70,9 +71,11 @@ describe('compare (real profiles)', () => {
     expect(r.exit_code).toBe(0);
   });
 
-  it('--metrics narrows the gate; a pattern that matches nothing is a usage error', async () => {
+  it('--metrics narrows the gate (the rest are still reported); a pattern that matches nothing is a usage error', async () => {
     const r = await run({ new: REGRESSED, metrics: ['wall,cpu'] });
-    expect(r.metrics.map((m) => m.metric)).toEqual(['wall_ns', 'cpu_ns']);
+    expect(r.gated).toEqual(['wall_ns', 'cpu_ns']);
+    expect(r.metrics).toHaveLength(15);
+    expect(r.metrics.find((m) => m.metric === 'sched.runq_wait_ns')!.verdict).toBe('regressed');
     expect(r.exit_code).toBe(0);
     await expect(run({ metrics: ['nope'] })).rejects.toThrow(UsageError);
   });
@@ -108,11 +111,20 @@ describe('compare (real profiles)', () => {
     expect(r.warnings.join('\n')).toMatch(/only in BASE: psi.cpu_some_us, psi.memory_some_us, psi.io_some_us/);
   });
 
-  it('warns when there are too few runs for anything to be significant', async () => {
+  it('2 runs a side, every NEW run worse: needs-more-runs fails the gate (exit 3) and says how many runs would tell', async () => {
     const two = (name: string, from: string) => variant(name, (p) => void (p.runs = p.runs.slice(0, 2)), from);
-    const r = await run({ base: two('b2.json', BASE), new: two('r2.json', REGRESSED) });
+    const files = { base: two('b2.json', BASE), new: two('r2.json', REGRESSED) };
+    const r = await run(files);
     expect(r.regressed).toEqual([]);
-    expect(r.warnings.join('\n')).toMatch(/with 2 BASE and 2 NEW runs no metric can reach significance at alpha 0.05: record at least \d+ runs/);
+    expect(r.needs_more_runs).toContain('sched.runq_wait_ns');
+    expect(r.failing).toContain('sched.runq_wait_ns');
+    expect(r.exit_code).toBe(3);
+    const row = r.metrics.find((m) => m.metric === 'sched.runq_wait_ns')!;
+    expect(row.runs_needed).toBeGreaterThan(2);
+    expect(r.warnings.join('\n')).toMatch(/sched.runq_wait_ns: every NEW run is worse than every BASE run beyond the threshold, but 2 BASE and 2 NEW runs cannot make that significant: record about \d+ runs a side/);
+    const allowed = await run({ ...files, allowNeedsMoreRuns: true });
+    expect(allowed.exit_code).toBe(0);
+    expect(allowed.needs_more_runs).toContain('sched.runq_wait_ns');
   });
 
   it.each([

@@ -8,26 +8,40 @@ const base: VerdictInput = {
   ci: { level: 0.95, ratio: { low: 0.98, high: 1.02 }, diff: { low: -2, high: 2 } },
   pRegressed: 1,
   pImproved: 1,
+  separated: null,
+  runsNeeded: null,
+  runs: 5,
   alpha: 0.05,
   threshold: 0.1,
   floor: 1,
 };
 const at = (o: Partial<VerdictInput>): VerdictInput => ({ ...base, ...o });
+const up = { level: 0.95, ratio: { low: 1.2, high: 1.4 }, diff: { low: 20, high: 40 } };
 
 describe('decide', () => {
-  it.each<[string, Partial<VerdictInput>, string]>([
-    ['tight interval around 1', {}, 'unchanged'],
-    ['significantly beyond +10%', { newMedian: 130, ratio: 1.3, pRegressed: 0.001, ci: { level: 0.95, ratio: { low: 1.2, high: 1.4 }, diff: { low: 20, high: 40 } } }, 'regressed'],
-    ['beyond +10% but not significant', { newMedian: 130, ratio: 1.3, pRegressed: 0.2, ci: { level: 0.95, ratio: { low: 0.9, high: 1.8 }, diff: { low: -10, high: 80 } } }, 'too-noisy'],
-    ['significant but the median is within the threshold', { newMedian: 108, ratio: 1.08, pRegressed: 0.01, ci: { level: 0.95, ratio: { low: 1.05, high: 1.09 }, diff: { low: 5, high: 9 } } }, 'unchanged'],
-    ['beyond the threshold but below the floor', { baseMedian: 0, newMedian: 0.5, ratio: Infinity, pRegressed: 0.001, ci: { level: 0.95, ratio: { low: Infinity, high: Infinity }, diff: { low: 0.2, high: 0.8 } } }, 'unchanged'],
-    ['from zero, above the floor, significant', { baseMedian: 0, newMedian: 50, ratio: Infinity, pRegressed: 0.001, ci: { level: 0.95, ratio: { low: Infinity, high: Infinity }, diff: { low: 40, high: 60 } } }, 'regressed'],
-    ['significantly better', { newMedian: 70, ratio: 0.7, pImproved: 0.001, ci: { level: 0.95, ratio: { low: 0.65, high: 0.75 }, diff: { low: -35, high: -25 } } }, 'improved'],
-    ['wide interval, no claim', { newMedian: 103, ratio: 1.03, ci: { level: 0.95, ratio: { low: 0.8, high: 1.3 }, diff: { low: -20, high: 30 } } }, 'too-noisy'],
-    ['significant p but ratio exactly at the threshold', { newMedian: 110, ratio: 1.1, pRegressed: 0.001, ci: { level: 0.95, ratio: { low: 1.05, high: 1.15 }, diff: { low: 5, high: 15 } } }, 'too-noisy'],
-  ])('%s -> %s', (_name, o, want) => {
-    const { verdict, reason } = decide(at(o));
-    expect(verdict).toBe(want);
-    expect(reason.length).toBeGreaterThan(5);
+  it.each<[string, Partial<VerdictInput>, string, string | null]>([
+    ['tight interval around 1', {}, 'unchanged', null],
+    ['significantly beyond +10%', { newMedian: 130, ratio: 1.3, pRegressed: 0.001, ci: up }, 'regressed', 'worse'],
+    ['beyond +10% but not significant, runs overlap', { newMedian: 130, ratio: 1.3, pRegressed: 0.2, ci: { level: 0.95, ratio: { low: 0.9, high: 1.8 }, diff: { low: -10, high: 80 } } }, 'too-noisy', null],
+    ['beyond +10%, every NEW run above every BASE run, not significant', { newMedian: 130, ratio: 1.3, pRegressed: 0.2, separated: 'worse', runsNeeded: 8, ci: up }, 'needs-more-runs', 'worse'],
+    ['every NEW run below every BASE run, not significant', { newMedian: 70, ratio: 0.7, pImproved: 0.2, separated: 'better', ci: { level: 0.95, ratio: { low: 0.6, high: 0.8 }, diff: { low: -40, high: -20 } } }, 'needs-more-runs', 'better'],
+    ['separated and significant: regressed, not needs-more-runs', { newMedian: 130, ratio: 1.3, pRegressed: 0.001, separated: 'worse', ci: up }, 'regressed', 'worse'],
+    ['separated but the median is within the threshold', { newMedian: 108, ratio: 1.08, pRegressed: 0.2, separated: 'worse', ci: { level: 0.95, ratio: { low: 1.05, high: 1.09 }, diff: { low: 5, high: 9 } } }, 'unchanged', null],
+    ['significant but the median is within the threshold', { newMedian: 108, ratio: 1.08, pRegressed: 0.01, ci: { level: 0.95, ratio: { low: 1.05, high: 1.09 }, diff: { low: 5, high: 9 } } }, 'unchanged', null],
+    ['beyond the threshold but below the floor', { baseMedian: 0, newMedian: 0.5, ratio: Infinity, pRegressed: 0.001, ci: { level: 0.95, ratio: { low: Infinity, high: Infinity }, diff: { low: 0.2, high: 0.8 } } }, 'unchanged', null],
+    ['from zero, above the floor, significant', { baseMedian: 0, newMedian: 50, ratio: Infinity, pRegressed: 0.001, ci: { level: 0.95, ratio: { low: Infinity, high: Infinity }, diff: { low: 40, high: 60 } } }, 'regressed', 'worse'],
+    ['significantly better', { newMedian: 70, ratio: 0.7, pImproved: 0.001, ci: { level: 0.95, ratio: { low: 0.65, high: 0.75 }, diff: { low: -35, high: -25 } } }, 'improved', 'better'],
+    ['wide interval, no claim', { newMedian: 103, ratio: 1.03, ci: { level: 0.95, ratio: { low: 0.8, high: 1.3 }, diff: { low: -20, high: 30 } } }, 'too-noisy', null],
+    ['significant p but ratio exactly at the threshold', { newMedian: 110, ratio: 1.1, pRegressed: 0.001, ci: { level: 0.95, ratio: { low: 1.05, high: 1.15 }, diff: { low: 5, high: 15 } } }, 'too-noisy', null],
+  ])('%s -> %s', (_name, o, want, direction) => {
+    const d = decide(at(o));
+    expect(d.verdict).toBe(want);
+    expect(d.direction).toBe(direction);
+    expect(d.reason.length).toBeGreaterThan(5);
+  });
+
+  it('needs-more-runs says how many runs would do', () => {
+    const d = decide(at({ newMedian: 130, ratio: 1.3, pRegressed: 0.2, separated: 'worse', runsNeeded: 8, ci: up }));
+    expect(d.reason).toMatch(/every NEW run is above every BASE run by more than 10%.*--repeat 8/);
   });
 });

@@ -40,13 +40,14 @@ describe('compare output', () => {
     expect(lines[0]).toBe(MARKDOWN_MARKER);
     expect(lines[1]).toMatch(/^### ❌ tuner compare: \d+ metrics? regressed/);
     expect(md).toContain('> [!WARNING]\n> BASE and NEW ran different commands');
-    const rows = lines.filter((l) => /^\| (🔴|🟡|🟢|⚪) \|/.test(l));
+    const rows = lines.filter((l) => /^\| (🔴|🟠|🟡|🟢|⚪) \|/.test(l));
     expect(rows).toHaveLength(r.metrics.length);
     expect(rows.filter((l) => l.includes('**regressed**'))).toHaveLength(r.regressed.length);
-    expect(rows[0]).toMatch(/^\| 🔴 \|/);
-    // Every row has the 8 columns of the header.
+    expect(rows.filter((l) => l.includes('| gated |'))).toHaveLength(r.gated.length);
+    expect(rows[0]).toMatch(/^\| 🔴 \|.*\| gated \|/);
+    // Every row has the 9 columns of the header.
     const cols = (l: string): number => l.replace(/\\\|/g, '').split('|').length - 2;
-    for (const row of rows) expect(cols(row)).toBe(8);
+    for (const row of rows) expect(cols(row)).toBe(9);
   });
 
   it('JUnit: counts, a failure per regression, skipped for too noisy, warnings in system-err', async () => {
@@ -54,10 +55,11 @@ describe('compare output', () => {
     const xml = renderJunit(r, new Date('2026-01-01T00:00:00Z'));
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="tuner compare"')).toBe(true);
     expect(balanced(xml)).toBe(true);
-    expect(xml).toContain(`tests="${r.metrics.length}" failures="${r.regressed.length}" errors="0" skipped="${r.too_noisy.length}"`);
+    const noisy = r.metrics.filter((m) => m.verdict === 'too-noisy').length;
+    expect(xml).toContain(`tests="${r.metrics.length}" failures="${r.failing.length}" errors="0" skipped="${noisy}"`);
     expect(xml.match(/<testcase /g)).toHaveLength(r.metrics.length);
-    expect(xml.match(/<failure /g)).toHaveLength(r.regressed.length);
-    expect((xml.match(/<skipped /g) ?? []).length).toBe(r.too_noisy.length);
+    expect(xml.match(/<failure /g)).toHaveLength(r.failing.length);
+    expect((xml.match(/<skipped /g) ?? []).length).toBe(noisy);
     expect(xml).toMatch(/<system-err>WARNING: BASE and NEW ran different commands/);
     expect(xml).toContain('<property name="threshold" value="0.1"/>');
   });

@@ -1,0 +1,59 @@
+/**
+ * `npm run bench -- --only power` (simulation, then real workloads; root)
+ * or `--only power-sim` (simulation only): prints the tables and writes
+ * bench/power-results.md.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { compareLib } from '../lib/compare-api.js';
+import { BENCH_SRC, CLI } from '../lib/paths.js';
+import { toMarkdown, toText, type Table } from '../lib/table.js';
+import { powerStudy, powerTables } from './power.js';
+import { powerReal, type RealResult } from './power-real.js';
+import { existsSync } from 'node:fs';
+
+export const POWER_PHASES = ['power', 'power-sim'] as const;
+export type PowerPhase = (typeof POWER_PHASES)[number];
+
+const fmt = (v: number | null, metric: string): string => {
+  if (v === null) return '-';
+  if (metric.endsWith('_ns')) return v >= 1e9 ? `${(v / 1e9).toFixed(2)} s` : `${(v / 1e6).toFixed(1)} ms`;
+  if (metric.endsWith('_us')) return `${v.toFixed(0)} µs`;
+  return String(Math.round(v));
+};
+const change = (r: number | null): string => (r === null ? '-' : Number.isFinite(r) ? `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(0)}%` : 'from 0');
+
+function realTables(r: RealResult): Table[] {
+  return [
+    {
+      title: `compare on real recordings: mutex storm, 2 threads (BASE) vs 8 threads (NEW), tuner record --repeat 5 --warmup 1 each; exit status ${r.storm.exitCode}`,
+      head: ['metric', 'BASE', 'NEW', 'change', 'verdict'],
+      rows: r.storm.verdicts.map((v) => [v.metric, fmt(v.base, v.metric), fmt(v.new, v.metric), change(v.change), v.verdict]),
+      notes: [r.storm.headline],
+    },
+    {
+      title: `compare on real recordings: disjoint comparisons cut from ${r.poolRuns} consecutive runs of one workload (mutex, 2 threads), and from runs of twice its work`,
+      head: ['comparison', 'runs a side', 'comparisons', 'gate failed', 'any regressed'],
+      rows: [
+        ...r.identical.map((x) => ['identical workloads', String(x.runs), String(x.comparisons), String(x.gate), String(x.regressed)]),
+        ['2x work (gate failed)', String(r.doubled.runs), String(r.doubled.comparisons), String(r.doubled.gate), `wall ${r.doubled.wall}, futex wait ${r.doubled.futexWait}`],
+      ],
+      notes: r.identical.flatMap((x) => (x.flaggedMetrics.length ? [`${x.runs} runs: flagged ${x.flaggedMetrics.join(', ')}`] : [])),
+    },
+  ];
+}
+
+export async function powerPhase(opts: { real: boolean; quick: boolean; log: (s: string) => void }): Promise<void> {
+  const started = new Date();
+  const sim = await powerStudy({ trials: opts.quick ? 20 : 100, nullComparisons: opts.quick ? 40 : 200, log: opts.log });
+  const tables = powerTables(sim);
+  if (opts.real) {
+    if (process.getuid?.() !== 0) throw new Error('the power phase records real workloads (BPF): run it as root, or use --only power-sim');
+    if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: npm run build');
+    tables.push(...realTables(await powerReal(await compareLib(), { quick: opts.quick, log: opts.log })));
+  }
+  const header = `${started.toISOString()}: compare power study${opts.quick ? ' (QUICK)' : ''}; simulation ${sim.seconds.toFixed(0)} s`;
+  process.stdout.write([header, ...tables.map(toText)].join('\n\n') + '\n');
+  writeFileSync(path.join(BENCH_SRC, 'power-results.md'), [`${header}`, ...tables.map(toMarkdown)].join('\n\n') + '\n');
+  opts.log('wrote bench/power-results.md');
+}
