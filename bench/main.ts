@@ -8,9 +8,9 @@
  * --quick shortens every phase (for trying the benchmark out; its figures
  * are noisier and the agent windows are 10 s, not 60 s).
  * Run it alone on the machine: everything else that runs is in the figures.
- * `power` (compare's power study: simulation, then recordings of real
- * workloads) and `power-sim` (the simulation alone, no root needed) run only
- * when named; they write bench/power-results.md.
+ * `power-sim` (compare's power study by simulation, no root needed) and
+ * `power` (compare on recordings of real workloads) run only when named;
+ * they write bench/power-results.md and bench/power-real-results.md.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -67,7 +67,7 @@ async function preflight(): Promise<string[]> {
 async function main(): Promise<void> {
   const { only, quick } = parseArgs(process.argv.slice(2));
   const log = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
-  if (only.has('power') || only.has('power-sim')) await powerPhase({ real: only.has('power'), quick, log });
+  if (only.has('power') || only.has('power-sim')) await powerPhase({ sim: only.has('power-sim'), real: only.has('power'), quick, log });
   if (!PHASES.some((p) => only.has(p))) return;
   const versions = await preflight();
   const m = machine();

@@ -1,7 +1,8 @@
 /**
- * `npm run bench -- --only power` (simulation, then real workloads; root)
- * or `--only power-sim` (simulation only): prints the tables and writes
- * bench/power-results.md.
+ * `npm run bench -- --only power-sim` (the simulation; no root, several
+ * minutes) and `--only power` (recordings of real workloads; root, loads
+ * BPF: run it under the machine lock): prints the tables and writes
+ * bench/power-results.md (the simulation) or bench/power-real-results.md.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -43,17 +44,21 @@ function realTables(r: RealResult): Table[] {
   ];
 }
 
-export async function powerPhase(opts: { real: boolean; quick: boolean; log: (s: string) => void }): Promise<void> {
+export async function powerPhase(opts: { sim: boolean; real: boolean; quick: boolean; log: (s: string) => void }): Promise<void> {
   const started = new Date();
-  const sim = await powerStudy({ trials: opts.quick ? 20 : 100, nullComparisons: opts.quick ? 40 : 200, log: opts.log });
-  const tables = powerTables(sim);
+  const write = (name: string, header: string, tables: Table[]): void => {
+    process.stdout.write([header, ...tables.map(toText)].join('\n\n') + '\n');
+    writeFileSync(path.join(BENCH_SRC, name), [header, ...tables.map(toMarkdown)].join('\n\n') + '\n');
+    opts.log(`wrote bench/${name}`);
+  };
+  if (opts.sim) {
+    const sim = await powerStudy({ trials: opts.quick ? 20 : 100, nullComparisons: opts.quick ? 40 : 200, log: opts.log });
+    write('power-results.md', `${started.toISOString()}: compare power study, simulation${opts.quick ? ' (QUICK)' : ''}; ${sim.seconds.toFixed(0)} s`, powerTables(sim));
+  }
   if (opts.real) {
     if (process.getuid?.() !== 0) throw new Error('the power phase records real workloads (BPF): run it as root, or use --only power-sim');
     if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: npm run build');
-    tables.push(...realTables(await powerReal(await compareLib(), { quick: opts.quick, log: opts.log })));
+    const real = await powerReal(await compareLib(), { quick: opts.quick, log: opts.log });
+    write('power-real-results.md', `${new Date().toISOString()}: compare on real recordings${opts.quick ? ' (QUICK)' : ''}; ${real.seconds.toFixed(0)} s`, realTables(real));
   }
-  const header = `${started.toISOString()}: compare power study${opts.quick ? ' (QUICK)' : ''}; simulation ${sim.seconds.toFixed(0)} s`;
-  process.stdout.write([header, ...tables.map(toText)].join('\n\n') + '\n');
-  writeFileSync(path.join(BENCH_SRC, 'power-results.md'), [`${header}`, ...tables.map(toMarkdown)].join('\n\n') + '\n');
-  opts.log('wrote bench/power-results.md');
 }
