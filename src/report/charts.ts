@@ -47,6 +47,10 @@ export function metricSpec(m: MetricComparison, unit: MetricUnit, threshold: num
       ? [{ side: 'NEW', low: m.base.median * m.ci.ratio.low * factor, high: m.base.median * m.ci.ratio.high * factor }]
       : [];
   const limit = m.base.median !== null && m.base.median > 0 ? [{ value: m.base.median * (1 + threshold) * factor, what: `BASE median +${Math.round(threshold * 100)}%` }] : [];
+  // A change of 10x or more squashes one side to the axis on a linear scale: log (symlog with zeros) instead.
+  const positive = all.filter((v) => v > 0);
+  const wide = positive.length > 0 && Math.max(...positive) / Math.min(...positive) >= 10;
+  const yScale = wide ? (positive.length === all.length ? { type: 'log' } : { type: 'symlog' }) : { zero: false };
   const x = { field: 'side', type: 'nominal', title: null, sort: ['BASE', 'NEW'], axis: { labelAngle: 0 } };
   const colour = { field: 'side', type: 'nominal', scale: { domain: ['BASE', 'NEW'], range: [SIDE_COLOURS.BASE, SIDE_COLOURS.NEW] }, legend: null };
   return {
@@ -71,7 +75,7 @@ export function metricSpec(m: MetricComparison, unit: MetricUnit, threshold: num
         encoding: {
           x,
           xOffset: { field: 'run', type: 'nominal', legend: null },
-          y: { field: 'value', type: 'quantitative', title: axis, scale: { zero: false } },
+          y: { field: 'value', type: 'quantitative', title: wide ? `${axis} (log scale)` : axis, scale: yScale },
           color: colour,
         },
       },
