@@ -321,7 +321,7 @@ function program(): Command {
       const result = await revert();
       if (flags.json) process.stdout.write((await import('./output/json.js')).toJson(result, 2) + '\n');
       else process.stdout.write((await import('./output/run-view.js')).renderRevert(result) + '\n');
-      if (!result.ok) process.exitCode = 1;
+      process.exitCode = result.exitCode;
     });
 
   cli

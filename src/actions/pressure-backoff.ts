@@ -123,14 +123,19 @@ async function quotaChange(ctx: ActionContext, p: PressureBackoffParams, name: s
   };
 }
 
-async function hookChange(ctx: ActionContext, p: PressureBackoffParams, target: string, kind: 'step' | 'relax'): Promise<PlannedChange | string> {
-  const h = p.hook!;
-  const knob: KnobRef = {
+/** The hook knob of action `index` of `recipe` for `target` (revert rebuilds it from the recipe to check a journal's). */
+export function hookKnob(recipe: string, index: number, target: string, h: NonNullable<PressureBackoffParams['hook']>): KnobRef {
+  return {
     kind: 'hook',
-    id: `${ctx.recipe}/${ctx.actionIndex}/${target}`,
+    id: `${recipe}/${index}/${target}`,
     argv: h.command.map((a) => a.replaceAll('{target}', target)),
     timeoutMs: h.timeout ? durationMs(h.timeout) : 5000,
   };
+}
+
+async function hookChange(ctx: ActionContext, p: PressureBackoffParams, target: string, kind: 'step' | 'relax'): Promise<PlannedChange | string> {
+  const h = p.hook!;
+  const knob = hookKnob(ctx.recipe, ctx.actionIndex, target, h);
   const level = Number(await ctx.io.read(knob));
   const max = h.max_level ?? 10;
   const next = kind === 'step' ? level + 1 : level - 1;

@@ -203,7 +203,7 @@ export class Engine {
     const original = held?.original ?? c.old;
     let actual = c.new;
     if (this.o.mode === 'apply') {
-      this.o.journal!.record(c.knob, original, c.new, { recipe: this.recipe.name, action: a.name, target: p.target.key });
+      this.o.journal!.record(c.knob, original, c.new, { recipe: this.recipe.name, recipeFile: this.recipe.file, action: a.name, target: p.target.key });
       if (this.o.pauseMs) await new Promise((r) => setTimeout(r, this.o.pauseMs));
       try {
         await this.o.io.write(c.knob, c.new);

@@ -7,10 +7,11 @@
  * next `tuner run` can tell it from the journal of a tuner still running.
  * The directory is TUNER_JOURNAL_DIR (tests), else /var/lib/tuner/journal.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { knobId, type KnobRef } from '../knobs/knob.js';
 import { ownerAlive, selfOwner, type Owner } from '../loader/owner.js';
+import { journalDirRefusal, JournalRefused, parseJournal, readTrusted } from './trust.js';
 
 export function journalDir(): string {
   return process.env.TUNER_JOURNAL_DIR ?? '/var/lib/tuner/journal';
@@ -24,6 +25,8 @@ export interface JournalEntry {
   /** Every value tuner wrote or was about to write (a crash may fall between the two). */
   written: string[];
   recipe: string;
+  /** Absolute path of the recipe file: revert runs a hook only when that recipe still declares it. */
+  recipe_file?: string;
   action: string;
   target: string;
   since: string;
@@ -70,7 +73,11 @@ export class Journal {
   }
 
   private persist(): void {
-    mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    const dir = path.dirname(this.file);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // A journal others could edit would be obeyed as root by the next revert: refuse to keep one there.
+    const why = journalDirRefusal(dir);
+    if (why) throw new JournalRefused(`journal directory ${dir}: ${why}; tuner changes nothing without a journal only root can write`);
     writeDurably(this.file, JSON.stringify(this.data, null, 1) + '\n');
   }
 
@@ -79,11 +86,12 @@ export class Journal {
   }
 
   /** Before writing `intended` to a knob: remember its original (first time) and the value. Durable on return. */
-  record(knob: KnobRef, original: string, intended: string, meta: { recipe: string; action: string; target: string }): void {
+  record(knob: KnobRef, original: string, intended: string, meta: { recipe: string; recipeFile?: string; action: string; target: string }): void {
     const id = knobId(knob);
     let e = this.data.entries.find((x) => x.id === id);
     if (!e) {
-      e = { id, knob, original, written: [], ...meta, since: new Date().toISOString() };
+      const { recipeFile, ...rest } = meta;
+      e = { id, knob, original, written: [], ...rest, ...(recipeFile ? { recipe_file: path.resolve(recipeFile) } : {}), since: new Date().toISOString() };
       this.data.entries.push(e);
     }
     if (!e.written.includes(intended)) e.written.push(intended);
@@ -119,25 +127,41 @@ export interface JournalFileInfo {
   /** The owner still runs: its journal is not ours to restore. */
   alive: boolean;
   error?: string;
+  /** Set when tuner will not obey this journal (or its directory): who could have written it, or what is wrong in it. */
+  refused?: boolean;
 }
 
-/** Every journal in the directory. */
+/**
+ * Every journal in the directory. A directory or file that someone other
+ * than tuner's user could have written, and a file that is not a journal as
+ * tuner writes them, comes back refused: nothing in it is obeyed.
+ */
 export function listJournals(dir = journalDir()): JournalFileInfo[] {
+  const dirWhy = journalDirRefusal(dir);
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
     return [];
   }
+  const files = names.filter((n) => n.endsWith('.json')).sort();
+  if (dirWhy) {
+    const error = `journal directory ${dir} refused: ${dirWhy}; whoever can write there could make tuner write any knob or run any command as root. Nothing in it was applied (fix: chown root and chmod go-w, after checking its files)`;
+    return (files.length > 0 ? files : ['']).map((n) => ({ file: n ? path.join(dir, n) : dir, alive: false, refused: true, error }));
+  }
   const out: JournalFileInfo[] = [];
-  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
+  for (const name of files) {
     const file = path.join(dir, name);
     try {
-      const data = JSON.parse(readFileSync(file, 'utf8')) as JournalData;
-      if (data.version !== 1 || !Array.isArray(data.entries)) throw new Error('not a tuner journal (version 1)');
+      const data = parseJournal(readTrusted(file));
       out.push({ file, data, alive: ownerAlive(data.owner) });
     } catch (err) {
-      out.push({ file, alive: false, error: err instanceof Error ? err.message : String(err) });
+      const msg = err instanceof Error ? err.message : String(err);
+      out.push(
+        err instanceof JournalRefused
+          ? { file, alive: false, refused: true, error: `journal ${file} refused: ${msg}. Nothing in it was applied` }
+          : { file, alive: false, error: `journal ${file} unreadable: ${msg}` },
+      );
     }
   }
   return out;

@@ -9,8 +9,18 @@ import { rmSync } from 'node:fs';
 import { KnobGone, knobLabel, type KnobIo } from '../knobs/knob.js';
 import { messageOf } from '../errors.js';
 import { listJournals, journalDir, type JournalEntry } from './journal.js';
+import { cgroupMounts, knobRefusal } from '../knobs/allowed.js';
+import { hookRefusal } from './hooks.js';
+import type { Recipe } from '../recipes/recipe.js';
 
-export type RestoreResult = 'restored' | 'unchanged' | 'yielded' | 'gone' | 'failed';
+/**
+ * restored: back at its original; unchanged: it already was; yielded: someone
+ * else changed it since (theirs now); gone: its object no longer exists;
+ * failed: the write did not happen; refused: the journal asked for something
+ * tuner's actions never do (a path outside their knobs, a hook no trusted
+ * recipe declares), so it was not touched.
+ */
+export type RestoreResult = 'restored' | 'unchanged' | 'yielded' | 'gone' | 'failed' | 'refused';
 
 export interface RestoreOutcome {
   knob: string;
@@ -60,9 +70,16 @@ export interface StaleRestore {
   journal: string;
   owner: { pid: number; start: number } | undefined;
   outcomes: RestoreOutcome[];
-  /** The journal file was removed (nothing failed). */
+  /** The journal file was removed (nothing failed or was refused). */
   removed: boolean;
   error?: string;
+  /** The whole journal was refused (who could write it, or not a journal): nothing in it was applied. */
+  refused?: boolean;
+}
+
+/** Why revert must not act on this entry (a knob outside tuner's places, an unverifiable hook), or undefined. */
+export function entryRefusal(e: JournalEntry, ctx: { mounts?: ReturnType<typeof cgroupMounts>; recipes?: Map<string, Recipe | string> } = {}): string | undefined {
+  return knobRefusal(e.knob, (ctx.mounts ??= cgroupMounts())) ?? hookRefusal(e, (ctx.recipes ??= new Map()));
 }
 
 /**
@@ -79,12 +96,16 @@ export async function restoreStale(io: KnobIo, dir = journalDir()): Promise<{ re
       continue;
     }
     if (!j.data) {
-      restored.push({ journal: j.file, owner: undefined, outcomes: [], removed: false, error: j.error });
+      restored.push({ journal: j.file, owner: undefined, outcomes: [], removed: false, error: j.error, ...(j.refused ? { refused: true } : {}) });
       continue;
     }
     const outcomes: RestoreOutcome[] = [];
-    for (const e of [...j.data.entries].reverse()) outcomes.push(await restoreEntry(io, e));
-    const removed = outcomes.every((o) => o.result !== 'failed');
+    const ctx = {};
+    for (const e of [...j.data.entries].reverse()) {
+      const why = entryRefusal(e, ctx);
+      outcomes.push(why ? { ...base(e), result: 'refused', detail: why } : await restoreEntry(io, e));
+    }
+    const removed = outcomes.every((o) => o.result !== 'failed' && o.result !== 'refused');
     if (removed) rmSync(j.file, { force: true });
     restored.push({ journal: j.file, owner: j.data.owner, outcomes, removed });
   }

@@ -42,19 +42,39 @@ export function renderSummary(s: SummaryEvent): string {
   return lines.join('\n');
 }
 
+const REVERT_WORDS: Record<string, string> = {
+  restored: 'restored',
+  unchanged: 'already at its original',
+  yielded: 'left alone: changed by someone else since tuner set it',
+  gone: 'gone (nothing to restore)',
+  failed: 'NOT restored: the write failed',
+  refused: 'REFUSED, not touched',
+};
+
+/** One line per journal and per knob with what happened to it, then the totals and what the exit code means. */
 export function renderRevert(r: RevertResult): string {
   const lines: string[] = [];
   for (const j of r.journals) {
-    lines.push(`${j.journal}${j.owner ? ` (tuner pid ${j.owner.pid}, gone)` : ''}${j.error ? `: unreadable: ${j.error}` : ''}`);
+    lines.push(j.error ? chalk.red(j.error) : `${j.journal}${j.owner ? ` (tuner pid ${j.owner.pid}, gone)` : ''}`);
     for (const o of j.outcomes) {
-      const what = o.result === 'restored' ? `${o.found} -> ${o.original}` : o.result === 'unchanged' ? `already ${o.original}` : o.result;
-      lines.push(`  ${o.knob}: ${what}${o.detail ? ` (${o.detail})` : ''}`);
+      const what = o.result === 'restored' ? `restored ${o.found} -> ${o.original}` : o.result === 'unchanged' ? `already ${o.original}` : REVERT_WORDS[o.result]!;
+      const line = `  ${o.knob}: ${what}${o.result === 'yielded' ? ` (now ${o.found}, original ${o.original})` : ''}${o.detail && o.result !== 'yielded' ? `: ${o.detail}` : ''}`;
+      lines.push(o.result === 'failed' || o.result === 'refused' ? chalk.red(line) : line);
     }
-    if (!j.removed) lines.push('  journal kept: something could not be restored; run tuner revert again');
+    if (!j.removed && !j.error) lines.push('  journal kept: something could not be restored or was refused; fix it and run tuner revert again');
   }
   for (const l of r.live) lines.push(`kept ${l} (its tuner is running and reverts its own changes)`);
   for (const p of r.pins) lines.push(`removed pins ${p}`);
-  if (lines.length === 0) lines.push(`nothing to revert (journal directory ${r.journalDir})`);
+  if (lines.length === 0) return `nothing to revert (journal directory ${r.journalDir})`;
+  const c = r.counts;
+  const total = Object.values(c).reduce((a, b) => a + b, 0);
+  if (total > 0) {
+    lines.push(
+      `${total} knob${total === 1 ? '' : 's'}: ${c.restored} restored, ${c.unchanged} already at the original, ${c.yielded} changed by someone else since, ${c.gone} gone, ${c.failed} failed, ${c.refused} refused`,
+    );
+  }
+  if (r.exitCode === 1) lines.push(chalk.red('exit 1: something tuner changed may still be changed (a failed write or an unreadable journal)'));
+  if (r.exitCode === 2) lines.push(chalk.red('exit 2: a journal or a knob in it was refused; nothing refused was applied'));
   return lines.join('\n');
 }
 
