@@ -14,7 +14,7 @@ import { normalizeCgroupName, SimHost } from '../host/host.js';
 import { SimIo } from '../knobs/sim-io.js';
 import { loadRecipes } from '../recipes/load.js';
 import { ScopeGuard } from '../scope/guard.js';
-import { SIGNAL_FAMILIES } from '../detect/paths.js';
+import { COLLECTIONS, SIGNAL_FAMILIES, type SignalFamily } from '../detect/paths.js';
 import type { Json, SignalRecords } from '../detect/samples.js';
 import { parseCpuList } from '../topology/cpulist.js';
 import type { Window } from '../strategy/strategy.js';
@@ -67,12 +67,27 @@ export function readFeed(text: string): Feed {
       bad.push({ line: i + 1, why: 'no ISO "ts"' });
       return;
     }
+    const shape = shapeProblem(signal as SignalFamily, rec);
+    if (shape) {
+      bad.push({ line: i + 1, why: shape });
+      return;
+    }
     if (cur[signal as keyof SignalRecords]) flush();
     cur[signal as keyof SignalRecords] = rec;
     ts = Math.max(ts, t);
   });
   flush();
   return { windows, bad, lines: lines.filter((l) => l.trim() !== '').length };
+}
+
+/** A record's collections (procs, cgroups, ...) must be lists of objects, as `watch --json` prints them. */
+function shapeProblem(signal: SignalFamily, rec: Json): string | undefined {
+  for (const [k, v] of Object.entries(rec)) {
+    const isList = Array.isArray(v);
+    if (!isList && k in (COLLECTIONS[signal] ?? {}) && v !== undefined) return `"${k}": expected a list of records, got ${v === null ? 'null' : typeof v}`;
+    if (isList && v.some((x) => x === null || typeof x !== 'object' || Array.isArray(x))) return `"${k}": expected a list of records (objects), got an element that is not one`;
+  }
+  return undefined;
 }
 
 function simHostFor(windows: readonly Window[]): SimHost {
@@ -90,8 +105,10 @@ function simHostFor(windows: readonly Window[]): SimHost {
 
 /** Teach the simulated host what the records say about processes (cgroup, page placement). */
 function learn(host: SimHost, w: Window): void {
-  for (const p of (w.records.sched?.procs as Json[] | undefined) ?? []) if (typeof p.pid === 'number' && typeof p.cgroup === 'string') host.learnCgroup(p.pid, p.cgroup);
-  for (const p of (w.records.numa?.procs as Json[] | undefined) ?? []) {
+  // A feed is input: a collection that is not a list of records teaches nothing (the detectors count it as missing).
+  const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter((x): x is Json => x !== null && typeof x === 'object') : []);
+  for (const p of list(w.records.sched?.procs)) if (typeof p.pid === 'number' && typeof p.cgroup === 'string') host.learnCgroup(p.pid, p.cgroup);
+  for (const p of list(w.records.numa?.procs)) {
     if (typeof p.pid === 'number' && p.pages && typeof p.pages === 'object') {
       host.learnPages(p.pid, new Map(Object.entries(p.pages as Record<string, number>).map(([k, v]) => [Number(k), Number(v)])));
     }
