@@ -3,7 +3,7 @@
  * run on this machine, next to bpftrace and to an empty program. Prints a
  * table, writes bench/results.json and bench/results.md.
  *
- *   node dist/bench/main.js [--only kernel,slowdown,agent,startup,scale,power,power-sim] [--quick]
+ *   node dist/bench/main.js [--only kernel,slowdown,agent,startup,scale,power,power-sim,soak] [--quick] [--duration 1h]
  *
  * --quick shortens every phase (for trying the benchmark out; its figures
  * are noisier and the agent windows are 10 s, not 60 s).
@@ -20,6 +20,7 @@ import { scale } from './phases/scale.js';
 import { slowdown } from './phases/slowdown.js';
 import { startup } from './phases/startup.js';
 import { powerPhase, POWER_PHASES, type PowerPhase } from './phases/power-run.js';
+import { renderSoak, soak } from './phases/soak.js';
 import { buildBenchObjects, workload } from './lib/build.js';
 import { runCleanups } from './lib/cleanup.js';
 import { BENCH_SRC, CLI } from './lib/paths.js';
@@ -31,23 +32,31 @@ import { evaluate, type Results } from './lib/targets.js';
 const PHASES = ['kernel', 'slowdown', 'agent', 'startup', 'scale'] as const;
 type Phase = (typeof PHASES)[number];
 
-function parseArgs(argv: string[]): { only: Set<Phase | PowerPhase>; quick: boolean } {
-  let only = new Set<Phase | PowerPhase>(PHASES);
+/** Run only when named: `soak` lasts --duration (default 1h). */
+type Named = PowerPhase | 'soak';
+
+function parseArgs(argv: string[]): { only: Set<Phase | Named>; quick: boolean; durationS: number } {
+  let only = new Set<Phase | Named>(PHASES);
   let quick = false;
+  let durationS = 3600;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') quick = true;
-    else if (a === '--only') {
+    else if (a === '--duration') {
+      const m = /^(\d+)(s|m|h)$/.exec(argv[++i] ?? '');
+      if (!m) usage(`--duration: expected a duration like 15m or 1h, got ${JSON.stringify(argv[i] ?? '')}`);
+      durationS = Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'];
+    } else if (a === '--only') {
       const list = (argv[++i] ?? '').split(',').filter(Boolean);
-      for (const p of list) if (![...PHASES, ...POWER_PHASES].includes(p as Phase)) usage(`--only: unknown phase "${p}"`);
-      only = new Set(list as Array<Phase | PowerPhase>);
+      for (const p of list) if (![...PHASES, ...POWER_PHASES, 'soak'].includes(p as Phase)) usage(`--only: unknown phase "${p}"`);
+      only = new Set(list as Array<Phase | Named>);
     } else usage(`unknown argument "${a}"`);
   }
-  return { only, quick };
+  return { only, quick, durationS };
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench: ${msg}\nusage: node dist/bench/main.js [--only ${[...PHASES, ...POWER_PHASES].join(',')}] [--quick]\n`);
+  process.stderr.write(`bench: ${msg}\nusage: node dist/bench/main.js [--only ${[...PHASES, ...POWER_PHASES, 'soak'].join(',')}] [--quick] [--duration 1h]\n`);
   process.exit(2);
 }
 
@@ -65,8 +74,14 @@ async function preflight(): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
-  const { only, quick } = parseArgs(process.argv.slice(2));
+  const { only, quick, durationS } = parseArgs(process.argv.slice(2));
   const log = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
+  if (only.has('soak')) {
+    const r = await soak({ seconds: durationS, log });
+    process.stdout.write(renderSoak(r) + '\n');
+    writeFileSync(path.join(BENCH_SRC, 'soak-results.json'), JSON.stringify({ started: new Date().toISOString(), machine: machine(), ...r }, null, 1) + '\n');
+    log('wrote bench/soak-results.json');
+  }
   if (only.has('power') || only.has('power-sim')) await powerPhase({ sim: only.has('power-sim'), real: only.has('power'), quick, log });
   if (!PHASES.some((p) => only.has(p))) return;
   const versions = await preflight();
