@@ -39,10 +39,12 @@ static __always_inline long task_state(struct task_struct *t)
 
 /*
  * The cgroup that holds the task's CPU controller: a cgroup v1 hierarchy on
- * hybrid hosts, the unified hierarchy on pure cgroup v2 hosts. The css is the
- * nearest ancestor with the controller enabled, which is the group whose
- * cpu.weight / cpu.shares governs the task. Kernels without the CPU
- * controller fall back to the default hierarchy.
+ * hybrid hosts, the unified hierarchy on pure cgroup v2 hosts. On v1 it is the
+ * css's cgroup. On v2 it is the task's own cgroup (dfl_cgrp), not the css's:
+ * the css is the nearest ancestor with the controller enabled, and a subtree
+ * that does not enable it would otherwise be reported (and acted on) as that
+ * ancestor. Kernels without the CPU controller fall back to the default
+ * hierarchy.
  */
 static __always_inline struct cgroup *task_cpu_cgroup(struct task_struct *t)
 {
@@ -53,8 +55,14 @@ static __always_inline struct cgroup *task_cpu_cgroup(struct task_struct *t)
 		if (id < 0 || id >= 16)
 			return NULL;
 		css = BPF_CORE_READ(t, cgroups, subsys[id]);
-		if (css)
-			return BPF_CORE_READ(css, cgroup);
+		if (css) {
+			struct cgroup *cg = BPF_CORE_READ(css, cgroup);
+			struct cgroup *dfl = BPF_CORE_READ(t, cgroups, dfl_cgrp);
+
+			if (dfl && BPF_CORE_READ(cg, root) == BPF_CORE_READ(dfl, root))
+				return dfl;
+			return cg;
+		}
 	}
 	return BPF_CORE_READ(t, cgroups, dfl_cgrp);
 }

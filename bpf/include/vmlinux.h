@@ -54,9 +54,12 @@ struct kernfs_node {
 	u64 id;
 };
 
+struct cgroup_root;
+
 struct cgroup {
 	int level;
 	struct kernfs_node *kn;
+	struct cgroup_root *root;
 	struct cgroup *ancestors[];
 };
 

@@ -4,10 +4,12 @@
  * `cpu.shares`, converted as systemd converts them (bounds are always in
  * cpu.weight units, 1..10000).
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { readWeight, weightFile, weightText, weightToShares } from '../cgroup/weight.js';
 import type { Entity } from '../detect/paths.js';
+import { KnobGone } from '../knobs/knob.js';
 import { actionCommon, num } from '../recipes/fields.js';
 import { error, type Problem } from '../recipes/problems.js';
 import type { ActionContext, ActionDef, Plan } from './action.js';
@@ -37,7 +39,20 @@ async function plan(ctx: ActionContext, p: CpuWeightParams, target: Entity, kind
   if (!cg) return { skip: `no cpu controller hierarchy holds cgroup ${target.key}` };
   const file = weightFile(cg.version);
   const knob = { kind: 'file' as const, path: path.join(cg.path, file) };
-  const oldText = await ctx.io.read(knob);
+  let oldText: string;
+  try {
+    oldText = await ctx.io.read(knob);
+  } catch (err) {
+    // On v2 a cgroup has cpu.weight only when its parent enables the cpu controller for its children.
+    // Acting on an ancestor instead would move the whole subtree: say so and act on nothing.
+    if (err instanceof KnobGone && cg.version === 2 && !ctx.host.simulated && existsSync(cg.path)) {
+      const parent = path.dirname(cg.path);
+      return {
+        skip: `the cpu controller is not enabled for ${cg.name} (it has no ${file}): cpu_weight cannot act there until the controller is delegated to it ("+cpu" in ${path.join(parent, 'cgroup.subtree_control')} and in each ancestor's), and it does not act on an ancestor instead`,
+      };
+    }
+    throw err;
+  }
   const w = readWeight(cg.version, oldText);
   const lowering = (p.direction === 'lower') === (kind === 'step');
   let next: number;
