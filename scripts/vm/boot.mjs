@@ -6,6 +6,9 @@ import { spawn } from 'node:child_process';
 /** qemu's argv for kernel `image` with initramfs `initrd`. */
 export function qemuArgs(image, initrd) {
   return [
+    // A host thread per vCPU. (With one thread for both, the guest's run-queue figures drifted 19%
+    // from schedstat over a reader's window; with one each, a guest kernel died once of an int3 oops
+    // in __schedule after tracepoint patching: the harness runs such a kernel once more.)
     '-accel', 'tcg,thread=multi',
     // Without cx16 the guest kernel avoids its cmpxchg16b paths, which fault now and then under TCG.
     '-cpu', 'qemu64,-cx16',
@@ -68,7 +71,9 @@ export function bootOnce({ image, initrd, timeoutMs, initTimeoutMs, logFile, onL
       clearTimeout(initTimer);
       if (buf) lines.push(buf);
       log.end();
-      resolve({ reachedInit, exitCode, lines, timedOut });
+      // A guest kernel that died (panic=-1 ends qemu) before the command reported its exit code.
+      const crash = exitCode === undefined ? lines.find((l) => /Kernel panic|Oops:|BUG:/.test(l)) : undefined;
+      resolve({ reachedInit, exitCode, lines, timedOut, crash });
     });
     // The harness's own SIGINT/SIGTERM must not leave a qemu behind.
     const stop = () => q.kill('SIGKILL');

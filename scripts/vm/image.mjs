@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 /** Host programs copied into the guest (busybox provides the rest of the shell tools). */
-const TOOLS = ['node', 'bpftool', 'bpftrace', 'stress-ng', 'numactl', 'migratepages', 'taskset', 'setpriv', 'stdbuf', 'getconf'];
+const TOOLS = ['node', 'bpftool', 'bpftrace', 'stress-ng', 'numactl', 'migratepages', 'taskset', 'setpriv', 'stdbuf', 'getconf', 'losetup'];
 
 /** Project paths the guest needs, relative to the project root; missing ones are skipped. */
 const PROJECT = ['package.json', 'vitest.config.ts', 'tsconfig.json', 'dist', 'bpf', 'recipes', 'probes', 'src', 'test', 'node_modules', '.cache/workloads'];
@@ -79,6 +79,9 @@ export async function buildImage(project, out, log) {
     // stdbuf preloads this library; bpftrace and node need nothing else beyond ldd's list.
     const extra = ['/usr/libexec/coreutils/libstdbuf.so', '/lib64/ld-linux-x86-64.so.2'];
     for (const b of bins) extra.push(...(await libraries(b)));
+    // Native addons of node_modules (vitest's bundler) need their own libraries (librt, libgcc_s).
+    const addons = (await $`find ${path.join(project, 'node_modules')} -name *.node -type f`).stdout.split('\n').filter(Boolean);
+    for (const a of addons) extra.push(...(await libraries(a)));
     for (const f of new Set(extra)) if (await fs.pathExists(f)) await copyFile(root, f);
     // bpftrace and libbpf read the running kernel's BTF from /sys; nothing else of the host is needed.
     await fs.writeFile(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
@@ -104,11 +107,12 @@ export async function buildImage(project, out, log) {
   return out;
 }
 
-/** A small archive holding /vm/cmd and /vm/env, appended to the base image for one boot. */
-export async function commandImage(dir, command, env, out) {
+/** A small archive holding /vm/cmd, /vm/env and the kernel's modules (/vm/modules), appended to the base image for one boot. */
+export async function commandImage(dir, command, env, out, modules = []) {
   const root = await fs.mkdtemp(path.join(dir, 'cmd-'));
   try {
-    await fs.mkdirp(path.join(root, 'vm'));
+    await fs.mkdirp(path.join(root, 'vm', 'modules'));
+    for (const m of modules) await fs.copy(m, path.join(root, 'vm', 'modules', path.basename(m)));
     await fs.writeFile(path.join(root, 'vm/cmd'), `${command}\n`);
     const lines = Object.entries(env).map(([k, v]) => `export ${k}='${String(v).replaceAll("'", "'\\''")}'`);
     await fs.writeFile(path.join(root, 'vm/env'), lines.join('\n') + '\n');

@@ -12,6 +12,7 @@ mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 ip link set lo up 2>/dev/null
+for m in /vm/modules/*.ko; do [ -f "$m" ] && insmod "$m"; done
 echo "=== VM-INIT $(cat /proc/sys/kernel/osrelease) nodes=$(ls -d /sys/devices/system/node/node* | wc -l) cgroup=$(cat /sys/fs/cgroup/cgroup.controllers | tr ' ' ,)"
 for c in $(cat /sys/fs/cgroup/cgroup.controllers); do echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null; done
 mkdir -p /sys/fs/cgroup/init.scope && echo $$ > /sys/fs/cgroup/init.scope/cgroup.procs

@@ -57,7 +57,13 @@ async function aptOptions(k, cache) {
 export async function kernelImage(k, cache, log) {
   const dir = path.join(cache, 'kernels', k.id);
   const image = path.join(dir, 'vmlinuz');
-  if (await fs.pathExists(image)) return { image, pkg: (await fs.readFile(path.join(dir, 'package'), 'utf8')).trim() };
+  const modules = path.join(dir, 'modules');
+  const cached = async () => ({
+    image,
+    pkg: (await fs.readFile(path.join(dir, 'package'), 'utf8')).trim(),
+    modules: (await fs.readdir(modules).catch(() => [])).map((m) => path.join(modules, m)),
+  });
+  if ((await fs.pathExists(image)) && (await fs.pathExists(modules))) return cached();
   await fs.mkdirp(dir);
   const opts = await aptOptions(k, cache);
   if (k.privateSources) {
@@ -81,11 +87,20 @@ export async function kernelImage(k, cache, log) {
     const boot = path.join(work, 'x', 'boot');
     const vmlinuz = (await fs.readdir(boot)).find((f) => f.startsWith('vmlinuz-'));
     if (!vmlinuz) throw new Error(`${k.id}: ${deb} holds no boot/vmlinuz-*`);
+    // Modules the tests need that the cloud flavour does not build in (loop devices), uncompressed
+    // so busybox's insmod loads them.
+    await fs.mkdirp(modules);
+    for (const m of (await $`find ${path.join(work, 'x')} -name ${'loop.ko*'} -path ${'*/drivers/block/*'}`).stdout.split('\n').filter(Boolean)) {
+      const out = path.join(modules, 'loop.ko');
+      if (m.endsWith('.xz')) await $`sh -c ${'xz -dc "$1" > "$2"'} sh ${m} ${out}`;
+      else if (m.endsWith('.zst')) await $`zstd -dc ${m} -o ${out}`;
+      else await fs.copy(m, out);
+    }
     await fs.copy(path.join(boot, vmlinuz), image + '.tmp');
     await fs.writeFile(path.join(dir, 'package'), `${deb.replace(/\.deb$/, '')}\n`);
     await fs.rename(image + '.tmp', image);
   } finally {
     await fs.remove(work);
   }
-  return { image, pkg: (await fs.readFile(path.join(dir, 'package'), 'utf8')).trim() };
+  return cached();
 }

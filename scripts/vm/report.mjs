@@ -48,7 +48,7 @@ export async function writeKernelsDoc(file, rows) {
     'host row is the machine the matrix ran on. "Objects" lists which of `bpf/*.bpf.o` loaded and attached',
     'with bpftool; "Gives up" lists what `tuner doctor` reports as degraded or failing there.',
     '',
-    '| Kernel | Package | Objects loaded | Objects not loaded | Backend | Gives up | Tests |',
+    '| Kernel | Package | Objects loaded | Objects not loaded | Backend (doctor: load, variants) | Gives up | Tests |',
     '|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
@@ -57,10 +57,12 @@ export async function writeKernelsDoc(file, rows) {
     const ok = loads.filter((l) => l.ok).map((l) => l.object);
     const bad = loads.filter((l) => !l.ok).map((l) => `${l.object}${l.reason ? ` (${l.reason})` : ''}`);
     const gives = (doctor?.checks ?? []).filter((c) => c.status !== 'pass').map((c) => `${c.title}: ${c.detail}`);
+    const variants = (doctor?.checks ?? []).filter((c) => /^load|variant/i.test(c.id) || /variant/i.test(c.title)).map((c) => `${c.title}: ${c.detail}`);
+    const backend = [doctor?.backend ?? '?', ...variants].join('; ');
     const tests = r.ok ? 'pass' : r.booted ? 'FAIL' : 'did not boot';
     const excluded = r.set.excluded.map((x) => `${x.what} (${x.reason})`);
     out.push(
-      `| ${cell(kernel)} | ${cell(r.pkg ?? 'host')} | ${cell(ok.join(', ') || 'none')} | ${cell(bad.join('; ') || 'none')} | ${cell(doctor?.backend ?? '?')} | ${cell([...gives, ...excluded.map((x) => `not tested: ${x}`)].join('; ') || 'nothing')} | ${tests} |`,
+      `| ${cell(kernel)} | ${cell(r.pkg ?? 'host')} | ${cell(ok.join(', ') || 'none')} | ${cell(bad.join('; ') || 'none')} | ${cell(backend)} | ${cell([...gives, ...excluded.map((x) => `not tested: ${x}`)].join('; ') || 'nothing')} | ${tests} |`,
     );
   }
   out.push('');

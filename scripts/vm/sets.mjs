@@ -2,10 +2,19 @@
 // and per kernel what is expected not to work yet, each with its reason (a named degradation), so a
 // run stays honest: an excluded test is listed in the report, never silently skipped.
 
-/** A test selection: a file of test/kernel and, optionally, the names of the tests in it (substrings). */
+/**
+ * A test selection: a file of test/kernel and the names of the tests in it (substrings of the full
+ * name, describe title included: a describe title selects all of its tests).
+ */
 const MATRIX = [
+  // The truth tests: the signals against the kernel's own accounting.
   { file: 'test/kernel/sched.test.ts', names: ['(a) run-queue wait agrees', '(b) context switches agree'] },
   { file: 'test/kernel/futex-io.test.ts', names: ['futex wait time agrees'] },
+  // diagnose on the three loads.
+  { file: 'test/kernel/diagnose.test.ts', names: ['more spinning threads than CPUs', 'threads contending on one mutex', 'synchronous direct reads on a loop device'] },
+  // cgroup v2 (cpu.weight, cpu.max, cpuset.cpus, kill -9 and revert, labels) and two NUMA nodes.
+  { file: 'test/kernel/cgroup-v2.test.ts', names: ['cgroup v2 '] },
+  { file: 'test/kernel/numa.test.ts', names: ['numa_rebalance on two nodes'] },
 ];
 
 /** Kernel id -> tests that are expected to fail there, with the reason. Matched by file and name. */
@@ -15,7 +24,8 @@ function escape(s) {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function vitest(selection) {
+/** The vitest command line running `selection` in one start. */
+export function vitest(selection) {
   const files = [...new Set(selection.map((s) => s.file))];
   const names = selection.flatMap((s) => s.names ?? []);
   const all = selection.some((s) => !s.names);
@@ -24,8 +34,9 @@ function vitest(selection) {
   return `node node_modules/vitest/vitest.mjs run --project kernel ${files.join(' ')}${filter}`;
 }
 
-function select(kernel, tests) {
-  const missing = EXPECTED_MISSING[kernel] ?? [];
+/** The tests of `tests` to run on `kernel`, and those expected missing there (with their reasons). */
+export function select(kernel, tests, expected = EXPECTED_MISSING) {
+  const missing = expected[kernel] ?? [];
   const excluded = [];
   const selection = [];
   for (const t of tests) {
@@ -46,11 +57,13 @@ function select(kernel, tests) {
 }
 
 /** Environment of the tests inside: kernel tests required (a missing prerequisite fails). */
-const ENV = { TUNER_REQUIRE_BPF: '1', CI: '1', NO_COLOR: '1', FORCE_COLOR: '0' };
+const ENV = { TUNER_REQUIRE_BPF: '1', TUNER_REQUIRE_CGROUP_V2: '1', TUNER_REQUIRE_NUMA: '1', CI: '1', NO_COLOR: '1', FORCE_COLOR: '0' };
 
 export const SETS = {
   /** The matrix set: truth tests, diagnose, the cgroup v2 and NUMA tests. */
   matrix: (kernel) => {
+    // The host runs the whole suite in `npm test`; here it only gets the load probe for the table.
+    if (kernel === 'host') return { command: 'true', env: ENV, excluded: [], describe: 'load probe (the host runs the full suite in npm test)' };
     const { selection, excluded } = select(kernel, MATRIX);
     return { command: vitest(selection), env: ENV, excluded, describe: `${selection.length} test files` };
   },

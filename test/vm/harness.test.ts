@@ -1,0 +1,62 @@
+/**
+ * The VM harness's own logic, without booting anything: which tests a kernel runs and which it is
+ * expected to lack, the vitest command line, the probe and summary parsing, qemu's argv.
+ */
+import { describe, expect, it } from 'vitest';
+import { select, vitest, summaryLines } from '../../scripts/vm/sets.mjs';
+import { parseProbe } from '../../scripts/vm/report.mjs';
+import { qemuArgs } from '../../scripts/vm/boot.mjs';
+
+const TESTS = [
+  { file: 'test/kernel/a.test.ts', names: ['(a) one', 'two'] },
+  { file: 'test/kernel/b.test.ts', names: ['b all'] },
+];
+
+describe('vm harness', () => {
+  it('drops the tests a kernel is expected to lack and lists each with its reason', () => {
+    const expected = {
+      '6.1': [{ file: 'test/kernel/a.test.ts', name: 'two', reason: 'no per-CPU run-queue length' }],
+      '5.10': [{ file: 'test/kernel/b.test.ts', reason: 'no task local storage for tracing programs (5.11)' }],
+    };
+    expect(select('6.12', TESTS, expected)).toEqual({ selection: TESTS, excluded: [] });
+    const six = select('6.1', TESTS, expected);
+    expect(six.selection).toEqual([{ file: 'test/kernel/a.test.ts', names: ['(a) one'] }, TESTS[1]]);
+    expect(six.excluded).toEqual([{ what: 'test/kernel/a.test.ts: two', reason: 'no per-CPU run-queue length' }]);
+    const five = select('5.10', TESTS, expected);
+    expect(five.selection).toEqual([TESTS[0]]);
+    expect(five.excluded).toEqual([{ what: 'test/kernel/b.test.ts', reason: 'no task local storage for tracing programs (5.11)' }]);
+  });
+
+  it('runs the whole selection in one vitest start, names as one escaped pattern', () => {
+    expect(vitest(TESTS)).toBe("node node_modules/vitest/vitest.mjs run --project kernel test/kernel/a.test.ts test/kernel/b.test.ts -t '\\(a\\) one|two|b all'");
+  });
+
+  it('reads the load probe, doctor\'s JSON and the runner\'s summary from a console transcript', () => {
+    const lines = [
+      '=== LOAD sched ok',
+      '=== LOAD io fail failed to load: -22',
+      '=== DOCTOR-BEGIN',
+      '{"ok": true, "backend": "bpf",',
+      ' "checks": []}',
+      '=== DOCTOR-END',
+      '  Test Files  1 failed | 4 passed (5)',
+      '       Tests  1 failed | 11 passed (12)',
+    ];
+    expect(parseProbe(lines)).toEqual({
+      loads: [
+        { object: 'sched', ok: true, reason: '' },
+        { object: 'io', ok: false, reason: 'failed to load: -22' },
+      ],
+      doctor: { ok: true, backend: 'bpf', checks: [] },
+    });
+    expect(summaryLines(lines)).toEqual(['Test Files  1 failed | 4 passed (5)', 'Tests  1 failed | 11 passed (12)']);
+  });
+
+  it('boots 2 vCPUs on two NUMA nodes, pure cgroup v2, panic ends qemu', () => {
+    const a: string[] = qemuArgs('K', 'I');
+    expect(a.slice(a.indexOf('-smp'), a.indexOf('-smp') + 2)).toEqual(['-smp', '2']);
+    expect(a.filter((x) => x.startsWith('node,nodeid='))).toEqual(['node,nodeid=0,cpus=0,memdev=m0', 'node,nodeid=1,cpus=1,memdev=m1']);
+    expect(a[a.indexOf('-cpu') + 1]).toBe('qemu64,-cx16');
+    expect(a[a.indexOf('-append') + 1]).toMatch(/cgroup_no_v1=all.*panic=-1/);
+  });
+});
