@@ -35,11 +35,19 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** Start a workload (on these CPUs only, when `cpus` is given: taskset execs it, same PID) and wait for its `ready <pid>` line. */
-export async function start(name: string, args: Array<string | number>, opts: { cpus?: string } = {}): Promise<Running> {
+/**
+ * Start a workload and wait for its `ready <pid>` line: on these CPUs only when `cpus` is given
+ * (taskset execs it, same PID), under these numactl options when `numa` is (e.g. --membind=1).
+ */
+export async function start(name: string, args: Array<string | number>, opts: { cpus?: string; numa?: string[] } = {}): Promise<Running> {
   const argv = args.map(String);
   const opt = { reject: false, stdin: 'pipe', stdout: 'pipe', stderr: 'inherit' } as const;
-  const proc = opts.cpus === undefined ? execa(workload(name), argv, opt) : execa('taskset', ['-c', opts.cpus, workload(name), ...argv], opt);
+  const proc =
+    opts.numa !== undefined
+      ? execa('numactl', [...opts.numa, workload(name), ...argv], opt)
+      : opts.cpus === undefined
+        ? execa(workload(name), argv, opt)
+        : execa('taskset', ['-c', opts.cpus, workload(name), ...argv], opt);
   const output: string[] = [];
   let buf = '';
   const pid = await new Promise<number>((resolve, reject) => {

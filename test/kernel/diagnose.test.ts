@@ -59,7 +59,7 @@ describe.skipIf(skipKernel)('tuner diagnose', () => {
   });
 
   it('threads contending on one mutex -> lock-contention', async () => {
-    const lw = await start('lockwait', [4, 10, 300]);
+    const lw = await start('lockwait', [4, 120, 300]);
     running.push(lw);
     lw.send('go');
     const rep = await diagnose('4 threads on one mutex', ['--pid', String(lw.pid)]);
@@ -70,7 +70,7 @@ describe.skipIf(skipKernel)('tuner diagnose', () => {
   it('synchronous direct reads on a loop device -> io-wait', async () => {
     const loop = makeLoop();
     loops.push(loop);
-    const dr = await start('dread', [loop.dev, 10, 64, 'rand']);
+    const dr = await start('dread', [loop.dev, 120, 64, 'rand']);
     running.push(dr);
     dr.send('go');
     const rep = await diagnose('O_DIRECT reads on a loop device', ['--pid', String(dr.pid)]);

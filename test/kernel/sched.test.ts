@@ -31,16 +31,35 @@ const readStatCtxt = (): number => Number(/^ctxt (\d+)/m.exec(readFileSync('/pro
  * One interval read by the reader (after a first read that drops the open's own interval), and over the
  * same interval each PID's kernel accounting and the machine's context switches (/proc/stat ctxt).
  */
-async function measure(reader: SignalReader<SchedDelta>, pids: number[], ms: number): Promise<{ d: SchedDelta; truth(pid: number): ProcTruth; ctxt: number }> {
+async function measure(
+  reader: SignalReader<SchedDelta>,
+  pids: number[],
+  ms: number,
+): Promise<{ d: SchedDelta; truth(pid: number): ProcTruth; bounds(pid: number): { inner: ProcTruth; outer: ProcTruth }; ctxt: number }> {
   await sleep(300);
+  const first = new Map(pids.map((p) => [p, procTruth(p)]));
   await reader.read();
   const before = new Map(pids.map((p) => [p, procTruth(p)]));
   const ctxt0 = readStatCtxt();
   await sleep(ms);
+  const last = new Map(pids.map((p) => [p, procTruth(p)]));
   const d = await reader.read();
   const ctxt = readStatCtxt() - ctxt0;
   const after = new Map(pids.map((p) => [p, procTruth(p)]));
-  return { d, truth: (pid) => diffTruth(before.get(pid)!, after.get(pid)!), ctxt };
+  return {
+    d,
+    truth: (pid) => diffTruth(before.get(pid)!, after.get(pid)!),
+    // The reader's window lies between two reads that take time (much of it on a slow machine, such as
+    // an emulated one, while spinners compete with the reader): it contains the inner window (after
+    // the first read ends to before the second starts) and lies inside the outer one.
+    bounds: (pid) => ({ inner: diffTruth(before.get(pid)!, last.get(pid)!), outer: diffTruth(first.get(pid)!, after.get(pid)!) }),
+    ctxt,
+  };
+}
+
+/** How far `ours` lies outside [lo, hi], relative to the nearer bound (0 inside). */
+function errOutside(ours: number, lo: number, hi: number): number {
+  return ours < lo ? relErr(ours, lo) : ours > hi ? relErr(ours, hi) : 0;
 }
 
 describe.skipIf(skipKernel)('sched (CO-RE) against /proc', () => {
@@ -49,18 +68,20 @@ describe.skipIf(skipKernel)('sched (CO-RE) against /proc', () => {
     running.push(spin);
     const reader = await openSchedBpf({ pids: [spin.pid] });
     try {
-      const { d, truth: truthOf } = await measure(reader, [spin.pid], 2500);
+      const { d, truth: truthOf, bounds } = await measure(reader, [spin.pid], 2500);
       const truth = truthOf(spin.pid);
+      const { inner, outer } = bounds(spin.pid);
       const p = proc(d, spin.pid);
       console.log(
         `sched (a): run-queue wait over ${(d.intervalNs / 1e9).toFixed(2)} s: kernel accounting via BPF ${p.runDelayNs} ns, ` +
           `probe-measured ${p.waitNs} ns, schedstat ${truth.runDelayNs} ns (errors ${(100 * relErr(p.runDelayNs, truth.runDelayNs)).toFixed(2)}%, ` +
-          `${(100 * relErr(p.waitNs, truth.runDelayNs)).toFixed(2)}%); on-CPU ${p.oncpuNs} vs ${truth.oncpuNs}`,
+          `${(100 * relErr(p.waitNs, truth.runDelayNs)).toFixed(2)}%; schedstat between the reads ${inner.runDelayNs}..${outer.runDelayNs} ns, ` +
+          `outside by ${(100 * errOutside(p.waitNs, inner.runDelayNs, outer.runDelayNs)).toFixed(2)}%); on-CPU ${p.oncpuNs} vs ${truth.oncpuNs}`,
       );
       expect(truth.runDelayNs).toBeGreaterThan(5e8); // the workload really queues
-      expect(relErr(p.runDelayNs, truth.runDelayNs)).toBeLessThan(0.1);
-      expect(relErr(p.waitNs, truth.runDelayNs)).toBeLessThan(0.1);
-      expect(relErr(p.oncpuNs, truth.oncpuNs)).toBeLessThan(0.1);
+      expect(errOutside(p.runDelayNs, inner.runDelayNs, outer.runDelayNs)).toBeLessThan(0.1);
+      expect(errOutside(p.waitNs, inner.runDelayNs, outer.runDelayNs)).toBeLessThan(0.1);
+      expect(errOutside(p.oncpuNs, inner.oncpuNs, outer.oncpuNs)).toBeLessThan(0.1);
       expect(p.threads).toBe(3);
       expect(p.comm).toBe('spin');
       // Every wait lands in one histogram slot.
@@ -76,17 +97,20 @@ describe.skipIf(skipKernel)('sched (CO-RE) against /proc', () => {
     running.push(spin, pp);
     const reader = await openSchedBpf({ pids: [pp.pid, spin.pid] });
     try {
-      const { d, truth: truthOf } = await measure(reader, [pp.pid], 2000);
+      const { d, truth: truthOf, bounds } = await measure(reader, [pp.pid], 2000);
       const truth = truthOf(pp.pid);
+      const { inner, outer } = bounds(pp.pid);
       const p = proc(d, pp.pid);
       const ours = p.nvcsw + p.nivcsw;
       const theirs = truth.voluntary + truth.involuntary;
+      const [lo, hi] = [inner.voluntary + inner.involuntary, outer.voluntary + outer.involuntary];
       console.log(
-        `sched (b): ping-pong switches ${ours} (vol ${p.nvcsw}, invol ${p.nivcsw}) vs /proc status ${theirs} (vol ${truth.voluntary}, invol ${truth.involuntary}): error ${(100 * relErr(ours, theirs)).toFixed(2)}%`,
+        `sched (b): ping-pong switches ${ours} (vol ${p.nvcsw}, invol ${p.nivcsw}) vs /proc status ${theirs} (vol ${truth.voluntary}, invol ${truth.involuntary}): error ${(100 * relErr(ours, theirs)).toFixed(2)}%; ` +
+          `/proc between the reads ${lo}..${hi}, outside by ${(100 * errOutside(ours, lo, hi)).toFixed(2)}%`,
       );
       expect(theirs).toBeGreaterThan(1000);
-      expect(relErr(ours, theirs)).toBeLessThan(0.05);
-      expect(relErr(p.nvcsw, truth.voluntary)).toBeLessThan(0.05);
+      expect(errOutside(ours, lo, hi)).toBeLessThan(0.05);
+      expect(errOutside(p.nvcsw, inner.voluntary, outer.voluntary)).toBeLessThan(0.05);
     } finally {
       reader.close();
     }
