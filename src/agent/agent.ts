@@ -77,7 +77,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentSummary> {
   }
   const claims = new Map<string, string>();
   for (const j of listJournals()) if (j.alive && j.data && j.data.owner.pid !== process.pid) for (const e of j.data.entries) claims.set(e.id, `tuner pid ${j.data.owner.pid}`);
-  const ctx: EngineContext = { host, layout, realIo, auditIo: new OverlayIo(realIo), journal: () => (journal ??= Journal.open()), claims };
+  const ctx: EngineContext = { host, layout, realIo, auditIo: new OverlayIo(realIo), journal: () => (journal ??= Journal.open()), claims, auditClaims: new Map(claims) };
   // Last resort (a second signal, or a revert that hangs): put back what the journal still holds, synchronously.
   const removeExitHandler = onExit(() => {
     if (!journal) return;

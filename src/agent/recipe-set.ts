@@ -69,7 +69,9 @@ export interface EngineContext {
   realIo: KnobIo;
   auditIo: KnobIo;
   journal: () => Journal;
+  /** Knobs held by apply-mode recipes (and other tuners); audit recipes claim only among themselves. */
   claims: Map<string, string>;
+  auditClaims: Map<string, string>;
 }
 
 /** One engine per recipe, each with its recipe's mode and scope. */
@@ -79,7 +81,7 @@ export function startEngines(recipes: readonly Recipe[], ctx: EngineContext): En
     const guard = new ScopeGuard({ cgroup: scope.cgroup?.name, pids: scope.pids }, ctx.host);
     return r.apply
       ? makeEngines([r], { host: ctx.host, io: ctx.realIo, scope: guard, mode: 'apply', journal: ctx.journal(), claims: ctx.claims })
-      : makeEngines([r], { host: ctx.host, io: ctx.auditIo, scope: guard, mode: 'audit', claims: ctx.claims });
+      : makeEngines([r], { host: ctx.host, io: ctx.auditIo, scope: guard, mode: 'audit', claims: ctx.auditClaims });
   });
 }
 

@@ -60,3 +60,20 @@ describe('agent config', () => {
     expect(() => parseListen('9477', '--metrics-listen')).toThrow(UsageError);
   });
 });
+
+describe('tuner agent on bad input', () => {
+  it('exits 2 with the file, line and path, before starting anything', async () => {
+    const { tuner } = await import('../helpers/cli.js');
+    const dir = mkdtempSync(path.join(tmpdir(), 'tuner-agent-cli-'));
+    writeFileSync(path.join(dir, 'agent.yaml'), 'metrics:\n  cgroups:\n    top: many\n');
+    const r = await tuner(['agent', '--config', path.join(dir, 'agent.yaml')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`config "${path.join(dir, 'agent.yaml')}", line 3: metrics.cgroups.top: expected a whole number from 0 to 10000, got "many" (string)`);
+    expect(r.stdout).toBe('');
+    const missing = await tuner(['agent', '--recipes', path.join(dir, 'nope'), '--metrics-listen', '127.0.0.1:1']);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('--recipes');
+    const flag = await tuner(['agent', '--metrics-listen', 'localhost']);
+    expect(flag.exitCode).toBe(2);
+  });
+});
