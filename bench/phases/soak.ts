@@ -148,6 +148,8 @@ async function soakRun(o: { seconds: number; log: (s: string) => void }): Promis
       /* tasks still leaving */
     }
     rmSync(journal, { recursive: true, force: true });
+    // A tuner killed by the cleanup leaves its pins: remove them (the programs detach with them).
+    rmSync(pinRoot, { recursive: true, force: true });
   });
   const recipes = readdirSync(path.join(ROOT, 'recipes')).filter((f) => f.endsWith('.yaml')).map((f) => path.join(ROOT, 'recipes', f));
   const tuner = start('node', [CLI, 'run', ...recipes, '--apply', '--watch', '--cgroup', parent, '--json'], { TUNER_JOURNAL_DIR: journal, TUNER_PIN_ROOT: pinRoot });

@@ -10,6 +10,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { knobId, type KnobRef } from '../knobs/knob.js';
+import { messageOf } from '../errors.js';
 import { ownerAlive, selfOwner, type Owner } from '../loader/owner.js';
 import { journalDirRefusal, JournalRefused, parseJournal, readTrusted } from './trust.js';
 
@@ -46,9 +47,12 @@ export function writeDurably(file: string, text: string): void {
   try {
     writeSync(fd, text);
     fsyncSync(fd);
-  } finally {
+  } catch (err) {
     closeSync(fd);
+    rmSync(tmp, { force: true }); // a full disk must not leave half a journal behind
+    throw err;
   }
+  closeSync(fd);
   renameSync(tmp, file);
   const dir = openSync(path.dirname(file), 'r');
   try {
@@ -78,7 +82,12 @@ export class Journal {
     // A journal others could edit would be obeyed as root by the next revert: refuse to keep one there.
     const why = journalDirRefusal(dir);
     if (why) throw new JournalRefused(`journal directory ${dir}: ${why}; tuner changes nothing without a journal only root can write`);
-    writeDurably(this.file, JSON.stringify(this.data, null, 1) + '\n');
+    try {
+      writeDurably(this.file, JSON.stringify(this.data, null, 1) + '\n');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? messageOf(err);
+      throw new JournalRefused(`cannot write the journal ${this.file} (${code}${code === 'ENOSPC' ? ': no space left on its filesystem' : ''}): tuner changes nothing it cannot journal first`, { cause: err });
+    }
   }
 
   entries(): readonly JournalEntry[] {
@@ -89,13 +98,22 @@ export class Journal {
   record(knob: KnobRef, original: string, intended: string, meta: { recipe: string; recipeFile?: string; action: string; target: string }): void {
     const id = knobId(knob);
     let e = this.data.entries.find((x) => x.id === id);
+    const added = !e;
     if (!e) {
       const { recipeFile, ...rest } = meta;
       e = { id, knob, original, written: [], ...rest, ...(recipeFile ? { recipe_file: path.resolve(recipeFile) } : {}), since: new Date().toISOString() };
       this.data.entries.push(e);
     }
-    if (!e.written.includes(intended)) e.written.push(intended);
-    this.persist();
+    const fresh = !e.written.includes(intended);
+    if (fresh) e.written.push(intended);
+    try {
+      this.persist();
+    } catch (err) {
+      // Not on disk, so not in memory either: the caller must not write the knob.
+      if (added) this.data.entries.pop();
+      else if (fresh) e.written.pop();
+      throw err;
+    }
   }
 
   /** After a write: the value the kernel actually kept, when it differs from the one written. */

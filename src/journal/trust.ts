@@ -10,6 +10,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, typ
 import { z } from 'zod';
 import { knobId, type KnobRef } from '../knobs/knob.js';
 import type { JournalData } from './journal.js';
+import { TunerError } from '../errors.js';
 
 const octal = (mode: number): string => '0' + (mode & 0o7777).toString(8);
 const euid = (): number => process.geteuid?.() ?? 0;
@@ -38,8 +39,8 @@ export function journalDirRefusal(dir: string): string | undefined {
   return ownershipRefusal(st);
 }
 
-/** A journal tuner will not read: the reason names what is wrong and why it matters. */
-export class JournalRefused extends Error {}
+/** A journal tuner will not read or write: the reason names what is wrong and why it matters. */
+export class JournalRefused extends TunerError {}
 
 /** Read a journal file: no symbolic link, a regular file of tuner's user that no one else can write. */
 export function readTrusted(file: string): string {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -139,6 +139,20 @@ describe('journal', () => {
     expect(io2.writes).toEqual([]);
     mine.forget(file('/live'));
     mine.close();
+  });
+
+  it('a journal that cannot be written throws a clear error and keeps nothing of the failed record', () => {
+    const d = dir();
+    const j = Journal.open(d, dead);
+    j.record(file('/a'), '1', '2', meta);
+    mkdirSync(`${j.file}.tmp`); // the next write cannot create its temporary file
+    expect(() => j.record(file('/b'), '5', '6', meta)).toThrow(/cannot write the journal .* \(EISDIR\): tuner changes nothing it cannot journal first/);
+    expect(() => j.record(file('/a'), '1', '3', meta)).toThrow(/cannot write the journal/);
+    expect(j.entries()).toEqual([expect.objectContaining({ id: 'file:' + K('/a'), written: ['2'] })]);
+    rmSync(`${j.file}.tmp`, { recursive: true });
+    j.forget(file('/a'));
+    j.close();
+    expect(readdirSync(d)).toEqual([]);
   });
 
   it('reports an unreadable journal instead of skipping it', () => {

@@ -156,7 +156,9 @@ describe.skipIf(skipKernel)('tuner diagnose', () => {
   });
 
   it('without the privilege: exit 1 naming CAP_BPF and CAP_PERFMON, nothing loaded', async () => {
-    const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, CLI, 'diagnose', '--pid', String(process.pid), '--duration', '1s'], { reject: false });
+    // Root's user with every capability dropped: it lacks CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN, yet can
+    // still read the checkout wherever it lives (another user could not read one in a 0700 directory).
+    const r = await execa('setpriv', ['--bounding-set=-all', '--inh-caps=-all', '--ambient-caps=-all', process.execPath, CLI, 'diagnose', '--pid', String(process.pid), '--duration', '1s'], { reject: false });
     expect(r.exitCode).toBe(1);
     expect(String(r.stderr)).toMatch(/CAP_BPF and CAP_PERFMON/);
     expect(String(r.stderr)).toMatch(/sudo tuner diagnose --pid/);
