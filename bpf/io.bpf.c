@@ -97,23 +97,23 @@ static __always_inline void ensure_proc(struct task_struct *t, __u32 tgid)
 	cfg = io_cfg();
 	init.created = cfg ? cfg->cycle : 0;
 	init.cgroup_id = cgroup_id(task_cpu_cgroup(t));
-	bpf_probe_read_kernel_str(init.comm, sizeof(init.comm), t->group_leader->comm);
+	bpf_probe_read_kernel_str(init.comm, sizeof(init.comm), BPF_CORE_READ(t, group_leader)->comm);
 	bpf_map_update_elem(&io_procs, &tgid, &init, BPF_NOEXIST);
 }
 
 /* First sight of a request (insert, or issue when the scheduler is bypassed): note who submitted it. */
 static __always_inline struct io_inflight *track(struct request *rq, bool at_insert)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *t = current_task();
 	__u64 key = (__u64)rq;
 	struct io_inflight *f = bpf_map_lookup_elem(&io_inflight, &key), init = {};
 
 	if (f)
 		return f;
-	if (!task_in_scope(t))
+	if (!current_in_scope())
 		return NULL;
 	init.insert_ns = at_insert ? bpf_ktime_get_ns() : BPF_CORE_READ(rq, start_time_ns);
-	init.tgid = t->tgid;
+	init.tgid = bpf_get_current_pid_tgid() >> 32;
 	ensure_proc(t, init.tgid);
 	bpf_map_update_elem(&io_inflight, &key, &init, BPF_ANY);
 	return bpf_map_lookup_elem(&io_inflight, &key);
@@ -246,7 +246,7 @@ int BPF_PROG(io_complete, struct request *rq, int error, unsigned int nr_bytes)
 	}
 
 	if (cfg->outlier_ns && lat >= cfg->outlier_ns) {
-		struct tuner_event *e = event_start(EV_IO_OUTLIER, bpf_get_current_task_btf());
+		struct tuner_event *e = event_start(EV_IO_OUTLIER, current_task());
 
 		if (e) {
 			/* The completing context is often an interrupt: name the submitter instead. */

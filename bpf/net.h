@@ -10,6 +10,8 @@
 
 /* Drop reasons are an enum of ~100 values today (enum skb_drop_reason); 512 leaves room. */
 #define NET_DROP_REASONS 512
+/* The key of drops on kernels whose kfree_skb tracepoint gives no reason (outside the enum's range). */
+#define NET_DROP_NO_REASON (NET_DROP_REASONS - 1)
 
 /* A remote TCP endpoint that needed retransmissions. */
 struct net_peer {

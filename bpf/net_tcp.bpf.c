@@ -50,7 +50,7 @@ int BPF_PROG(net_retransmit, struct sock *sk)
 	else if (peer.family == AF_INET6)
 		BPF_CORE_READ_INTO(&peer.daddr, sk, __sk_common.skc_v6_daddr);
 	bump(&net_retrans, &peer);
-	cg = cgroup_id(BPF_CORE_READ(sk, sk_cgrp_data.cgroup));
+	cg = cgroup_id(sock_cgroup(sk));
 	bump(&net_retrans_cg, &cg);
 	return 0;
 }

@@ -27,7 +27,44 @@ struct request___pre517 {
 	struct gendisk *rq_disk;
 } __attribute__((preserve_access_index));
 
+/*
+ * v5.15 ("bpf, cgroups: Fix cgroup v2 fallback on v1/v2 mixed mode") made
+ * sock_cgroup_data a plain cgroup pointer; before, a union whose u64 is the
+ * pointer, or, with bit 0 set, net_cls/net_prio data (the socket then counts
+ * in the root cgroup, whose pointer is not stored).
+ */
+struct sock_cgroup_data___pre515 {
+	u64 val;
+} __attribute__((preserve_access_index));
+
+struct sock___pre515 {
+	struct sock_cgroup_data___pre515 sk_cgrp_data;
+} __attribute__((preserve_access_index));
+
 #define TASK_RUNNING 0
+
+/*
+ * The current task. v5.11 ("bpf: Add bpf_get_current_task_btf helper") gives
+ * a trusted pointer; before, bpf_get_current_task's untrusted one: callers
+ * read it through BPF_CORE_READ (probe reads) or take field addresses only.
+ */
+static __always_inline struct task_struct *current_task(void)
+{
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf))
+		return bpf_get_current_task_btf();
+	return (struct task_struct *)bpf_get_current_task();
+}
+
+/* The cgroup (v2) a socket was created in; NULL when not known (see sock___pre515). */
+static __always_inline struct cgroup *sock_cgroup(struct sock *sk)
+{
+	u64 val;
+
+	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup))
+		return BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	val = BPF_CORE_READ((struct sock___pre515 *)sk, sk_cgrp_data.val);
+	return val & 1 ? NULL : (struct cgroup *)val;
+}
 
 /* t must be a trusted BTF pointer (tp_btf argument): direct loads, no probe_read in hot paths. */
 static __always_inline long task_state(struct task_struct *t)

@@ -28,8 +28,12 @@ static __always_inline struct tuner_scope *scope_config(void)
 	return bpf_map_lookup_elem(&tuner_scope, &zero);
 }
 
-/* Is task t observed? t must be a trusted BTF pointer. */
-static __always_inline bool task_in_scope(struct task_struct *t)
+/*
+ * Is task t observed? Its process id is t->tgid, a direct load from a trusted
+ * pointer, or with `current` (t is the current task, maybe untrusted: see
+ * current_task) the helper's; the rest of t is read with BPF_CORE_READ.
+ */
+static __always_inline bool scope_match(struct task_struct *t, bool current)
 {
 	struct tuner_scope *cfg = scope_config();
 	struct cgroup *cg;
@@ -38,7 +42,7 @@ static __always_inline bool task_in_scope(struct task_struct *t)
 	if (!cfg || cfg->scope == SCOPE_ALL)
 		return true;
 	if (cfg->scope == SCOPE_PIDS) {
-		tgid = t->tgid;
+		tgid = current ? bpf_get_current_pid_tgid() >> 32 : t->tgid;
 		return bpf_map_lookup_elem(&tuner_pids, &tgid) != NULL;
 	}
 	if (cfg->cg_hier == CG_HIER_DFL)
@@ -46,6 +50,18 @@ static __always_inline bool task_in_scope(struct task_struct *t)
 	else
 		cg = task_cpu_cgroup(t);
 	return cgroup_ancestor_id(cg, cfg->cg_level) == cfg->cg_id;
+}
+
+/* Is task t observed? t must be a trusted BTF pointer. */
+static __always_inline bool task_in_scope(struct task_struct *t)
+{
+	return scope_match(t, false);
+}
+
+/* Is the current task observed? On kernels without a trusted current task too (see current_task). */
+static __always_inline bool current_in_scope(void)
+{
+	return scope_match(current_task(), true);
 }
 
 /* Under SCOPE_PIDS with follow_children, a child process of the set joins it. */

@@ -159,4 +159,9 @@ enum cgroup_subsys_id {
 	cpu_cgrp_id = 1,
 };
 
+/* Relocated by name: only whether the running kernel has it is asked (bpf_core_enum_value_exists). */
+enum skb_drop_reason {
+	SKB_DROP_REASON_NOT_SPECIFIED = 2,
+};
+
 #endif /* TUNER_VMLINUX_H */

@@ -26,6 +26,15 @@ export function parseDropReasons(format: string): Map<number, string> {
   return out;
 }
 
+/** bpf/net.h NET_DROP_NO_REASON: every drop of a kernel whose kfree_skb tracepoint has no reason (before 5.17). */
+export const NET_DROP_NO_REASON = 511;
+
+/** A drop reason's name; a kernel without reasons counts all drops under one "unknown" row. */
+export function dropReasonName(reasons: Map<number, string>, code: number): string {
+  if (code === NET_DROP_NO_REASON) return 'UNKNOWN (this kernel reports no drop reason)';
+  return reasons.get(code) ?? `reason ${code}`;
+}
+
 function readDropReasons(): Map<number, string> {
   for (const root of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) {
     try {
@@ -107,7 +116,7 @@ export async function openNetBpf(scope: SchedScope, opts: BpfOpenOptions = {}): 
     }
     for (const [r, n] of curDrops) {
       const d = delta64(n, prevDrops.get(r));
-      if (d > 0) out.drops.push({ reason: reasons.get(r) ?? `reason ${r}`, code: r, count: d });
+      if (d > 0) out.drops.push({ reason: dropReasonName(reasons, r), code: r, count: d });
     }
     prevDrops = curDrops;
     const curProcs = new Map<string, { tx: bigint; rx: bigint; txc: bigint; rxc: bigint; comm: string }>();
