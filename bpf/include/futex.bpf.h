@@ -190,10 +190,7 @@ static __always_inline void futex_wait_done(void *ctx, struct task_struct *t, st
 	__sync_fetch_and_add(&fp->wait_ns, d);
 	if (ret == -ETIMEDOUT)
 		__sync_fetch_and_add(&fp->timeouts, 1);
-	slot = log2_u64(d);
-	if (slot >= FUTEX_SLOTS)
-		slot = FUTEX_SLOTS - 1;
-	__sync_fetch_and_add(&fp->hist[slot], 1);
+	__sync_fetch_and_add(&fp->hist[hist_slot(d, FUTEX_SLOTS)], 1);
 	slot = cfg->cycle & 1;
 	if (fp->max_cycle[slot] != cfg->cycle) {
 		fp->max_cycle[slot] = cfg->cycle;
