@@ -10,6 +10,14 @@ import { stopSignal } from './lifecycle/exit.js';
 
 const VERSION = '0.1.0';
 
+/** --strategy and --seed of run and replay. */
+function strategyFlags(flags: { strategy?: string; seed?: string }): { strategy?: 'heuristic' | 'learned'; seed?: number } {
+  return {
+    ...(flags.strategy !== undefined ? { strategy: parseChoice(flags.strategy, ['heuristic', 'learned'] as const, '--strategy') } : {}),
+    ...(flags.seed !== undefined ? { seed: parsePositiveInt(flags.seed, '--seed', 2 ** 31 - 1) } : {}),
+  };
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -276,7 +284,9 @@ function program(): Command {
     .option('--json', 'one NDJSON event per line')
     .option('--audit-log <file>', 'append one NDJSON record per decision to this file')
     .addOption(new Option('--backend <backend>', 'bpf (CO-RE objects via bpftool), bpftrace, or auto').default('auto'))
-    .action(async (files: string[], flags: { apply?: boolean; watch?: boolean; duration?: string; interval?: string; cgroup?: string; pid?: string[]; json?: boolean; auditLog?: string; backend: string }) => {
+    .option('--strategy <strategy>', 'heuristic or learned (overrides the recipes)')
+    .option('--seed <n>', 'random seed of the learned strategy (default: from the clock, printed)')
+    .action(async (files: string[], flags: { apply?: boolean; watch?: boolean; duration?: string; interval?: string; cgroup?: string; pid?: string[]; json?: boolean; auditLog?: string; backend: string; strategy?: string; seed?: string }) => {
       const { run } = await import('./commands/run.js');
       const events = run({
         recipes: files,
@@ -289,6 +299,7 @@ function program(): Command {
         auditLog: flags.auditLog,
         backend: parseChoice(flags.backend, ['auto', 'bpf', 'bpftrace'] as const, '--backend'),
         signal: stopSignal,
+        ...strategyFlags(flags),
       });
       const { toJsonLine } = await import('./output/json.js');
       const { renderEvent } = await import('./output/run-view.js');
@@ -304,9 +315,11 @@ function program(): Command {
     .option('--pid <pid>', 'scope: these processes of the recorded host', collect)
     .option('--assume <knob=value>', 'a knob\'s value at the start (default: the kernel default), e.g. /sys/fs/cgroup/app/cpu.weight=10000', collect)
     .option('--json', 'one NDJSON event per line')
-    .action(async (feed: string, files: string[], flags: { cgroup?: string; pid?: string[]; assume?: string[]; json?: boolean }) => {
+    .option('--strategy <strategy>', 'heuristic or learned (overrides the recipes)')
+    .option('--seed <n>', 'random seed of the learned strategy (default 1)')
+    .action(async (feed: string, files: string[], flags: { cgroup?: string; pid?: string[]; assume?: string[]; json?: boolean; strategy?: string; seed?: string }) => {
       const { replay, parseReplayPids } = await import('./commands/replay.js');
-      const events = replay({ feed, recipes: files, cgroup: flags.cgroup, pids: flags.pid === undefined ? undefined : parseReplayPids(flags.pid), assume: flags.assume });
+      const events = replay({ feed, recipes: files, cgroup: flags.cgroup, pids: flags.pid === undefined ? undefined : parseReplayPids(flags.pid), assume: flags.assume, ...strategyFlags(flags) });
       const { toJsonLine } = await import('./output/json.js');
       const { renderEvent } = await import('./output/run-view.js');
       for await (const e of events) process.stdout.write(flags.json ? toJsonLine(e) : renderEvent(e, 'replay') + '\n');

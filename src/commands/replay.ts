@@ -19,6 +19,7 @@ import type { Json, SignalRecords } from '../detect/samples.js';
 import { parseCpuList } from '../topology/cpulist.js';
 import type { Window } from '../strategy/strategy.js';
 import { summary } from './run.js';
+import type { StrategyKind } from '../recipes/recipe.js';
 
 export interface ReplayOptions {
   feed: string;
@@ -28,6 +29,10 @@ export interface ReplayOptions {
   pids?: number[];
   /** "KNOB=VALUE": the value a knob starts at (default: the kernel's default). */
   assume?: string[];
+  /** Overrides the recipes' `strategy`. */
+  strategy?: StrategyKind;
+  /** The learner's random seed (default 1): the same feed, recipes and seed give the same decisions. */
+  seed?: number;
 }
 
 export interface Feed {
@@ -160,7 +165,7 @@ export async function* replay(o: ReplayOptions): AsyncGenerator<RunEvent> {
     yield summary([], [], 'replay', 0, started);
     return;
   }
-  const engines: Engine[] = makeEngines(recipes, { host, io, scope, mode: 'replay', claims: new Map() });
+  const engines: Engine[] = makeEngines(recipes, { host, io, scope, mode: 'replay', claims: new Map(), choice: { ...(o.strategy ? { strategy: o.strategy } : {}), seed: o.seed ?? 1 } });
   let last = feed.windows[0]!.ts;
   for (const w of feed.windows) {
     learn(host, w);

@@ -25,6 +25,8 @@ import { resolveScope } from '../scope/resolve.js';
 import type { BackendChoice } from '../signals/backend.js';
 import { openSource, SIGNALS, type RecordSource, type SignalName } from '../signals/open.js';
 import type { SignalRecords, Json } from '../detect/samples.js';
+import type { StrategyKind } from '../recipes/recipe.js';
+import { LearnedStore } from '../strategy/store.js';
 
 export interface RunOptions {
   recipes: string[];
@@ -39,6 +41,10 @@ export interface RunOptions {
   backend: BackendChoice;
   top?: number;
   signal?: AbortSignal;
+  /** Overrides the recipes' `strategy`. */
+  strategy?: StrategyKind;
+  /** The learner's random seed (default: from the clock; printed). */
+  seed?: number;
 }
 
 const now = (): string => new Date().toISOString();
@@ -85,7 +91,12 @@ export async function* run(o: RunOptions): AsyncGenerator<RunEvent> {
   }
   for (const j of listJournals()) if (j.alive && j.data && j.data.owner.pid !== process.pid) for (const e of j.data.entries) claims.set(e.id, `tuner pid ${j.data.owner.pid}`);
   const pauseMs = Number(process.env.TUNER_TEST_NUDGE_PAUSE_MS ?? 0) || undefined;
-  const engines = makeEngines(recipes, { host, io, scope: guard, mode: o.apply ? 'apply' : 'audit', journal, claims, pauseMs });
+  const learning = recipes.some((r) => (o.strategy ?? r.strategy) === 'learned');
+  const seed = o.seed ?? Date.now() % 2 ** 31;
+  // An audit writes nothing, not even what the learner learned.
+  const choice = { ...(o.strategy ? { strategy: o.strategy } : {}), seed, ...(o.apply ? { store: new LearnedStore() } : {}) };
+  const engines = makeEngines(recipes, { host, io, scope: guard, mode: o.apply ? 'apply' : 'audit', journal, claims, pauseMs, choice });
+  if (learning) yield { type: 'notice', ts: now(), message: `learned strategy: seed ${seed} (--seed ${seed} repeats its choices)` };
   // Last resort (a second Ctrl-C, or a revert that hangs): put back whatever the journal still holds, synchronously.
   const removeHandler = onExit(() => {
     if (!journal) return;

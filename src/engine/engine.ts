@@ -80,8 +80,9 @@ export class Engine {
     await this.checkYields(w.ts, out);
     const proposals = this.o.strategy.observe(
       w,
-      this.held.map((h) => ({ action: h.action.index, entity: h.entity })),
+      this.held.map((h) => ({ action: h.action.index, entity: h.entity, original: h.original })),
     );
+    for (const m of this.o.strategy.notices?.() ?? []) out.push({ type: 'notice', ts: iso(w.ts), recipe: this.recipe.name, message: m });
     for (const p of proposals) await this.handle(p, w.ts, out);
     return out;
   }
@@ -133,7 +134,7 @@ export class Engine {
 
   private async plan(p: Proposal, a: RecipeAction): Promise<{ changes: PlannedChange[] } | { skip: string }> {
     const mine = this.held.filter((h) => h.action.index === a.index);
-    if (p.kind === 'relax' && a.relax === 'restore') {
+    if (p.kind === 'relax' && a.relax === 'restore' && !p.stepBack) {
       const changes = mine
         .filter((h) => h.entity.kind === p.target.kind && h.entity.key === p.target.key)
         .map((h): PlannedChange => ({ knob: h.knob, old: h.last, new: h.original, scopeTarget: h.scopeTarget, detail: `restore ${h.last} -> ${h.original}` }));
@@ -159,15 +160,19 @@ export class Engine {
       plan = await this.plan(p, a);
     } catch (err) {
       out.push({ type: 'error', ts: iso(ts), recipe: this.recipe.name, action: a.name, target: p.target.key, message: messageOf(err) });
+      this.o.strategy.declined?.(p, ts);
       return;
     }
-    if ('skip' in plan) return this.skip(out, ts, a, p.target.key, plan.skip);
+    if ('skip' in plan) {
+      this.o.strategy.declined?.(p, ts);
+      return this.skip(out, ts, a, p.target.key, plan.skip);
+    }
     let acted = false;
     for (const c of plan.changes) if (await this.change(p, a, c, ts, out)) acted = true;
     if (acted) {
       this.lastSkip.delete(`${a.index}/${p.target.key}`);
       this.o.strategy.acted(p, ts);
-    }
+    } else this.o.strategy.declined?.(p, ts);
   }
 
   /** Guards, journal, write; true when the knob changed (or would have, in audit/replay). */
@@ -223,7 +228,8 @@ export class Engine {
     const back = actual === original;
     if (back && held) this.drop(held);
     else this.hold(held, c, a, p.target, original, actual, ts);
-    const reason = fillReason(a.def.reason, { detail: c.detail, target: entityLabel(p.target), evidence: evidenceText(p.evidence) });
+    const because = p.evidence.length > 0 ? evidenceText(p.evidence) : (p.explain?.text ?? p.rule);
+    const reason = fillReason(a.def.reason, { detail: c.detail, target: entityLabel(p.target), evidence: because }) + (p.explain && p.evidence.length > 0 ? `; ${p.explain.text}` : '');
     const ev: DecisionEvent = {
       type: 'decision',
       ts: iso(ts),
@@ -239,6 +245,7 @@ export class Engine {
       reverted: back,
       kind: p.kind,
       reason,
+      ...(p.explain ? { strategy: p.explain } : {}),
     };
     this.changes.push({ ts: ev.ts, knob: label, old: c.old, new: actual, reason, applied: ev.applied });
     out.push(ev);
@@ -261,6 +268,12 @@ export class Engine {
   async revertAll(ts: number): Promise<{ events: RunEvent[]; reverted: SummaryEvent['recipes'][number]['reverted'] }> {
     const events: RunEvent[] = [];
     const reverted: SummaryEvent['recipes'][number]['reverted'] = [];
+    try {
+      this.o.strategy.close?.();
+    } catch (err) {
+      events.push({ type: 'notice', ts: iso(ts), recipe: this.recipe.name, message: `could not save what the strategy learned: ${messageOf(err)}` });
+    }
+    for (const m of this.o.strategy.notices?.() ?? []) events.push({ type: 'notice', ts: iso(ts), recipe: this.recipe.name, message: m });
     for (const h of [...this.held].reverse()) {
       const label = knobLabel(h.knob);
       if (!this.recipe.guards.revertOnExit) {

@@ -4,6 +4,7 @@
  * "target","knob","old","new","applied","reverted"} plus the reason line.
  */
 import type { RestoreOutcome } from '../journal/restore.js';
+import type { Explanation } from '../strategy/strategy.js';
 
 export type Mode = 'apply' | 'audit' | 'replay';
 
@@ -36,6 +37,8 @@ export interface DecisionEvent {
   reverted: boolean;
   kind: 'step' | 'relax' | 'revert';
   reason: string;
+  /** How the strategy decided (mode, expected gain, confidence). */
+  strategy?: Explanation;
 }
 
 /** Nothing to do for a proposal (at a bound, already there, waiting for cooldown). */

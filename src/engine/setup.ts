@@ -12,6 +12,10 @@ import type { Recipe } from '../recipes/recipe.js';
 import { UsageError } from '../errors.js';
 import type { ScopeGuard } from '../scope/guard.js';
 import { HeuristicStrategy } from '../strategy/heuristic.js';
+import { LearnedStrategy } from '../strategy/learned.js';
+import type { LearnedStore } from '../strategy/store.js';
+import type { Strategy } from '../strategy/strategy.js';
+import type { StrategyKind } from '../recipes/recipe.js';
 import { Engine } from './engine.js';
 import type { Mode, NoticeEvent } from './events.js';
 
@@ -48,11 +52,29 @@ export function applicable(recipes: readonly Recipe[], host: HostView, ts: strin
   return { recipes: kept, notices };
 }
 
+/** How a run picks strategies: --strategy overrides the recipes; the learner's seed and store. */
+export interface StrategyChoice {
+  strategy?: StrategyKind;
+  seed: number;
+  store?: LearnedStore;
+}
+
+/** The strategy a recipe runs with (--strategy learned needs an objective in every recipe). */
+export function makeStrategy(recipe: Recipe, scope: ScopeGuard, c: StrategyChoice): Strategy {
+  const kind = c.strategy ?? recipe.strategy;
+  if (kind === 'learned') {
+    if (!recipe.objective) throw new UsageError(`--strategy learned: recipe "${recipe.file}" has no objective to learn from (add objective: to it)`);
+    return new LearnedStrategy(recipe, scope, { seed: c.seed, ...(c.store ? { store: c.store } : {}) });
+  }
+  return new HeuristicStrategy(recipe, scope);
+}
+
 export function makeEngines(
   recipes: readonly Recipe[],
-  o: { host: HostView; io: KnobIo; scope: ScopeGuard; mode: Mode; journal?: Journal; claims: Map<string, string>; pauseMs?: number },
+  o: { host: HostView; io: KnobIo; scope: ScopeGuard; mode: Mode; journal?: Journal; claims: Map<string, string>; pauseMs?: number; choice?: StrategyChoice },
 ): Engine[] {
-  return recipes.map((recipe) => new Engine({ recipe, strategy: new HeuristicStrategy(recipe, o.scope), ...o }));
+  const { choice, ...rest } = o;
+  return recipes.map((recipe) => new Engine({ recipe, strategy: makeStrategy(recipe, o.scope, choice ?? { seed: 1 }), ...rest }));
 }
 
 /** The shortest interval of the recipes (every recipe counts windows of the same length). */

@@ -39,8 +39,13 @@ function detectorRules(r: RecipeInput, out: Problem[]): void {
   if (entries.length === 0) out.push(error(['detectors'], 'at least one detector', 'an empty mapping'));
   for (const [name, d] of entries) {
     const at: PathSeg[] = ['detectors', name];
-    if ((d.above === undefined) === (d.below === undefined)) {
-      out.push(error(at, 'exactly one of "above" or "below"', d.above === undefined ? 'neither' : 'both'));
+    const triggers = (['above', 'below', 'burst'] as const).filter((k) => d[k] !== undefined);
+    if (triggers.length !== 1) {
+      out.push(error(at, 'exactly one of "above", "below" or "burst"', triggers.length === 0 ? 'none' : triggers.map((k) => `"${k}"`).join(' and ')));
+      continue;
+    }
+    if (d.burst !== undefined) {
+      if (d.clear !== undefined) out.push(error([...at, 'clear'], 'no clear threshold with "burst" (a burst clears when the value is back under its moving threshold)', describe(d.clear)));
       continue;
     }
     const op = d.above !== undefined ? 'above' : 'below';
@@ -90,12 +95,60 @@ function targetRules(r: RecipeInput, i: number, def: ActionDef, params: Record<s
   }
 }
 
+const rangeOf = (signal: string): [number, number, string] | undefined => {
+  const unit = SIGNAL_PATHS.find((p) => p.path === signal)?.unit;
+  return unit === '0..1' ? [0, 1, 'a fraction from 0 to 1'] : unit === '%' ? [0, 100, 'a percentage from 0 to 100'] : undefined;
+};
+
+/** `of`: a detector that exists and is about the kind of entity the signal is about; "target" only when the actions' targets are. */
+function ofRules(r: RecipeInput, signal: string, of: string | undefined, at: PathSeg[], known: Set<string>, out: Problem[]): void {
+  const kind = entityOf(signal);
+  if (kind === 'scope' || of === 'scope') return;
+  if (of === undefined || of === 'target') {
+    for (const [i, a] of r.actions.entries()) {
+      const t = targetOf((a as Record<string, unknown>).target);
+      const tk = t.kind === 'scope' ? 'scope' : r.detectors[t.detector] ? entityOf(r.detectors[t.detector]!.signal) : undefined;
+      // A scope target is the scope's cgroup: cgroup signals can read it.
+      if (tk !== undefined && tk !== kind && !(isCgroup(tk) && isCgroup(kind)) && !(tk === 'scope' && isCgroup(kind))) {
+        out.push(error([...at, 'of'], `a detector about ${KIND_WORDS[kind]} (${signal} is about ${KIND_WORDS[kind]}, and actions.${i} changes ${KIND_WORDS[tk]})`, describe(of ?? 'target (the default)')));
+      }
+    }
+    return;
+  }
+  if (!known.has(of)) {
+    out.push(error([...at, 'of'], `"target", "scope" or one of the detector names ${[...known].join(', ')}`, describe(of)));
+    return;
+  }
+  const dk = entityOf(r.detectors[of]!.signal);
+  if (dk !== kind && !(isCgroup(dk) && isCgroup(kind))) out.push(error([...at, 'of'], `a detector about ${KIND_WORDS[kind]} (what ${signal} is about)`, `"${of}", which is about ${KIND_WORDS[dk]}`));
+}
+
+const isCgroup = (k: EntityKind): boolean => k === 'cgroup' || k === 'unified';
+
+function objectiveRules(r: RecipeInput, known: Set<string>, out: Problem[]): void {
+  if (r.objective) ofRules(r, r.objective.signal, r.objective.of, ['objective'], known, out);
+  if (r.strategy === 'learned' && !r.objective) out.push(error(['strategy'], 'an objective to learn from (strategy: learned maximizes it)', 'strategy "learned" and no objective'));
+  (r.constraints ?? []).forEach((c, i) => {
+    const at: PathSeg[] = ['constraints', i];
+    if ((c.at_least === undefined) === (c.at_most === undefined)) {
+      out.push(error(at, 'exactly one of "at_least" or "at_most"', c.at_least === undefined ? 'neither' : 'both'));
+      return;
+    }
+    const range = rangeOf(c.signal);
+    const [k, v] = c.at_least !== undefined ? (['at_least', c.at_least] as const) : (['at_most', c.at_most!] as const);
+    if (range && (v < range[0] || v > range[1])) out.push(error([...at, k], `${range[2]} (${c.signal} is in ${SIGNAL_PATHS.find((p) => p.path === c.signal)?.unit})`, describe(v)));
+    ofRules(r, c.signal, c.of, at, known, out);
+  });
+}
+
 export function checkRules(r: RecipeInput, opts: { asRoot: boolean }): Problem[] {
   const out: Problem[] = [];
   detectorRules(r, out);
   const known = new Set(Object.keys(r.detectors));
   if (r.when !== undefined) conditionNames(r.when, ['when'], known, out);
   const used = new Set(r.when !== undefined ? namesIn(r.when) : known);
+  objectiveRules(r, known, out);
+  for (const o of [r.objective?.of, ...(r.constraints ?? []).map((c) => c.of)]) if (o !== undefined && known.has(o)) used.add(o);
   r.actions.forEach((a, i) => {
     const def = ACTIONS[a.action as ActionName] as ActionDef;
     const params = a as Record<string, unknown>;

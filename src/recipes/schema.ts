@@ -15,6 +15,15 @@ export const detectorSchema = z
       description: 'the value to watch, one per entity for per-collection paths',
     }),
     above: z.number({ error: 'a number' }).optional().meta({ description: 'trigger when the value is above this' }),
+    burst: z
+      .strictObject({
+        k: num(0.5, 100).optional().meta({ description: 'standard deviations above the moving baseline (default 4)' }),
+        min_rise: num(0, 100).optional().meta({ description: 'least relative rise over the baseline, 0.5 = +50% (default 0.5)' }),
+        half_life: num(1, 1000, true).optional().meta({ description: 'windows over which the baseline forgets half its memory (default 10)' }),
+      })
+      .optional()
+      .meta({ description: 'trigger on a burst: the value jumps above its own moving baseline (instead of a fixed above/below)' }),
+    smooth: num(1, 1000, true).optional().meta({ description: 'compare an exponentially weighted moving average with this half-life in windows, not the raw value' }),
     below: z.number({ error: 'a number' }).optional().meta({ description: 'trigger when the value is below this' }),
     clear: z.number({ error: 'a number' }).optional().meta({ description: 'hysteresis: clear only once the value is back past this (default: the trigger threshold)' }),
     for: num(1, 1000, true).optional().meta({ description: 'windows in a row the value must be past the trigger threshold (default 1)' }),
@@ -30,6 +39,31 @@ export const guardsSchema = z
     revert_on_exit: z.boolean({ error: 'true or false' }).optional().meta({ description: 'put every knob back when tuner exits (default true)' }),
   })
   .meta({ description: 'Limits on how often and how much the recipe changes things' });
+
+const signal = z.enum(SIGNAL_PATH_NAMES, { error: 'a signal path such as "sched.cgroups.wait_share" or "psi.cpu.some_avg10" (README lists them)' });
+const OF_TEXT = '"target" (the entity the action changes), "scope", or a detector name (the entity it held active when the recipe first acted)';
+const of = z.union([z.literal('target'), z.literal('scope'), name], { error: OF_TEXT }).meta({ description: OF_TEXT });
+
+export const objectiveSchema = z
+  .strictObject({
+    signal: signal.meta({ description: 'the value of the protected entity that the recipe is for' }),
+    of: of.optional().meta({ description: `whose value: ${OF_TEXT} (default "target")` }),
+    goal: z.enum(['lower', 'raise'], { error: 'one of "lower" or "raise"' }).meta({ description: 'lower or raise the value' }),
+    noise: z.number({ error: 'a number' }).min(0, { error: 'a number from 0 up' }).meta({ description: 'changes of the value smaller than this are noise, in its unit (one window to the next)' }),
+    smooth: num(1, 1000, true).optional().meta({ description: 'judge an exponentially weighted moving average with this half-life in windows (default: each window as measured)' }),
+    description: z.string().optional(),
+  })
+  .meta({ description: 'What the recipe is for: keep acting while this improves, step back when it gets worse' });
+
+export const constraintSchema = z
+  .strictObject({
+    signal: signal.meta({ description: 'a value of another entity to keep within a limit' }),
+    of: of.optional().meta({ description: `whose value (default "target")` }),
+    at_least: z.number({ error: 'a number' }).optional().meta({ description: 'the value must stay at or above this' }),
+    at_most: z.number({ error: 'a number' }).optional().meta({ description: 'the value must stay at or below this' }),
+    description: z.string().optional(),
+  })
+  .meta({ description: 'A limit the recipe must not push another entity past: when it is hit, the recipe steps back and stops' });
 
 const actionSchemas = Object.values(ACTIONS).map((a) => a.schema) as unknown as [z.ZodObject, ...z.ZodObject[]];
 
@@ -58,6 +92,9 @@ export const recipeSchema = z
     interval: duration.optional().meta({ description: 'length of one window (default 1s)' }),
     duration: duration.optional().meta({ description: 'how long `tuner run` lasts without --watch or --duration (default 1m)' }),
     detectors: z.record(name, detectorSchema, { error: 'a mapping of detector names to detectors' }),
+    objective: objectiveSchema.optional(),
+    constraints: z.array(constraintSchema, { error: 'a list of constraints' }).optional().meta({ description: 'limits on other entities (requires an objective)' }),
+    strategy: z.enum(['heuristic', 'learned'], { error: 'one of "heuristic" or "learned"' }).optional().meta({ description: 'how to decide: thresholded rules (default), or an online learner over the action\'s steps (--strategy overrides)' }),
     when: condition.optional().meta({ description: 'when to act (default: all detectors at once)' }),
     actions: z.array(actionSchema, { error: 'a list of actions' }).min(1, { error: 'a list of at least one action' }),
     guards: guardsSchema.optional(),
@@ -67,3 +104,5 @@ export const recipeSchema = z
 
 export type RecipeInput = z.infer<typeof recipeSchema>;
 export type DetectorInput = z.infer<typeof detectorSchema>;
+export type ObjectiveInput = z.infer<typeof objectiveSchema>;
+export type ConstraintInput = z.infer<typeof constraintSchema>;

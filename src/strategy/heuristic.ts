@@ -4,6 +4,13 @@
  * it pauses for the cooldown and re-evaluates on fresh windows only (the
  * condition must hold again for `for` windows that began after the change),
  * so it never stacks steps on a measurement of the old setting.
+ *
+ * With an objective, it does not stop at the clear thresholds: after each
+ * step it compares the objective over the windows since the step with the
+ * windows before it, and keeps stepping while it improves by more than the
+ * objective's noise; it steps back once when it got worse by more than the
+ * noise, and stops when it stays flat. A violated constraint makes it step
+ * back one step and never go past that level again in this run.
  */
 import path from 'node:path';
 import { evaluate, namesIn, positiveNames, renderCondition } from '../detect/condition.js';
@@ -11,7 +18,10 @@ import { ThresholdDetector, type EntityState } from '../detect/detector.js';
 import { entityLabel, entityOf, type Entity } from '../detect/paths.js';
 import type { Recipe, RecipeAction } from '../recipes/recipe.js';
 import type { ScopeGuard } from '../scope/guard.js';
-import type { Evidence, HeldTarget, Proposal, Strategy, Window } from './strategy.js';
+import { Outcome, round, violationText, type Violation } from './outcome.js';
+import type { Evidence, Explanation, HeldTarget, Proposal, Strategy, Window } from './strategy.js';
+
+const mean = (xs: readonly number[]): number | undefined => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
 
 export class HeuristicStrategy implements Strategy {
   readonly kind = 'heuristic';
@@ -20,6 +30,20 @@ export class HeuristicStrategy implements Strategy {
   private need = 1;
   private lastAction = -Infinity;
   private readonly maxFor: number;
+  readonly outcome: Outcome;
+  /** Steps taken minus steps back (of every action). */
+  level = 0;
+  /** No step beyond this level (set when a constraint was hit or a step made things worse). */
+  private ceiling = Infinity;
+  /** Objective values since the last change, and their mean before it. */
+  private since: number[] = [];
+  private before: number | undefined;
+  /** Stepping on because the objective improves (after the detectors cleared). */
+  private pursuing = false;
+  private pending: string[] = [];
+  /** The latest window's objective value and violations (for a strategy built on this one). */
+  lastValue: number | undefined;
+  lastViolations: Violation[] = [];
 
   constructor(
     private readonly recipe: Recipe,
@@ -27,17 +51,67 @@ export class HeuristicStrategy implements Strategy {
   ) {
     for (const d of recipe.detectors) this.detectors.set(d.name, new ThresholdDetector(d));
     this.maxFor = Math.max(1, ...recipe.detectors.map((d) => d.for));
+    this.outcome = new Outcome(recipe);
   }
 
-  observe(w: Window, held: readonly HeldTarget[]): Proposal[] {
+  /** Feed one window to the detectors and the objective; true when the recipe's condition holds. */
+  update(w: Window): boolean {
     for (const d of this.detectors.values()) d.update(w.records);
     const trigger = evaluate(this.recipe.when, this.detectors);
     this.streak = trigger ? this.streak + 1 : 0;
+    this.lastValue = this.outcome.bound ? this.outcome.value(w.records) : undefined;
+    this.lastViolations = this.outcome.bound ? this.outcome.violations(w.records) : [];
+    if (this.lastValue !== undefined) this.since.push(this.lastValue);
+    return trigger;
+  }
+
+  observe(w: Window, held: readonly HeldTarget[]): Proposal[] {
+    return this.decide(w, held, this.update(w));
+  }
+
+  /** Proposals for a window already fed with update(). */
+  decide(w: Window, held: readonly HeldTarget[], trigger: boolean): Proposal[] {
     const cooled = w.ts - this.lastAction >= this.recipe.guards.cooldownMs;
     const out: Proposal[] = [];
-    if (trigger && this.streak >= this.need && cooled) {
+    if (cooled && this.lastViolations.length > 0 && held.length > 0) {
+      this.ceiling = Math.min(this.ceiling, this.level - 1);
+      this.pursuing = false;
+      const text = `heuristic: constraint hit (${violationText(this.lastViolations)}): one step back, and no step past it again`;
+      return this.stepsBack(held, { strategy: 'heuristic', mode: 'constraint', level: this.level, text });
+    }
+    const o = this.outcome;
+    const now = mean(this.since);
+    const gain = o.objective && now !== undefined && this.before !== undefined ? o.score(now) - o.score(this.before) : undefined;
+    const what = gain !== undefined ? `${o.objective!.signal} of ${o.entity} went ${round(this.before!)} -> ${round(now!)} after the last step` : '';
+    if (cooled && this.pursuing && gain !== undefined && -gain > o.objective!.noise) {
+      this.pursuing = false;
+      this.ceiling = Math.min(this.ceiling, this.level - 1);
+      // Targets whose own relax condition holds are relaxed by it below (a restore, say), not stepped back here.
+      const back = held.filter((h) => !this.relaxes(h, trigger));
+      if (back.length > 0) return this.stepsBack(back, { strategy: 'heuristic', mode: 'objective', expected_gain: -gain, level: this.level, text: `heuristic: the last step made the objective worse (${what}): one step back` });
+    }
+    if (trigger && this.streak >= this.need && cooled && this.level < this.ceiling) {
       for (const a of this.recipe.actions) {
-        for (const target of this.targets(a)) out.push({ kind: 'step', action: a.index, target, rule: renderCondition(this.recipe.when), evidence: this.evidence(a, target) });
+        for (const target of this.targets(a)) {
+          const evidence = this.evidence(a, target);
+          if (!o.bound && o.objective) {
+            o.bind(target.key, evidence);
+            const v = o.value(w.records);
+            if (v !== undefined) this.since = [v];
+          }
+          out.push({ kind: 'step', action: a.index, target, rule: renderCondition(this.recipe.when), evidence, explain: { strategy: 'heuristic', mode: 'rule', level: this.level, text: `heuristic: ${renderCondition(this.recipe.when)} holds` } });
+        }
+      }
+      if (out.length > 0) return out;
+    } else if (cooled && this.pursuing && gain !== undefined && !trigger) {
+      const noise = o.objective!.noise;
+      if (gain > noise && this.level < this.ceiling) {
+        const text = `heuristic: objective improving (${what}, better by more than the noise ${noise}): one more step`;
+        for (const h of held) out.push({ kind: 'step', action: h.action, target: h.entity, rule: 'objective improving', evidence: [], explain: { strategy: 'heuristic', mode: 'objective', expected_gain: gain, level: this.level, text } });
+        if (out.length > 0) return out;
+      } else {
+        this.pursuing = false;
+        this.pending.push(`heuristic: objective flat after the last step (${what}, within the noise ${noise}): holding here`);
       }
     }
     if (cooled) {
@@ -53,10 +127,30 @@ export class HeuristicStrategy implements Strategy {
     return out;
   }
 
-  acted(_p: Proposal, ts: number): void {
+  acted(p: Proposal, ts: number): void {
     this.lastAction = ts;
     this.streak = 0;
     this.need = this.maxFor;
+    this.level += p.kind === 'step' ? 1 : -1;
+    this.before = mean(this.since);
+    this.since = [];
+    this.pursuing = p.kind === 'step' && this.outcome.objective !== undefined;
+  }
+
+  notices(): string[] {
+    return this.pending.splice(0);
+  }
+
+  /** The action's relax condition holds for a held target. */
+  private relaxes(h: HeldTarget, trigger: boolean): boolean {
+    const a = this.recipe.actions.find((x) => x.index === h.action);
+    if (!a || a.relax === 'hold') return false;
+    return a.relaxWhen !== undefined ? evaluate(a.relaxWhen, this.detectors, h.entity) : !trigger;
+  }
+
+  /** One step back on every held target. */
+  private stepsBack(held: readonly HeldTarget[], explain: Explanation): Proposal[] {
+    return held.map((h) => ({ kind: 'relax' as const, stepBack: true, action: h.action, target: h.entity, rule: explain.mode, evidence: [], explain }));
   }
 
   /** The entities an action targets now: the scope, or a detector's active entities in scope (most extreme first). */
@@ -106,8 +200,9 @@ export class HeuristicStrategy implements Strategy {
         label: entity ? entityLabel(entity) : `no ${kind}`,
         value: value ?? null,
         op: d.spec.op,
-        threshold: d.spec.threshold,
-        clear: d.spec.clear,
+        // A burst detector's threshold moves with its baseline: the one in force for this entity.
+        threshold: st?.threshold ?? d.spec.threshold,
+        clear: d.spec.burst ? (st?.threshold ?? d.spec.clear) : d.spec.clear,
         windows: st?.active ? st.heldWindows : 0,
         active: st?.active ?? false,
       });

@@ -29,8 +29,30 @@ export interface Evidence {
   active: boolean;
 }
 
+/** Why a strategy proposed a change, for the log. */
+export interface Explanation {
+  strategy: 'heuristic' | 'learned';
+  /**
+   * rule: the detectors' condition holds; objective: the objective improved
+   * after the last step (or got worse: a step back); constraint: a constraint
+   * was hit; explore/exploit/rollback: the learner's choice; fallback: the
+   * learner handed the decision to the rules.
+   */
+  mode: 'rule' | 'objective' | 'constraint' | 'explore' | 'exploit' | 'rollback' | 'fallback';
+  /** Expected change of the objective's score (higher is better) from this step, in its unit. */
+  expected_gain?: number;
+  /** Probability the step is an improvement, under the learner's model. */
+  confidence?: number;
+  /** Steps away from the original value, before this change. */
+  level?: number;
+  text: string;
+}
+
 export interface Proposal {
   kind: 'step' | 'relax';
+  /** A relax that undoes one step, even for actions whose relax restores the original. */
+  stepBack?: boolean;
+  explain?: Explanation;
   /** Index of the recipe's action. */
   action: number;
   target: Entity;
@@ -43,6 +65,8 @@ export interface Proposal {
 export interface HeldTarget {
   action: number;
   entity: Entity;
+  /** The knob's value before tuner changed it (the first knob, for actions with several). */
+  original?: string;
 }
 
 export interface Strategy {
@@ -50,6 +74,12 @@ export interface Strategy {
   observe(w: Window, held: readonly HeldTarget[]): Proposal[];
   /** The engine changed something for this proposal at `ts`: restart windows and cooldown. */
   acted(p: Proposal, ts: number): void;
+  /** The engine did not change anything for this proposal (a guard, a bound, a skip). */
+  declined?(p: Proposal, ts: number): void;
+  /** Messages for the log since the last call (fallbacks, convergence, warm starts). */
+  notices?(): string[];
+  /** The run is over: persist what was learned. */
+  close?(): void;
 }
 
 /** "/a/b sched.cgroups.wait_share 0.93 > 0.4 for 2 windows; ..." */

@@ -21,15 +21,16 @@ const decisions = (evs: RunEvent[]) =>
 const summaryOf = (evs: RunEvent[]) => evs.at(-1) as SummaryEvent;
 
 describe('replay of the shipped recipes', () => {
-  it('noisy-neighbor: lowers the hog a quarter per cooldown while the victim starves, then restores it at exit', async () => {
+  it('noisy-neighbor: lowers the hog a quarter per cooldown while the victim starves (every second window), then restores it at exit', async () => {
     const evs = await collect({ name: 'noisy-neighbor', cgroup: '/tuner-test-rec', assume: ['/sys/fs/cgroup/tuner-test-rec/hog/cpu.weight=10000'] });
     const hog = '/sys/fs/cgroup/tuner-test-rec/hog/cpu.weight';
     expect(decisions(evs)).toEqual([
       ['13:51:25', 'step', hog, '10000', '2500', false, false],
-      ['13:51:28', 'step', hog, '2500', '625', false, false],
-      ['13:51:31', 'step', hog, '625', '156', false, false],
-      ['13:51:33', 'step', hog, '156', '39', false, false],
-      ['13:51:33', 'revert', hog, '39', '10000', false, true],
+      ['13:51:27', 'step', hog, '2500', '625', false, false],
+      ['13:51:29', 'step', hog, '625', '156', false, false],
+      ['13:51:31', 'step', hog, '156', '39', false, false],
+      ['13:51:33', 'step', hog, '39', '25', false, false],
+      ['13:51:33', 'revert', hog, '25', '10000', false, true],
     ]);
     const first = evs.find((e): e is DecisionEvent => e.type === 'decision')!;
     expect(first.detector).toBe('starved+dominant');

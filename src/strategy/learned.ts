@@ -1,0 +1,274 @@
+/**
+ * LearnedStrategy: a safe online learner over the action's bounded steps.
+ * The recipe's rules pick the target and take the first step; from then on
+ * the learner owns that target. Each window it scores the level the knob is
+ * at (the objective, sign-adjusted so higher is better, minus a penalty when
+ * a constraint is violated) and, once the level has been measured for a few
+ * windows and the cooldown allows, chooses between one step further, one
+ * step back and no change by Thompson sampling (arms.ts), a change costing
+ * half the objective's noise. Like Microsoft SOL, it only proposes: the
+ * engine's bounds, cooldown, scope and change budget still decide.
+ *
+ * Safety: it explores only next to the best-known level; while a constraint
+ * is violated it never explores and steps back; a step whose first window
+ * is worse than the previous level by more than the noise is rolled back;
+ * it falls back to the rules when the data is stale, the objective has no
+ * finite value, or the objective varies too much to tell levels apart.
+ * What it learned is kept per host, recipe, action and target (store.ts),
+ * so a restart starts warm.
+ */
+import { RollingWindow } from '../aggregate/window.js';
+import type { Entity } from '../detect/paths.js';
+import type { Recipe } from '../recipes/recipe.js';
+import type { ScopeGuard } from '../scope/guard.js';
+import { seededRandom } from '../stats/rng.js';
+import { addSample, bestLevel, choose, pooledSd, posterior, type Arms } from './arms.js';
+import { HeuristicStrategy } from './heuristic.js';
+import { round, violationText } from './outcome.js';
+import { entryKey, type LearnedStore } from './store.js';
+import type { Explanation, HeldTarget, Proposal, Strategy, Window } from './strategy.js';
+
+export interface LearnedOptions {
+  seed: number;
+  /** Where to keep what was learned (none: cold start, nothing written, as in a replay). */
+  store?: LearnedStore;
+  /** Windows measured at a level before deciding to leave it (default 2). */
+  minSamples?: number;
+}
+
+/** Counts for the log and the effect suite. */
+export interface LearnedStats {
+  windows: number;
+  explores: number;
+  exploits: number;
+  rollbacks: number;
+  constraintSteps: number;
+  /** Windows decided by the rules instead of the learner. */
+  fallbackWindows: number;
+  /** Windows from the first step to the last change before the level held (undefined: not yet). */
+  convergedAfter?: number;
+  level: number;
+  best?: number;
+}
+
+const BLOCK_WINDOWS = 30;
+const STABLE_WINDOWS = 5;
+
+export class LearnedStrategy implements Strategy {
+  readonly kind = 'learned';
+  readonly rules: HeuristicStrategy;
+  arms: Arms = new Map();
+  private engaged: { action: number; target: Entity; key: string; original?: string; loaded?: string } | undefined;
+  level = 0;
+  private prevLevel: number | undefined;
+  private lastWasRollback = false;
+  private atLevel = 0;
+  private recent = new RollingWindow(10);
+  private lastTs: number | undefined;
+  private lastChange = -Infinity;
+  private blocked = new Map<number, number>();
+  private window = 0;
+  private engagedAt = 0;
+  private lastChangeWindow = 0;
+  private stable = 0;
+  private rollbackTo: number | undefined;
+  private fallback: string | undefined;
+  private pending: string[] = [];
+  private readonly random: () => number;
+  private readonly noise: number;
+  readonly stats: LearnedStats = { windows: 0, explores: 0, exploits: 0, rollbacks: 0, constraintSteps: 0, fallbackWindows: 0, level: 0 };
+
+  constructor(
+    private readonly recipe: Recipe,
+    scope: ScopeGuard,
+    private readonly o: LearnedOptions,
+  ) {
+    if (!recipe.objective) throw new Error(`recipe ${recipe.name}: the learned strategy needs an objective`);
+    this.rules = new HeuristicStrategy(recipe, scope);
+    this.random = seededRandom(o.seed);
+    this.noise = Math.max(recipe.objective.noise, 1e-9);
+  }
+
+  private get minSamples(): number {
+    return this.o.minSamples ?? 2;
+  }
+
+  observe(w: Window, held: readonly HeldTarget[]): Proposal[] {
+    this.window++;
+    const trigger = this.rules.update(w);
+    const gap = this.lastTs === undefined ? 0 : w.ts - this.lastTs;
+    this.lastTs = w.ts;
+    const eng = this.engaged;
+    if (!eng) return this.rules.decide(w, held, trigger).map((p) => this.tag(p, 'the rules take the first step; the learner starts from it'));
+    this.stats.windows++;
+    const h = held.find((x) => x.action === eng.action && x.entity.key === eng.target.key);
+    if (h?.original !== undefined && eng.original === undefined) {
+      eng.original = h.original;
+      if (eng.loaded !== undefined && eng.loaded !== h.original) {
+        this.pending.push(`learned: the saved model was learned from ${eng.loaded}, but the knob started at ${h.original} this time: starting cold`);
+        this.arms = new Map();
+      }
+    }
+    if (!h && this.level > 0) {
+      this.pending.push(`learned: ${eng.target.key} is no longer held (someone else changed it, or it is gone): the learner stops`);
+      this.engaged = undefined;
+      return [];
+    }
+    if (gap > 3 * this.recipe.intervalMs) return this.fallBack(`the data is stale (${(gap / 1000).toFixed(1)} s since the previous window)`, w, held, trigger);
+    const v = this.rules.lastValue;
+    if (v === undefined || !Number.isFinite(v)) return this.fallBack('the objective has no finite value this window', w, held, trigger);
+    const viol = this.rules.lastViolations;
+    const score = this.rules.outcome.score(v) - (viol.length > 0 ? 10 * this.noise : 0);
+    const first = this.atLevel === 0;
+    addSample(this.arms, this.level, score, viol.length > 0);
+    this.atLevel++;
+    this.recent.push(score);
+    const cooled = w.ts - this.lastChange >= this.recipe.guards.cooldownMs;
+    const base: Pick<Explanation, 'strategy' | 'level'> = { strategy: 'learned', level: this.level };
+
+    // Roll back a step whose first window is worse than the level before it by more than the noise.
+    if (first && this.prevLevel !== undefined && !this.lastWasRollback) {
+      const prev = this.arms.get(this.prevLevel);
+      const margin = Math.max(this.noise, 2 * (pooledSd(this.arms) ?? 0));
+      if (prev && prev.n > 0 && score < prev.mean - margin) {
+        this.rollbackTo = this.prevLevel;
+        this.block(this.level, BLOCK_WINDOWS);
+        this.stats.rollbacks++;
+        this.pending.push(`learned: level ${this.level} scored ${round(score)} in its first window, worse than level ${this.prevLevel} (${round(prev.mean)}) by more than ${round(margin)}: rolling back`);
+      }
+    }
+    if (this.rollbackTo !== undefined) {
+      const to = this.rollbackTo;
+      if (!cooled) return [];
+      const gain = posterior(this.arms, to, this.noise).mean - score;
+      return [this.move(to, { ...base, mode: 'rollback', expected_gain: gain, confidence: 1, text: `learned: rollback to level ${to} (the last step made the objective worse beyond the noise; expected gain ${round(gain)})` })];
+    }
+    if (viol.length > 0) {
+      this.block(this.level, BLOCK_WINDOWS);
+      if (this.level > 0 && cooled) {
+        this.stats.constraintSteps++;
+        return [this.move(this.level - 1, { ...base, mode: 'constraint', text: `learned: constraint violated (${violationText(viol)}): one step back, no exploration` })];
+      }
+      return [];
+    }
+    if (!cooled || this.atLevel < this.minSamples) return [];
+    const sd = this.recent.stddev();
+    if (this.recent.length >= 3 && sd !== undefined && sd > 4 * this.noise) {
+      return this.fallBack(`the objective varies too much to learn from (spread ${round(sd)} > 4 x noise ${this.noise})`, w, held, trigger);
+    }
+    if (this.fallback !== undefined) {
+      this.pending.push(`learned: back in control (${this.fallback} no longer holds)`);
+      this.fallback = undefined;
+    }
+    const blocked = new Set([...this.blocked].filter(([, until]) => until > this.window).map(([l]) => l));
+    const c = choose(this.arms, this.level, { noise: this.noise, changeCost: this.noise / 2, random: this.random, blocked });
+    this.stats.best = c.best;
+    if (c.level === this.level) {
+      this.stable++;
+      if (this.stable >= STABLE_WINDOWS && this.stats.convergedAfter === undefined) {
+        this.stats.convergedAfter = this.lastChangeWindow - this.engagedAt;
+        this.pending.push(
+          `learned: converged at level ${this.level} after ${this.stats.convergedAfter} windows (holding for ${this.stable}; confidence no neighbour is better ${round(c.confidence)})`,
+        );
+      }
+      return [];
+    }
+    this.stable = 0;
+    if (c.mode === 'explore') this.stats.explores++;
+    else this.stats.exploits++;
+    const text =
+      `learned: ${c.mode} level ${this.level} -> ${c.level} (expected gain ${round(c.expectedGain)}, confidence ${round(c.confidence)}; ` +
+      `best-known level ${c.best ?? 'none'}; ${this.atLevel} windows at level ${this.level})`;
+    return [this.move(c.level, { ...base, mode: c.mode, expected_gain: c.expectedGain, confidence: c.confidence, text })];
+  }
+
+  acted(p: Proposal, ts: number): void {
+    this.rules.acted(p, ts);
+    this.lastChange = ts;
+    if (!this.engaged) {
+      if (p.kind !== 'step') return;
+      this.engage(p);
+      return;
+    }
+    if (p.action !== this.engaged.action || p.target.key !== this.engaged.target.key) return;
+    this.prevLevel = this.level;
+    const restore = p.kind === 'relax' && !p.stepBack && this.recipe.actions[p.action]?.relax === 'restore';
+    this.level = restore ? 0 : Math.max(0, this.level + (p.kind === 'step' ? 1 : -1));
+    this.lastWasRollback = p.explain?.mode === 'rollback';
+    if (this.lastWasRollback) this.rollbackTo = undefined;
+    this.atLevel = 0;
+    this.recent = new RollingWindow(10);
+    this.lastChangeWindow = this.window;
+    this.stats.level = this.level;
+    this.stable = 0;
+  }
+
+  declined(p: Proposal): void {
+    if (!this.engaged || p.explain?.strategy !== 'learned' || p.explain.mode === 'rollback') return;
+    // At a bound, refused or nothing to do: do not ask for that level again for a while.
+    this.block(this.level + (p.kind === 'step' ? 1 : -1), BLOCK_WINDOWS);
+  }
+
+  notices(): string[] {
+    return [...this.rules.notices(), ...this.pending.splice(0)];
+  }
+
+  close(): void {
+    const eng = this.engaged;
+    if (!eng) return;
+    const s = this.stats;
+    this.pending.push(
+      `learned: ${s.windows} windows at the target, ended at level ${this.level} (best-known ${bestLevel(this.arms) ?? 'none'}); ` +
+        `${s.exploits} exploit, ${s.explores} explore, ${s.rollbacks} rollback${s.rollbacks === 1 ? '' : 's'}, ${s.constraintSteps} constraint step${s.constraintSteps === 1 ? '' : 's'} back, ` +
+        `${s.fallbackWindows} window${s.fallbackWindows === 1 ? '' : 's'} decided by the rules; ${s.convergedAfter !== undefined ? `converged after ${s.convergedAfter} windows` : 'did not converge'}`,
+    );
+    if (this.o.store && eng.original !== undefined) {
+      this.o.store.save(eng.key, { original: eng.original, arms: this.arms });
+      this.pending.push(`learned: saved the model of ${eng.target.key} to ${this.o.store.file}`);
+    }
+  }
+
+  private engage(p: Proposal): void {
+    this.engaged = { action: p.action, target: p.target, key: entryKey(this.recipe.name, p.action, p.target.key) };
+    this.engagedAt = this.window;
+    this.lastChangeWindow = this.window;
+    this.prevLevel = 0;
+    this.level = 1;
+    this.stats.level = 1;
+    this.atLevel = 0;
+    const before = this.rules.lastValue;
+    if (this.o.store) {
+      const { entry, warning } = this.o.store.load(this.engaged.key);
+      if (warning) this.pending.push(`learned: ${warning}`);
+      if (entry) {
+        this.arms = entry.arms;
+        this.engaged.loaded = entry.original;
+        this.pending.push(`learned: warm start for ${p.target.key} from ${this.o.store.file} (${[...entry.arms.values()].reduce((n, a) => n + a.n, 0)} windows over ${entry.arms.size} levels; best-known level ${bestLevel(entry.arms) ?? 'none'})`);
+        return;
+      }
+    }
+    if (before !== undefined) addSample(this.arms, 0, this.rules.outcome.score(before), false);
+  }
+
+  private move(to: number, explain: Explanation): Proposal {
+    const eng = this.engaged!;
+    const up = to > this.level;
+    return { kind: up ? 'step' : 'relax', ...(up ? {} : { stepBack: true }), action: eng.action, target: eng.target, rule: `learned ${explain.mode}`, evidence: [], explain };
+  }
+
+  private block(level: number, windows: number): void {
+    this.blocked.set(level, this.window + windows);
+  }
+
+  private tag(p: Proposal, why: string): Proposal {
+    const text = `learned: ${why}: ${p.explain?.text ?? p.rule}`;
+    return { ...p, explain: { strategy: 'learned', mode: 'fallback', level: this.level, text } };
+  }
+
+  private fallBack(why: string, w: Window, held: readonly HeldTarget[], trigger: boolean): Proposal[] {
+    this.stats.fallbackWindows++;
+    if (this.fallback !== why) this.pending.push(`learned: falling back to the rules: ${why}`);
+    this.fallback = why;
+    return this.rules.decide(w, held, trigger).map((p) => this.tag(p, `falling back to the rules (${why})`));
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * A closed-loop scene for strategy tests: a "hog" cgroup whose cpu.weight
+ * (simulated knob) decides the starved victim's run-queue wait share and the
+ * hog's own share of the machine, through response curves the test chooses,
+ * with seeded noise. Each window is built from the knob's current value, so
+ * whatever the strategy and engine do feeds back into the next window.
+ */
+import { Engine } from '../../src/engine/engine.js';
+import type { RunEvent } from '../../src/engine/events.js';
+import { makeStrategy } from '../../src/engine/setup.js';
+import { SimHost } from '../../src/host/host.js';
+import type { KnobRef } from '../../src/knobs/knob.js';
+import { SimIo } from '../../src/knobs/sim-io.js';
+import { parseRecipe } from '../../src/recipes/load.js';
+import type { Recipe, StrategyKind } from '../../src/recipes/recipe.js';
+import { ScopeGuard } from '../../src/scope/guard.js';
+import { normalDraw, seededRandom } from '../../src/stats/rng.js';
+import type { LearnedStore } from '../../src/strategy/store.js';
+import type { Strategy, Window } from '../../src/strategy/strategy.js';
+
+export const HOG = '/sys/fs/cgroup/p/hog/cpu.weight';
+export const hogKnob: KnobRef = { kind: 'file', path: HOG };
+
+export function sceneRecipe(o: { objective?: boolean; constraint?: number; cooldown?: string; strategy?: StrategyKind; noise?: number } = {}): Recipe {
+  const text = `name: nn
+description: test
+detectors:
+  starved: { signal: sched.cgroups.wait_share, above: 0.4, clear: 0.2, for: 1 }
+  dominant: { signal: sched.cgroups.cpu_share, above: 0.6, clear: 0.45, for: 1 }
+when: { all: [starved, dominant] }
+${o.objective === false ? '' : `objective: { signal: sched.cgroups.wait_share, of: starved, goal: lower, noise: ${o.noise ?? 0.03} }\n`}${
+    o.constraint !== undefined ? `constraints:\n  - { signal: sched.cgroups.machine_share, of: target, at_least: ${o.constraint} }\n` : ''
+  }${o.strategy ? `strategy: ${o.strategy}\n` : ''}actions:
+  - action: cpu_weight
+    target: { detector: dominant, sibling_of: starved }
+    direction: lower
+    factor: 0.5
+    bounds: { min: 10, max: 10000 }
+guards: { cooldown: ${o.cooldown ?? '1s'}, max_changes_per_hour: 1000 }
+`;
+  const l = parseRecipe(text, 't.yaml', { asRoot: false });
+  if (!l.recipe) throw new Error(JSON.stringify(l.problems));
+  return l.recipe;
+}
+
+/** Level = steps of factor 0.5 below the starting weight 1000. */
+export const levelOf = (weight: number): number => Math.round(Math.log2(1000 / weight));
+
+export interface Response {
+  /** The victim's wait share at a level (before noise). */
+  wait(level: number): number;
+  /** The hog's share of the machine at a level. */
+  hogShare(level: number): number;
+  /** Standard deviation of the noise on the wait share. */
+  sd: number;
+  /** Windows (1-based) whose wait share is NaN or missing. */
+  gaps?: ReadonlySet<number>;
+}
+
+export function window(ts: number, weight: number, r: Response, random: () => number, i: number): Window {
+  const l = levelOf(weight);
+  const hog = r.hogShare(l);
+  const wait = r.gaps?.has(i) ? undefined : Math.min(1, Math.max(0, r.wait(l) + r.sd * normalDraw(random)));
+  return {
+    ts,
+    records: {
+      sched: {
+        signal: 'sched',
+        interval_ms: 1000,
+        cpus: [{ cpu: 0 }, { cpu: 1 }],
+        cgroups: [
+          { cgroup: '/p/hog', wait_share: 0.3, oncpu_ns: hog * 2e9 },
+          { cgroup: '/p/victim', ...(wait !== undefined ? { wait_share: wait } : {}), oncpu_ns: Math.max(0.02, 1 - hog) * 0.2e9 },
+        ],
+      },
+    },
+  };
+}
+
+export interface SceneRun {
+  events: RunEvent[];
+  /** Per window: the level in force during it, and whether the constraint was violated. */
+  levels: number[];
+  violated: boolean[];
+  strategy: Strategy;
+  io: SimIo;
+}
+
+export async function runScene(o: { recipe: Recipe; response: Response; windows: number; seed: number; strategy?: StrategyKind; store?: LearnedStore; constraint?: number; start?: number }): Promise<SceneRun> {
+  const host = SimHost.withCpus(2);
+  const io = new SimIo([0, 1], new Map([[HOG, '1000']]));
+  const scope = new ScopeGuard({ cgroup: '/p' }, host);
+  const strategy = makeStrategy(o.recipe, scope, { ...(o.strategy ? { strategy: o.strategy } : {}), seed: o.seed, ...(o.store ? { store: o.store } : {}) });
+  const e = new Engine({ recipe: o.recipe, strategy, host, io, scope, mode: 'replay', claims: new Map() });
+  const random = seededRandom(o.seed ^ 0x5eed);
+  const events: RunEvent[] = [];
+  const levels: number[] = [];
+  const violated: boolean[] = [];
+  const t0 = o.start ?? 0;
+  for (let i = 1; i <= o.windows; i++) {
+    const weight = Number(io.readSync(hogKnob));
+    levels.push(levelOf(weight));
+    violated.push(o.constraint !== undefined && o.response.hogShare(levelOf(weight)) < o.constraint);
+    events.push(...(await e.tick(window(t0 + i * 1000, weight, o.response, random, i))));
+  }
+  const end = await e.revertAll(t0 + (o.windows + 1) * 1000);
+  events.push(...end.events);
+  return { events, levels, violated, strategy, io };
+}
+
+/** A unimodal response: the wait share is lowest at level `best`, rising `slope` per level away from it. */
+export function unimodal(best: number, slope = 0.1, sd = 0.01, floor = 0.25): Response {
+  return { wait: (l) => Math.min(0.95, floor + slope * Math.abs(l - best) + (l === 0 ? 0.3 : 0)), hogShare: (l) => 0.3 + 0.6 * Math.pow(0.5, l), sd };
+}

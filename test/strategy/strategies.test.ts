@@ -1,0 +1,267 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DecisionEvent, RunEvent } from '../../src/engine/events.js';
+import { addSample, choose, phi, type Arms } from '../../src/strategy/arms.js';
+import type { LearnedStrategy } from '../../src/strategy/learned.js';
+import { LearnedStore } from '../../src/strategy/store.js';
+import { levelOf, runScene, sceneRecipe, unimodal, type Response } from './scene.js';
+
+const decisions = (evs: RunEvent[]): DecisionEvent[] => evs.filter((e): e is DecisionEvent => e.type === 'decision' && e.kind !== 'revert');
+const notices = (evs: RunEvent[]): string[] => evs.filter((e) => e.type === 'notice').map((e) => (e as { message: string }).message);
+
+/** The longest run of consecutive true values. */
+const longestRun = (xs: readonly boolean[]): number => xs.reduce((acc, x) => ({ cur: x ? acc.cur + 1 : 0, max: Math.max(acc.max, x ? acc.cur + 1 : 0) }), { cur: 0, max: 0 }).max;
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const tmp = (): string => {
+  const d = mkdtempSync(path.join(tmpdir(), 'tuner-learned-'));
+  dirs.push(d);
+  return d;
+};
+
+describe('heuristic with an objective', () => {
+  // Lower weight keeps lowering the victim's wait, past the detector's clear threshold (0.2), down to 0.05 at level 4.
+  const falling: Response = { wait: (l) => Math.max(0.05, 0.6 - 0.15 * l), hogShare: () => 0.9, sd: 0 };
+
+  it('stops at the clear threshold without an objective, keeps stepping while the objective improves with one', async () => {
+    const without = await runScene({ recipe: sceneRecipe({ objective: false }), response: falling, windows: 20, seed: 1 });
+    const withObjective = await runScene({ recipe: sceneRecipe(), response: falling, windows: 20, seed: 1 });
+    // Without: wait 0.6, 0.45 (still > 0.4), 0.3 (between clear and trigger: still active), 0.15 (cleared): stops at level 3.
+    expect(Math.max(...without.levels)).toBe(3);
+    // With: 0.15 -> 0.05 is better by more than the noise (0.03): one more step; 0.05 -> 0.05 is flat: holds at 5.
+    expect(Math.max(...withObjective.levels)).toBe(5);
+    expect(withObjective.levels.at(-1)).toBe(5);
+    const why = decisions(withObjective.events).map((d) => d.strategy?.mode);
+    expect(why).toContain('objective');
+    expect(notices(withObjective.events).some((m) => /objective flat after the last step/.test(m))).toBe(true);
+  });
+
+  it('steps back once a constraint is hit, and never goes past that level again', async () => {
+    const r: Response = { ...falling, hogShare: (l) => 0.3 + 0.6 * Math.pow(0.5, l) }; // 0.9, 0.6, 0.45, 0.375, ...
+    const run = await runScene({ recipe: sceneRecipe({ constraint: 0.42 }), response: r, windows: 25, seed: 1, constraint: 0.42 });
+    expect(Math.max(...run.levels)).toBe(3);
+    expect(run.levels.at(-1)).toBe(2);
+    const back = decisions(run.events).filter((d) => d.strategy?.mode === 'constraint');
+    expect(back).toHaveLength(1);
+    expect(back[0]!.reason).toMatch(/machine_share 0\.375 < 0\.42/);
+    expect(longestRun(run.violated)).toBe(1);
+  });
+
+  it('steps back when the last step made the objective worse', async () => {
+    const r: Response = { wait: (l) => [0.7, 0.45, 0.3, 0.5, 0.6, 0.7][l] ?? 0.7, hogShare: () => 0.9, sd: 0 };
+    const run = await runScene({ recipe: sceneRecipe(), response: r, windows: 20, seed: 1 });
+    expect(run.levels.at(-1)).toBe(2);
+    expect(decisions(run.events).at(-1)).toMatchObject({ kind: 'relax', strategy: { mode: 'objective' } });
+  });
+});
+
+describe('Thompson choice (arms)', () => {
+  const arms = (xs: Array<[number, number[]]>): Arms => {
+    const a: Arms = new Map();
+    for (const [l, vs] of xs) for (const v of vs) addSample(a, l, v, false);
+    return a;
+  };
+  const random = () => 0.5; // a draw of 0: the choice is the posterior mean's
+
+  it.each([
+    { name: 'a better neighbour: move to it (exploit)', arms: arms([[0, [-0.6, -0.6]], [1, [-0.4, -0.4]], [2, [-0.2, -0.2]]]), current: 1, want: 2 },
+    { name: 'the current level is best: stay', arms: arms([[0, [-0.6, -0.6]], [1, [-0.1, -0.1]], [2, [-0.4, -0.4]]]), current: 1, want: 1 },
+    { name: 'a gain smaller than the change cost: stay', arms: arms([[1, [-0.3, -0.3]], [2, [-0.29, -0.29]]]), current: 1, want: 1 },
+    { name: 'a blocked neighbour is never chosen', arms: arms([[0, [-0.6, -0.6]], [1, [-0.4, -0.4]], [2, [-0.2, -0.2]]]), current: 1, want: 1, blocked: [2] },
+    { name: 'never below level 0', arms: arms([[0, [-0.2, -0.2]], [1, [-0.4, -0.4]]]), current: 0, want: 0 },
+  ])('$name', ({ arms: a, current, want, blocked }) => {
+    const c = choose(a, current, { noise: 0.03, changeCost: 0.015, random, blocked: new Set(blocked ?? []) });
+    expect(c.level).toBe(want);
+    expect(c.candidates.every((l) => l >= 0 && Math.abs(l - current) <= 1)).toBe(true);
+    if (want !== current) expect(c).toMatchObject({ mode: 'exploit' });
+    expect(c.confidence).toBeGreaterThanOrEqual(0);
+    expect(c.confidence).toBeLessThanOrEqual(1);
+  });
+
+  it('phi is the normal CDF', () => {
+    expect(phi(0)).toBeCloseTo(0.5, 6);
+    expect(phi(1.96)).toBeCloseTo(0.975, 3);
+    expect(phi(-1.96)).toBeCloseTo(0.025, 3);
+  });
+
+  it('property: candidates stay next to the current level and within one step of the best-known (or on the way to it)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 8 }), fc.double({ min: -1, max: 0, noNaN: true })), { minLength: 1, maxLength: 30 }), fc.integer({ min: 0, max: 8 }), fc.integer(), (samples, current, seed) => {
+        const a: Arms = new Map();
+        for (const [l, v] of samples) addSample(a, l, v, false);
+        let s = seed >>> 0;
+        const random = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296);
+        const c = choose(a, current, { noise: 0.03, changeCost: 0.015, random, blocked: new Set() });
+        expect(Math.abs(c.level - current)).toBeLessThanOrEqual(1);
+        expect(c.level).toBeGreaterThanOrEqual(0);
+        if (c.best !== undefined && c.level !== current) {
+          expect(Math.abs(c.level - c.best) <= 1 || Math.sign(c.level - current) === Math.sign(c.best - current)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('LearnedStrategy in a closed loop', () => {
+  it.each([
+    { best: 2, seed: 1 },
+    { best: 3, seed: 2 },
+    { best: 4, seed: 3 },
+    { best: 1, seed: 4 },
+  ])('finds the best level ($best) within 30 windows and holds it (seed $seed)', async ({ best, seed }) => {
+    const run = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(best), windows: 60, seed });
+    const s = (run.strategy as LearnedStrategy).stats;
+    expect(s.convergedAfter, notices(run.events).join('\n')).toBeDefined();
+    expect(s.convergedAfter!).toBeLessThanOrEqual(30);
+    // The last 15 windows mostly at the best level.
+    const tail = run.levels.slice(-15);
+    expect(tail.filter((l) => l === best).length).toBeGreaterThanOrEqual(12);
+    // Every learned change says why: mode, expected gain and confidence.
+    for (const d of decisions(run.events).filter((x) => x.strategy?.strategy === 'learned' && x.strategy.mode !== 'fallback')) {
+      expect(d.strategy).toMatchObject({ mode: expect.stringMatching(/explore|exploit|rollback|constraint/) });
+      expect(d.reason).toMatch(/learned: /);
+    }
+  });
+
+  it('rolls back a step whose first window is worse beyond the noise, at the first window the cooldown allows', async () => {
+    // Level 2 is a cliff.
+    const r: Response = { wait: (l) => [0.7, 0.3, 0.9, 0.9][l] ?? 0.9, hogShare: () => 0.9, sd: 0.005 };
+    const run = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: r, windows: 30, seed: 5 });
+    const ds = decisions(run.events);
+    const rb = ds.filter((d) => d.strategy?.mode === 'rollback');
+    expect(rb.length).toBeGreaterThan(0);
+    // The window after any step into level 2 is followed by the rollback: level 2 never lasts more than one window.
+    expect(longestRun(run.levels.map((l) => l === 2))).toBe(1);
+    expect(run.levels.slice(-10).every((l) => l === 1)).toBe(true);
+  });
+
+  it('never explores while a constraint is violated, and a violation lasts one window at most', async () => {
+    const r: Response = { wait: (l) => Math.max(0.05, 0.7 - 0.15 * l), hogShare: (l) => 0.3 + 0.6 * Math.pow(0.5, l), sd: 0.01 };
+    const run = await runScene({ recipe: sceneRecipe({ strategy: 'learned', constraint: 0.42 }), response: r, windows: 50, seed: 6, constraint: 0.42 });
+    expect(longestRun(run.violated)).toBeLessThanOrEqual(1);
+    expect(run.levels.slice(-10).every((l) => l === 2)).toBe(true);
+  });
+
+  it('falls back to the rules when the objective has no value, and says so', async () => {
+    const r: Response = { ...unimodal(2), gaps: new Set([6, 7, 8]) };
+    const run = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: r, windows: 20, seed: 7 });
+    expect(notices(run.events).some((m) => /falling back to the rules: the objective has no finite value/.test(m))).toBe(true);
+    expect((run.strategy as LearnedStrategy).stats.fallbackWindows).toBe(3);
+  });
+
+  it('falls back when the objective is too noisy to learn from', async () => {
+    const run = await runScene({ recipe: sceneRecipe({ strategy: 'learned', noise: 0.01 }), response: unimodal(2, 0.1, 0.2), windows: 20, seed: 8 });
+    expect(notices(run.events).some((m) => /varies too much to learn from/.test(m))).toBe(true);
+  });
+
+  it('is deterministic for a seed', async () => {
+    const a = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(3, 0.05, 0.03), windows: 40, seed: 11 });
+    const b = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(3, 0.05, 0.03), windows: 40, seed: 11 });
+    expect(a.levels).toEqual(b.levels);
+    expect(decisions(a.events).map((d) => d.reason)).toEqual(decisions(b.events).map((d) => d.reason));
+  });
+
+  it('property: for any unimodal response, noise and seed: steps of one level, within bounds, no constraint violated two windows in a row', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.double({ min: 0.02, max: 0.2, noNaN: true }), fc.double({ min: 0, max: 0.03, noNaN: true }), fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.option(fc.double({ min: 0.35, max: 0.8, noNaN: true }), { nil: undefined }), async (best, slope, sd, seed, constraint) => {
+        const response = unimodal(best, slope, sd);
+        const run = await runScene({ recipe: sceneRecipe({ strategy: 'learned', ...(constraint !== undefined ? { constraint } : {}) }), response, windows: 40, seed, ...(constraint !== undefined ? { constraint } : {}) });
+        for (let i = 1; i < run.levels.length; i++) expect(Math.abs(run.levels[i]! - run.levels[i - 1]!)).toBeLessThanOrEqual(1);
+        for (const w of run.io.writes) expect(Number(w.value)).toBeGreaterThanOrEqual(10);
+        expect(longestRun(run.violated)).toBeLessThanOrEqual(1);
+        // No explore or exploit step taken in a window that violated a constraint.
+        for (const d of decisions(run.events)) {
+          if (d.strategy?.mode !== 'explore' && d.strategy?.mode !== 'exploit') continue;
+          const i = Math.round(Date.parse(d.ts) / 1000) - 1;
+          expect(run.violated[i]).toBe(false);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe('what the learner learned, on disk', () => {
+  it('a restart starts warm and goes straight to the best level', async () => {
+    const file = path.join(tmp(), 'learned.json');
+    const store = new LearnedStore(file);
+    const first = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(3), windows: 60, seed: 21, store });
+    expect(notices(first.events).some((m) => m.includes(`saved the model of /p/hog to ${file}`))).toBe(true);
+    const second = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(3), windows: 20, seed: 22, store, start: 100_000 });
+    expect(notices(second.events).some((m) => /warm start for \/p\/hog/.test(m))).toBe(true);
+    // Warm: level 3 reached by the first steps, no detour.
+    const firstAt3 = second.levels.indexOf(3);
+    expect(firstAt3).toBeGreaterThan(0);
+    expect(firstAt3).toBeLessThanOrEqual(8);
+    expect(second.levels.slice(0, firstAt3).every((l, i, xs) => i === 0 || l >= xs[i - 1]!)).toBe(true);
+  });
+
+  it.each([
+    { name: 'group-writable', prep: (f: string) => chmodSync(f, 0o664), why: /writable by its group/ },
+    { name: 'not JSON', prep: (f: string) => writeFileSync(f, '{nope', { mode: 0o600 }), why: /not JSON/ },
+    { name: 'a bad field', prep: (f: string) => writeFileSync(f, JSON.stringify({ version: 1, entries: { k: { original: '1', arms: { '0': { n: -1, mean: 0, m2: 0, violations: 0 } }, updated: 'x' } } }), { mode: 0o600 }), why: /entries\.k\.arms\.0\.n/ },
+    { name: 'a newer version', prep: (f: string) => writeFileSync(f, JSON.stringify({ version: 2, entries: {} }), { mode: 0o600 }), why: /version/ },
+  ])('refuses a file that is $name: a warning and a cold start', async ({ prep, why }) => {
+    const file = path.join(tmp(), 'learned.json');
+    const store = new LearnedStore(file);
+    await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(3), windows: 30, seed: 31, store });
+    prep(file);
+    const again = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(3), windows: 10, seed: 32, store, start: 100_000 });
+    const ns = notices(again.events);
+    expect(ns.some((m) => m.includes(`ignoring ${file}`) && why.test(m) && /starts cold/.test(m)), ns.join('\n')).toBe(true);
+    expect(ns.some((m) => /warm start/.test(m))).toBe(false);
+  });
+
+  it('levels are steps from the original: another original value starts cold', async () => {
+    const file = path.join(tmp(), 'learned.json');
+    const store = new LearnedStore(file);
+    await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(3), windows: 30, seed: 41, store });
+    writeFileSync(file, (await import('node:fs')).readFileSync(file, 'utf8').replace('"original": "1000"', '"original": "2000"'), { mode: 0o600 });
+    const again = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(3), windows: 5, seed: 42, store, start: 100_000 });
+    expect(notices(again.events).some((m) => /learned from 2000, but the knob started at 1000 this time: starting cold/.test(m))).toBe(true);
+  });
+});
+
+it('levelOf inverts the scene weights', () => {
+  expect([1000, 500, 250, 125, 62, 31].map(levelOf)).toEqual([0, 1, 2, 3, 4, 5]);
+});
+
+describe('tuner replay with the learned strategy', () => {
+  const feed = new URL('../fixtures/replay/noisy-neighbor.ndjson', import.meta.url).pathname;
+  const recipe = new URL('../../recipes/noisy-neighbor.yaml', import.meta.url).pathname;
+  const collect = async (seed: number): Promise<RunEvent[]> => {
+    const { replay } = await import('../../src/commands/replay.js');
+    const out: RunEvent[] = [];
+    for await (const e of replay({ feed, recipes: [recipe], cgroup: '/tuner-test-rec', assume: ['/sys/fs/cgroup/tuner-test-rec/hog/cpu.weight=10000'], strategy: 'learned', seed })) out.push(e);
+    return out.filter((e) => e.type !== 'summary');
+  };
+
+  it('gives the same decisions for the same seed, and explains each', async () => {
+    const a = await collect(3);
+    const b = await collect(3);
+    expect(a).toEqual(b);
+    const ds = decisions(a);
+    expect(ds.length).toBeGreaterThan(1);
+    expect(ds[0]).toMatchObject({ kind: 'step', strategy: { strategy: 'learned', mode: 'fallback' } });
+    expect(ds[0]!.reason).toMatch(/the rules take the first step/);
+    for (const d of ds.slice(1)) expect(d.strategy?.text).toMatch(/^learned: /);
+  });
+
+  it('--strategy learned on a recipe without an objective is a usage error naming the file', async () => {
+    const { replay } = await import('../../src/commands/replay.js');
+    const dir = tmp();
+    const file = path.join(dir, 'plain.yaml');
+    writeFileSync(file, (await import('node:fs')).readFileSync(recipe, 'utf8').replace(/\nobjective:[\s\S]*?\nactions:/, '\nactions:'), { mode: 0o600 });
+    const it = replay({ feed, recipes: [file], cgroup: '/tuner-test-rec', strategy: 'learned' });
+    await expect(async () => {
+      for await (const _ of it) void _;
+    }).rejects.toThrow(`--strategy learned: recipe "${file}" has no objective to learn from`);
+  });
+});
