@@ -21,4 +21,5 @@ export { ACTIONS } from './actions/registry.js';
 export { type ActionDef } from './actions/action.js';
 export { type Strategy, type Proposal, type Window } from './strategy/strategy.js';
 export { HeuristicStrategy } from './strategy/heuristic.js';
+export { LearnedStrategy } from './strategy/learned.js';
 export { type RunEvent } from './engine/events.js';
