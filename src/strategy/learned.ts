@@ -49,6 +49,8 @@ export interface LearnedStats {
   convergedAfter?: number;
   level: number;
   best?: number;
+  /** Most consecutive windows with a constraint violated. */
+  maxViolationRun: number;
 }
 
 const BLOCK_WINDOWS = 30;
@@ -76,7 +78,8 @@ export class LearnedStrategy implements Strategy {
   private pending: string[] = [];
   private readonly random: () => number;
   private readonly noise: number;
-  readonly stats: LearnedStats = { windows: 0, explores: 0, exploits: 0, rollbacks: 0, constraintSteps: 0, fallbackWindows: 0, level: 0 };
+  readonly stats: LearnedStats = { windows: 0, explores: 0, exploits: 0, rollbacks: 0, constraintSteps: 0, fallbackWindows: 0, level: 0, maxViolationRun: 0 };
+  private violationRun = 0;
 
   constructor(
     private readonly recipe: Recipe,
@@ -118,6 +121,8 @@ export class LearnedStrategy implements Strategy {
     const v = this.rules.lastValue;
     if (v === undefined || !Number.isFinite(v)) return this.fallBack('the objective has no finite value this window', w, held, trigger);
     const viol = this.rules.lastViolations;
+    this.violationRun = viol.length > 0 ? this.violationRun + 1 : 0;
+    this.stats.maxViolationRun = Math.max(this.stats.maxViolationRun, this.violationRun);
     const score = this.rules.outcome.score(v) - (viol.length > 0 ? 10 * this.noise : 0);
     const first = this.atLevel === 0;
     addSample(this.arms, this.level, score, viol.length > 0);
@@ -220,7 +225,8 @@ export class LearnedStrategy implements Strategy {
     this.pending.push(
       `learned: ${s.windows} windows at the target, ended at level ${this.level} (best-known ${bestLevel(this.arms) ?? 'none'}); ` +
         `${s.exploits} exploit, ${s.explores} explore, ${s.rollbacks} rollback${s.rollbacks === 1 ? '' : 's'}, ${s.constraintSteps} constraint step${s.constraintSteps === 1 ? '' : 's'} back, ` +
-        `${s.fallbackWindows} window${s.fallbackWindows === 1 ? '' : 's'} decided by the rules; ${s.convergedAfter !== undefined ? `converged after ${s.convergedAfter} windows` : 'did not converge'}`,
+        `${s.fallbackWindows} window${s.fallbackWindows === 1 ? '' : 's'} decided by the rules; a constraint violated at most ${s.maxViolationRun} window${s.maxViolationRun === 1 ? '' : 's'} in a row; ` +
+        `${s.convergedAfter !== undefined ? `converged after ${s.convergedAfter} windows` : 'did not converge'}`,
     );
     if (this.o.store && eng.original !== undefined) {
       this.o.store.save(eng.key, { original: eng.original, arms: this.arms });
@@ -267,7 +273,8 @@ export class LearnedStrategy implements Strategy {
 
   private fallBack(why: string, w: Window, held: readonly HeldTarget[], trigger: boolean): Proposal[] {
     this.stats.fallbackWindows++;
-    if (this.fallback !== why) this.pending.push(`learned: falling back to the rules: ${why}`);
+    // One notice per kind of reason (the figures in it change every window).
+    if (this.fallback?.split(' (')[0] !== why.split(' (')[0]) this.pending.push(`learned: falling back to the rules: ${why}`);
     this.fallback = why;
     return this.rules.decide(w, held, trigger).map((p) => this.tag(p, `falling back to the rules (${why})`));
   }
