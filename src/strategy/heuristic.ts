@@ -9,7 +9,8 @@
  * step it compares the objective over the windows since the step with the
  * windows before it, and keeps stepping while it improves by more than the
  * objective's noise; it steps back once when it got worse by more than the
- * noise, and stops when it stays flat. A violated constraint makes it step
+ * noise, and stops when it stays flat. (While the detectors hold, their
+ * evidence decides; the objective judges the steps taken beyond them.) A violated constraint makes it step
  * back one step and never go past that level again in this run.
  */
 import path from 'node:path';
@@ -83,7 +84,10 @@ export class HeuristicStrategy implements Strategy {
     const now = mean(this.since);
     const gain = o.objective && now !== undefined && this.before !== undefined ? o.score(now) - o.score(this.before) : undefined;
     const what = gain !== undefined ? `${o.objective!.signal} of ${o.entity} went ${round(this.before!)} -> ${round(now!)} after the last step` : '';
-    if (cooled && this.pursuing && gain !== undefined && -gain > o.objective!.noise) {
+    // While the detectors still hold, the rules go on (their own evidence says the victim still suffers);
+    // the objective judges the steps taken beyond them, over at least two windows.
+    const judged = cooled && this.pursuing && !trigger && gain !== undefined && this.since.length >= 2;
+    if (judged && -gain > o.objective!.noise) {
       this.pursuing = false;
       this.ceiling = Math.min(this.ceiling, this.level - 1);
       // Targets whose own relax condition holds are relaxed by it below (a restore, say), not stepped back here.
@@ -103,7 +107,7 @@ export class HeuristicStrategy implements Strategy {
         }
       }
       if (out.length > 0) return out;
-    } else if (cooled && this.pursuing && gain !== undefined && !trigger) {
+    } else if (judged) {
       const noise = o.objective!.noise;
       if (gain > noise && this.level < this.ceiling) {
         const text = `heuristic: objective improving (${what}, better by more than the noise ${noise}): one more step`;

@@ -73,7 +73,7 @@ describe.skipIf(skipKernel)('noisy-neighbor on this machine', () => {
   it('a bad recipe with --apply exits 2 and changes nothing', async () => {
     const { parent, hog, journal } = await noisyNeighbor();
     const bad = path.join(journal.dir, '..', 'bad.yaml');
-    writeFileSync(bad, readFileSync(RECIPE, 'utf8').replace('  cooldown: 2s', '  cooldwn: 2s'), { mode: 0o600 });
+    writeFileSync(bad, readFileSync(RECIPE, 'utf8').replace('  cooldown: 1s', '  cooldwn: 1s'), { mode: 0o600 });
     const r = await tuner(['run', bad, '--apply', '--cgroup', parent.path, '--duration', '3s'], { env: { TUNER_JOURNAL_DIR: journal.dir } });
     expect(r.exitCode).toBe(2);
     expect(String(r.stderr)).toMatch(/line \d+: guards\.cooldwn: expected one of the keys cooldown, .* \(did you mean "cooldown"\?\), got the unknown key "cooldwn"/);

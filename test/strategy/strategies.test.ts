@@ -53,8 +53,16 @@ describe('heuristic with an objective', () => {
     expect(longestRun(run.violated)).toBe(1);
   });
 
-  it('steps back when the last step made the objective worse', async () => {
-    const r: Response = { wait: (l) => [0.7, 0.45, 0.3, 0.5, 0.6, 0.7][l] ?? 0.7, hogShare: () => 0.9, sd: 0 };
+  it('while the detectors hold, a worse reading does not stop the rules', async () => {
+    const r: Response = { wait: (l) => [0.7, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 0.9][l] ?? 0.9, hogShare: () => 0.9, sd: 0 };
+    const run = await runScene({ recipe: sceneRecipe(), response: r, windows: 20, seed: 1 });
+    expect(decisions(run.events).every((d) => d.kind === 'step')).toBe(true);
+    expect(run.levels.at(-1)).toBe(levelOf(10));
+  });
+
+  it('steps back when a step taken for the objective made it worse', async () => {
+    // Level 2 clears the detector (0.15 < 0.2); level 3 is worse again (0.35, under the trigger).
+    const r: Response = { wait: (l) => [0.7, 0.45, 0.15, 0.35, 0.35, 0.35][l] ?? 0.35, hogShare: () => 0.9, sd: 0 };
     const run = await runScene({ recipe: sceneRecipe(), response: r, windows: 20, seed: 1 });
     expect(run.levels.at(-1)).toBe(2);
     expect(decisions(run.events).at(-1)).toMatchObject({ kind: 'relax', strategy: { mode: 'objective' } });
