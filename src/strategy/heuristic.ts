@@ -87,7 +87,8 @@ export class HeuristicStrategy implements Strategy {
     // While the detectors still hold, the rules go on (their own evidence says the victim still suffers);
     // the objective judges the steps taken beyond them, over at least two windows.
     const judged = cooled && this.pursuing && !trigger && gain !== undefined && this.since.length >= 2;
-    if (judged && -gain > o.objective!.noise) {
+    const worse = judged && -gain! > o.objective!.noise;
+    if (worse) {
       this.pursuing = false;
       this.ceiling = Math.min(this.ceiling, this.level - 1);
       // Targets whose own relax condition holds are relaxed by it below (a restore, say), not stepped back here.
@@ -107,7 +108,7 @@ export class HeuristicStrategy implements Strategy {
         }
       }
       if (out.length > 0) return out;
-    } else if (judged) {
+    } else if (judged && !worse) {
       const noise = o.objective!.noise;
       if (gain > noise && this.level < this.ceiling) {
         const text = `heuristic: objective improving (${what}, better by more than the noise ${noise}): one more step`;

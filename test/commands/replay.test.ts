@@ -72,13 +72,14 @@ describe('replay of the shipped recipes', () => {
     expect(evs.some((e) => e.type === 'skip' && /never limits the root cgroup/.test(e.reason))).toBe(true);
   });
 
-  it('readahead-sequential: raises loop0 while sequential and slow, restores it when reads turn random; never touches vda', async () => {
+  it('readahead-sequential: raises loop0 a step per cooldown while its reads are sequential, restores it (after the cooldown) when reads turn random; never touches vda', async () => {
     const evs = await collect({ name: 'readahead-sequential' });
     const ra = '/sys/block/loop0/queue/read_ahead_kb';
     expect(decisions(evs)).toEqual([
       ['14:00:05', 'step', ra, '128', '256', false, false],
       ['14:00:10', 'step', ra, '256', '512', false, false],
-      ['14:00:16', 'relax', ra, '512', '128', false, true],
+      ['14:00:15', 'step', ra, '512', '1024', false, false],
+      ['14:00:20', 'relax', ra, '1024', '128', false, true],
     ]);
     expect(JSON.stringify(evs)).not.toContain('/sys/block/vda');
   });

@@ -112,7 +112,7 @@ describe.skipIf(skipKernel)('actions on this machine', () => {
   it('tuner run with the live io signal raises a loop device\'s readahead while it is read sequentially, and restores it at exit', async () => {
     const { dev, node } = loopDevice();
     const original = ra(dev);
-    // The shipped recipe wants reads slower than 2 ms; a loop device on a cached file is faster: a copy with that threshold at 0.
+    // A copy of the shipped recipe limited to this loop device.
     const dir = tmp();
     const copy = path.join(dir, 'ra.yaml');
     writeFileSync(copy, readFileSync(recipe('readahead-sequential'), 'utf8').replace('above: 2000\n    clear: 500', 'above: 0\n    clear: 0').replace('  - action: io_prefetch\n', `  - action: io_prefetch\n    devices: [${dev}]\n`), { mode: 0o600 });

@@ -6,7 +6,7 @@
  * without and with `tuner run --apply`, must differ several-fold; every knob
  * must be back after the tuner exits, and nothing may be left behind.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tuner } from '../helpers/cli.js';
@@ -68,6 +68,33 @@ describe.skipIf(skipKernel)('noisy-neighbor on this machine', () => {
     expect(log.length).toBe(steps.length + 1);
     for (const rec of log) for (const k of ['ts', 'recipe', 'detector', 'evidence', 'action', 'target', 'knob', 'old', 'new', 'applied', 'reverted']) expect(rec).toHaveProperty(k);
     expect(log.at(-1)).toMatchObject({ kind: 'revert', new: '262144', applied: true, reverted: true });
+  });
+
+  it('with --strategy learned: the victim gains several-fold, every change explained, the model saved root-only, every knob back', async () => {
+    const { parent, hog, duty, journal } = await noisyNeighbor();
+    const learned = path.join(journal.dir, '..', 'learned.json');
+    await sleep(1000);
+    const a0 = procTruth(duty.pid).oncpuNs;
+    await sleep(WINDOW_MS);
+    const without = procTruth(duty.pid).oncpuNs - a0;
+    const t0 = procTruth(duty.pid).oncpuNs;
+    const run = startTuner(['run', RECIPE, '--apply', '--cgroup', parent.path, '--duration', `${WINDOW_MS / 1000 + 2}s`, '--strategy', 'learned', '--seed', '7'], { TUNER_JOURNAL_DIR: journal.dir, TUNER_LEARNED_FILE: learned });
+    await run.waitFor((e) => e.type === 'decision' && e.kind === 'step', WINDOW_MS);
+    await sleep(Math.max(0, run.started + WINDOW_MS - Date.now()));
+    const withTuner = procTruth(duty.pid).oncpuNs - t0;
+    const r = await run.proc;
+    expect(r.exitCode, run.stderr()).toBe(0);
+    const changes = run.events.filter((e) => e.type === 'decision' && e.kind !== 'revert');
+    console.log(`noisy-neighbor learned: victim CPU ${(without / 1e6).toFixed(0)} ms -> ${(withTuner / 1e6).toFixed(0)} ms; changes: ${changes.map((e) => `${e.old}->${e.new} [${e.strategy?.mode}]`).join(', ')}`);
+    expect(withTuner / without).toBeGreaterThan(2);
+    expect(run.events.find((e) => e.type === 'notice' && /seed 7/.test(e.message))).toBeDefined();
+    for (const e of changes) expect(e.strategy).toMatchObject({ strategy: 'learned', mode: expect.any(String), text: expect.stringMatching(/^learned: /) });
+    expect(run.events.some((e) => e.type === 'notice' && /^learned: \d+ windows at the target/.test(e.message))).toBe(true);
+    const st = statSync(learned);
+    expect({ uid: st.uid, mode: st.mode & 0o777 }).toEqual({ uid: 0, mode: 0o600 });
+    expect(Object.keys(JSON.parse(readFileSync(learned, 'utf8')).entries)).toEqual([expect.stringMatching(new RegExp(`/noisy-neighbor/0/${hog.path.replace(CPU, '')}$`))]);
+    expect(hog.read('cpu.shares')).toBe('262144');
+    expect(journal.files()).toEqual([]);
   });
 
   it('a bad recipe with --apply exits 2 and changes nothing', async () => {
