@@ -1,0 +1,239 @@
+/**
+ * The effect suite's scenarios: workloads in cgroups the suite creates, the
+ * shipped recipe that should help, the scope it runs with, the settings of
+ * the knob's bounded range the oracle sweeps, and the objective as the
+ * workload itself measures it. `alone` builds the scene without the
+ * interference (the progress the victim would make undisturbed), so lost
+ * progress and recovery can be stated.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { onCleanup } from '../lib/cleanup.js';
+import { latency, makeCgroup, rate, startWork, threads, type Cgroup, type Work } from './work.js';
+
+export interface Scene {
+  work: Record<string, Work>;
+  cgroups: Record<string, Cgroup>;
+  /** Extra facts a scenario keeps (the loop device). */
+  facts: Record<string, string>;
+  teardown(): Promise<void>;
+}
+
+export interface Setting {
+  label: string;
+  apply(s: Scene): void;
+}
+
+export interface Measure {
+  /** The scenario's objective. */
+  value: number;
+  extras: Record<string, number>;
+  /** The setting satisfies the recipe's constraints (the oracle only picks those). */
+  ok: boolean;
+}
+
+export interface WindowFacts {
+  from: number;
+  to: number;
+  /** Host CPU "some" pressure over the window, % of the time. */
+  psiSomePct: number;
+}
+
+export interface Scenario {
+  name: string;
+  recipe: string;
+  objective: { name: string; unit: string; goal: 'higher' | 'lower' };
+  /** Why it cannot run here, or undefined. */
+  skip?(): string | undefined;
+  setup(bin: string, alone: boolean): Promise<Scene>;
+  scope(s: Scene): string[];
+  settings: Setting[];
+  /** The knob setting the scene starts at (the misconfiguration), named like a setting. */
+  initial: string;
+  measure(s: Scene, w: WindowFacts): Measure;
+}
+
+async function scene(parts: { work: Record<string, Work>; cgroups: Record<string, Cgroup>; removers: Array<() => void>; facts?: Record<string, string>; after?: () => void }): Promise<Scene> {
+  return {
+    work: parts.work,
+    cgroups: parts.cgroups,
+    facts: parts.facts ?? {},
+    async teardown() {
+      for (const w of Object.values(parts.work)) await w.stop();
+      for (const r of parts.removers) r();
+      parts.after?.();
+    },
+  };
+}
+
+const SHARES = [16384, 4096, 1024, 256];
+const sharesSettings = (): Setting[] => SHARES.map((s) => ({ label: `hog cpu.shares ${s}`, apply: (sc: Scene) => sc.cgroups.hog!.write('cpu.shares', String(s)) }));
+
+/** A parent with a hog (4 CPU burners, cpu.shares 16384) and a victim (cpu.shares 1024) running `victim`. */
+async function neighbour(bin: string, alone: boolean, victim: string[]): Promise<Scene> {
+  const { cg: parent, remove } = makeCgroup();
+  const hog = parent.child('hog');
+  const vic = parent.child('victim');
+  hog.write('cpu.shares', '16384');
+  const work: Record<string, Work> = {};
+  try {
+    if (!alone) {
+      work.hog = await startWork(bin, ['burn', '4']);
+      hog.add(work.hog.pid);
+    }
+    work.victim = await startWork(bin, victim);
+    vic.add(work.victim.pid);
+  } catch (err) {
+    for (const w of Object.values(work)) await w.stop();
+    remove();
+    throw err;
+  }
+  return scene({ work, cgroups: { parent, hog, victim: vic }, removers: [remove] });
+}
+
+export const misweighted: Scenario = {
+  name: 'misweighted-neighbor',
+  recipe: 'noisy-neighbor.yaml',
+  objective: { name: 'victim periods done', unit: '1/s', goal: 'higher' },
+  setup: (bin, alone) => neighbour(bin, alone, ['duty', '40']),
+  scope: (s) => ['--cgroup', s.cgroups.parent!.path],
+  settings: sharesSettings(),
+  initial: 'hog cpu.shares 16384',
+  measure: (s, w) => ({ value: rate(s.work.victim!, w.from, w.to), extras: s.work.hog ? { hog_loops_per_s: rate(s.work.hog, w.from, w.to) } : ({} as Record<string, number>), ok: true }),
+};
+
+export const requestLoop: Scenario = {
+  name: 'request-latency',
+  recipe: 'noisy-neighbor.yaml',
+  objective: { name: 'request p99', unit: 'µs', goal: 'lower' },
+  setup: (bin, alone) => neighbour(bin, alone, ['rpc', '500']),
+  scope: (s) => ['--cgroup', s.cgroups.parent!.path],
+  settings: sharesSettings(),
+  initial: 'hog cpu.shares 16384',
+  measure: (s, w) => ({
+    value: latency(s.work.victim!, w.from, w.to, 0.99),
+    extras: { p50_us: latency(s.work.victim!, w.from, w.to, 0.5), requests_per_s: rate(s.work.victim!, w.from, w.to), ...(s.work.hog ? { hog_loops_per_s: rate(s.work.hog, w.from, w.to) } : {}) },
+    ok: true,
+  }),
+};
+
+const affinity = (tid: number, cpus: string): void => void execFileSync('taskset', ['-p', '-c', cpus, String(tid)], { stdio: 'ignore' });
+const workers = (w: Work): number[] => threads(w.pid).filter((t) => t !== w.pid);
+const stacked: Setting = { label: 'threads stacked on CPU 0', apply: (s) => workers(s.work.hot!).forEach((t) => affinity(t, '0')) };
+const spread: Setting = { label: 'one thread per CPU', apply: (s) => workers(s.work.hot!).forEach((t, i) => affinity(t, String(i % 2))) };
+
+export const hotThreads: Scenario = {
+  name: 'hot-threads',
+  recipe: 'spread-hot-threads.yaml',
+  objective: { name: 'loops of both threads', unit: '1/s', goal: 'higher' },
+  async setup(bin, alone) {
+    const { cg, remove } = makeCgroup();
+    const work: Record<string, Work> = {};
+    try {
+      work.hot = await startWork(bin, ['hot', '2']);
+      cg.add(work.hot.pid);
+      // The threads pin themselves to CPU 0 as they start.
+      for (let i = 0; i < 50 && workers(work.hot).length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      if (alone) spread.apply({ work, cgroups: {}, facts: {}, teardown: async () => {} });
+    } catch (err) {
+      for (const w of Object.values(work)) await w.stop();
+      remove();
+      throw err;
+    }
+    return scene({ work, cgroups: { hot: cg }, removers: [remove] });
+  },
+  scope: (s) => ['--pid', String(s.work.hot!.pid)],
+  settings: [stacked, spread],
+  initial: stacked.label,
+  measure: (s, w) => ({ value: rate(s.work.hot!, w.from, w.to), extras: {}, ok: true }),
+};
+
+const QUOTAS = [-1, 1.6, 1.28, 1.0, 0.8, 0.64, 0.5];
+const ITEM_US = 2000;
+
+export const pressure: Scenario = {
+  name: 'pressure-backoff',
+  recipe: 'psi-backoff.yaml',
+  objective: { name: 'host CPU pressure (some)', unit: '%', goal: 'lower' },
+  async setup(bin, alone) {
+    const { cg: parent, remove } = makeCgroup();
+    const batch = parent.child('batch');
+    const vic = parent.child('victim');
+    const work: Record<string, Work> = {};
+    try {
+      if (!alone) {
+        work.batch = await startWork(bin, ['pool', '4', String(ITEM_US)]);
+        batch.add(work.batch.pid);
+      }
+      work.victim = await startWork(bin, ['duty', '40']);
+      vic.add(work.victim.pid);
+    } catch (err) {
+      for (const w of Object.values(work)) await w.stop();
+      remove();
+      throw err;
+    }
+    return scene({ work, cgroups: { parent, batch, victim: vic }, removers: [remove] });
+  },
+  scope: (s) => ['--cgroup', s.cgroups.batch!.path],
+  settings: QUOTAS.map((q) => ({ label: q < 0 ? 'batch quota unlimited' : `batch quota ${q} CPUs`, apply: (s: Scene) => s.cgroups.batch!.write('cpu.cfs_quota_us', String(q < 0 ? -1 : Math.round(q * 100_000))) })),
+  initial: 'batch quota unlimited',
+  measure(s, w) {
+    const items = s.work.batch ? rate(s.work.batch, w.from, w.to) : 0;
+    // Each item is ITEM_US of CPU: the batch's share of the 2 CPUs.
+    const share = (items * ITEM_US) / 1e6 / 2;
+    return { value: w.psiSomePct, extras: { batch_items_per_s: items, batch_machine_share: share, victim_periods_per_s: rate(s.work.victim!, w.from, w.to) }, ok: share >= 0.25 };
+  },
+};
+
+const RA = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096];
+
+export const readahead: Scenario = {
+  name: 'sequential-reads',
+  recipe: 'readahead-sequential.yaml',
+  objective: { name: 'sequential read throughput', unit: 'MiB/s', goal: 'higher' },
+  async setup(bin) {
+    const dir = mkdtempSync('/dev/shm/tuner-effect-');
+    const undoDir = onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'disk.img');
+    writeFileSync(file, '');
+    execFileSync('truncate', ['-s', '1G', file]);
+    const dev = execFileSync('losetup', ['--find', '--show', file], { encoding: 'utf8' }).trim();
+    const detach = onCleanup(() => execFileSync('losetup', ['-d', dev]));
+    const name = path.basename(dev);
+    writeFileSync(`/sys/block/${name}/queue/read_ahead_kb`, '16');
+    const { cg, remove } = makeCgroup();
+    const work: Record<string, Work> = {};
+    try {
+      work.reader = await startWork(bin, ['seqread', dev, '4096']);
+      cg.add(work.reader.pid);
+    } catch (err) {
+      remove();
+      detach();
+      undoDir();
+      throw err;
+    }
+    return scene({ work, cgroups: { reader: cg }, removers: [remove, detach, undoDir], facts: { dev: name } });
+  },
+  scope: () => [],
+  settings: RA.map((kb) => ({ label: `read_ahead_kb ${kb}`, apply: (s: Scene) => writeFileSync(`/sys/block/${s.facts.dev}/queue/read_ahead_kb`, String(kb)) })),
+  initial: 'read_ahead_kb 16',
+  measure: (s, w) => ({ value: rate(s.work.reader!, w.from, w.to) / 1024, extras: {}, ok: true }),
+};
+
+export const remoteNuma: Scenario = {
+  name: 'remote-numa',
+  recipe: 'numa-locality.yaml',
+  objective: { name: 'loops with remote memory', unit: '1/s', goal: 'higher' },
+  skip() {
+    const nodes = existsSync('/sys/devices/system/node') ? readdirSync('/sys/devices/system/node').filter((d) => /^node\d+$/.test(d)) : [];
+    return nodes.length < 2 ? `this host has ${nodes.length} NUMA node${nodes.length === 1 ? '' : 's'}; remote memory needs two (the VM harness boots a two-node guest)` : 'not built: the remote-memory workload runs in the two-node VM harness';
+  },
+  setup: () => Promise.reject(new Error('skipped')),
+  scope: () => [],
+  settings: [],
+  initial: '',
+  measure: () => ({ value: NaN, extras: {}, ok: false }),
+};
+
+export const SCENARIOS: Scenario[] = [misweighted, requestLoop, hotThreads, pressure, readahead, remoteNuma];
