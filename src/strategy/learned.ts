@@ -166,6 +166,16 @@ export class LearnedStrategy implements Strategy {
       this.fallback = undefined;
     }
     const blocked = new Set([...this.blocked].filter(([, until]) => until > this.window).map(([l]) => l));
+    if (trigger) {
+      // The detectors still say the protected entity suffers: go on in their direction to a level not tried
+      // yet, and go back only to a level known to be better by more than the noise.
+      if (!blocked.has(this.level + 1) && !this.arms.get(this.level + 1)?.n) {
+        this.stable = 0;
+        this.stats.explores++;
+        return [this.move(this.level + 1, { ...base, mode: 'explore', confidence: 0.5, text: `learned: explore level ${this.level} -> ${this.level + 1} (the detectors still hold and level ${this.level + 1} is untried)` })];
+      }
+      if (this.level > 0 && posterior(this.arms, this.level - 1, this.noise).mean <= posterior(this.arms, this.level, this.noise).mean + this.noise) blocked.add(this.level - 1);
+    }
     const c = choose(this.arms, this.level, { noise: this.noise, changeCost: this.noise / 2, random: this.random, blocked });
     this.stats.best = c.best;
     if (c.level === this.level) {
