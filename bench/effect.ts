@@ -20,7 +20,7 @@ import path from 'node:path';
 import { onCleanup, runCleanups } from './lib/cleanup.js';
 import { BENCH_SRC, CLI, ROOT } from './lib/paths.js';
 import { machine } from './lib/proc.js';
-import { lines, start } from './lib/spawn.js';
+import { lines, start, stderrOf } from './lib/spawn.js';
 import { median, round, summarize, type Summary } from './lib/stats.js';
 import { toText } from './lib/table.js';
 import { SCENARIOS, type Scenario, type Setting } from './effect/scenarios.js';
@@ -82,8 +82,8 @@ async function runTuner(sc: Scenario, scope: string[], kind: 'heuristic' | 'lear
   const child = start(process.execPath, [CLI, 'run', recipe, '--apply', ...scope, '--duration', `${a.seconds}s`, '--interval', a.interval, '--json', '--strategy', kind, '--seed', String(seed)], {
     TUNER_JOURNAL_DIR: path.join(dir, 'journal'),
     TUNER_LEARNED_FILE: path.join(dir, 'learned.json'),
-    TUNER_PIN_ROOT: undefined,
   });
+  const err = stderrOf(child);
   const events: Array<Record<string, any>> = [];
   const read = lines(child, (line) => {
     try {
@@ -95,7 +95,7 @@ async function runTuner(sc: Scenario, scope: string[], kind: 'heuristic' | 'lear
   const done = (async (): Promise<TunerFacts> => {
     const r = await child;
     await read;
-    if (r.exitCode !== 0) throw new Error(`tuner run ${sc.recipe} (${kind}) exited ${r.exitCode ?? r.signal}: ${String(r.stderr ?? '').slice(0, 500)}`);
+    if (r.exitCode !== 0) throw new Error(`tuner run ${sc.recipe} (${kind}) exited ${r.exitCode ?? r.signal}: ${err().slice(0, 800)}`);
     const decisions = events.filter((e) => e.type === 'decision' && e.kind !== 'revert');
     const notes = events.filter((e) => e.type === 'notice').map((e) => String(e.message));
     const stats = notes.find((m) => /^learned: \d+ windows at the target/.test(m));

@@ -10,7 +10,9 @@
  * windows before it, and keeps stepping while it improves by more than the
  * objective's noise; it steps back once when it got worse by more than the
  * noise, and stops when it stays flat. (While the detectors hold, their
- * evidence decides; the objective judges the steps taken beyond them.) A violated constraint makes it step
+ * evidence decides; the objective judges the steps taken beyond them.) A
+ * constraint that was already violated one level down is not attributed to
+ * the last step. A violated constraint makes it step
  * back one step and never go past that level again in this run.
  */
 import path from 'node:path';
@@ -42,6 +44,8 @@ export class HeuristicStrategy implements Strategy {
   /** Stepping on because the objective improves (after the detectors cleared). */
   private pursuing = false;
   private pending: string[] = [];
+  /** Levels at which a constraint was seen violated. */
+  private violatedAt = new Set<number>();
   /** The latest window's objective value and violations (for a strategy built on this one). */
   lastValue: number | undefined;
   lastViolations: Violation[] = [];
@@ -74,7 +78,9 @@ export class HeuristicStrategy implements Strategy {
   decide(w: Window, held: readonly HeldTarget[], trigger: boolean): Proposal[] {
     const cooled = w.ts - this.lastAction >= this.recipe.guards.cooldownMs;
     const out: Proposal[] = [];
-    if (cooled && this.lastViolations.length > 0 && held.length > 0) {
+    if (this.lastViolations.length > 0) this.violatedAt.add(this.level);
+    // A constraint already violated one level down (before the last step) is not this recipe's doing.
+    if (cooled && this.lastViolations.length > 0 && held.length > 0 && !this.violatedAt.has(this.level - 1)) {
       this.ceiling = Math.min(this.ceiling, this.level - 1);
       this.pursuing = false;
       const text = `heuristic: constraint hit (${violationText(this.lastViolations)}): one step back, and no step past it again`;
@@ -103,6 +109,7 @@ export class HeuristicStrategy implements Strategy {
             o.bind(target.key, evidence);
             const v = o.value(w.records);
             if (v !== undefined) this.since = [v];
+            if (o.violations(w.records).length > 0) this.violatedAt.add(0);
           }
           out.push({ kind: 'step', action: a.index, target, rule: renderCondition(this.recipe.when), evidence, explain: { strategy: 'heuristic', mode: 'rule', level: this.level, text: `heuristic: ${renderCondition(this.recipe.when)} holds` } });
         }

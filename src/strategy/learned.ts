@@ -149,6 +149,12 @@ export class LearnedStrategy implements Strategy {
       return [this.move(to, { ...base, mode: 'rollback', expected_gain: gain, confidence: 1, text: `learned: rollback to level ${to} (the last step made the objective worse beyond the noise; expected gain ${round(gain)})` })];
     }
     if (viol.length > 0) {
+      // Violated one level down too (mostly): not this learner's doing; no step further, no step back.
+      const below = this.level > 0 ? this.arms.get(this.level - 1) : undefined;
+      if (below && below.n > 0 && below.violations / below.n >= 0.5) {
+        this.block(this.level + 1, BLOCK_WINDOWS);
+        return [];
+      }
       this.block(this.level, BLOCK_WINDOWS);
       if (this.level > 0 && cooled) {
         this.stats.constraintSteps++;
