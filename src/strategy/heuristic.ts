@@ -41,6 +41,10 @@ export class HeuristicStrategy implements Strategy {
   /** Objective values since the last change, and their mean before it. */
   private since: number[] = [];
   private before: number | undefined;
+  /** The objective's mean over the windows before the last change. */
+  get baseline(): number | undefined {
+    return this.before;
+  }
   /** Stepping on because the objective improves (after the detectors cleared). */
   private pursuing = false;
   private pending: string[] = [];

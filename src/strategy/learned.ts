@@ -80,6 +80,7 @@ export class LearnedStrategy implements Strategy {
   private readonly noise: number;
   readonly stats: LearnedStats = { windows: 0, explores: 0, exploits: 0, rollbacks: 0, constraintSteps: 0, fallbackWindows: 0, level: 0, maxViolationRun: 0 };
   private violationRun = 0;
+  private lastRecords: Window['records'] | undefined;
 
   constructor(
     private readonly recipe: Recipe,
@@ -98,6 +99,7 @@ export class LearnedStrategy implements Strategy {
 
   observe(w: Window, held: readonly HeldTarget[]): Proposal[] {
     this.window++;
+    this.lastRecords = w.records;
     const trigger = this.rules.update(w);
     const gap = this.lastTs === undefined ? 0 : w.ts - this.lastTs;
     this.lastTs = w.ts;
@@ -258,7 +260,7 @@ export class LearnedStrategy implements Strategy {
     this.level = 1;
     this.stats.level = 1;
     this.atLevel = 0;
-    const before = this.rules.lastValue;
+    const before = this.rules.baseline;
     if (this.o.store) {
       const { entry, warning } = this.o.store.load(this.engaged.key);
       if (warning) this.pending.push(`learned: ${warning}`);
@@ -269,7 +271,7 @@ export class LearnedStrategy implements Strategy {
         return;
       }
     }
-    if (before !== undefined) addSample(this.arms, 0, this.rules.outcome.score(before), false);
+    if (before !== undefined) addSample(this.arms, 0, this.rules.outcome.score(before), this.lastRecords !== undefined && this.rules.outcome.violations(this.lastRecords).length > 0);
   }
 
   private move(to: number, explain: Explanation): Proposal {

@@ -53,6 +53,15 @@ describe('heuristic with an objective', () => {
     expect(longestRun(run.violated)).toBe(1);
   });
 
+  it('a constraint already violated before the first step is not the recipe\'s doing: no step back', async () => {
+    const r: Response = { ...falling, hogShare: () => 0.3 }; // outside load: below the limit at every weight
+    const heur = await runScene({ recipe: sceneRecipe({ constraint: 0.42 }), response: r, windows: 20, seed: 1, constraint: 0.42 });
+    expect(decisions(heur.events).filter((d) => d.kind === 'relax')).toEqual([]);
+    expect(Math.max(...heur.levels)).toBeGreaterThanOrEqual(3);
+    const learned = await runScene({ recipe: sceneRecipe({ constraint: 0.42, strategy: 'learned' }), response: r, windows: 20, seed: 1, constraint: 0.42 });
+    expect(decisions(learned.events).filter((d) => d.strategy?.mode === 'constraint')).toEqual([]);
+  });
+
   it('while the detectors hold, a worse reading does not stop the rules', async () => {
     const r: Response = { wait: (l) => [0.7, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 0.9][l] ?? 0.9, hogShare: () => 0.9, sd: 0 };
     const run = await runScene({ recipe: sceneRecipe(), response: r, windows: 20, seed: 1 });
