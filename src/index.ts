@@ -1,15 +1,17 @@
 /** The public API of tuner: the same functions the CLI calls. */
 export { watch, type WatchOptions } from './commands/watch.js';
 export { resolveScope, type Scope } from './scope/resolve.js';
-export { openSource, type RecordSource, type AnyRecord } from './signals/open.js';
+export { openSignals, type OpenedSignals, type OpenOptions, type BackendPick, type RecordSource, type AnyRecord } from './signals/open.js';
+export { SIGNAL_DEFS, SIGNALS, signalDef, type SignalName } from './signals/registry.js';
+export { type SignalDef } from './signals/types.js';
 export { doctor, type DoctorReport, type Check } from './commands/doctor.js';
 export { cleanup, type CleanupResult } from './commands/cleanup.js';
 export { record, type RecordOptions } from './commands/record.js';
 export { compare, type CompareOptions, type CompareResult } from './commands/compare.js';
 export { readProfile, ProfileError, type Profile } from './record/profile.js';
-export { openSchedBpf, type SchedScope, type SignalReader } from './signals/sched.js';
-export { openSchedBpftrace } from './signals/sched-bpftrace.js';
-export { buildSchedRecord, type SchedRecord, type SchedDelta } from './signals/sched-record.js';
+export { openSchedBpf, type SchedScope, type SignalReader } from './signals/sched/bpf.js';
+export { openSchedBpftrace } from './signals/sched/bpftrace.js';
+export { buildSchedRecord, type SchedRecord, type SchedDelta } from './signals/sched/record.js';
 export { TunerError, UsageError, KernelError, ToolError, InternalError } from './errors.js';
 export { run, type RunOptions } from './commands/run.js';
 export { replay, readFeed, type ReplayOptions } from './commands/replay.js';

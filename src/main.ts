@@ -87,10 +87,11 @@ function program(): Command {
       if (opts.intervalMs < 10) throw new UsageError(`--interval: expected at least 10ms, got ${flags.interval}`);
       const { toJsonLine } = await import('./output/json.js');
       const { liveWriter } = await import('./output/live.js');
+      const { signalsOf } = await import('./commands/watch.js');
       // The views (cli-table3) load only when printed: with --json the first record comes 17 ms sooner.
-      const views = flags.json ? undefined : await import('./output/views.js');
+      const render = flags.json ? undefined : await (await import('./output/views.js')).loadViews(signalsOf(which));
       const view = liveWriter();
-      const perTick = which === 'all' ? (await import('./commands/watch.js')).signalsOf(which).length : 1;
+      const perTick = signalsOf(which).length;
       let batch: unknown[] = [];
       for await (const record of watch(which, opts)) {
         if (flags.json) {
@@ -99,7 +100,7 @@ function program(): Command {
         }
         batch.push(record);
         if (batch.length === perTick) {
-          view.write(views!.renderRecords(batch as Parameters<NonNullable<typeof views>['renderRecords']>[0]));
+          view.write(render!(batch as Parameters<NonNullable<typeof render>>[0]));
           batch = [];
         }
       }

@@ -9,7 +9,7 @@
  * the ordinary path. Imports nothing, to stay out of the way of either.
  */
 
-/** The signals whose session preloads the scheduler object (src/signals/open.ts: sched comes first). */
+/** The signals whose session preloads the scheduler object (src/signals/sched/index.ts: sessionPreload). */
 const PRELOADS_SCHED = new Set(['sched', 'all']);
 
 /** Whether these arguments (after `node cli.js`) are a `watch` that will load the scheduler object with bpftool. */

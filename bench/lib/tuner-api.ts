@@ -7,12 +7,12 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DIST } from './paths.js';
 
-type SchedModule = typeof import('../../dist/signals/sched.js');
+type SchedModule = typeof import('../../dist/signals/sched/bpf.js');
 export type SchedReader = Awaited<ReturnType<SchedModule['openSchedBpf']>>;
 
 /** Open the CO-RE scheduler reader on every task of the host, as `tuner watch sched` does. */
 export async function openSchedReader(pinRoot: string): Promise<SchedReader> {
   process.env.TUNER_PIN_ROOT = pinRoot;
-  const mod = (await import(pathToFileURL(path.join(DIST, 'signals', 'sched.js')).href)) as SchedModule;
+  const mod = (await import(pathToFileURL(path.join(DIST, 'signals', 'sched', 'bpf.js')).href)) as SchedModule;
   return mod.openSchedBpf({});
 }

@@ -10,13 +10,13 @@ import { KernelError, UsageError, messageOf } from '../errors.js';
 import { sleep } from '../lifecycle/sleep.js';
 import { canLoadBpf } from '../procfs/caps.js';
 import { resolveScope, unifiedCgroupOf, unifiedCounterpart, type Scope } from '../scope/resolve.js';
-import { openSession, type Session } from '../loader/session.js';
-import { openSource, type RecordSource, type SignalName } from '../signals/open.js';
-import { openPsi } from '../signals/psi.js';
-import { buildPsiRecord, type PsiRecord } from '../signals/psi-record.js';
-import type { SchedRecord } from '../signals/sched-record.js';
-import type { FutexRecord } from '../signals/futex-record.js';
-import type { IoRecord } from '../signals/io-record.js';
+import { openSignals, type OpenedSignals } from '../signals/open.js';
+import { signalsWith } from '../signals/registry.js';
+import { openPsi } from '../signals/psi/procfs.js';
+import { buildPsiRecord, type PsiRecord } from '../signals/psi/record.js';
+import type { SchedRecord } from '../signals/sched/record.js';
+import type { FutexRecord } from '../signals/futex/record.js';
+import type { IoRecord } from '../signals/io/record.js';
 import type { BackendChoice } from '../signals/backend.js';
 import { cpuCgroupDir, readCgroupCpu, readProc, type CgroupCpu, type ProcSnapshot } from '../diagnose/baseline.js';
 import { findings, type Finding, type Measurements } from '../diagnose/findings.js';
@@ -54,7 +54,16 @@ export interface DiagnoseReport {
   missing: Array<{ signal: string; reason: string }>;
 }
 
-const PROBES: SignalName[] = ['sched', 'futex', 'io'];
+/** Signals that failed for the same reason (no session: every CO-RE one), listed once. */
+function mergeReasons(failed: ReadonlyArray<{ signal: string; reason: string }>): Array<{ signal: string; reason: string }> {
+  const out: Array<{ signal: string; reason: string }> = [];
+  for (const f of failed) {
+    const same = out.find((o) => o.reason === f.reason);
+    if (same) same.signal += `, ${f.signal}`;
+    else out.push({ ...f });
+  }
+  return out;
+}
 
 export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseReport> {
   if ((opts.pid === undefined) === (opts.cgroup === undefined)) throw new UsageError('diagnose: give exactly one of --pid or --cgroup');
@@ -74,38 +83,31 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseReport> {
   const psiCgroup = pid !== undefined ? unifiedCgroupOf(pid) : unifiedCounterpart(scope);
   const psi = openPsi({ unifiedRoot: scope.layout.unified?.mountPoint, cgroups: psiCgroup ? [psiCgroup] : [] });
 
-  let session: Session | undefined;
-  let host: RecordSource | undefined;
+  let target: OpenedSignals | undefined;
+  let host: OpenedSignals | undefined;
   let hostRecord: SchedRecord | undefined;
-  const sources = new Map<SignalName, RecordSource>();
-  const records: Partial<Record<SignalName, unknown>> = {};
+  const records: Partial<Record<string, unknown>> = {};
   let exited = false;
   let procEnd: ProcSnapshot | undefined;
   let cgEnd: CgroupCpu | undefined;
   let windowMs = opts.durationMs;
   let start = Date.now();
   try {
-    try {
-      session = await openSession({ pids: scope.pids, cgroup: scope.cgroup });
-    } catch (err) {
-      missing.push({ signal: 'sched, futex, io', reason: messageOf(err).split('\n')[0]! });
-    }
-    const open = { backend: opts.backend ?? 'auto', intervalMs: opts.durationMs, top: 20, session } as const;
+    const backend = opts.backend ?? 'auto';
     // Loads are independent bpftool runs (mostly verifier time): run them side by side.
-    const probes = session ? PROBES : [];
-    const opened = await Promise.allSettled([
-      ...probes.map((s) => openSource(s, scope, open)),
+    const [t, h] = await Promise.allSettled([
+      openSignals(signalsWith('diagnose'), scope, { backend, intervalMs: opts.durationMs, top: 20, tolerate: true }),
       // Who else used the CPUs meanwhile: the scheduler signal for the whole host, in its own session.
-      openSource('sched', { layout: scope.layout }, { backend: open.backend, intervalMs: opts.durationMs, top: 100 }),
+      openSignals(['sched'], { layout: scope.layout }, { backend, intervalMs: opts.durationMs, top: 100 }),
     ]);
-    opened.forEach((r, i) => {
-      const name = i < probes.length ? probes[i]! : 'sched (host-wide, for noisy neighbors)';
-      if (r.status === 'rejected') missing.push({ signal: name, reason: messageOf(r.reason).split('\n')[0]! });
-      else if (i < probes.length) sources.set(probes[i]!, r.value);
-      else host = r.value;
-    });
-    if (host) await host.next();
-    for (const s of sources.values()) await s.next(); // baselines
+    if (t.status === 'fulfilled') target = t.value;
+    if (h.status === 'fulfilled') host = h.value;
+    missing.push(...mergeReasons(target?.failed ?? []));
+    if (t.status === 'rejected') missing.push({ signal: signalsWith('diagnose').join(', '), reason: messageOf(t.reason).split('\n')[0]! });
+    if (h.status === 'rejected') missing.push({ signal: 'sched (host-wide, for noisy neighbors)', reason: messageOf(h.reason).split('\n')[0]! });
+    const sources = target?.sources ?? [];
+    if (host) await host.sources[0]!.next();
+    for (const s of sources) await s.next(); // baselines
     await psi.read();
     procStart = pid === undefined ? undefined : readProc(pid);
     cgStart = cgDir ? readCgroupCpu(cgDir) : undefined;
@@ -119,15 +121,14 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseReport> {
         break;
       }
     }
-    for (const [s, src] of sources) records[s] = await src.next();
-    if (host) hostRecord = (await host.next()) as SchedRecord;
+    for (const src of sources) records[src.signal] = await src.next();
+    if (host) hostRecord = (await host.sources[0]!.next()) as SchedRecord;
     procEnd = pid === undefined || exited ? undefined : readProc(pid);
     cgEnd = cgDir && !exited ? readCgroupCpu(cgDir) : undefined;
     windowMs = Date.now() - start;
   } finally {
-    for (const s of sources.values()) s.close();
+    target?.close();
     host?.close();
-    session?.close();
   }
   const psiRec = buildPsiRecord(await psi.read(), new Date());
 

@@ -7,7 +7,7 @@
 import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { SIGNALS } from '../signals/open.js';
+import { SIGNALS, signalsWith } from '../signals/registry.js';
 import { collectEnvironment, environmentDifferences } from '../record/env.js';
 import { resolveCommand, type WorkloadOutput } from '../record/gate.js';
 import { metricInfo, type MetricInfo } from '../record/metrics.js';
@@ -43,7 +43,7 @@ export interface RecordOptions {
 }
 
 /** Signals `record` summarises per run, in the order it opens them (the rest of SIGNALS are live-only views). */
-export const RECORD_SIGNALS = ['sched', 'futex', 'io', 'psi'] as const;
+export const RECORD_SIGNALS: readonly string[] = signalsWith('record');
 
 /** The record signals this build has. */
 export function recordableSignals(available: readonly string[] = SIGNALS): string[] {
@@ -56,7 +56,7 @@ export function checkSignals(requested: readonly string[], available: readonly s
   const out: string[] = [];
   for (const s of requested.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean)) {
     if (!usable.includes(s)) {
-      const why = (RECORD_SIGNALS as readonly string[]).includes(s)
+      const why = RECORD_SIGNALS.includes(s)
         ? `is not available in this tuner yet`
         : available.includes(s)
           ? 'is a live view that record does not summarise'

@@ -23,7 +23,7 @@ import { loadRecipes } from '../recipes/load.js';
 import { ScopeGuard } from '../scope/guard.js';
 import { resolveScope } from '../scope/resolve.js';
 import type { BackendChoice } from '../signals/backend.js';
-import { openSource, SIGNALS, type RecordSource, type SignalName } from '../signals/open.js';
+import { openSignals, SIGNALS, type OpenedSignals } from '../signals/open.js';
 import type { SignalRecords, Json } from '../detect/samples.js';
 import type { StrategyKind } from '../recipes/recipe.js';
 import { LearnedStore } from '../strategy/store.js';
@@ -107,16 +107,16 @@ export async function* run(o: RunOptions): AsyncGenerator<RunEvent> {
     journal.close();
   });
   let audit: AuditLog | undefined;
-  const sources: RecordSource[] = [];
+  let opened: OpenedSignals | undefined;
   let windows = 0;
   try {
     audit = o.auditLog ? openAuditLog(o.auditLog) : undefined;
-    const families = [...new Set(recipes.flatMap((r) => r.signals))] as SignalName[];
-    for (const s of families) sources.push(await openSource(s, scope, { backend: o.backend, intervalMs, top: o.top ?? 50 }));
+    const families = [...new Set(recipes.flatMap((r) => r.signals))];
+    opened = await openSignals(families, scope, { backend: o.backend, intervalMs, top: o.top ?? 50 });
     const durationMs = o.watch ? undefined : (o.durationMs ?? Math.max(...recipes.map((r) => r.durationMs)));
     for await (const _ of ticks({ intervalMs, durationMs, signal: o.signal })) {
       const records: SignalRecords = {};
-      for (const s of sources) records[s.signal as keyof SignalRecords] = (await s.next()) as unknown as Json;
+      for (const s of opened.sources) records[s.signal as keyof SignalRecords] = (await s.next()) as unknown as Json;
       windows++;
       const w = { ts: Date.now(), records };
       for (const e of engines) {
@@ -127,7 +127,7 @@ export async function* run(o: RunOptions): AsyncGenerator<RunEvent> {
       }
     }
   } finally {
-    for (const s of sources) s.close();
+    opened?.close();
     // Revert before yielding anything: a consumer that stops iterating must not stop the revert.
     const ends: Array<Awaited<ReturnType<Engine['revertAll']>>> = [];
     for (const e of engines) ends.push(await e.revertAll(Date.now()));

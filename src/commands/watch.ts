@@ -7,13 +7,12 @@ import { UsageError } from '../errors.js';
 import { ticks } from '../lifecycle/sleep.js';
 import { resolveScope } from '../scope/resolve.js';
 import type { BackendChoice } from '../signals/backend.js';
-import { openSources, SIGNALS, type AnyRecord, type OpenedSources, type Outliers, type SignalName } from '../signals/open.js';
+import { openSignals, SIGNALS, type AnyRecord, type OpenedSignals, type Outliers, type SignalName } from '../signals/open.js';
+import { signalsWith } from '../signals/registry.js';
 
 export const WATCH_SIGNALS = [...SIGNALS, 'all'] as const;
 export type WatchSignal = (typeof WATCH_SIGNALS)[number];
 
-/** What `all` watches: the core signals (numa, net and the event feed are asked for by name). */
-const ALL: SignalName[] = ['sched', 'futex', 'io', 'psi'];
 
 export interface WatchOptions {
   intervalMs: number;
@@ -32,22 +31,23 @@ export interface WatchOptions {
 }
 
 export function signalsOf(which: WatchSignal): SignalName[] {
-  return which === 'all' ? [...ALL] : [which];
+  // `all`: the core signals (numa, net and the event feed are asked for by name).
+  return which === 'all' ? signalsWith('inAll') : [which];
 }
 
 export async function* watch(which: WatchSignal, opts: WatchOptions): AsyncGenerator<AnyRecord> {
   if (opts.intervalMs < 10) throw new UsageError(`--interval: expected at least 10ms, got ${opts.intervalMs}ms`);
   const scope = resolveScope(opts);
-  let opened: OpenedSources | undefined;
+  let opened: OpenedSignals | undefined;
   try {
-    opened = await openSources(signalsOf(which), scope, opts);
+    opened = await openSignals(signalsOf(which), scope, opts);
     const { sources, producers } = opened;
     const selfTimed = sources.length === 1 && sources[0]!.selfTimed;
     if (selfTimed) {
       // bpftrace keeps its own interval: read as it delivers.
       const end = opts.durationMs === undefined ? Infinity : Date.now() + opts.durationMs;
       for (let k = 1; opts.count === undefined || k <= opts.count; k++) {
-        const rec = await untilAborted(sources[0]!.next(), opts.signal);
+        const rec = (await untilAborted(sources[0]!.next(), opts.signal)) as AnyRecord | undefined;
         if (rec === undefined) return;
         yield rec;
         if (Date.now() >= end - opts.intervalMs / 2) return;
@@ -56,7 +56,7 @@ export async function* watch(which: WatchSignal, opts: WatchOptions): AsyncGener
     }
     for await (const _ of ticks(opts)) {
       for (const p of producers) await p.next();
-      for (const s of sources) yield await s.next();
+      for (const s of sources) yield (await s.next()) as AnyRecord;
     }
   } finally {
     opened?.close();

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { CgroupLayout } from '../cgroup/layout.js';
 import { parseCpuList } from '../topology/cpulist.js';
 import { readTopology, type Topology } from '../topology/topology.js';
-import { parseNumaMaps, pidsOfCgroupTree } from '../signals/numa.js';
+import { parseNumaMaps, pidsOfCgroupTree } from '../signals/numa/procfs.js';
 import { cgroupOfPid, threadsOf, type ThreadInfo } from './procfs.js';
 
 export interface CgroupDir {

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { canonicalCpuList, formatCpuList, parseCpuList } from '../topology/cpulist.js';
-import { nodesWithPages, parseNumaMaps } from '../signals/numa.js';
+import { nodesWithPages, parseNumaMaps } from '../signals/numa/procfs.js';
 import { hookArgv, KnobGone, KnobTimeout, type KnobIo, type KnobRef } from './knob.js';
 import { threadStart } from '../host/procfs.js';
 

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { canonicalCpuList, formatCpuList } from '../topology/cpulist.js';
 import { knobId, knobLabel, type KnobIo, type KnobRef } from './knob.js';
-import { nodesWithPages } from '../signals/numa.js';
+import { nodesWithPages } from '../signals/numa/procfs.js';
 
 /** Kernel defaults of the files actions touch, by file name. */
 export const FILE_DEFAULTS: Record<string, string> = {

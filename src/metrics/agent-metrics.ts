@@ -8,11 +8,11 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { histSum } from '../aggregate/histogram.js';
 import type { RunEvent } from '../engine/events.js';
-import type { FutexDelta, FutexRecord } from '../signals/futex-record.js';
-import type { IoRecord } from '../signals/io-record.js';
-import type { NetRecord } from '../signals/net-record.js';
-import type { PsiRecord } from '../signals/psi-record.js';
-import type { SchedDelta, SchedRecord } from '../signals/sched-record.js';
+import type { FutexDelta, FutexRecord } from '../signals/futex/record.js';
+import type { IoRecord } from '../signals/io/record.js';
+import type { NetRecord } from '../signals/net/record.js';
+import type { PsiRecord } from '../signals/psi/record.js';
+import type { SchedDelta, SchedRecord } from '../signals/sched/record.js';
 import { CgroupSeriesSet } from './cgroup-set.js';
 import { Log2Histogram } from './log2-histogram.js';
 import { agentCost } from './self.js';

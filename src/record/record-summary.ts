@@ -1,36 +1,15 @@
 /**
  * Signals without a raw reader in `record` (PSI, and any signal added later)
  * are summarised from their record source: `record` reads one record per run,
- * whose interval is the whole run. PSI gets named metrics; a signal tuner
- * does not know yet contributes its top-level numbers.
+ * whose interval is the whole run. A signal whose definition names a summary
+ * (PSI) gets named metrics; any other contributes its top-level numbers.
  */
+import { signalDef } from '../signals/registry.js';
 import type { SignalSummary } from './summary.js';
 
 type Json = Record<string, unknown>;
 
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const arr = (v: unknown): Json[] => (Array.isArray(v) ? (v as Json[]) : []);
-
-function summarisePsi(r: Json): SignalSummary {
-  const metrics: SignalSummary['metrics'] = {};
-  const details: SignalSummary['details'] = {};
-  for (const res of ['cpu', 'memory', 'io'] as const) {
-    const v = r[res] as Json | null | undefined;
-    metrics[`psi.${res}_some_us`] = v ? num(v.some_total_us) : null;
-    if (v && typeof v.full_total_us === 'number') details[`psi.${res}_full_us`] = v.full_total_us;
-  }
-  // The workload's own cgroup (unified hierarchy), when it has pressure files.
-  for (const cg of arr(r.cgroups)) {
-    for (const res of ['cpu', 'memory', 'io'] as const) {
-      const v = cg[res] as Json | null | undefined;
-      if (v) details[`psi.cgroup.${res}_some_us`] = num(v.some_total_us);
-    }
-    details['psi.cgroup'] = cg.cgroup;
-    break;
-  }
-  return { metrics, details, warnings: [] };
-}
 
 /** Any other signal: its top-level numbers and the numbers of its top-level objects, named `<signal>.<path>`. */
 export function summariseGeneric(r: Json): SignalSummary {
@@ -47,12 +26,8 @@ export function summariseGeneric(r: Json): SignalSummary {
 }
 
 /** The summary of one whole-run record of `signal`. */
-export function summariseRecord(record: unknown): SignalSummary {
+export async function summariseRecord(record: unknown): Promise<SignalSummary> {
   const r = record as Json;
-  switch (r.signal) {
-    case 'psi':
-      return summarisePsi(r);
-    default:
-      return summariseGeneric(r);
-  }
+  const how = signalDef(String(r.signal))?.record;
+  return how?.kind === 'record' ? (await how.summarise())(record) : summariseGeneric(r);
 }

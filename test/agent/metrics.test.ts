@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { AgentMetrics } from '../../src/metrics/agent-metrics.js';
 import { LOG2_BOUNDS_SECONDS } from '../../src/metrics/log2-histogram.js';
-import { emptyProc, buildSchedRecord, type SchedDelta } from '../../src/signals/sched-record.js';
+import { emptyProc, buildSchedRecord, type SchedDelta } from '../../src/signals/sched/record.js';
 
 function delta(cgroups: Array<[string, number]>, hist: number[]): SchedDelta {
   return {

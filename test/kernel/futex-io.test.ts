@@ -5,11 +5,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openFutexBpf } from '../../src/signals/futex.js';
-import { openIoBpf } from '../../src/signals/io.js';
+import { openFutexBpf } from '../../src/signals/futex/bpf.js';
+import { openIoBpf } from '../../src/signals/io/bpf.js';
 import { openSession } from '../../src/loader/session.js';
-import { openSchedBpf } from '../../src/signals/sched.js';
-import { openEvents } from '../../src/signals/events.js';
+import { openSchedBpf } from '../../src/signals/sched/bpf.js';
+import { openEvents } from '../../src/signals/events/bpf.js';
 import { start, type Running } from '../helpers/workloads.js';
 import { makeLoop, type LoopDevice } from '../helpers/loop.js';
 import { relErr } from '../helpers/procfs.js';

@@ -11,7 +11,7 @@ import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openBpfObjects } from '../../src/signals/bpf-objects.js';
-import { decodeFutexAddrs, encodeFutexConfig } from '../../src/signals/futex.js';
+import { decodeFutexAddrs, encodeFutexConfig } from '../../src/signals/futex/bpf.js';
 import { writeConfig } from '../../src/loader/session.js';
 import { start, type Running } from '../helpers/workloads.js';
 import { leftoverPins, skipKernel } from '../helpers/kernel.js';

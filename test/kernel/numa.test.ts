@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseNumaMaps } from '../../src/signals/numa.js';
+import { parseNumaMaps } from '../../src/signals/numa/procfs.js';
 import { readTopology } from '../../src/topology/topology.js';
 import { tuner } from '../helpers/cli.js';
 import { leftoverPins, skipKernel } from '../helpers/kernel.js';

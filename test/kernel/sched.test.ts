@@ -6,9 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openSchedBpf, type SignalReader } from '../../src/signals/sched.js';
-import { openSchedBpftrace } from '../../src/signals/sched-bpftrace.js';
-import type { SchedDelta, SchedProcDelta } from '../../src/signals/sched-record.js';
+import { openSchedBpf, type SignalReader } from '../../src/signals/sched/bpf.js';
+import { openSchedBpftrace } from '../../src/signals/sched/bpftrace.js';
+import type { SchedDelta, SchedProcDelta } from '../../src/signals/sched/record.js';
 import { start, type Running } from '../helpers/workloads.js';
 import { diffTruth, procTruth, relErr, type ProcTruth } from '../helpers/procfs.js';
 import { hasBpftrace, leftoverPins, requireBpf, skipKernel } from '../helpers/kernel.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { FutexTotals } from '../../src/record/futex-summary.js';
-import { IoTotals } from '../../src/record/io-summary.js';
-import type { FutexProcDelta } from '../../src/signals/futex-record.js';
-import type { IoDevDelta } from '../../src/signals/io-record.js';
+import { FutexTotals } from '../../src/signals/futex/summary.js';
+import { IoTotals } from '../../src/signals/io/summary.js';
+import type { FutexProcDelta } from '../../src/signals/futex/record.js';
+import type { IoDevDelta } from '../../src/signals/io/record.js';
 
 const hist = (slots: Record<number, number>): number[] => {
   const h = new Array<number>(40).fill(0);

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { summariseGeneric, summariseRecord } from '../../src/record/record-summary.js';
 
 describe('summariseRecord', () => {
-  it('psi: system stall time of each resource, full and cgroup figures as details', () => {
-    const s = summariseRecord({
+  it('psi: system stall time of each resource, full and cgroup figures as details', async () => {
+    const s = await summariseRecord({
       signal: 'psi',
       ts: 'x',
       interval_ms: 1000,

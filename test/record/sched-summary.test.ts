@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SchedTotals } from '../../src/record/sched-summary.js';
-import { emptyProc, type SchedDelta, type SchedProcDelta } from '../../src/signals/sched-record.js';
+import { SchedTotals } from '../../src/signals/sched/summary.js';
+import { emptyProc, type SchedDelta, type SchedProcDelta } from '../../src/signals/sched/record.js';
 
 function proc(pid: number, o: Partial<SchedProcDelta>): SchedProcDelta {
   return emptyProc(pid, 'w', { cgroupId: '1', threads: 1, ...o });

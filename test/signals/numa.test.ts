@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { lastCpuOf, openNuma, parseNumaMaps, parseNumastat, readNuma } from '../../src/signals/numa.js';
-import { buildNumaRecord } from '../../src/signals/numa-record.js';
+import { lastCpuOf, openNuma, parseNumaMaps, parseNumastat, readNuma } from '../../src/signals/numa/procfs.js';
+import { buildNumaRecord } from '../../src/signals/numa/record.js';
 import { fakeTree, type FakeTree } from '../helpers/fake-sys.js';
 
 const trees: FakeTree[] = [];

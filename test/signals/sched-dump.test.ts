@@ -3,7 +3,7 @@
  * here byte by byte from the C layout, decoded; and what a mismatch looks like.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeDump, dumpDeltas, indexDump } from '../../src/signals/sched-dump.js';
+import { decodeDump, dumpDeltas, indexDump } from '../../src/signals/sched/dump.js';
 import { histCount } from '../../src/aggregate/histogram.js';
 
 const COUNTS_SIZE = 10 * 8 + 2 * 40 * 4;

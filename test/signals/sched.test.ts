@@ -1,10 +1,10 @@
 /** Decoding recorded bpftool dumps and bpftrace output, and building the record. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeCgroups, decodeCpus, decodeProcs, parseFlushOutput } from '../../src/signals/sched.js';
+import { decodeCgroups, decodeCpus, decodeProcs, parseFlushOutput } from '../../src/signals/sched/bpf.js';
 import { countCpus, encodeScope } from '../../src/loader/session.js';
-import { cpuSubsysIndex, schedDeltaFromMaps } from '../../src/signals/sched-bpftrace.js';
-import { buildSchedRecord, emptyProc, type SchedDelta, type SchedProcDelta } from '../../src/signals/sched-record.js';
+import { cpuSubsysIndex, schedDeltaFromMaps } from '../../src/signals/sched/bpftrace.js';
+import { buildSchedRecord, emptyProc, type SchedDelta, type SchedProcDelta } from '../../src/signals/sched/record.js';
 import { Cumulative } from '../../src/signals/cumulative.js';
 import { parseJson } from '../../src/tools/json.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JsonArrayStream } from '../../src/tools/json-stream.js';
-import { decodeEvent, EVENT_SIZE } from '../../src/signals/events.js';
+import { decodeEvent, EVENT_SIZE } from '../../src/signals/events/bpf.js';
 import { readNdjson } from '../../src/tools/ndjson.js';
 import { Readable } from 'node:stream';
 

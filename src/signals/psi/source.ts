@@ -1,0 +1,32 @@
+/**
+ * The pressure signal opened as records: the host's PSI files, and those of
+ * the scope's cgroups on the unified hierarchy (the PID's own cgroup, the
+ * counterpart of a --cgroup, or the top-level ones).
+ */
+import { unifiedCgroupOf, unifiedCounterpart } from '../../scope/resolve.js';
+import type { RecordSource, SourceContext } from '../types.js';
+import { defaultPsiCgroups, openPsi } from './procfs.js';
+import { buildPsiRecord, type PsiRecord } from './record.js';
+
+export async function openSource(ctx: SourceContext): Promise<RecordSource<PsiRecord>> {
+  const { scope } = ctx;
+  const unified = scope.layout.unified?.mountPoint;
+  let cgroups: string[] = [];
+  if (unified) {
+    if (scope.pids) cgroups = [...new Set(scope.pids.map(unifiedCgroupOf).filter((c): c is string => c !== undefined))];
+    else if (scope.cgroup) {
+      const counterpart = unifiedCounterpart(scope);
+      cgroups = counterpart ? defaultPsiCgroups(unified, counterpart) : [];
+    } else cgroups = defaultPsiCgroups(unified);
+  }
+  const reader = openPsi({ unifiedRoot: unified, cgroups });
+  return {
+    signal: 'psi',
+    backend: 'procfs',
+    reason: ctx.reason,
+    raw: reader,
+    helperPids: () => [],
+    close: () => reader.close(),
+    next: async () => buildPsiRecord(await reader.read(), new Date()),
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * Scheduler signal, CO-RE backend: loads bpf/sched.bpf.o, scopes it through
+ * its config map, and turns each interval's map contents into a SchedDelta.
+ * Reading = run the `flush` task iterator (read its pinned link), then the
+ * `dump` iterator, which writes the process, cgroup and CPU entries in
+ * binary (dump.ts). No bpftool process runs unless needed: the
+ * long-lived batch starts at its first request (the outlier threshold, or a
+ * host where the dump could not reach every CPU).
+ */
+import { readFileSync } from 'node:fs';
+import { IterBuffer } from '../../loader/iter.js';
+import type { Instance } from '../../loader/instance.js';
+import { u64le, writeConfig } from '../../loader/session.js';
+import type { BpfOpenOptions, SchedScope, SignalReader } from '../reader.js';
+import { openBpfObjects } from '../bpf-objects.js';
+import { u64 } from '../../tools/json.js';
+import { delta64 } from '../cumulative.js';
+import { dumpDeltas, indexDump, type DumpIndex, type RawCpu } from './dump.js';
+import { onlineCpus } from '../../loader/session.js';
+import type { SchedCpuDelta, SchedDelta } from './record.js';
+
+export type { SchedScope, SignalReader, BpfOpenOptions } from '../reader.js';
+
+export interface RawCounts {
+  oncpu: bigint;
+  runDelay: bigint;
+  nvcsw: bigint;
+  nivcsw: bigint;
+  waits: bigint;
+  waitNs: bigint;
+  histWakeup: number[];
+  histPreempt: number[];
+}
+
+export interface RawProc extends RawCounts {
+  comm: string;
+  cgroupId: string;
+  maxWaitNs: bigint;
+  maxCycle: bigint;
+  threads: number;
+  threadsCycle: bigint;
+  exited: boolean;
+}
+
+type Json = Record<string, unknown>;
+
+function decodeCounts(c: Json): RawCounts {
+  return {
+    oncpu: u64(c.oncpu_ns),
+    runDelay: u64(c.run_delay_ns),
+    nvcsw: u64(c.nvcsw),
+    nivcsw: u64(c.nivcsw),
+    waits: u64(c.waits),
+    waitNs: u64(c.wait_ns),
+    histWakeup: (c.hist_wakeup as number[]).map(Number),
+    histPreempt: (c.hist_preempt as number[]).map(Number),
+  };
+}
+
+/** Decode `bpftool -j map dump` of sched_procs (the same entries the dump iterator writes; tests compare the two). */
+export function decodeProcs(dump: unknown): Array<{ key: string; created: string; value: RawProc }> {
+  return (dump as Array<{ formatted: { key: unknown; value: Json } }>).map(({ formatted }) => {
+    const v = formatted.value;
+    const c = v.c as Json;
+    return {
+      key: String(formatted.key),
+      created: String(c.created),
+      value: {
+        ...decodeCounts(c),
+        comm: String(v.comm ?? ''),
+        cgroupId: String(u64(v.cgroup_id)),
+        maxWaitNs: u64(v.max_wait_ns),
+        maxCycle: u64(v.max_cycle),
+        threads: Number(v.threads),
+        threadsCycle: u64(v.threads_cycle),
+        exited: Number(v.exited) !== 0,
+      },
+    };
+  });
+}
+
+/** Decode `bpftool -j map dump` of sched_cgroups (as above). */
+export function decodeCgroups(dump: unknown): Array<{ key: string; created: string; value: RawCounts }> {
+  return (dump as Array<{ formatted: { key: unknown; value: Json } }>).map(({ formatted }) => ({
+    key: String(u64(formatted.key)),
+    created: String(formatted.value.created),
+    value: decodeCounts(formatted.value),
+  }));
+}
+
+/** Decode `bpftool -j map dump` of the per-CPU sched_cpus array: cumulative [switches, wait_ns] per CPU. */
+export function decodeCpus(dump: unknown): RawCpu[] {
+  const entry = (dump as Array<{ formatted: { values: Array<{ cpu: number; value: Json }> } }>)[0];
+  return (entry?.formatted.values ?? []).map(({ cpu, value }) => ({
+    cpu: Number(cpu),
+    switches: u64(value.switches),
+    waitNs: u64(value.wait_ns),
+  }));
+}
+
+/** Parse the iterator's output line `cycle N tasks M`. */
+export function parseFlushOutput(text: string): { cycle: bigint; tasks: number } {
+  const m = /cycle (\d+) tasks (\d+)/.exec(text);
+  if (!m) throw new Error(`unexpected output from the sched flush iterator: ${JSON.stringify(text.slice(0, 100))}`);
+  return { cycle: BigInt(m[1]!), tasks: Number(m[2]) };
+}
+
+export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {}): Promise<SignalReader<SchedDelta>> {
+  const objects = await openBpfObjects(scope, { ...opts, preload: 'sched' });
+  const { batch, close } = objects;
+  let inst: Instance;
+  try {
+    inst = await objects.load('sched');
+  } catch (err) {
+    close();
+    throw err;
+  }
+  // Two buffers, alternately: a read's deltas are taken against the previous read, kept whole
+  // (a read that fails leaves the previous one's buffer alone).
+  const buffers = [new IterBuffer(), new IterBuffer()];
+  let reads = 0;
+  const readDump = (): DumpIndex => {
+    const dump = indexDump(buffers[reads & 1]!.read(inst.link('dump')));
+    reads++;
+    return dump;
+  };
+  let prev: DumpIndex | undefined;
+  let cpuPrev = new Map<number, RawCpu>();
+  // The dump writes a CPU's counters at that CPU's first task (every online CPU has its kernel threads):
+  // if it missed one, the map is read through bpftool (every possible CPU). Counted once, not per read.
+  const online = onlineCpus();
+  const cpusOf = async (dumped: RawCpu[]): Promise<RawCpu[]> =>
+    dumped.length >= online ? dumped : decodeCpus(await batch.request(['map', 'dump', 'pinned', inst.map('sched_cpus')]));
+  let last = process.hrtime.bigint();
+
+  // The flush iterator's output is one short line.
+  const flush = (): { cycle: bigint; tasks: number } => parseFlushOutput(readFileSync(inst.link('flush'), 'utf8'));
+
+  try {
+    if (opts.outlierNs) await writeConfig(batch, inst.map('sched_config'), u64le(BigInt(Math.round(opts.outlierNs))));
+    // First cycle: adopt every task in scope (baselines = their counters now).
+    flush();
+    prev = readDump();
+    cpuPrev = new Map((await cpusOf(prev.cpus)).map((c) => [c.cpu, c]));
+    last = process.hrtime.bigint();
+  } catch (err) {
+    close();
+    throw err;
+  }
+
+  return {
+    backend: 'bpf',
+    helperPids: objects.helperPids,
+    close,
+    async read(): Promise<SchedDelta> {
+      const { cycle } = flush();
+      const now = process.hrtime.bigint();
+      const dump = readDump();
+      const cpuCur = await cpusOf(dump.cpus);
+      const intervalNs = Number(now - last);
+      last = now;
+      const { procs, cgroups } = dumpDeltas(dump, prev, Number(cycle));
+      prev = dump;
+      const cpus: SchedCpuDelta[] = [];
+      for (const c of cpuCur) {
+        const p = cpuPrev.get(c.cpu);
+        cpus.push({ cpu: c.cpu, switches: delta64(c.switches, p?.switches), waitNs: delta64(c.waitNs, p?.waitNs) });
+      }
+      cpuPrev = new Map(cpuCur.map((c) => [c.cpu, c]));
+      return { intervalNs, procs, cgroups, cpus };
+    },
+  };
+}

@@ -1,0 +1,293 @@
+/**
+ * The output of the sched object's `dump` iterator (bpf/sched.h: struct
+ * sched_rec, then the entry as stored in its map): indexed, and turned into
+ * interval deltas against the previous read (dumpDeltas, the reader's path),
+ * or decoded into the same entries as a bpftool dump of sched_procs and
+ * sched_cgroups (decodeDump, which tests compare with bpftool). Offsets follow
+ * the C layout (naturally aligned, little-endian); every record carries its
+ * entry's size, checked here, so an object built for another layout fails
+ * loudly instead of being misread.
+ */
+import type { RawCounts, RawProc } from './bpf.js';
+import type { SchedCgroupDelta, SchedCounts, SchedProcDelta } from './record.js';
+
+/** Values of bpf/sched.h. */
+const SCHED_SLOTS = 40;
+const REC_PROC = 1;
+const REC_CGROUP = 2;
+const REC_CPU = 3;
+const REC_HEADER = 16;
+
+/** struct sched_cpu: switches, wait_ns, dumped (three u64). */
+const CPU = { switches: 0, waitNs: 8, size: 24 };
+
+/** struct sched_counts: ten u64, then two u32[SCHED_SLOTS]. */
+const COUNTS = {
+  created: 0,
+  oncpu: 24,
+  runDelay: 32,
+  nvcsw: 48,
+  nivcsw: 56,
+  waits: 64,
+  waitNs: 72,
+  histWakeup: 80,
+  histPreempt: 80 + 4 * SCHED_SLOTS,
+  size: 80 + 8 * SCHED_SLOTS,
+};
+
+/** struct sched_proc: four u64, two u32, char comm[16], then struct sched_counts. */
+const PROC = { cgroupId: 0, maxWaitNs: 8, maxCycle: 16, threadsCycle: 24, threads: 32, exited: 36, comm: 40, counts: 56, size: 56 + COUNTS.size };
+
+export interface DumpEntry<V> {
+  key: string;
+  /** The flush cycle that created the entry (a re-created entry starts over). */
+  created: string;
+  value: V;
+}
+
+/* Records are 8-byte multiples, so offsets stay 4-byte aligned for the Uint32Array over the buffer. */
+function hist(u32: Uint32Array, at: number): number[] {
+  const out = new Array<number>(SCHED_SLOTS);
+  const first = at >>> 2;
+  for (let i = 0; i < SCHED_SLOTS; i++) out[i] = u32[first + i]!;
+  return out;
+}
+
+function counts(buf: Buffer, u32: Uint32Array, at: number): RawCounts {
+  return {
+    oncpu: buf.readBigUInt64LE(at + COUNTS.oncpu),
+    runDelay: buf.readBigUInt64LE(at + COUNTS.runDelay),
+    nvcsw: buf.readBigUInt64LE(at + COUNTS.nvcsw),
+    nivcsw: buf.readBigUInt64LE(at + COUNTS.nivcsw),
+    waits: buf.readBigUInt64LE(at + COUNTS.waits),
+    waitNs: buf.readBigUInt64LE(at + COUNTS.waitNs),
+    histWakeup: hist(u32, at + COUNTS.histWakeup),
+    histPreempt: hist(u32, at + COUNTS.histPreempt),
+  };
+}
+
+function proc(buf: Buffer, u32: Uint32Array, at: number): RawProc {
+  const c = at + PROC.counts;
+  let end = at + PROC.comm;
+  while (end < at + PROC.comm + 16 && buf[end] !== 0) end++;
+  return {
+    oncpu: buf.readBigUInt64LE(c + COUNTS.oncpu),
+    runDelay: buf.readBigUInt64LE(c + COUNTS.runDelay),
+    nvcsw: buf.readBigUInt64LE(c + COUNTS.nvcsw),
+    nivcsw: buf.readBigUInt64LE(c + COUNTS.nivcsw),
+    waits: buf.readBigUInt64LE(c + COUNTS.waits),
+    waitNs: buf.readBigUInt64LE(c + COUNTS.waitNs),
+    histWakeup: hist(u32, c + COUNTS.histWakeup),
+    histPreempt: hist(u32, c + COUNTS.histPreempt),
+    comm: buf.toString('utf8', at + PROC.comm, end),
+    cgroupId: buf.readBigUInt64LE(at + PROC.cgroupId).toString(),
+    maxWaitNs: buf.readBigUInt64LE(at + PROC.maxWaitNs),
+    maxCycle: buf.readBigUInt64LE(at + PROC.maxCycle),
+    threads: u32[(at + PROC.threads) >>> 2]!,
+    threadsCycle: buf.readBigUInt64LE(at + PROC.threadsCycle),
+    exited: u32[(at + PROC.exited) >>> 2] !== 0,
+  };
+}
+
+/** buf, 4-byte aligned (a pooled Buffer may start anywhere), and a Uint32Array over it. */
+function aligned(input: Buffer): { buf: Buffer; u32: Uint32Array } {
+  const buf = input.byteOffset % 4 === 0 ? input : Buffer.from(input);
+  return { buf, u32: new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2) };
+}
+
+export interface RawCpu {
+  cpu: number;
+  switches: bigint;
+  waitNs: bigint;
+}
+
+const STRUCT_NAMES: Record<number, string> = { [REC_PROC]: 'struct sched_proc', [REC_CGROUP]: 'struct sched_counts', [REC_CPU]: 'struct sched_cpu' };
+const SIZES: Record<number, number> = { [REC_PROC]: PROC.size, [REC_CGROUP]: COUNTS.size, [REC_CPU]: CPU.size };
+
+const TWO32 = 4294967296;
+
+/**
+ * One read of the dump link, checked and indexed, not decoded: where each
+ * entry's value starts. An entry written twice keeps its last record. CPUs
+ * come sorted.
+ */
+export interface DumpIndex {
+  buf: Buffer;
+  u32: Uint32Array;
+  /** tgid -> byte offset of its struct sched_proc. */
+  procs: Map<number, number>;
+  /** cgroup id (decimal) -> byte offset of its struct sched_counts. */
+  cgroups: Map<string, number>;
+  cpus: RawCpu[];
+}
+
+export function indexDump(input: Buffer): DumpIndex {
+  const { buf, u32 } = aligned(input);
+  const procs = new Map<number, number>();
+  const cgroups = new Map<string, number>();
+  const cpus = new Map<number, RawCpu>();
+  for (let at = 0; at < buf.length; ) {
+    if (at + REC_HEADER > buf.length) throw new Error(`sched dump: a record header cut at byte ${at} of ${buf.length}`);
+    const w = at >>> 2;
+    const kind = u32[w]!;
+    const size = u32[w + 1]!;
+    const body = at + REC_HEADER;
+    const expected = SIZES[kind];
+    if (expected === undefined) throw new Error(`sched dump: unknown record kind ${kind} at byte ${at}`);
+    if (size !== expected) {
+      throw new Error(
+        `sched dump: expected a ${STRUCT_NAMES[kind]} of ${expected} bytes, got ${size}: ` +
+          'bpf/sched.bpf.o and this build disagree on bpf/sched.h (npm run build:bpf, npm run build)',
+      );
+    }
+    if (body + size > buf.length) throw new Error(`sched dump: a record cut at byte ${at} of ${buf.length}`);
+    if (kind === REC_PROC) procs.set(u32[w + 2]! + u32[w + 3]! * TWO32, body);
+    else if (kind === REC_CGROUP) cgroups.set(buf.readBigUInt64LE(at + 8).toString(), body);
+    else {
+      const cpu = u32[w + 2]!;
+      cpus.set(cpu, { cpu, switches: buf.readBigUInt64LE(body + CPU.switches), waitNs: buf.readBigUInt64LE(body + CPU.waitNs) });
+    }
+    at = body + size;
+  }
+  return { buf, u32, procs, cgroups, cpus: [...cpus.values()].sort((a, b) => a.cpu - b.cpu) };
+}
+
+/** Decode one read of the dump link entry by entry (what bpftool's JSON of the maps holds; tests compare the two). */
+export function decodeDump(input: Buffer): { procs: Array<DumpEntry<RawProc>>; cgroups: Array<DumpEntry<RawCounts>>; cpus: RawCpu[] } {
+  const { buf, u32, procs, cgroups, cpus } = indexDump(input);
+  const created = (c: number): string => buf.readBigUInt64LE(c + COUNTS.created).toString();
+  return {
+    procs: [...procs].map(([tgid, at]) => ({ key: String(tgid), created: created(at + PROC.counts), value: proc(buf, u32, at) })),
+    cgroups: [...cgroups].map(([key, at]) => ({ key, created: created(at), value: counts(buf, u32, at) })),
+    cpus,
+  };
+}
+
+/*
+ * Interval deltas straight from two reads of the dump (the previous one is
+ * kept whole; nothing was read before the first: every entry counts from zero): 64-bit counters are subtracted as pairs of 32-bit words (the
+ * difference is exact while below 2^53, whatever the totals), the
+ * histograms' differences go into one Uint32Array per read, and an entry
+ * with nothing new costs a few comparisons. At 10,000 processes this is what
+ * keeps a read from allocating (and collecting) a decoded copy of every
+ * entry twice.
+ */
+
+/** cur - prev of the u64 at word index c of cu and p of pu (no prev: the value). */
+function d64(cu: Uint32Array, c: number, pu: Uint32Array | undefined, p: number): number {
+  return pu === undefined ? cu[c + 1]! * TWO32 + cu[c]! : (cu[c + 1]! - pu[p + 1]!) * TWO32 + (cu[c]! - pu[p]!);
+}
+
+const W = {
+  created: COUNTS.created >>> 2,
+  oncpu: COUNTS.oncpu >>> 2,
+  runDelay: COUNTS.runDelay >>> 2,
+  nvcsw: COUNTS.nvcsw >>> 2,
+  nivcsw: COUNTS.nivcsw >>> 2,
+  waits: COUNTS.waits >>> 2,
+  waitNs: COUNTS.waitNs >>> 2,
+  hist: COUNTS.histWakeup >>> 2,
+};
+
+/** The deltas of the struct sched_counts at word c (prev at word p, or none); the histograms' go into out at o. */
+function countsDelta(cu: Uint32Array, c: number, pu: Uint32Array | undefined, p: number, out: Uint32Array, o: number): SchedCounts {
+  const h = c + W.hist;
+  if (pu === undefined) out.set(cu.subarray(h, h + 2 * SCHED_SLOTS), o);
+  else {
+    const ph = p + W.hist;
+    for (let i = 0; i < 2 * SCHED_SLOTS; i++) out[o + i] = cu[h + i]! - pu[ph + i]!; // the array wraps modulo 2^32
+  }
+  return {
+    oncpuNs: d64(cu, c + W.oncpu, pu, p + W.oncpu),
+    runDelayNs: d64(cu, c + W.runDelay, pu, p + W.runDelay),
+    nvcsw: d64(cu, c + W.nvcsw, pu, p + W.nvcsw),
+    nivcsw: d64(cu, c + W.nivcsw, pu, p + W.nivcsw),
+    waits: d64(cu, c + W.waits, pu, p + W.waits),
+    waitNs: d64(cu, c + W.waitNs, pu, p + W.waitNs),
+    histWakeup: out.subarray(o, o + SCHED_SLOTS),
+    histPreempt: out.subarray(o + SCHED_SLOTS, o + 2 * SCHED_SLOTS),
+  };
+}
+
+const IDLE_FIELDS = [W.oncpu, W.runDelay, W.nvcsw, W.nivcsw, W.waits];
+
+/** Nothing ran, waited or switched between the two readings of the counts at words c and p. */
+function idle(cu: Uint32Array, c: number, pu: Uint32Array | undefined, p: number): boolean {
+  for (const f of IDLE_FIELDS) {
+    if (pu === undefined ? cu[c + f] !== 0 || cu[c + f + 1] !== 0 : cu[c + f] !== pu[p + f] || cu[c + f + 1] !== pu[p + f + 1]) return false;
+  }
+  return true;
+}
+
+/** The previous reading of the entry at word p of pu, when it is the same entry (not deleted and re-created since). */
+function sameEntry(cu: Uint32Array, c: number, pu: Uint32Array, p: number | undefined): boolean {
+  return p !== undefined && cu[c + W.created] === pu[p + W.created] && cu[c + W.created + 1] === pu[p + W.created + 1];
+}
+
+const u64At = (u: Uint32Array, w: number): number => u[w + 1]! * TWO32 + u[w]!;
+
+/** Cgroup ids as decimal strings, made once per id (exact for ids below 2^53; larger ones go through BigInt). */
+const cgroupNames = new Map<number, string>();
+function cgroupIdAt(buf: Buffer, u32: Uint32Array, at: number): string {
+  const w = at >>> 2;
+  if (u32[w + 1]! >= 1 << 21) return buf.readBigUInt64LE(at).toString();
+  const id = u64At(u32, w);
+  let s = cgroupNames.get(id);
+  if (s === undefined) {
+    if (cgroupNames.size > 65536) cgroupNames.clear();
+    cgroupNames.set(id, (s = String(id)));
+  }
+  return s;
+}
+
+/**
+ * What changed between two reads of the dump: processes and cgroups with
+ * activity, and processes whose last thread exited since. `cycle` is the
+ * flush cycle that preceded `cur` (per-interval maxima and thread counts
+ * carry the cycle that wrote them).
+ */
+export function dumpDeltas(cur: DumpIndex, prev: DumpIndex | undefined, cycle: number): { procs: SchedProcDelta[]; cgroups: SchedCgroupDelta[] } {
+  const { buf, u32: cu } = cur;
+  // Room for every entry's two histograms; the deltas hand out views of it.
+  const out = new Uint32Array((cur.procs.size + cur.cgroups.size) * 2 * SCHED_SLOTS);
+  const pu = prev?.u32;
+  let o = 0;
+  const procs: SchedProcDelta[] = [];
+  for (const [tgid, at] of cur.procs) {
+    const w = at >>> 2;
+    const c = w + (PROC.counts >>> 2);
+    const pat = prev?.procs.get(tgid);
+    const same = pu !== undefined && sameEntry(cu, c, pu, pat === undefined ? undefined : (pat + PROC.counts) >>> 2);
+    const pw = same ? pat! >>> 2 : 0;
+    const p = pw + (PROC.counts >>> 2);
+    const pv = same ? pu : undefined;
+    const exited = cu[w + (PROC.exited >>> 2)] !== 0;
+    const exitedNow = exited && !(same && pu![pw + (PROC.exited >>> 2)] !== 0);
+    if (idle(cu, c, pv, p) && !exitedNow) continue;
+    let end = at + PROC.comm;
+    while (end < at + PROC.comm + 16 && buf[end] !== 0) end++;
+    procs.push(
+      Object.assign(countsDelta(cu, c, pv, p, out, o), {
+        pid: tgid,
+        comm: buf.toString('utf8', at + PROC.comm, end),
+        cgroupId: cgroupIdAt(buf, cu, at + PROC.cgroupId),
+        maxWaitNs: u64At(cu, w + (PROC.maxCycle >>> 2)) === cycle ? u64At(cu, w + (PROC.maxWaitNs >>> 2)) : undefined,
+        threads: u64At(cu, w + (PROC.threadsCycle >>> 2)) === cycle ? cu[w + (PROC.threads >>> 2)]! : 0,
+        exited,
+      }),
+    );
+    o += 2 * SCHED_SLOTS;
+  }
+  const cgroups: SchedCgroupDelta[] = [];
+  for (const [cgroupId, at] of cur.cgroups) {
+    const c = at >>> 2;
+    const pat = prev?.cgroups.get(cgroupId);
+    const same = pu !== undefined && sameEntry(cu, c, pu, pat === undefined ? undefined : pat >>> 2);
+    const p = same ? pat! >>> 2 : 0;
+    const pv = same ? pu : undefined;
+    if (idle(cu, c, pv, p)) continue;
+    cgroups.push(Object.assign(countsDelta(cu, c, pv, p, out, o), { cgroupId }));
+    o += 2 * SCHED_SLOTS;
+  }
+  return { procs, cgroups };
+}

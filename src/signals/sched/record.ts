@@ -1,0 +1,226 @@
+/**
+ * The scheduler signal as both backends deliver it (per-interval deltas) and
+ * the record `watch sched --json` prints. Building the record is pure:
+ * percentiles, sorting, top-N and naming happen here, not in the readers.
+ */
+import { histAdd, histCount, histSum, log2Quantile, type Hist } from '../../aggregate/histogram.js';
+
+export interface SchedCounts {
+  oncpuNs: number;
+  /** Kernel accounting (sched_info.run_delay): total run-queue wait. */
+  runDelayNs: number;
+  nvcsw: number;
+  nivcsw: number;
+  /** Waits measured by the probe, their sum and log2(ns) histograms. */
+  waits: number;
+  waitNs: number;
+  histWakeup: Hist;
+  histPreempt: Hist;
+}
+
+export interface SchedProcDelta extends SchedCounts {
+  pid: number;
+  comm: string;
+  /** CPU-controller cgroup id (kernfs inode), as a decimal string. */
+  cgroupId: string;
+  /** Longest wait in the interval, when the backend knows it. */
+  maxWaitNs?: number;
+  /** Threads that ran in the interval. */
+  threads: number;
+  exited: boolean;
+}
+
+export interface SchedCgroupDelta extends SchedCounts {
+  cgroupId: string;
+}
+
+export interface SchedCpuDelta {
+  cpu: number;
+  switches: number;
+  /** Sum of every task's waits that ended on this CPU (all tasks, scope ignored). */
+  waitNs: number;
+}
+
+export interface SchedDelta {
+  intervalNs: number;
+  procs: SchedProcDelta[];
+  cgroups: SchedCgroupDelta[];
+  cpus: SchedCpuDelta[];
+}
+
+export interface RunqSummary {
+  count: number;
+  wait_ns: number;
+  p50_us: number | null;
+  p90_us: number | null;
+  p99_us: number | null;
+  max_us: number | null;
+}
+
+export interface SchedProcRecord {
+  pid: number;
+  comm: string;
+  cgroup: string;
+  threads: number;
+  oncpu_ns: number;
+  runq_wait_ns: number;
+  switches: number;
+  voluntary: number;
+  involuntary: number;
+  runq: { count: number; p50_us: number | null; p99_us: number | null; max_us: number | null };
+  exited?: boolean;
+}
+
+export interface SchedCgroupRecord {
+  cgroup: string;
+  oncpu_ns: number;
+  runq_wait_ns: number;
+  /** Share of runnable time spent waiting: wait / (wait + on-CPU). */
+  wait_share: number;
+  switches: number;
+  runq: { count: number; p99_us: number | null };
+}
+
+export interface SchedRecord {
+  signal: 'sched';
+  ts: string;
+  interval_ms: number;
+  backend: 'bpf' | 'bpftrace';
+  switches: number;
+  voluntary: number;
+  involuntary: number;
+  runq: RunqSummary & {
+    wakeup: { count: number; p99_us: number | null };
+    preempt: { count: number; p99_us: number | null };
+  };
+  cpus: Array<{ cpu: number; runq_len_avg: number; busy_pct: number | null; switches: number }>;
+  procs: SchedProcRecord[];
+  cgroups: SchedCgroupRecord[];
+}
+
+export interface BuildOptions {
+  backend: 'bpf' | 'bpftrace';
+  /** Wall-clock time of the reading. */
+  now: Date;
+  /** Keep this many processes (sorted by run-queue wait); ignored when `pids` is set. */
+  top: number;
+  /** --pid: exactly these processes, in this order of precedence; absent ones appear with zeros. */
+  pids?: number[];
+  cgroupName: (id: string) => string;
+  /** Name of a --pid process that did not run in the interval. */
+  commOf?: (pid: number) => string;
+  busyPct?: Map<number, number>;
+}
+
+const us = (ns: number | undefined): number | null => (ns === undefined ? null : round(ns / 1000, 1));
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** A quantile of a log2 histogram in µs; clamped to the exact maximum when the backend knows it. */
+const quantileUs = (h: Hist, q: number, maxNs?: number): number | null => {
+  const v = log2Quantile(h, q);
+  return us(v === undefined ? undefined : maxNs === undefined ? v : Math.min(v, maxNs));
+};
+
+export function buildSchedRecord(delta: SchedDelta, opts: BuildOptions): SchedRecord {
+  let procs = delta.procs;
+  if (opts.pids) {
+    const byPid = new Map(procs.map((p) => [p.pid, p]));
+    procs = opts.pids.map((pid) => byPid.get(pid) ?? emptyProc(pid, opts.commOf?.(pid) ?? ''));
+  }
+  const wake = histSum(procs.map((p) => p.histWakeup));
+  const pre = histSum(procs.map((p) => p.histPreempt));
+  const all = histAdd(wake, pre);
+  const maxNs = procs.reduce<number | undefined>(
+    (m, p) => (p.maxWaitNs === undefined ? m : Math.max(m ?? 0, p.maxWaitNs)),
+    undefined,
+  );
+  const sum = (f: (p: SchedProcDelta) => number): number => procs.reduce((s, p) => s + f(p), 0);
+
+  // The top processes by run-queue wait (then on-CPU time, then pid); with --pid, the ones asked for, in order.
+  const shown = opts.pids
+    ? procs
+    : [...procs].sort((a, b) => b.runDelayNs - a.runDelayNs || b.oncpuNs - a.oncpuNs || a.pid - b.pid).slice(0, opts.top);
+  const procRecords = shown.map((p): SchedProcRecord => {
+    const h = histAdd(p.histWakeup, p.histPreempt);
+    const rec: SchedProcRecord = {
+      pid: p.pid,
+      comm: p.comm,
+      cgroup: p.cgroupId === '' ? '' : opts.cgroupName(p.cgroupId),
+      threads: p.threads,
+      oncpu_ns: p.oncpuNs,
+      runq_wait_ns: p.runDelayNs,
+      switches: p.nvcsw + p.nivcsw,
+      voluntary: p.nvcsw,
+      involuntary: p.nivcsw,
+      runq: { count: histCount(h), p50_us: quantileUs(h, 0.5, p.maxWaitNs), p99_us: quantileUs(h, 0.99, p.maxWaitNs), max_us: us(p.maxWaitNs) },
+    };
+    if (p.exited) rec.exited = true;
+    return rec;
+  });
+
+  const intervalNs = delta.intervalNs;
+  return {
+    signal: 'sched',
+    ts: opts.now.toISOString(),
+    interval_ms: round(intervalNs / 1e6, 1),
+    backend: opts.backend,
+    switches: sum((p) => p.nvcsw + p.nivcsw),
+    voluntary: sum((p) => p.nvcsw),
+    involuntary: sum((p) => p.nivcsw),
+    runq: {
+      count: histCount(all),
+      wait_ns: sum((p) => p.runDelayNs),
+      p50_us: quantileUs(all, 0.5, maxNs),
+      p90_us: quantileUs(all, 0.9, maxNs),
+      p99_us: quantileUs(all, 0.99, maxNs),
+      max_us: us(maxNs),
+      wakeup: { count: histCount(wake), p99_us: quantileUs(wake, 0.99, maxNs) },
+      preempt: { count: histCount(pre), p99_us: quantileUs(pre, 0.99, maxNs) },
+    },
+    cpus: delta.cpus.map((c) => ({
+      cpu: c.cpu,
+      runq_len_avg: intervalNs > 0 ? round(c.waitNs / intervalNs, 3) : 0,
+      busy_pct: opts.busyPct?.has(c.cpu) ? round(opts.busyPct.get(c.cpu)!, 1) : null,
+      switches: c.switches,
+    })),
+    procs: procRecords,
+    cgroups: delta.cgroups
+      .map((c): SchedCgroupRecord => {
+        const h = histAdd(c.histWakeup, c.histPreempt);
+        const runnable = c.runDelayNs + c.oncpuNs;
+        return {
+          cgroup: opts.cgroupName(c.cgroupId),
+          oncpu_ns: c.oncpuNs,
+          runq_wait_ns: c.runDelayNs,
+          wait_share: runnable > 0 ? round(c.runDelayNs / runnable, 4) : 0,
+          switches: c.nvcsw + c.nivcsw,
+          runq: { count: histCount(h), p99_us: quantileUs(h, 0.99) },
+        };
+      })
+      .sort((a, b) => b.runq_wait_ns - a.runq_wait_ns || b.oncpu_ns - a.oncpu_ns),
+  };
+}
+
+/** A process delta with nothing counted (fields in `over` replace the zeros). */
+export function emptyProc(pid: number, comm: string, over: Partial<SchedProcDelta> = {}): SchedProcDelta {
+  return {
+    pid,
+    comm,
+    cgroupId: '',
+    threads: 0,
+    exited: false,
+    oncpuNs: 0,
+    runDelayNs: 0,
+    nvcsw: 0,
+    nivcsw: 0,
+    waits: 0,
+    waitNs: 0,
+    histWakeup: [],
+    histPreempt: [],
+    ...over,
+  };
+}
