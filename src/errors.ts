@@ -60,3 +60,25 @@ export class InternalError extends TunerError {}
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Whether commander threw this (a usage error it already printed, or --help / --version). */
+function commanderCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && err.name === 'CommanderError' && typeof code === 'string' ? code : undefined;
+}
+
+/** Print an error the way its class asks (once, at the top of the CLI); return the exit code. */
+export function exitCodeOf(err: unknown): number {
+  const commander = commanderCode(err);
+  if (commander !== undefined) {
+    if (commander === 'commander.helpDisplayed' || commander === 'commander.version' || commander === 'commander.help') return 0;
+    return 2; // commander already printed the message
+  }
+  if (err instanceof TunerError && !(err instanceof InternalError)) {
+    process.stderr.write(`tuner: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`tuner: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 70;
+}

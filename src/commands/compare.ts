@@ -14,6 +14,9 @@ import { metricInfo, type MetricInfo } from '../record/metrics.js';
 import { ProfileError, readProfile, type Profile } from '../record/profile.js';
 import { analyse, failsGate, type MetricComparison } from '../compare/analyse.js';
 import { selectMetrics } from '../compare/select.js';
+import { parseChoice } from '../options/parse.js';
+import { parseAlpha, parsePercent } from '../compare/options.js';
+import type { CommandSpec } from './spec.js';
 
 export interface CompareOptions {
   base: string;
@@ -162,3 +165,38 @@ export async function compare(opts: CompareOptions): Promise<CompareResult> {
     exit_code: regressed.length > 0 ? 1 : failing.length > 0 ? 3 : 0,
   };
 }
+
+type CompareFormat = 'table' | 'json' | 'markdown' | 'junit';
+
+export const command: CommandSpec<CompareOptions & { format: CompareFormat; html?: string }, CompareResult> = {
+  options([base, next], flags) {
+    const f = flags as { threshold: string; alpha: string; metrics?: string; format: string; json?: boolean; strictEnv?: boolean; allowNeedsMoreRuns?: boolean; html?: string };
+    return {
+      base: base as string,
+      new: next as string,
+      threshold: parsePercent(f.threshold, '--threshold'),
+      alpha: parseAlpha(f.alpha),
+      metrics: f.metrics === undefined ? undefined : [f.metrics],
+      strictEnv: f.strictEnv,
+      allowNeedsMoreRuns: f.allowNeedsMoreRuns,
+      html: f.html,
+      format: f.json ? 'json' : parseChoice(f.format, ['table', 'json', 'markdown', 'junit'] as const, '--format'),
+    };
+  },
+  async run(o) {
+    const result = await compare(o);
+    if (o.html !== undefined) await (await import('../output/compare-html.js')).writeHtmlReport(result, o.html);
+    return result;
+  },
+  output: {
+    indent: 2,
+    json: (o) => o.format === 'json',
+    async view(o) {
+      if (o.format === 'markdown') return (await import('../output/compare-markdown.js')).renderMarkdown;
+      if (o.format === 'junit') return (await import('../output/compare-junit.js')).renderJunit;
+      const { renderCompare } = await import('../output/compare-view.js');
+      return (r) => renderCompare(r) + '\n';
+    },
+  },
+  after: (r, o) => ({ exitCode: r.exit_code, stderr: o.format === 'table' ? [] : r.warnings.map((w) => `tuner: WARNING: ${w}`) }),
+};

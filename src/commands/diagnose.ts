@@ -17,10 +17,13 @@ import { buildPsiRecord, type PsiRecord } from '../signals/psi/record.js';
 import type { SchedRecord } from '../signals/sched/record.js';
 import type { FutexRecord } from '../signals/futex/record.js';
 import type { IoRecord } from '../signals/io/record.js';
-import type { BackendChoice } from '../signals/backend.js';
+import { BACKENDS, type BackendChoice } from '../signals/backend.js';
+import { stopSignal } from '../lifecycle/exit.js';
+import { parseChoice, parseDuration, parsePids } from '../options/parse.js';
+import { line, type CommandSpec } from './spec.js';
 import { cpuCgroupDir, readCgroupCpu, readProc, type CgroupCpu, type ProcSnapshot } from '../diagnose/baseline.js';
 import { findings, type Finding, type Measurements } from '../diagnose/findings.js';
-import type { Thresholds } from '../diagnose/thresholds.js';
+import { parseThresholds, type Thresholds } from '../diagnose/thresholds.js';
 
 export interface DiagnoseOptions {
   pid?: number;
@@ -271,3 +274,32 @@ export function measure(g: Gathered): Measurements {
   }
   return m;
 }
+
+export const command: CommandSpec<DiagnoseOptions, DiagnoseReport> = {
+  options(_args, flags) {
+    const f = flags as { pid?: string; cgroup?: string; duration: string; threshold?: string[]; json?: boolean; backend: string };
+    if (f.pid === undefined && f.cgroup === undefined) throw new UsageError('diagnose: give --pid PID or --cgroup PATH');
+    const pids = f.pid === undefined ? undefined : parsePids([f.pid]);
+    if (pids && pids.length !== 1) throw new UsageError(`--pid: diagnose takes one process, got ${pids.length}`);
+    const tty = process.stderr.isTTY === true && !f.json;
+    return {
+      pid: pids?.[0],
+      cgroup: f.cgroup,
+      durationMs: parseDuration(f.duration, '--duration'),
+      thresholds: parseThresholds(f.threshold),
+      backend: parseChoice(f.backend, BACKENDS, '--backend'),
+      signal: stopSignal,
+      onProgress: tty ? (done, total) => process.stderr.write(`\r  measuring... ${(done / 1000).toFixed(1)} / ${(total / 1000).toFixed(1)} s `) : undefined,
+    };
+  },
+  async run(o) {
+    try {
+      return await diagnose(o);
+    } finally {
+      if (o.onProgress) process.stderr.write('\r\x1b[K');
+    }
+  },
+  output: {
+    view: async () => line((await import('../output/diagnose-view.js')).renderDiagnose),
+  },
+};

@@ -14,6 +14,7 @@ import { readKernelConfig } from '../procfs/kconfig.js';
 import { loadInstance } from '../loader/instance.js';
 import { messageOf } from '../errors.js';
 import { CAP_SYS_ADMIN, canLoadBpf, effectiveCaps, hasCap } from '../procfs/caps.js';
+import { line, type CommandSpec } from './spec.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
@@ -171,3 +172,10 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
   const backend = canBpf && loadOk ? 'bpf' : privileged && bpftrace && tracefs && schedInfo ? 'bpftrace' : null;
   return { ok: backend !== null, backend, checks };
 }
+
+export const command: CommandSpec<DoctorOptions, DoctorReport> = {
+  options: (_args, flags) => ({ noLoad: flags.load === false }),
+  run: doctor,
+  output: { indent: 2, view: async () => line((await import('../output/doctor-view.js')).renderDoctor) },
+  after: (r) => ({ exitCode: r.ok ? undefined : 1 }),
+};

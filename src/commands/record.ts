@@ -14,6 +14,10 @@ import { metricInfo, type MetricInfo } from '../record/metrics.js';
 import { PROFILE_FORMAT, PROFILE_VERSION, readProfile, type Profile, type WarmupResult } from '../record/profile.js';
 import { RecordProbes } from '../record/probes.js';
 import { failed, measureRun, type RunResult } from '../record/run.js';
+import { stopSignal } from '../lifecycle/exit.js';
+import { parseDuration, parsePositiveInt } from '../options/parse.js';
+import { parseCount } from '../compare/options.js';
+import { line, type CommandSpec } from './spec.js';
 
 export interface RecordOptions {
   /** The workload: program and arguments. */
@@ -174,3 +178,45 @@ export async function record(opts: RecordOptions): Promise<Profile> {
   writeAtomically(opts.output, JSON.stringify(profile, null, 2) + '\n');
   return profile;
 }
+
+export const command: CommandSpec<RecordOptions & { progress: { clear(): void } }, Profile> = {
+  async options([cmd], flags) {
+    const f = flags as { output: string; signals?: string; repeat: string; warmup: string; timeout?: string; keepGoing?: boolean; append?: boolean; quiet?: boolean };
+    const { renderRunLine } = await import('../output/record-view.js');
+    const { RecordProgress } = await import('../output/record-progress.js');
+    const repeat = parsePositiveInt(f.repeat, '--repeat', 10_000);
+    const warmup = parseCount(f.warmup, '--warmup');
+    const progress = new RecordProgress(process.stderr, { warmup, repeat });
+    return {
+      command: cmd as string[],
+      signals: f.signals === undefined ? undefined : [f.signals],
+      repeat,
+      warmup,
+      output: f.output,
+      workloadOutput: f.quiet ? 'ignore' : 'stderr',
+      keepGoing: f.keepGoing,
+      append: f.append,
+      timeoutMs: f.timeout === undefined ? undefined : parseDuration(f.timeout, '--timeout'),
+      signal: stopSignal,
+      onStart: (e) => progress.start(e),
+      onRun: (r) => {
+        progress.done();
+        progress.clear();
+        process.stderr.write(renderRunLine(r) + '\n');
+      },
+      progress,
+    };
+  },
+  run: (o) => record(o).finally(() => o.progress.clear()),
+  output: {
+    indent: 2,
+    async view(o) {
+      const { renderProfile } = await import('../output/record-view.js');
+      return line((p: Profile) => renderProfile(p, o.output));
+    },
+  },
+  after(p, o) {
+    const failure = failureMessage(p, o.output);
+    return failure ? { exitCode: 1, stderr: [`tuner: ${failure}`] } : {};
+  },
+};

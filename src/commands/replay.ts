@@ -18,8 +18,9 @@ import { COLLECTIONS, SIGNAL_FAMILIES, type SignalFamily } from '../detect/paths
 import type { Json, SignalRecords } from '../detect/samples.js';
 import { parseCpuList } from '../topology/cpulist.js';
 import type { Window } from '../strategy/strategy.js';
-import { summary } from './run.js';
+import { strategyFlags, summary } from './run.js';
 import type { StrategyKind } from '../recipes/recipe.js';
+import type { CommandSpec } from './spec.js';
 
 export interface ReplayOptions {
   feed: string;
@@ -191,3 +192,24 @@ export function parseReplayPids(values: readonly string[]): number[] {
   if (out.length === 0) throw new UsageError('--pid: expected at least one process ID');
   return out;
 }
+
+export const command: CommandSpec<ReplayOptions, RunEvent> = {
+  options([feed, files], flags) {
+    const f = flags as { cgroup?: string; pid?: string[]; assume?: string[]; strategy?: string; seed?: string };
+    return {
+      feed: feed as string,
+      recipes: files as string[],
+      cgroup: f.cgroup,
+      pids: f.pid === undefined ? undefined : parseReplayPids(f.pid),
+      assume: f.assume,
+      ...strategyFlags(f),
+    };
+  },
+  run: replay,
+  output: {
+    async view() {
+      const { renderEvent } = await import('../output/run-view.js');
+      return (e) => renderEvent(e, 'replay') + '\n';
+    },
+  },
+};

@@ -8,6 +8,7 @@ import { restoreStale, type RestoreResult, type StaleRestore } from '../journal/
 import { journalDir } from '../journal/journal.js';
 import { RealIo } from '../knobs/real-io.js';
 import { removeStalePins } from '../loader/stale.js';
+import { line, type CommandSpec } from './spec.js';
 
 export interface RevertResult {
   journalDir: string;
@@ -44,3 +45,10 @@ export async function revert(): Promise<RevertResult> {
   const exitCode = revertExitCode(restored);
   return { journalDir: dir, journals: restored, live, pins, counts, ok: exitCode === 0, exitCode };
 }
+
+export const command: CommandSpec<void, RevertResult> = {
+  options: () => undefined,
+  run: revert,
+  output: { indent: 2, view: async () => line((await import('../output/run-view.js')).renderRevert) },
+  after: (r) => ({ exitCode: r.exitCode }),
+};

@@ -27,6 +27,10 @@ import { openSignals, SIGNALS, type OpenedSignals } from '../signals/open.js';
 import type { SignalRecords, Json } from '../detect/samples.js';
 import type { StrategyKind } from '../recipes/recipe.js';
 import { LearnedStore } from '../strategy/store.js';
+import { stopSignal } from '../lifecycle/exit.js';
+import { parseChoice, parseDuration, parsePids, parsePositiveInt } from '../options/parse.js';
+import { BACKENDS } from '../signals/backend.js';
+import type { CommandSpec } from './spec.js';
 
 export interface RunOptions {
   recipes: string[];
@@ -157,3 +161,37 @@ export function summary(
     recipes: engines.map((e, i) => ({ recipe: e.recipe.name, changes: e.changes, reverted: ends[i]?.reverted ?? [] })),
   };
 }
+
+/** --strategy and --seed of run and replay. */
+export function strategyFlags(flags: { strategy?: string; seed?: string }): { strategy?: 'heuristic' | 'learned'; seed?: number } {
+  return {
+    ...(flags.strategy !== undefined ? { strategy: parseChoice(flags.strategy, ['heuristic', 'learned'] as const, '--strategy') } : {}),
+    ...(flags.seed !== undefined ? { seed: parsePositiveInt(flags.seed, '--seed', 2 ** 31 - 1) } : {}),
+  };
+}
+
+export const command: CommandSpec<RunOptions, RunEvent> = {
+  options([files], flags) {
+    const f = flags as { apply?: boolean; watch?: boolean; duration?: string; interval?: string; cgroup?: string; pid?: string[]; auditLog?: string; backend: string; strategy?: string; seed?: string };
+    return {
+      recipes: files as string[],
+      apply: f.apply ?? false,
+      watch: f.watch,
+      durationMs: f.duration === undefined ? undefined : parseDuration(f.duration, '--duration'),
+      intervalMs: f.interval === undefined ? undefined : parseDuration(f.interval, '--interval'),
+      cgroup: f.cgroup,
+      pids: f.pid === undefined ? undefined : parsePids(f.pid),
+      auditLog: f.auditLog,
+      backend: parseChoice(f.backend, BACKENDS, '--backend'),
+      signal: stopSignal,
+      ...strategyFlags(f),
+    };
+  },
+  run,
+  output: {
+    async view(o) {
+      const { renderEvent } = await import('../output/run-view.js');
+      return (e) => renderEvent(e, o.apply ? 'apply' : 'audit') + '\n';
+    },
+  },
+};

@@ -3,6 +3,7 @@ import { loadRecipes } from '../recipes/load.js';
 import { formatProblem } from '../recipes/problems.js';
 import { renderCondition } from '../detect/condition.js';
 import type { OfSpec } from '../recipes/recipe.js';
+import { line, type CommandSpec } from './spec.js';
 
 const ofText = (o: OfSpec): string => (o.kind === 'detector' ? `the entity of ${o.detector}` : `the ${o.kind}`);
 
@@ -34,3 +35,9 @@ export async function validate(files: readonly string[]): Promise<ValidateResult
     })),
   };
 }
+
+export const command: CommandSpec<string[], ValidateResult> = {
+  options: ([files]) => files as string[],
+  run: validate,
+  output: { indent: 2, view: async () => line((await import('../output/run-view.js')).renderValidate) },
+};

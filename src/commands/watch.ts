@@ -4,9 +4,12 @@
  * closed (programs detached, pins removed) however the loop ends.
  */
 import { UsageError } from '../errors.js';
+import { stopSignal } from '../lifecycle/exit.js';
+import { parseChoice, parseDuration, parsePids, parsePositiveInt } from '../options/parse.js';
+import type { CommandSpec } from './spec.js';
 import { ticks } from '../lifecycle/sleep.js';
 import { resolveScope } from '../scope/resolve.js';
-import type { BackendChoice } from '../signals/backend.js';
+import { BACKENDS, type BackendChoice } from '../signals/backend.js';
 import { openSignals, SIGNALS, type AnyRecord, type OpenedSignals, type Outliers, type SignalName } from '../signals/open.js';
 import { signalsWith } from '../signals/registry.js';
 
@@ -68,3 +71,61 @@ function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T | undef
   if (signal.aborted) return Promise.resolve(undefined);
   return Promise.race([p, new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }))]);
 }
+
+/** An outlier threshold in ns: a duration, or "off". */
+function parseThreshold(text: string, what: string): number {
+  return text === 'off' ? 0 : parseDuration(text, what) * 1e6;
+}
+
+interface WatchFlags {
+  interval: string;
+  count?: string;
+  duration?: string;
+  pid?: string[];
+  cgroup?: string;
+  top: string;
+  backend: string;
+  runqOutlier: string;
+  futexOutlier: string;
+  ioOutlier: string;
+}
+
+export const command: CommandSpec<WatchOptions & { which: WatchSignal }, AnyRecord> = {
+  options([signal], flags) {
+    const f = flags as unknown as WatchFlags;
+    return {
+      which: parseChoice(String(signal), WATCH_SIGNALS, 'watch <signal>'),
+      intervalMs: parseDuration(f.interval, '--interval'),
+      count: f.count === undefined ? undefined : parsePositiveInt(f.count, '--count'),
+      durationMs: f.duration === undefined ? undefined : parseDuration(f.duration, '--duration'),
+      pids: f.pid === undefined ? undefined : parsePids(f.pid),
+      cgroup: f.cgroup,
+      top: parsePositiveInt(f.top, '--top', 100_000),
+      backend: parseChoice(f.backend, BACKENDS, '--backend'),
+      signal: stopSignal,
+      outliers: {
+        runqNs: parseThreshold(f.runqOutlier, '--runq-outlier'),
+        futexNs: parseThreshold(f.futexOutlier, '--futex-outlier'),
+        ioNs: parseThreshold(f.ioOutlier, '--io-outlier'),
+      },
+      warn: (m: string) => process.stderr.write(`tuner: warning: ${m}\n`),
+    };
+  },
+  run: (o) => watch(o.which, o),
+  output: {
+    live: true,
+    /** One screen per interval: every signal's record of the interval, in order. */
+    async view(o) {
+      const signals = signalsOf(o.which);
+      const render = await (await import('../output/views.js')).loadViews(signals);
+      let batch: AnyRecord[] = [];
+      return (r) => {
+        batch.push(r);
+        if (batch.length < signals.length) return undefined;
+        const text = render(batch);
+        batch = [];
+        return text;
+      };
+    },
+  },
+};

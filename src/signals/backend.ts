@@ -10,6 +10,9 @@ import { runTool, SETUP_HINT } from '../tools/run.js';
 export type Backend = 'bpf' | 'bpftrace';
 export type BackendChoice = Backend | 'auto';
 
+/** The values of --backend. */
+export const BACKENDS = ['auto', 'bpf', 'bpftrace'] as const;
+
 let bpftoolProbe: Promise<{ autoattach: boolean; bpftoolVersion?: string }> | undefined;
 let bpftraceProbe: Promise<boolean> | undefined;
 
