@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { ACTION_NAMES } from '../../src/actions/registry.js';
 import { SIGNAL_PATHS } from '../../src/detect/paths.js';
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const readme = readFileSync(new URL('../../docs/recipes.md', import.meta.url), 'utf8');
 
-describe('README documents', () => {
+describe('docs/recipes.md documents', () => {
   it('every detector signal path', () => {
     const missing = SIGNAL_PATHS.filter((p) => !p.path.startsWith('psi.') && !readme.includes(`| \`${p.path}\` |`)).map((p) => p.path);
     expect(missing).toEqual([]);
