@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CgroupLayout } from '../cgroup/layout.js';
+import { readStat, readStatus, statusField } from '../procfs/pid.js';
 
 export interface ProcSnapshot {
   pid: number;
@@ -37,16 +38,10 @@ export interface CgroupCpu {
 }
 
 export function readProc(pid: number): ProcSnapshot | undefined {
-  let status: string;
-  let stat: string;
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const field = (name: string): string => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '';
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const status = readStatus(pid);
+  const stat = readStat(pid);
+  if (status === undefined || !stat) return undefined;
+  const field = (name: string): string => statusField(status, name);
   let oncpuNs = 0;
   let runDelayNs = 0;
   let threads = 0;
@@ -76,7 +71,7 @@ export function readProc(pid: number): ProcSnapshot | undefined {
     pid,
     comm: field('Name'),
     threads,
-    cpuTicks: Number(rest[11]) + Number(rest[12]),
+    cpuTicks: stat.utime + stat.stime,
     oncpuNs,
     runDelayNs,
     cpusAllowed: field('Cpus_allowed_list'),

@@ -1,5 +1,6 @@
 /** Threads of a process and their identities, from /proc (root injectable for tests). */
 import { readFileSync, readdirSync } from 'node:fs';
+import { readStat } from '../procfs/pid.js';
 
 export interface ThreadInfo {
   tid: number;
@@ -11,22 +12,10 @@ export interface ThreadInfo {
   lastCpu: number | undefined;
 }
 
-/** Fields after "(comm)" of a /proc stat line; index 0 is field 3 (state). */
-function statFields(text: string): string[] {
-  return text.slice(text.lastIndexOf(')') + 2).trim().split(' ');
-}
 
 export function threadInfo(pid: number, tid: number, procRoot = '/proc'): ThreadInfo | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`${procRoot}/${pid}/task/${tid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const f = statFields(text);
-  const start = Number(f[19]);
-  const cpu = Number(f[36]);
-  return { tid, start, state: f[0] ?? '?', lastCpu: Number.isInteger(cpu) ? cpu : undefined };
+  const st = readStat(pid, tid, procRoot);
+  return st && { tid, start: st.start, state: st.state || '?', lastCpu: st.processor };
 }
 
 /** Start time of a thread, or undefined when it is gone. */

@@ -3,7 +3,7 @@
  * `<pid>-<starttime>-<object>`, so a later run can tell pins of a live tuner
  * from pins a killed one left behind (a PID alone could have been reused).
  */
-import { readFileSync } from 'node:fs';
+import { readStat } from '../procfs/pid.js';
 
 export interface Owner {
   pid: number;
@@ -13,16 +13,8 @@ export interface Owner {
 
 /** State (field 3) and start time (field 22) of /proc/PID/stat, or undefined when there is no such entry. */
 export function processStat(pid: number, procRoot = '/proc'): { state: string; start: number } | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync(`${procRoot}/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // comm (field 2) may hold spaces and parentheses: fields resume after the last ')'.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const start = Number(rest[19]);
-  return Number.isFinite(start) ? { state: rest[0] ?? '', start } : undefined;
+  const st = readStat(pid, undefined, procRoot);
+  return st && Number.isFinite(st.start) ? { state: st.state, start: st.start } : undefined;
 }
 
 /** Field 22 of /proc/PID/stat, or undefined when the process is gone. */

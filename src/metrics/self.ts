@@ -3,7 +3,7 @@
  * the helpers it already reaped) plus the helpers still running (the
  * session's bpftool), read from /proc.
  */
-import { readFileSync } from 'node:fs';
+import { readStat, readStatus, statusKb } from '../procfs/pid.js';
 
 const TICKS = 100; // USER_HZ: /proc/PID/stat counts in 1/100 s on Linux
 
@@ -14,15 +14,13 @@ interface ProcCost {
 
 function procCost(pid: number | 'self', withChildren: boolean): ProcCost | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields after the comm: state(3) ... utime(14) stime(15) cutime(16) cstime(17) ... rss(24), 1-based in proc(5).
-    const ticks = Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-    return { cpuSeconds: ticks / TICKS, rssBytes: rssKb * 1024 };
+    const st = readStat(pid);
+    const status = readStatus(pid);
+    if (!st || status === undefined) return undefined; // a helper that just exited
+    const ticks = st.utime + st.stime + (withChildren ? st.cutime + st.cstime : 0);
+    return { cpuSeconds: ticks / TICKS, rssBytes: statusKb(status, 'VmRSS') * 1024 };
   } catch {
-    return undefined; // a helper that just exited
+    return undefined;
   }
 }
 

@@ -8,9 +8,9 @@
  * when tuner exits are killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { ToolError } from '../errors.js';
+import { readStat } from '../procfs/pid.js';
 
 export interface RunOptions {
   /** Kill the tool after this long (default 60 s). */
@@ -176,14 +176,8 @@ export function killAndWait(pid: number, timeoutMs = 2000): void {
   }
   const nap = new Int32Array(new SharedArrayBuffer(4));
   for (const end = Date.now() + timeoutMs; Date.now() < end; Atomics.wait(nap, 0, 0, 1)) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      return;
-    }
-    // Field 3, after the parenthesised command name (which may hold spaces and parentheses).
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return;
+    const st = readStat(pid);
+    if (!st || st.state === 'Z') return;
   }
 }
 

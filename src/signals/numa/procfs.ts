@@ -9,6 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { nodeOfCpu, readTopology, type Topology } from '../../topology/topology.js';
 import { formatCpuList } from '../../topology/cpulist.js';
+import { parseStat } from '../../procfs/pid.js';
 
 export const NUMASTAT_FIELDS = ['numa_hit', 'numa_miss', 'numa_foreign', 'interleave_hit', 'local_node', 'other_node'] as const;
 export type NumaStat = Record<(typeof NUMASTAT_FIELDS)[number], number>;
@@ -73,9 +74,7 @@ export function nodesWithPages(pages: ReadonlyMap<number, number>): string {
 
 /** Field 39 of /proc/PID/task/TID/stat: the CPU the thread last ran on. */
 export function lastCpuOf(statText: string): number | undefined {
-  const rest = statText.slice(statText.lastIndexOf(')') + 2).split(' ');
-  const cpu = Number(rest[36]);
-  return Number.isInteger(cpu) ? cpu : undefined;
+  return parseStat(statText)?.processor;
 }
 
 function readText(file: string): string | undefined {
