@@ -23,6 +23,15 @@ const TYPES: Record<number, TunerEvent['type']> = { 1: 'runq_outlier', 2: 'futex
 const EV_TICK = 6;
 export const EVENT_SIZE = 80;
 
+/** struct tuner_event (bpf/events.h) as decodeEvent reads it; a test checks it against the objects' BTF. */
+export const EVENT_LAYOUT = {
+  tuner_event: {
+    size: EVENT_SIZE,
+    members: { type: 0, cpu: 4, ts_ns: 8, pid: 16, tid: 20, comm: 24, value_ns: 40, arg0: 48, arg1: 56, comm2: 64 },
+  },
+} as const;
+const E = EVENT_LAYOUT.tuner_event.members;
+
 export interface TunerEvent {
   type: 'runq_outlier' | 'futex_wait' | 'io_outlier' | 'exec' | 'exit';
   /** Kernel CLOCK_MONOTONIC ns of the event, and the wall-clock time it maps to. */
@@ -55,24 +64,24 @@ function cstr(b: Buffer, off: number, len: number): string {
 export function decodeEvent(data: number[] | Uint8Array, monoToWall: (ns: bigint) => number): TunerEvent | undefined {
   const b = Buffer.from(data as Uint8Array);
   if (b.length < EVENT_SIZE) return undefined;
-  const type = TYPES[b.readUInt32LE(0)];
+  const type = TYPES[b.readUInt32LE(E.type)];
   if (!type) return undefined;
-  const mono = b.readBigUInt64LE(8);
+  const mono = b.readBigUInt64LE(E.ts_ns);
   const ev: TunerEvent = {
     type,
     mono_ns: mono.toString(),
     ts: new Date(monoToWall(mono)).toISOString(),
-    cpu: b.readUInt32LE(4),
-    pid: b.readUInt32LE(16),
-    tid: b.readUInt32LE(20),
-    comm: cstr(b, 24, 16),
+    cpu: b.readUInt32LE(E.cpu),
+    pid: b.readUInt32LE(E.pid),
+    tid: b.readUInt32LE(E.tid),
+    comm: cstr(b, E.comm, 16),
   };
-  const value = Number(b.readBigUInt64LE(40));
-  const arg0 = b.readBigUInt64LE(48);
-  const arg1 = b.readBigUInt64LE(56);
+  const value = Number(b.readBigUInt64LE(E.value_ns));
+  const arg0 = b.readBigUInt64LE(E.arg0);
+  const arg1 = b.readBigUInt64LE(E.arg1);
   if (type === 'runq_outlier') {
     ev.value_us = Math.round(value / 100) / 10;
-    ev.ran_before = { pid: Number(arg0), tid: Number(arg1), comm: cstr(b, 64, 16) };
+    ev.ran_before = { pid: Number(arg0), tid: Number(arg1), comm: cstr(b, E.comm2, 16) };
   } else if (type === 'futex_wait') {
     ev.value_us = Math.round(value / 100) / 10;
     ev.uaddr = '0x' + arg0.toString(16);

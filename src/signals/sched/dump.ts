@@ -38,6 +38,42 @@ const COUNTS = {
 /** struct sched_proc: four u64, two u32, char comm[16], then struct sched_counts. */
 const PROC = { cgroupId: 0, maxWaitNs: 8, maxCycle: 16, threadsCycle: 24, threads: 32, exited: 36, comm: 40, counts: 56, size: 56 + COUNTS.size };
 
+/**
+ * The C structs read here, by their bpf/sched.h names: byte offsets of the
+ * members used, and sizes. A test checks them against the BTF of
+ * bpf/sched.bpf.o, so a layout change in C cannot go unnoticed here.
+ */
+export const SCHED_LAYOUT = {
+  sched_cpu: { size: CPU.size, members: { switches: CPU.switches, wait_ns: CPU.waitNs } },
+  sched_counts: {
+    size: COUNTS.size,
+    members: {
+      created: COUNTS.created,
+      oncpu_ns: COUNTS.oncpu,
+      run_delay_ns: COUNTS.runDelay,
+      nvcsw: COUNTS.nvcsw,
+      nivcsw: COUNTS.nivcsw,
+      waits: COUNTS.waits,
+      wait_ns: COUNTS.waitNs,
+      hist_wakeup: COUNTS.histWakeup,
+      hist_preempt: COUNTS.histPreempt,
+    },
+  },
+  sched_proc: {
+    size: PROC.size,
+    members: {
+      cgroup_id: PROC.cgroupId,
+      max_wait_ns: PROC.maxWaitNs,
+      max_cycle: PROC.maxCycle,
+      threads_cycle: PROC.threadsCycle,
+      threads: PROC.threads,
+      exited: PROC.exited,
+      comm: PROC.comm,
+      c: PROC.counts,
+    },
+  },
+} as const;
+
 export interface DumpEntry<V> {
   key: string;
   /** The flush cycle that created the entry (a re-created entry starts over). */

@@ -1,0 +1,47 @@
+/**
+ * The binary layouts userspace decodes by hand, checked against the BTF of
+ * the committed objects (`bpftool btf dump file OBJ -j`): a member moved or a
+ * struct resized in bpf/*.h fails here, not as silently misread numbers.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { EVENT_LAYOUT } from '../../src/signals/events/bpf.js';
+import { SCHED_LAYOUT } from '../../src/signals/sched/dump.js';
+
+interface BtfType {
+  name?: string;
+  kind: string;
+  size?: number;
+  members?: Array<{ name: string; bits_offset: number }>;
+}
+
+function btfStructs(object: string): Map<string, BtfType> {
+  const file = fileURLToPath(new URL(`../../bpf/${object}`, import.meta.url));
+  const dump = JSON.parse(execFileSync('bpftool', ['-j', 'btf', 'dump', 'file', file], { encoding: 'utf8' })) as { types: BtfType[] };
+  return new Map(dump.types.filter((t) => t.kind === 'STRUCT' && t.name).map((t) => [t.name!, t]));
+}
+
+const hasBpftool = ((): boolean => {
+  try {
+    execFileSync('bpftool', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+const CASES: Array<[string, string, { size: number; members: Record<string, number> }]> = [
+  ...Object.entries(SCHED_LAYOUT).map(([name, l]) => ['sched.bpf.o', name, l] as [string, string, typeof l]),
+  ...['sched.bpf.o', 'futex.bpf.o', 'io.bpf.o'].map((o) => [o, 'tuner_event', EVENT_LAYOUT.tuner_event] as [string, string, typeof EVENT_LAYOUT.tuner_event]),
+];
+
+describe.skipIf(!hasBpftool && !process.env.TUNER_REQUIRE_BPF)('BPF struct layouts against the objects’ BTF', () => {
+  it.each(CASES)('%s: struct %s', (object, name, layout) => {
+    const t = btfStructs(object).get(name);
+    expect(t, `struct ${name} is not in the BTF of bpf/${object}`).toBeDefined();
+    expect(t!.size).toBe(layout.size);
+    const offsets = Object.fromEntries((t!.members ?? []).map((m) => [m.name, m.bits_offset / 8]));
+    for (const [member, offset] of Object.entries(layout.members)) expect({ member, offset: offsets[member] }).toEqual({ member, offset });
+  });
+});
