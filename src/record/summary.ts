@@ -7,10 +7,6 @@ export interface SignalSummary {
   warnings: string[];
 }
 
-export function emptySummary(): SignalSummary {
-  return { metrics: {}, details: {}, warnings: [] };
-}
-
 /** µs with one decimal, or null. */
 export function roundUs(us: number | undefined | null): number | null {
   return us === undefined || us === null || !Number.isFinite(us) ? null : Math.round(us * 10) / 10;

@@ -35,31 +35,6 @@ export function loadAllArgs(obj: string, progDir: string, mapDir: string, reuse:
   return ['prog', 'loadall', obj, progDir, ...maps, 'autoattach', 'pinmaps', mapDir];
 }
 
-/** Write one map entry; key and value are raw bytes (the struct layouts of bpf/<name>.h). */
-export async function mapUpdate(pinned: string, key: Uint8Array, value: Uint8Array): Promise<void> {
-  await runTool('bpftool', ['map', 'update', 'pinned', pinned, 'key', 'hex', ...hexWords(key), 'value', 'hex', ...hexWords(value)]);
-}
-
-export interface ProgStats {
-  id: number;
-  name: string;
-  type: string;
-  run_cnt: number;
-  run_time_ns: number;
-}
-
-/** Every loaded program with its run statistics (non-zero only with kernel.bpf_stats_enabled=1). */
-export async function progShow(): Promise<ProgStats[]> {
-  const list = parseJson(await runTool('bpftool', ['-j', 'prog', 'show'])) as Array<Record<string, unknown>>;
-  return list.map((p) => ({
-    id: Number(p.id),
-    name: String(p.name ?? ''),
-    type: String(p.type ?? ''),
-    run_cnt: Number(p.run_cnt ?? 0),
-    run_time_ns: Number(p.run_time_ns ?? 0),
-  }));
-}
-
 /** Bytes as bpftool `hex` words. */
 export function hexWords(bytes: Uint8Array): string[] {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0'));
