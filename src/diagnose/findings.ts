@@ -48,12 +48,11 @@ function scopeFlag(m: Measurements): string {
   return m.target.pid !== undefined ? `--pid ${m.target.pid}` : `--cgroup ${m.target.cgroup ?? '.'}`;
 }
 
-export function findings(m: Measurements, t: Thresholds): Finding[] {
+/** Run-queue wait beyond what a CPU quota explains. */
+function cpuContention(m: Measurements, t: Thresholds): Finding[] {
   const out: Finding[] = [];
   const secs = m.durationMs / 1000;
   const flag = scopeFlag(m);
-
-  let contention: Finding | undefined;
   if (m.sched) {
     const { runqWaitNs, oncpuNs } = m.sched;
     // A task of a throttled cgroup stays queued: that part of its wait is the quota's doing, not contention.
@@ -66,7 +65,7 @@ export function findings(m: Measurements, t: Thresholds): Finding[] {
     const sev = level(share, t['cpu.wait_share.warn'], t['cpu.wait_share.critical']);
     if (sev) {
       const quotaNote = byQuota > 0 ? ` (besides ${ms(byQuota)} held back by its CPU quota)` : '';
-      contention = {
+      out.push({
         kind: 'cpu-contention',
         severity: sev,
         summary: `waits for a CPU ${pct(share)} of the time it could run (${ms(contended)} on run queues in ${secs.toFixed(1)} s${quotaNote}, p99 wait ${us(m.sched.p99Us)})`,
@@ -81,11 +80,17 @@ export function findings(m: Measurements, t: Thresholds): Finding[] {
           max_us: m.sched.maxUs,
         },
         suggest: [{ recipe: 'spread-hot-threads.yaml', command: `tuner run recipes/spread-hot-threads.yaml ${flag}` }],
-      };
-      out.push(contention);
+      });
     }
   }
+  return out;
+}
 
+/** With CPU contention: another cgroup that used most of the host's CPU meanwhile. */
+function noisyNeighbor(m: Measurements, t: Thresholds, found: readonly Finding[]): Finding[] {
+  const out: Finding[] = [];
+  const secs = m.durationMs / 1000;
+  const contention = found.find((f) => f.kind === 'cpu-contention');
   if (contention && m.hostCgroups && m.hostCgroups.length > 0) {
     const total = m.hostCgroups.reduce((x, c) => x + c.oncpuNs, 0);
     const others = m.hostCgroups.filter((c) => c.cgroup !== m.target.cgroup).sort((x, y) => y.oncpuNs - x.oncpuNs);
@@ -112,7 +117,14 @@ export function findings(m: Measurements, t: Thresholds): Finding[] {
       });
     }
   }
+  return out;
+}
 
+/** Time blocked on futexes, at a rate that is not an idle pool waiting for work. */
+function lockContention(m: Measurements, t: Thresholds): Finding[] {
+  const out: Finding[] = [];
+  const secs = m.durationMs / 1000;
+  const flag = scopeFlag(m);
   if (m.futex && m.target.threads > 0) {
     const { waits, waitNs } = m.futex;
     const threadTime = m.target.threads * m.durationMs * 1e6;
@@ -138,7 +150,14 @@ export function findings(m: Measurements, t: Thresholds): Finding[] {
       });
     }
   }
+  return out;
+}
 
+/** Time blocked on block I/O. */
+function ioWait(m: Measurements, t: Thresholds): Finding[] {
+  const out: Finding[] = [];
+  const secs = m.durationMs / 1000;
+  const flag = scopeFlag(m);
   if (m.io) {
     const share = m.durationMs > 0 ? m.io.waitNs / (m.durationMs * 1e6) : 0;
     const sev = m.io.ios > 0 ? level(share, t['io.wait_share.warn'], t['io.wait_share.critical']) : undefined;
@@ -162,7 +181,13 @@ export function findings(m: Measurements, t: Thresholds): Finding[] {
       });
     }
   }
+  return out;
+}
 
+/** Time the cgroup spent throttled by its CFS quota. */
+function cpuThrottling(m: Measurements, t: Thresholds): Finding[] {
+  const out: Finding[] = [];
+  const secs = m.durationMs / 1000;
   if (m.throttle && m.throttle.periods > 0) {
     const share = m.durationMs > 0 ? m.throttle.throttledUs / (m.durationMs * 1000) : 0;
     const sev = level(share, t['throttle.share.warn'], t['throttle.share.critical']);
@@ -186,7 +211,13 @@ export function findings(m: Measurements, t: Thresholds): Finding[] {
       });
     }
   }
+  return out;
+}
 
+/** Memory and I/O pressure stalls (PSI). */
+function pressure(m: Measurements, t: Thresholds): Finding[] {
+  const out: Finding[] = [];
+  const secs = m.durationMs / 1000;
   if (m.psi) {
     for (const [res, kind] of [
       ['memory', 'memory-pressure'],
@@ -205,8 +236,13 @@ export function findings(m: Measurements, t: Thresholds): Finding[] {
       });
     }
   }
+  return out;
+}
 
-  if (out.length === 0) {
+/** Nothing above: the measured waits, for the record. */
+function healthy(m: Measurements, t: Thresholds, found: readonly Finding[]): Finding[] {
+  const out: Finding[] = [];
+  if (found.length === 0) {
     out.push({
       kind: 'healthy',
       severity: 'info',
@@ -224,6 +260,26 @@ export function findings(m: Measurements, t: Thresholds): Finding[] {
       suggest: [],
     });
   }
+  return out;
+}
+
+/**
+ * The rules, in the order they run: each returns its findings (none when it
+ * does not apply); a rule sees what the rules before it found.
+ */
+export const RULES: ReadonlyArray<{ kinds: readonly Finding['kind'][]; rule: (m: Measurements, t: Thresholds, found: readonly Finding[]) => Finding[] }> = [
+  { kinds: ['cpu-contention'], rule: cpuContention },
+  { kinds: ['noisy-neighbor'], rule: noisyNeighbor },
+  { kinds: ['lock-contention'], rule: lockContention },
+  { kinds: ['io-wait'], rule: ioWait },
+  { kinds: ['cpu-throttling'], rule: cpuThrottling },
+  { kinds: ['memory-pressure', 'io-pressure'], rule: pressure },
+  { kinds: ['healthy'], rule: healthy },
+];
+
+export function findings(m: Measurements, t: Thresholds): Finding[] {
+  const out: Finding[] = [];
+  for (const { rule } of RULES) out.push(...rule(m, t, out));
   // Most severe first; among equals, the one that costs the target the largest share of its time.
   return out.sort((a, b) => RANK[b.severity] - RANK[a.severity] || impact(b) - impact(a));
 }
