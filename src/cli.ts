@@ -53,15 +53,8 @@ function action(name: keyof typeof COMMANDS) {
   };
 }
 
-function program(): CommandType {
-  const cli = new Command('tuner')
-    .description('Linux performance tuner driven by eBPF: observe scheduler, lock, I/O and pressure signals; nudge safely.')
-    .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
-    .enablePositionalOptions() // record passes everything after its command through to it
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-
+/** Commands that observe: live signals, a diagnosis, the host check, leftover pins. */
+function declareObserve(cli: CommandType): void {
   cli
     .command('watch')
     .description('watch a signal live, one view or NDJSON record per interval')
@@ -102,7 +95,10 @@ function program(): CommandType {
     .description('remove BPF pins left behind by tuner processes that were killed')
     .option('--json', 'print what was removed as JSON')
     .action(action('cleanup'));
+}
 
+/** Commands for performance regressions in CI: recording profiles and comparing them. */
+function declareCi(cli: CommandType): void {
   cli
     .command('record')
     .description('run a workload N times with probes on its process tree; write per-run summaries and the environment to a profile')
@@ -133,7 +129,10 @@ function program(): CommandType {
     .option('--json', 'same as --format json')
     .option('--strict-env', 'exit 2 instead of warning when the profiles come from different environments')
     .action(action('compare'));
+}
 
+/** Commands that run recipes: checking, running, replaying, reverting, and the node agent. */
+function declareRecipes(cli: CommandType): void {
   cli
     .command('validate')
     .description('check recipe files without running them (exit 2 when any is bad)')
@@ -184,7 +183,19 @@ function program(): CommandType {
     .option('--recipes <dir>', 'directory of recipe files (overrides the config)')
     .option('--metrics-listen <host:port>', 'address of /metrics, /healthz, /readyz (overrides the config; default 127.0.0.1:9477)')
     .action(action('agent'));
+}
 
+function program(): CommandType {
+  const cli = new Command('tuner')
+    .description('Linux performance tuner driven by eBPF: observe scheduler, lock, I/O and pressure signals; nudge safely.')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .enablePositionalOptions() // record passes everything after its command through to it
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  declareObserve(cli);
+  declareCi(cli);
+  declareRecipes(cli);
   return cli;
 }
 
