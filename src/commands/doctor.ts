@@ -6,9 +6,9 @@
  */
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { bpftoolVersion } from '../tools/bpftool.js';
+import { bpftoolVersion, type BpftoolVersion } from '../tools/bpftool.js';
 import { runTool } from '../tools/run.js';
-import { detectLayout } from '../cgroup/layout.js';
+import { detectLayout, type CgroupLayout } from '../cgroup/layout.js';
 import { isMounted } from '../procfs/mounts.js';
 import { readKernelConfig } from '../procfs/kconfig.js';
 import { loadInstance } from '../loader/instance.js';
@@ -39,137 +39,212 @@ export interface DoctorOptions {
 }
 
 
-export async function doctor(opts: DoctorOptions = {}): Promise<DoctorReport> {
-  const checks: Check[] = [];
-  const add = (c: Check): Check => (checks.push(c), c);
-  const kconfig = readKernelConfig();
-  const kopt = (name: string): string | undefined => kconfig?.get(name);
+/** What the checks read of the host: the real one, or a fake in tests. */
+export interface DoctorHost {
+  exists(path: string): boolean;
+  readable(path: string): boolean;
+  mounted(path: string, fstype: string): boolean;
+  caps(): bigint;
+  uid(): number | undefined;
+  bpftool(): Promise<BpftoolVersion>;
+  /** bpftrace --version. */
+  bpftrace(): Promise<string>;
+  layout(): CgroupLayout;
+  kconfig(name: string): string | undefined;
+  /** Load, attach and unload the scheduler object. */
+  loadSched(): Promise<void>;
+}
 
-  add({ id: 'kernel', title: 'kernel', status: 'pass', detail: `${os.release()} (${os.arch()})` });
+export const REAL_HOST: DoctorHost = {
+  exists: existsSync,
+  readable(path) {
+    try {
+      accessSync(path, constants.R_OK);
+      readFileSync(path, 'utf8');
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  mounted: isMounted,
+  caps: () => effectiveCaps(),
+  uid: () => process.getuid?.(),
+  bpftool: bpftoolVersion,
+  bpftrace: () => runTool('bpftrace', ['--version'], { timeoutMs: 10_000 }),
+  layout: detectLayout,
+  kconfig: (() => {
+    let config: ReturnType<typeof readKernelConfig> | null = null;
+    return (name: string) => (config ??= readKernelConfig())?.get(name);
+  })(),
+  async loadSched() {
+    (await loadInstance('sched', { tag: 'doctor' })).unload();
+  },
+};
 
-  const caps = effectiveCaps();
-  const has = (bit: bigint): boolean => hasCap(caps, bit);
-  const privileged = canLoadBpf(caps);
-  add({
+/** One check's outcome: passed or not, what was found, and (when not) the fix, if not the check's own. */
+interface Outcome {
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+interface CheckDef {
+  id: string;
+  title: string;
+  /** The status when the check does not pass. */
+  otherwise: 'warn' | 'fail';
+  fix?: string;
+  /** Whether to run it, given which checks before it passed (default: always). */
+  when?: (passed: (id: string) => boolean, opts: DoctorOptions) => boolean;
+  run(host: DoctorHost): Outcome | Promise<Outcome>;
+}
+
+/** The checks, in the order they run and are shown. */
+export const CHECKS: readonly CheckDef[] = [
+  { id: 'kernel', title: 'kernel', otherwise: 'fail', run: () => ({ ok: true, detail: `${os.release()} (${os.arch()})` }) },
+  {
     id: 'privileges',
     title: 'privileges',
-    status: privileged ? 'pass' : 'fail',
-    detail: privileged
-      ? `uid ${process.getuid?.()}, ${has(CAP_SYS_ADMIN) ? 'CAP_SYS_ADMIN' : 'CAP_BPF + CAP_PERFMON'}`
-      : `uid ${process.getuid?.()} lacks CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN)`,
-    ...(privileged ? {} : { fix: 'run as root: sudo npx tuner ...' }),
-  });
-
-  const btf = existsSync('/sys/kernel/btf/vmlinux');
-  add({
+    otherwise: 'fail',
+    fix: 'run as root: sudo npx tuner ...',
+    run(h) {
+      const caps = h.caps();
+      return canLoadBpf(caps)
+        ? { ok: true, detail: `uid ${h.uid()}, ${hasCap(caps, CAP_SYS_ADMIN) ? 'CAP_SYS_ADMIN' : 'CAP_BPF + CAP_PERFMON'}` }
+        : { ok: false, detail: `uid ${h.uid()} lacks CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN)` };
+    },
+  },
+  {
     id: 'btf',
     title: 'kernel BTF',
-    status: btf ? 'pass' : 'fail',
-    detail: btf ? '/sys/kernel/btf/vmlinux' : 'no /sys/kernel/btf/vmlinux: CO-RE objects cannot relocate',
-    ...(btf ? {} : { fix: 'use a kernel built with CONFIG_DEBUG_INFO_BTF=y' }),
-  });
-
-  const bpffs = isMounted('/sys/fs/bpf', 'bpf');
-  add({
+    otherwise: 'fail',
+    fix: 'use a kernel built with CONFIG_DEBUG_INFO_BTF=y',
+    run: (h) =>
+      h.exists('/sys/kernel/btf/vmlinux')
+        ? { ok: true, detail: '/sys/kernel/btf/vmlinux' }
+        : { ok: false, detail: 'no /sys/kernel/btf/vmlinux: CO-RE objects cannot relocate' },
+  },
+  {
     id: 'bpffs',
     title: 'bpffs',
-    status: bpffs ? 'pass' : 'fail',
-    detail: bpffs ? 'mounted on /sys/fs/bpf' : 'not mounted on /sys/fs/bpf',
-    ...(bpffs ? {} : { fix: 'mount -t bpf bpf /sys/fs/bpf' }),
-  });
-
-  const tracefs = isMounted('/sys/kernel/tracing', 'tracefs') || isMounted('/sys/kernel/debug/tracing', 'tracefs');
-  add({
+    otherwise: 'fail',
+    fix: 'mount -t bpf bpf /sys/fs/bpf',
+    run: (h) => (h.mounted('/sys/fs/bpf', 'bpf') ? { ok: true, detail: 'mounted on /sys/fs/bpf' } : { ok: false, detail: 'not mounted on /sys/fs/bpf' }),
+  },
+  {
     id: 'tracefs',
     title: 'tracefs',
-    status: tracefs ? 'pass' : 'warn',
-    detail: tracefs ? 'mounted' : 'not mounted: bpftrace probes and classic tracepoints need it',
-    ...(tracefs ? {} : { fix: 'mount -t tracefs tracefs /sys/kernel/tracing' }),
-  });
-
-  let autoattach = false;
-  try {
-    const v = await bpftoolVersion();
-    autoattach = v.autoattach;
-    add({
-      id: 'bpftool',
-      title: 'bpftool',
-      status: v.autoattach ? 'pass' : 'fail',
-      detail: v.autoattach ? `${v.version}, with autoattach` : `${v.version}: no autoattach (needs 7.2 or newer)`,
-      ...(v.autoattach ? {} : { fix: 'sudo scripts/setup.sh (installs bpftool from bookworm-backports on Debian 12)' }),
-    });
-  } catch (err) {
-    add({ id: 'bpftool', title: 'bpftool', status: 'fail', detail: `not usable: ${messageOf(err).split('\n')[0]}`, fix: 'sudo scripts/setup.sh' });
-  }
-
-  let bpftrace = false;
-  try {
-    const out = await runTool('bpftrace', ['--version'], { timeoutMs: 10_000 });
-    bpftrace = true;
-    add({ id: 'bpftrace', title: 'bpftrace', status: 'pass', detail: out.trim() });
-  } catch {
-    add({ id: 'bpftrace', title: 'bpftrace', status: 'warn', detail: 'not installed: the bpftrace backend and flexible probes are unavailable', fix: 'apt-get install bpftrace' });
-  }
-
-  const layout = detectLayout();
-  const where = Object.entries(layout.byController)
-    .filter(([c]) => ['cpu', 'cpuset', 'memory', 'io', 'blkio'].includes(c))
-    .map(([c, h]) => `${c}: v${h.version} ${h.mountPoint}`)
-    .join(', ');
-  add({
+    otherwise: 'warn',
+    fix: 'mount -t tracefs tracefs /sys/kernel/tracing',
+    run: (h) =>
+      h.mounted('/sys/kernel/tracing', 'tracefs') || h.mounted('/sys/kernel/debug/tracing', 'tracefs')
+        ? { ok: true, detail: 'mounted' }
+        : { ok: false, detail: 'not mounted: bpftrace probes and classic tracepoints need it' },
+  },
+  {
+    id: 'bpftool',
+    title: 'bpftool',
+    otherwise: 'fail',
+    fix: 'sudo scripts/setup.sh (installs bpftool from bookworm-backports on Debian 12)',
+    async run(h) {
+      try {
+        const v = await h.bpftool();
+        return v.autoattach ? { ok: true, detail: `${v.version}, with autoattach` } : { ok: false, detail: `${v.version}: no autoattach (needs 7.2 or newer)` };
+      } catch (err) {
+        return { ok: false, detail: `not usable: ${messageOf(err).split('\n')[0]}`, fix: 'sudo scripts/setup.sh' };
+      }
+    },
+  },
+  {
+    id: 'bpftrace',
+    title: 'bpftrace',
+    otherwise: 'warn',
+    fix: 'apt-get install bpftrace',
+    async run(h) {
+      try {
+        return { ok: true, detail: (await h.bpftrace()).trim() };
+      } catch {
+        return { ok: false, detail: 'not installed: the bpftrace backend and flexible probes are unavailable' };
+      }
+    },
+  },
+  {
     id: 'cgroups',
     title: 'cgroup layout',
-    status: layout.cpu ? 'pass' : 'warn',
-    detail: `${layout.mode}${where ? `; ${where}` : ''}${layout.unified ? `; unified at ${layout.unified.mountPoint}` : ''}`,
-    ...(layout.cpu ? {} : { fix: 'mount the cpu controller (cgroup v2: mount -t cgroup2 none /sys/fs/cgroup)' }),
-  });
-
-  let psi = false;
-  try {
-    accessSync('/proc/pressure/cpu', constants.R_OK);
-    readFileSync('/proc/pressure/cpu', 'utf8');
-    psi = true;
-  } catch {
-    /* psi off */
-  }
-  add({
+    otherwise: 'warn',
+    fix: 'mount the cpu controller (cgroup v2: mount -t cgroup2 none /sys/fs/cgroup)',
+    run(h) {
+      const layout = h.layout();
+      const where = Object.entries(layout.byController)
+        .filter(([c]) => ['cpu', 'cpuset', 'memory', 'io', 'blkio'].includes(c))
+        .map(([c, x]) => `${c}: v${x.version} ${x.mountPoint}`)
+        .join(', ');
+      return { ok: layout.cpu !== undefined, detail: `${layout.mode}${where ? `; ${where}` : ''}${layout.unified ? `; unified at ${layout.unified.mountPoint}` : ''}` };
+    },
+  },
+  {
     id: 'psi',
     title: 'PSI',
-    status: psi ? 'pass' : 'warn',
-    detail: psi ? '/proc/pressure/{cpu,memory,io}' : 'no /proc/pressure: pressure signals and pressure_backoff are unavailable',
-    ...(psi ? {} : { fix: 'boot with psi=1 (CONFIG_PSI=y)' }),
-  });
-
-  const schedInfo = existsSync('/proc/self/schedstat');
-  add({
+    otherwise: 'warn',
+    fix: 'boot with psi=1 (CONFIG_PSI=y)',
+    run: (h) =>
+      h.readable('/proc/pressure/cpu')
+        ? { ok: true, detail: '/proc/pressure/{cpu,memory,io}' }
+        : { ok: false, detail: 'no /proc/pressure: pressure signals and pressure_backoff are unavailable' },
+  },
+  {
     id: 'sched_info',
     title: 'SCHED_INFO',
-    status: schedInfo ? 'pass' : 'fail',
-    detail: schedInfo ? 'per-task run-queue accounting (/proc/PID/schedstat)' : 'no per-task run-queue accounting',
-    ...(schedInfo ? {} : { fix: 'use a kernel with CONFIG_SCHED_INFO=y (selected by CONFIG_SCHEDSTATS or CONFIG_TASK_DELAY_ACCT)' }),
-  });
-
-  const kprobes = kopt('CONFIG_KPROBES') === 'y' || existsSync('/sys/kernel/tracing/kprobe_events');
-  add({
+    otherwise: 'fail',
+    fix: 'use a kernel with CONFIG_SCHED_INFO=y (selected by CONFIG_SCHEDSTATS or CONFIG_TASK_DELAY_ACCT)',
+    run: (h) =>
+      h.exists('/proc/self/schedstat')
+        ? { ok: true, detail: 'per-task run-queue accounting (/proc/PID/schedstat)' }
+        : { ok: false, detail: 'no per-task run-queue accounting' },
+  },
+  {
     id: 'kprobes',
     title: 'kprobes',
-    status: kprobes ? 'pass' : 'warn',
-    detail: kprobes ? 'available' : 'not configured: tuner uses tracepoints only, kprobe-based extras are off',
-    ...(kprobes ? {} : { fix: 'none needed; a kernel with CONFIG_KPROBES=y enables the optional hooks' }),
-  });
+    otherwise: 'warn',
+    fix: 'none needed; a kernel with CONFIG_KPROBES=y enables the optional hooks',
+    run: (h) =>
+      h.kconfig('CONFIG_KPROBES') === 'y' || h.exists('/sys/kernel/tracing/kprobe_events')
+        ? { ok: true, detail: 'available' }
+        : { ok: false, detail: 'not configured: tuner uses tracepoints only, kprobe-based extras are off' },
+  },
+  {
+    id: 'load',
+    title: 'load sched.bpf.o',
+    otherwise: 'fail',
+    fix: 'read the verifier message above; report it with `tuner doctor --json`',
+    when: (passed, opts) => canUseBpf(passed) && !opts.noLoad,
+    async run(h) {
+      try {
+        await h.loadSched();
+        return { ok: true, detail: 'loaded, attached and detached' };
+      } catch (err) {
+        return { ok: false, detail: messageOf(err).split('\n').slice(0, 3).join(' / ') };
+      }
+    },
+  },
+];
 
-  const canBpf = privileged && btf && bpffs && autoattach && schedInfo;
-  if (canBpf && !opts.noLoad) {
-    try {
-      const inst = await loadInstance('sched', { tag: 'doctor' });
-      inst.unload();
-      add({ id: 'load', title: 'load sched.bpf.o', status: 'pass', detail: 'loaded, attached and detached' });
-    } catch (err) {
-      add({ id: 'load', title: 'load sched.bpf.o', status: 'fail', detail: messageOf(err).split('\n').slice(0, 3).join(' / '), fix: 'read the verifier message above; report it with `tuner doctor --json`' });
-    }
+/** What the CO-RE backend needs: root, BTF, bpffs, bpftool with autoattach, the kernel's run-queue accounting. */
+function canUseBpf(passed: (id: string) => boolean): boolean {
+  return ['privileges', 'btf', 'bpffs', 'bpftool', 'sched_info'].every(passed);
+}
+
+export async function doctor(opts: DoctorOptions = {}, host: DoctorHost = REAL_HOST): Promise<DoctorReport> {
+  const checks: Check[] = [];
+  const passed = (id: string): boolean => checks.find((c) => c.id === id)?.status === 'pass';
+  for (const def of CHECKS) {
+    if (def.when && !def.when(passed, opts)) continue;
+    const o = await def.run(host);
+    const fix = o.ok ? undefined : (o.fix ?? def.fix);
+    checks.push({ id: def.id, title: def.title, status: o.ok ? 'pass' : def.otherwise, detail: o.detail, ...(fix ? { fix } : {}) });
   }
   const loadOk = checks.find((c) => c.id === 'load')?.status !== 'fail';
-  const backend = canBpf && loadOk ? 'bpf' : privileged && bpftrace && tracefs && schedInfo ? 'bpftrace' : null;
+  const backend = canUseBpf(passed) && loadOk ? 'bpf' : ['privileges', 'bpftrace', 'tracefs', 'sched_info'].every(passed) ? 'bpftrace' : null;
   return { ok: backend !== null, backend, checks };
 }
 

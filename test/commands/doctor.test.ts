@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { CHECKS, doctor, type DoctorHost } from '../../src/commands/doctor.js';
+import type { CgroupLayout } from '../../src/cgroup/layout.js';
+
+const V2: CgroupLayout = {
+  mode: 'v2',
+  hierarchies: [],
+  unified: { version: 2, mountPoint: '/sys/fs/cgroup', controllers: ['cpu'] } as never,
+  cpu: { version: 2, mountPoint: '/sys/fs/cgroup', controllers: ['cpu'] } as never,
+  byController: {},
+};
+
+/** A host where every check passes. */
+const good = (): DoctorHost => ({
+  exists: () => true,
+  readable: () => true,
+  mounted: () => true,
+  caps: () => 1n << 21n,
+  uid: () => 0,
+  bpftool: async () => ({ version: '7.5.0', autoattach: true }) as never,
+  bpftrace: async () => 'bpftrace v0.17.0\n',
+  layout: () => V2,
+  kconfig: () => 'y',
+  loadSched: async () => {},
+});
+
+/** One row per check: a host where only that check fails, and what the report then says. */
+const ROWS: Array<{ id: string; status: 'warn' | 'fail'; host: Partial<DoctorHost>; fix: RegExp; backend: 'bpf' | 'bpftrace' | null }> = [
+  { id: 'privileges', status: 'fail', host: { caps: () => 0n, uid: () => 1000 }, fix: /sudo/, backend: null },
+  { id: 'btf', status: 'fail', host: { exists: (p) => p !== '/sys/kernel/btf/vmlinux' }, fix: /CONFIG_DEBUG_INFO_BTF/, backend: 'bpftrace' },
+  { id: 'bpffs', status: 'fail', host: { mounted: (p) => p !== '/sys/fs/bpf' }, fix: /mount -t bpf/, backend: 'bpftrace' },
+  { id: 'tracefs', status: 'warn', host: { mounted: (_p, t) => t !== 'tracefs' }, fix: /mount -t tracefs/, backend: 'bpf' },
+  { id: 'bpftool', status: 'fail', host: { bpftool: async () => ({ version: '7.1.0', autoattach: false }) as never }, fix: /setup\.sh/, backend: 'bpftrace' },
+  { id: 'bpftrace', status: 'warn', host: { bpftrace: () => Promise.reject(new Error('ENOENT')) }, fix: /apt-get install bpftrace/, backend: 'bpf' },
+  { id: 'cgroups', status: 'warn', host: { layout: () => ({ ...V2, cpu: undefined }) }, fix: /cgroup2/, backend: 'bpf' },
+  { id: 'psi', status: 'warn', host: { readable: () => false }, fix: /psi=1/, backend: 'bpf' },
+  { id: 'sched_info', status: 'fail', host: { exists: (p) => p !== '/proc/self/schedstat' }, fix: /CONFIG_SCHED_INFO/, backend: null },
+  { id: 'kprobes', status: 'warn', host: { kconfig: () => undefined, exists: (p) => !p.includes('kprobe') }, fix: /CONFIG_KPROBES/, backend: 'bpf' },
+  { id: 'load', status: 'fail', host: { loadSched: () => Promise.reject(new Error('verifier: R1 invalid mem access\nmore')) }, fix: /verifier/, backend: 'bpftrace' },
+];
+
+describe('tuner doctor checks', () => {
+  it('has a row here for every check that can fail', () => {
+    expect(ROWS.map((r) => r.id).sort()).toEqual(CHECKS.map((c) => c.id).filter((id) => id !== 'kernel').sort());
+  });
+
+  it('passes everything on a good host, with the CO-RE backend', async () => {
+    const r = await doctor({}, good());
+    expect(r.checks.map((c) => [c.id, c.status])).toEqual(CHECKS.map((c) => [c.id, 'pass']));
+    expect(r).toMatchObject({ ok: true, backend: 'bpf' });
+  });
+
+  it.each(ROWS)('$id: $status with a fix, and the backend that leaves', async ({ id, status, host, fix, backend }) => {
+    const r = await doctor({}, { ...good(), ...host });
+    const c = r.checks.find((x) => x.id === id)!;
+    expect(c).toMatchObject({ status });
+    expect(c.fix).toMatch(fix);
+    expect(r.checks.filter((x) => x.id !== id && x.id !== 'load').every((x) => x.status === 'pass')).toBe(true);
+    expect(r.backend).toBe(backend);
+    expect(r.ok).toBe(backend !== null);
+  });
+
+  it('--no-load skips the load, and so does a host that cannot load', async () => {
+    expect((await doctor({ noLoad: true }, good())).checks.map((c) => c.id)).not.toContain('load');
+    expect((await doctor({}, { ...good(), caps: () => 0n })).checks.map((c) => c.id)).not.toContain('load');
+  });
+});
