@@ -6,7 +6,7 @@
  * disappear. Then an apply-mode recipe acts, a bad reload keeps it running,
  * and SIGTERM puts the knob back.
  */
-import { readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
@@ -14,7 +14,7 @@ import { startAgent, startPrometheus, until, type RunningAgent, type RunningProm
 import { leftoverCgroups, makeCgroup, type TestCgroupTree } from '../helpers/cgroups.js';
 import { CLI } from '../helpers/cli.js';
 import { leftoverPins, skipKernel } from '../helpers/kernel.js';
-import { cleanup as cleanupScene, noisyNeighbor, RECIPE } from '../helpers/noisy-neighbor.js';
+import { cleanup as cleanupScene } from '../helpers/noisy-neighbor.js';
 import { start, type Running } from '../helpers/workloads.js';
 
 const CPU = '/sys/fs/cgroup/cpu';
