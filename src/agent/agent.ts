@@ -125,7 +125,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentSummary> {
       top: 50,
       onDelta: (s, d) => {
         if (s === 'sched') deltas.sched = d as SchedDelta;
-        else deltas.futex = d as FutexDelta;
+        else if (s === 'futex') deltas.futex = d as FutexDelta;
       },
       warn: (m) => log.warn({ event: 'notice' }, m),
     });

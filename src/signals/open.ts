@@ -37,7 +37,7 @@ export interface OpenOptions {
   outliers?: Outliers;
   /** Warnings about optional hooks that could not be loaded (printed once by the caller). */
   warn?: (message: string) => void;
-  /** Sees each interval's delta before the record is built (the agent's histograms; sched and futex). */
+  /** Sees each interval's delta of every signal before its record is built (the agent's histograms). */
   onDelta?: (signal: string, delta: unknown) => void;
   /** Open the signals side by side and list each one that fails in `failed` instead of throwing (diagnose). */
   tolerate?: boolean;

@@ -4,6 +4,7 @@
  * counterpart of a --cgroup, or the top-level ones).
  */
 import { unifiedCgroupOf, unifiedCounterpart } from '../../scope/resolve.js';
+import { readerSource } from '../source.js';
 import type { RecordSource, SourceContext } from '../types.js';
 import { defaultPsiCgroups, openPsi } from './procfs.js';
 import { buildPsiRecord, type PsiRecord } from './record.js';
@@ -20,13 +21,5 @@ export async function openSource(ctx: SourceContext): Promise<RecordSource<PsiRe
     } else cgroups = defaultPsiCgroups(unified);
   }
   const reader = openPsi({ unifiedRoot: unified, cgroups });
-  return {
-    signal: 'psi',
-    backend: 'procfs',
-    reason: ctx.reason,
-    raw: reader,
-    helperPids: () => [],
-    close: () => reader.close(),
-    next: async () => buildPsiRecord(await reader.read(), new Date()),
-  };
+  return readerSource('psi', ctx, reader, (d) => buildPsiRecord(d, new Date()), 'procfs');
 }
