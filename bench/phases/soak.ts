@@ -76,7 +76,10 @@ function pinCount(pinRoot: string): number {
     } catch {
       return;
     }
-    for (const e of es) (e.isDirectory() ? walk(path.join(d, e.name)) : n++);
+    for (const e of es) {
+      if (e.isDirectory()) walk(path.join(d, e.name));
+      else n++;
+    }
   };
   walk(pinRoot);
   return n;
