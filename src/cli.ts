@@ -10,7 +10,6 @@
  */
 import type { Command as CommandType } from 'commander';
 import { prestartsSched } from './prestart.js';
-import { execute } from './commands/execute.js';
 import type { CommandSpec } from './commands/spec.js';
 
 const prestart = prestartsSched(process.argv.slice(2)) ? await import('./loader/session.js') : undefined;
@@ -48,7 +47,7 @@ const COMMANDS = {
 function action(name: keyof typeof COMMANDS) {
   return async (...args: unknown[]): Promise<void> => {
     const flags = args.at(-2) as Record<string, unknown>;
-    const { command } = await COMMANDS[name]();
+    const [{ command }, { execute }] = await Promise.all([COMMANDS[name](), import('./commands/execute.js')]);
     await execute(command as CommandSpec<unknown, unknown>, args.slice(0, -2), flags);
   };
 }
