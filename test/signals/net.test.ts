@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dropReasonName, NET_DROP_NO_REASON, parseDropReasons } from '../../src/signals/net.js';
+import { dropReasonName, NET_DROP_NO_REASON, parseDropReasons } from '../../src/signals/net/bpf.js';
 
 describe('net drop reasons', () => {
   const format = 'print fmt: "reason: %s", __print_symbolic(REC->reason, { 2, "NOT_SPECIFIED" }, { 3, "NO_SOCKET" })';
