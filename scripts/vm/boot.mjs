@@ -6,10 +6,10 @@ import { spawn } from 'node:child_process';
 /** qemu's argv for kernel `image` with initramfs `initrd`. */
 export function qemuArgs(image, initrd) {
   return [
-    // A host thread per vCPU. (With one thread for both, the guest's run-queue figures drifted 19%
-    // from schedstat over a reader's window; with one each, a guest kernel died once of an int3 oops
-    // in __schedule after tracepoint patching: the harness runs such a kernel once more.)
-    '-accel', 'tcg,thread=multi',
+    // One host thread for both vCPUs. With a thread per vCPU the guest kernel died of an int3 oops
+    // right after tracepoint patching (BPF attach/detach: in __schedule, in the syscall exit path)
+    // in 2 of 4 6.12 runs: a vCPU ran a stale translation of code the other had just patched.
+    '-accel', 'tcg,thread=single',
     // Without cx16 the guest kernel avoids its cmpxchg16b paths, which fault now and then under TCG.
     '-cpu', 'qemu64,-cx16',
     '-smp', '2',
