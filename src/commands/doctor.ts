@@ -12,6 +12,7 @@ import { detectLayout, type CgroupLayout } from '../cgroup/layout.js';
 import { isMounted } from '../procfs/mounts.js';
 import { readKernelConfig } from '../procfs/kconfig.js';
 import { loadInstance } from '../loader/instance.js';
+import { OBJECT_LOSS, SCHED_FALLBACK } from '../signals/degradations.js';
 import { messageOf } from '../errors.js';
 import { CAP_SYS_ADMIN, canLoadBpf, effectiveCaps, hasCap } from '../procfs/caps.js';
 import { line, type CommandSpec } from './spec.js';
@@ -53,6 +54,8 @@ export interface DoctorHost {
   kconfig(name: string): string | undefined;
   /** Load, attach and unload the scheduler object. */
   loadSched(): Promise<void>;
+  /** Load, attach and unload another CO-RE object (bpf/<name>.bpf.o). */
+  loadObject(name: string): Promise<void>;
 }
 
 export const REAL_HOST: DoctorHost = {
@@ -78,6 +81,9 @@ export const REAL_HOST: DoctorHost = {
   })(),
   async loadSched() {
     (await loadInstance('sched', { tag: 'doctor' })).unload();
+  },
+  async loadObject(name) {
+    (await loadInstance(name, { tag: 'doctor' })).unload();
   },
 };
 
@@ -216,7 +222,7 @@ export const CHECKS: readonly CheckDef[] = [
     id: 'load',
     title: 'load sched.bpf.o',
     otherwise: 'fail',
-    fix: 'read the verifier message above; report it with `tuner doctor --json`',
+    fix: `with bpftrace installed, --backend auto uses it: ${SCHED_FALLBACK}; report libbpf's reason with \`tuner doctor --json\``,
     when: (passed, opts) => canUseBpf(passed) && !opts.noLoad,
     async run(h) {
       try {
@@ -227,6 +233,23 @@ export const CHECKS: readonly CheckDef[] = [
       }
     },
   },
+  // The other CO-RE objects: one the kernel refuses is a named loss, not a failure.
+  ...Object.entries(OBJECT_LOSS).map(
+    ([name, loss]): CheckDef => ({
+      id: `load:${name}`,
+      title: `load ${name}.bpf.o`,
+      otherwise: 'warn',
+      when: (passed, opts) => canUseBpf(passed) && !opts.noLoad,
+      async run(h) {
+        try {
+          await h.loadObject(name);
+          return { ok: true, detail: 'loaded, attached and detached' };
+        } catch (err) {
+          return { ok: false, detail: `${loss}: ${messageOf(err).split('\n')[0]}`, fix: 'none: the other signals keep working' };
+        }
+      },
+    }),
+  ),
 ];
 
 /** What the CO-RE backend needs: root, BTF, bpffs, bpftool with autoattach, the kernel's run-queue accounting. */

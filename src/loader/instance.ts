@@ -7,6 +7,18 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { KernelError, ToolError } from '../errors.js';
+import { libbpfReason } from './libbpf-reason.js';
+
+/** The kernel refused a CO-RE object (libbpf's reason in `reason`): what `--backend auto` falls back on. */
+export class ObjectLoadError extends KernelError {
+  constructor(
+    readonly object: string,
+    readonly reason: string,
+    cause: unknown,
+  ) {
+    super(`could not load ${object}.bpf.o: ${reason}`, { cause, hint: 'tuner doctor' });
+  }
+}
 import { loadAllArgs } from '../tools/bpftool.js';
 import { runTool } from '../tools/run.js';
 import { onExit } from '../lifecycle/exit.js';
@@ -89,10 +101,9 @@ export function prepareInstance(name: string, opts: { tag?: string; reuse?: Reco
     failed(err) {
       unload();
       if (err instanceof ToolError) {
-        throw new KernelError(`could not load ${name}.bpf.o: ${err.stderr.split('\n').filter(Boolean).slice(-2).join(' / ') || err.message}`, {
-          cause: err,
-          hint: 'tuner doctor',
-        });
+        const named = libbpfReason(err.stderr);
+        const reason = named ? `libbpf: ${named}` : err.stderr.split('\n').filter(Boolean).slice(-2).join(' / ') || err.message;
+        throw new ObjectLoadError(name, reason, err);
       }
       throw err;
     },

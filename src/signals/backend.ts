@@ -4,6 +4,7 @@
  * CO-RE and falls back to bpftrace when bpftool cannot attach.
  */
 import { KernelError } from '../errors.js';
+import { ObjectLoadError } from '../loader/instance.js';
 import { bpftoolVersion, type BpftoolVersion } from '../tools/bpftool.js';
 import { runTool, SETUP_HINT } from '../tools/run.js';
 
@@ -42,6 +43,11 @@ function probeBpftrace(): Promise<boolean> {
   return bpftraceProbe;
 }
 
+/** A known answer for the bpftrace probe (tests; a caller that already ran bpftrace). */
+export function primeBpftraceProbe(installed: boolean): void {
+  bpftraceProbe ??= Promise.resolve(installed);
+}
+
 async function probeTools(requested: BackendChoice): Promise<{ autoattach: boolean; bpftrace: boolean; bpftoolVersion?: string }> {
   const bt = requested === 'bpftrace' ? { autoattach: false } : await probeBpftool();
   const bpftrace = requested === 'bpf' || (requested === 'auto' && bt.autoattach) ? false : await probeBpftrace();
@@ -70,3 +76,27 @@ export async function chooseBackend(requested: BackendChoice): Promise<Backend> 
   return 'bpftrace';
 }
 
+
+/** Where a fallback warning goes when the caller gave no `warn`. */
+export const stderrWarn = (m: string): void => void process.stderr.write(`tuner: warning: ${m}\n`);
+
+/**
+ * Whether a signal whose CO-RE open failed with `err` falls back to
+ * bpftrace, and the warning and reason to give: only under --backend auto,
+ * only when the kernel refused the object (an ObjectLoadError: verifier, a
+ * map type or hook it lacks), only for a signal with a bpftrace script, and
+ * only when bpftrace is installed. `tuner doctor` loads the same object and
+ * states the same verdict.
+ */
+export async function coreFallback(
+  requested: BackendChoice,
+  signal: string,
+  failedBackend: string,
+  hasBpftrace: boolean,
+  err: unknown,
+): Promise<{ warning: string; reason: string } | undefined> {
+  if (requested !== 'auto' || failedBackend !== 'bpf' || !hasBpftrace || !(err instanceof ObjectLoadError)) return undefined;
+  if (!(await probeBpftrace())) return undefined;
+  const why = `the kernel refused ${err.object}.bpf.o (${err.reason})`;
+  return { warning: `${signal}: ${why}; using the bpftrace backend`, reason: `auto: ${why}; bpftrace can` };
+}

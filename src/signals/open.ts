@@ -7,7 +7,7 @@
 import { KernelError, messageOf } from '../errors.js';
 import { openSession, type BpfScope, type Session } from '../loader/session.js';
 import type { Scope } from '../scope/resolve.js';
-import { chooseBackend, primeBpftoolProbe, type Backend, type BackendChoice } from './backend.js';
+import { chooseBackend, coreFallback, primeBpftoolProbe, stderrWarn, type Backend, type BackendChoice } from './backend.js';
 import { signalDef, signalsWith } from './registry.js';
 import type { EventsRecord } from './events/bpf.js';
 import type { FutexRecord } from './futex/record.js';
@@ -84,13 +84,18 @@ export async function pickBackend(def: SignalDef, requested: BackendChoice): Pro
 }
 
 /**
- * Where a signal goes when its chosen backend failed to open. Today: nowhere
- * (the error stands). A fallback policy (say, auto retrying a signal's next
- * backend after its CO-RE object was refused, with one warning giving the
- * reason) returns that backend's pick here; openOne then opens it.
+ * Where a signal goes when its chosen backend failed to open: under
+ * --backend auto, a CO-RE object the kernel refused (verifier, a map type or
+ * hook it lacks) sends a signal that has a bpftrace script to bpftrace, with
+ * one warning giving libbpf's reason. `tuner doctor` loads the same object
+ * and states this verdict. --backend bpf keeps the error, and so does any
+ * other failure (bpffs, privileges).
  */
-function fallbackPick(_def: SignalDef, _failed: BackendPick, _err: unknown, _requested: BackendChoice): BackendPick | undefined {
-  return undefined;
+async function fallbackPick(def: SignalDef, failed: BackendPick, err: unknown, requested: BackendChoice, warn: (m: string) => void): Promise<BackendPick | undefined> {
+  const fallback = await coreFallback(requested, def.name, failed.backend, def.backends.includes('bpftrace'), err);
+  if (!fallback) return undefined;
+  warn(fallback.warning);
+  return { signal: def.name, backend: 'bpftrace', reason: fallback.reason };
 }
 
 /**
@@ -157,7 +162,7 @@ async function openOne(def: SignalDef, c: OpenContext): Promise<RecordSource> {
   try {
     return await open(pick);
   } catch (err) {
-    const next = fallbackPick(def, pick, err, c.opts.backend);
+    const next = await fallbackPick(def, pick, err, c.opts.backend, c.opts.warn ?? stderrWarn);
     if (!next) throw err;
     return open(next);
   }

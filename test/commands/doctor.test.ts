@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { OBJECT_LOSS } from '../../src/signals/degradations.js';
 import { CHECKS, doctor, type DoctorHost } from '../../src/commands/doctor.js';
 import type { CgroupLayout } from '../../src/cgroup/layout.js';
 
@@ -22,6 +23,7 @@ const good = (): DoctorHost => ({
   layout: () => V2,
   kconfig: () => 'y',
   loadSched: async () => {},
+  loadObject: async () => {},
 });
 
 /** One row per check: a host where only that check fails, and what the report then says. */
@@ -36,7 +38,15 @@ const ROWS: Array<{ id: string; status: 'warn' | 'fail'; host: Partial<DoctorHos
   { id: 'psi', status: 'warn', host: { readable: () => false }, fix: /psi=1/, backend: 'bpf' },
   { id: 'sched_info', status: 'fail', host: { exists: (p) => p !== '/proc/self/schedstat' }, fix: /CONFIG_SCHED_INFO/, backend: null },
   { id: 'kprobes', status: 'warn', host: { kconfig: () => undefined, exists: (p) => !p.includes('kprobe') }, fix: /CONFIG_KPROBES/, backend: 'bpf' },
-  { id: 'load', status: 'fail', host: { loadSched: () => Promise.reject(new Error('verifier: R1 invalid mem access\nmore')) }, fix: /verifier/, backend: 'bpftrace' },
+  { id: 'load', status: 'fail', host: { loadSched: () => Promise.reject(new Error('verifier: R1 invalid mem access\nmore')) }, fix: /--backend auto uses it: the scheduler signal comes from bpftrace/, backend: 'bpftrace' },
+  // Each other CO-RE object refused alone: a warning naming the loss; the scheduler's backend stays.
+  ...Object.keys(OBJECT_LOSS).map((name) => ({
+    id: `load:${name}`,
+    status: 'warn' as const,
+    host: { loadObject: (n: string) => (n === name ? Promise.reject(new Error(`could not load ${n}.bpf.o: libbpf: map 'x': failed to create`)) : Promise.resolve()) },
+    fix: /other signals keep working/,
+    backend: 'bpf' as const,
+  })),
 ];
 
 describe('tuner doctor checks', () => {

@@ -1,0 +1,19 @@
+/**
+ * The CO-RE objects beside the scheduler's, and what is lost, by name, on a
+ * kernel that refuses one (a hook or map type it lacks): `tuner doctor`
+ * loads each and reports these; the commands then run without it.
+ */
+export const OBJECT_LOSS = {
+  futex: 'no futex (lock) waits',
+  futex_wait: 'no futex_wait(2) waits (futex(2) is still observed)',
+  futex_waitv: 'no futex_waitv(2) waits (futex(2) is still observed)',
+  io: 'no block I/O latency per disk and process',
+  net_tcp: 'no TCP retransmissions',
+  net_drop: 'no packet drops',
+  net_sock: 'no socket bytes per process',
+} as const;
+
+/** What the scheduler signal becomes when its object is refused under --backend auto. */
+export const SCHED_FALLBACK = 'the scheduler signal comes from bpftrace (wakeup and switch timestamps, a higher cost per switch); no run-queue outlier events';
+
+export type OptionalObject = keyof typeof OBJECT_LOSS;
