@@ -5,7 +5,10 @@
  * object", "Error: failed to load object file") say nothing a user can act on.
  */
 export function libbpfReason(stderr: string): string | undefined {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const named = lines.find((l) => /^libbpf: (prog|map) '[^']+': /.test(l) && !/BEGIN PROG LOAD LOG|Retrying/.test(l));
   if (!named) return undefined;
   const reason = named.replace(/^libbpf: /, '');

@@ -69,13 +69,14 @@ export async function chooseBackend(requested: BackendChoice): Promise<Backend> 
   }
   if (!tools.bpftrace) {
     throw new KernelError(
-      requested === 'bpftrace' ? '--backend bpftrace: bpftrace is not installed' : 'neither bpftool with autoattach nor bpftrace is available',
+      requested === 'bpftrace'
+        ? '--backend bpftrace: bpftrace is not installed'
+        : 'neither bpftool with autoattach nor bpftrace is available',
       { hint: SETUP_HINT },
     );
   }
   return 'bpftrace';
 }
-
 
 /** Where a fallback warning goes when the caller gave no `warn`. */
 export const stderrWarn = (m: string): void => void process.stderr.write(`tuner: warning: ${m}\n`);

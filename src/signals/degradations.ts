@@ -14,6 +14,7 @@ export const OBJECT_LOSS = {
 } as const;
 
 /** What the scheduler signal becomes when its object is refused under --backend auto. */
-export const SCHED_FALLBACK = 'the scheduler signal comes from bpftrace (wakeup and switch timestamps, a higher cost per switch); no run-queue outlier events';
+export const SCHED_FALLBACK =
+  'the scheduler signal comes from bpftrace (wakeup and switch timestamps, a higher cost per switch); no run-queue outlier events';
 
 export type OptionalObject = keyof typeof OBJECT_LOSS;

@@ -7,7 +7,10 @@ const fixture = (name: string): string => readFileSync(new URL(`../fixtures/libb
 
 describe('libbpfReason', () => {
   it.each([
-    ['sched-6.1-verifier.txt', "prog 'sched_switch': failed to load: -22 (verifier: math between map_value pointer and register with unbounded min value is not allowed)"],
+    [
+      'sched-6.1-verifier.txt',
+      "prog 'sched_switch': failed to load: -22 (verifier: math between map_value pointer and register with unbounded min value is not allowed)",
+    ],
     ['sched-5.10-map.txt', "map 'sched_tasks': failed to create: Invalid argument(-22)"],
     ['net_sock-5.10-btf.txt', "prog 'net_send': failed to find kernel BTF type ID of 'sock_send_length': -3"],
   ])('%s', (file, reason) => {
