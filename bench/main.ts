@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   if (only.has('kernel')) results.kernel = await kernelCost({ rounds: quick ? 1 : 3, loops: quick ? 30_000 : 100_000, log });
   if (only.has('slowdown')) results.slowdown = await slowdown({ rounds: quick ? 2 : 15, loops: quick ? 30_000 : 50_000, log });
-  if (only.has('agent')) results.agent = await agentCost({ seconds: quick ? 10 : 60, viewSeconds: quick ? 5 : 20, log });
+  if (only.has('agent')) results.agent = await agentCost({ seconds: quick ? 10 : 60, viewSeconds: quick ? 5 : 20, daemonSeconds: quick ? 15 : 45, log });
   if (only.has('startup')) results.startup = await startup({ runs: quick ? 2 : 5, log });
   if (only.has('scale')) results.scale = await scale({ sizes: [10, 1_000, 10_000], reads: quick ? 2 : 3, log });
   const seconds = (performance.now() - t0) / 1000;

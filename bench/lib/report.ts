@@ -64,6 +64,14 @@ export function tables(r: Results): Table[] {
       rows,
       notes: ['CPU = utime+stime (+ cutime+cstime of exited helpers) of node and every descendant; peak RSS = largest sum of VmHWM over 1 s samples'],
     });
+    if (a.daemon) {
+      out.push({
+        title: 'tuner agent (no recipes, metrics scraped every second, 1 s interval), whole process tree',
+        head: ['signals', 'node', 'CPU % median', 'CPU % range', 'peak RSS MB', 'RSS MB it reports'],
+        rows: a.daemon.windows.map((w) => [w.signals.join(','), w.load ? 'perf bench sched pipe' : 'idle', `${f(w.cpuPercent.median, 2)}%`, `${f(w.cpuPercent.min, 2)}-${f(w.cpuPercent.max, 2)}%`, f(w.peakRssMb), f(w.selfRssMb)]),
+        notes: ['each window in three equal parts: median and range of the parts; peak RSS as above'],
+      });
+    }
   }
   if (r.startup) {
     const s = r.startup;

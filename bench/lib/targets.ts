@@ -59,6 +59,10 @@ export function evaluate(r: Results): Target[] {
     });
     const peak = Math.max(r.agent.idle.peakRssMb, r.agent.load.peakRssMb, r.agent.view.peakRssMb, r.startup?.startupPeakRssMb ?? 0);
     out.push({ what: 'peak RSS of the process tree (start-up included when measured)', limit: '<= 80 MB', figure: `${f(peak)} MB`, met: peak <= 80 });
+    for (const w of r.agent.daemon?.windows ?? []) {
+      const what = `tuner agent, ${w.signals.length === 5 ? 'every signal' : w.signals.join(',')}, ${w.load ? 'under load' : 'idle'}: CPU / peak RSS`;
+      out.push({ what, limit: '<= 1% of one CPU, <= 100 MB', figure: `${f(w.cpuPercent.median, 2)}% / ${f(w.peakRssMb)} MB`, met: w.cpuPercent.median <= 1 && w.peakRssMb <= 100 });
+    }
   }
   if (r.startup) {
     const s = r.startup;

@@ -5,14 +5,23 @@
  * second: as an agent runs it (--json, records to a pipe) over a window with
  * the machine idle, then over one with `perf bench sched pipe` running
  * (cross-cpu: each CPU busy part of the time); then a shorter idle window of
- * the table view a person watches.
+ * the table view a person watches. Then `tuner agent` itself (no recipes,
+ * metrics served, scraped once a second like a Prometheus would): with its
+ * default signals (sched, futex, psi) and with every signal on (sched,
+ * futex, io, net, psi), idle and under the same load, each window cut in
+ * three equal parts (median and range reported).
  */
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pinDir } from '../lib/attach.js';
 import { CLI } from '../lib/paths.js';
 import { pipeLoad } from '../lib/perf.js';
 import { sampleTree, type TreeSample } from '../lib/proc.js';
 import { lines, start, stderrOf, stop } from '../lib/spawn.js';
+import { summarize, type Summary } from '../lib/stats.js';
 
 export interface WindowResult {
   seconds: number;
@@ -32,6 +41,23 @@ export interface AgentResult {
   load: WindowResult;
   /** `tuner watch sched --interval 1s` drawing its table view, idle (how a person watches). */
   view: WindowResult;
+  /** `tuner agent`, scraped every second. */
+  daemon?: DaemonResult;
+}
+
+export interface DaemonWindow {
+  signals: string[];
+  load: boolean;
+  /** The three parts of the window. */
+  parts: WindowResult[];
+  cpuPercent: Summary;
+  peakRssMb: number;
+  /** What the agent reports about itself at the end (tuner_agent_resident_memory_bytes), MB. */
+  selfRssMb: number;
+}
+
+export interface DaemonResult {
+  windows: DaemonWindow[];
 }
 
 const MB = 1024;
@@ -80,7 +106,7 @@ async function withTuner<T>(args: string[], f: (pid: number) => Promise<T>): Pro
   }
 }
 
-export async function agentCost(opts: { seconds: number; viewSeconds: number; log: (s: string) => void }): Promise<AgentResult> {
+export async function agentCost(opts: { seconds: number; viewSeconds: number; daemonSeconds: number; log: (s: string) => void }): Promise<AgentResult> {
   const [idle, load] = await withTuner(['--json'], async (pid) => {
     opts.log(`agent: --json, idle window, ${opts.seconds} s`);
     const idle = await window(pid, opts.seconds);
@@ -95,5 +121,85 @@ export async function agentCost(opts: { seconds: number; viewSeconds: number; lo
   });
   opts.log(`agent: table view, idle window, ${opts.viewSeconds} s`);
   const view = await withTuner([], (pid) => window(pid, opts.viewSeconds));
-  return { intervalMs: 1000, idle, load, view };
+  const daemon = await daemonCost({ seconds: opts.daemonSeconds, log: opts.log });
+  return { intervalMs: 1000, idle, load, view, daemon };
+}
+
+const EVERY = ['sched', 'futex', 'io', 'net', 'psi'];
+const DEFAULT = ['sched', 'futex', 'psi'];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Start `tuner agent` with these signals and no recipes, wait for /readyz, scrape it every second while `f` runs. */
+async function withAgent<T>(signals: string[], f: (pid: number, scrape: () => Promise<string>) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tuner-bench-agent-'));
+  chmodSync(dir, 0o755);
+  mkdirSync(path.join(dir, 'recipes'), { mode: 0o755 });
+  const port = await freePort();
+  const config = path.join(dir, 'agent.yaml');
+  writeFileSync(config, `recipes: ${path.join(dir, 'recipes')}\ninterval: 1s\nsignals: [${signals.join(', ')}]\nmetrics:\n  listen: 127.0.0.1:${port}\n`);
+  const agent = start('node', [CLI, 'agent', '--config', config], { TUNER_PIN_ROOT: pinDir('agent-daemon') });
+  const err = stderrOf(agent);
+  void lines(agent, () => {}); // its JSON log: read and dropped
+  const url = `http://127.0.0.1:${port}`;
+  const scrape = async (): Promise<string> => (await fetch(`${url}/metrics`)).text();
+  let scraping = true;
+  try {
+    for (let i = 0; ; i++) {
+      if (agent.exitCode !== null) throw new Error(`tuner agent ended before it was ready: ${err().trim().slice(0, 800)}`);
+      if (i > 240) throw new Error('tuner agent was not ready within 60 s');
+      const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+      if (ok) break;
+      await sleep(250);
+    }
+    const scraper = (async () => {
+      while (scraping) {
+        await scrape().catch(() => '');
+        await sleep(1000);
+      }
+    })();
+    await sleep(1500);
+    try {
+      return await f(agent.pid!, scrape);
+    } finally {
+      scraping = false;
+      await scraper;
+    }
+  } finally {
+    await stop(agent, 'SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function daemonWindow(signals: string[], load: boolean, seconds: number, log: (s: string) => void): Promise<DaemonWindow> {
+  return withAgent(signals, async (pid, scrape) => {
+    const perf = load ? await pipeLoad('cross-cpu') : undefined;
+    try {
+      if (perf) await sleep(500);
+      log(`agent: tuner agent, signals ${signals.join(',')}, ${load ? 'under perf bench sched pipe' : 'idle'}, 3 x ${Math.round(seconds / 3)} s`);
+      const parts: WindowResult[] = [];
+      for (let i = 0; i < 3; i++) parts.push(await window(pid, seconds / 3));
+      const text = await scrape();
+      const self = Number(/^tuner_agent_resident_memory_bytes (\S+)$/m.exec(text)?.[1] ?? NaN);
+      return { signals, load, parts, cpuPercent: summarize(parts.map((p) => p.cpuPercent)), peakRssMb: Math.max(...parts.map((p) => p.peakRssMb)), selfRssMb: self / 2 ** 20 };
+    } finally {
+      await perf?.stop();
+    }
+  });
+}
+
+/** `tuner agent` with the default signals and with every signal, idle and under load. */
+export async function daemonCost(opts: { seconds: number; log: (s: string) => void }): Promise<DaemonResult> {
+  const windows: DaemonWindow[] = [];
+  for (const [signals, load] of [[DEFAULT, false], [EVERY, false], [EVERY, true]] as const) windows.push(await daemonWindow([...signals], load, opts.seconds, opts.log));
+  return { windows };
 }

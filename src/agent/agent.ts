@@ -135,7 +135,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentSummary> {
     for (const e of engines) {
       const end = await e.revertAll(Date.now());
       for (const ev of end.events) emit(ev);
-      summary.reverted += end.reverted.filter((r) => r.result === 'restored').length;
+      if (e.recipe.apply) summary.reverted += end.reverted.filter((r) => r.result === 'restored').length;
     }
   };
 

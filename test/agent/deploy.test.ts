@@ -82,7 +82,7 @@ describe('deploy/kubernetes', () => {
     expect(pod.hostPID).toBe(true);
     expect(c.securityContext.privileged).toBe(false);
     expect(c.securityContext.capabilities.drop).toEqual(['ALL']);
-    expect(c.securityContext.capabilities.add).toEqual(['BPF', 'PERFMON', 'SYS_PTRACE', 'SYS_NICE']);
+    expect(c.securityContext.capabilities.add).toEqual(['BPF', 'PERFMON', 'SYS_ADMIN', 'SYS_PTRACE', 'SYS_NICE']);
     const mounts = Object.fromEntries(c.volumeMounts.map((v: any) => [v.mountPath, v.readOnly === true]));
     expect(mounts).toMatchObject({ '/sys/kernel/btf': true, '/sys/fs/bpf': true, '/sys/fs/cgroup': true, '/etc/tuner/recipes': true });
     expect(c.livenessProbe.httpGet.path).toBe('/healthz');
@@ -129,7 +129,7 @@ describe('deploy/systemd/tuner.service', () => {
     expect(set('NoNewPrivileges')).toBe('yes');
     expect(set('ProtectSystem')).toBe('strict');
     expect(set('PrivateTmp')).toBe('yes');
-    expect(set('CapabilityBoundingSet')).toBe('CAP_BPF CAP_PERFMON CAP_SYS_NICE CAP_SYS_PTRACE');
+    expect(set('CapabilityBoundingSet')).toBe('CAP_BPF CAP_PERFMON CAP_SYS_ADMIN CAP_SYS_NICE CAP_SYS_PTRACE');
     expect(set('MemoryMax')).toMatch(/^\d+M$/);
     expect(set('Restart')).toBe('on-failure');
     expect(set('Type')).toBe('notify');

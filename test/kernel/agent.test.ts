@@ -3,8 +3,7 @@
  * loopback) scrapes it while a `tuner watch sched --json` runs over the same
  * window; the series exist, their increase agrees with the records, the
  * per-cgroup limit holds and counts what it drops, a deleted cgroup's series
- * disappear. Then an apply-mode recipe acts, a bad reload keeps it running,
- * and SIGTERM puts the knob back.
+ * disappear.
  */
 import { rmdirSync } from 'node:fs';
 import path from 'node:path';
