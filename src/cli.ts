@@ -126,6 +126,7 @@ function declareCi(cli: CommandType): void {
     .option('--html <file>', 'also write a self-contained HTML report with charts to this file')
     .addOption(new Option('--format <format>', 'table, json, markdown or junit').default('table'))
     .option('--json', 'same as --format json')
+    .option('--markdown', 'same as --format markdown (the verdict table, for a pull-request comment)')
     .option('--strict-env', 'exit 2 instead of warning when the profiles come from different environments')
     .action(action('compare'));
 }

@@ -170,7 +170,7 @@ type CompareFormat = 'table' | 'json' | 'markdown' | 'junit';
 
 export const command: CommandSpec<CompareOptions & { format: CompareFormat; html?: string }, CompareResult> = {
   options([base, next], flags) {
-    const f = flags as { threshold: string; alpha: string; metrics?: string; format: string; json?: boolean; strictEnv?: boolean; allowNeedsMoreRuns?: boolean; html?: string };
+    const f = flags as { threshold: string; alpha: string; metrics?: string; format: string; json?: boolean; markdown?: boolean; strictEnv?: boolean; allowNeedsMoreRuns?: boolean; html?: string };
     return {
       base: base as string,
       new: next as string,
@@ -180,7 +180,7 @@ export const command: CommandSpec<CompareOptions & { format: CompareFormat; html
       strictEnv: f.strictEnv,
       allowNeedsMoreRuns: f.allowNeedsMoreRuns,
       html: f.html,
-      format: f.json ? 'json' : parseChoice(f.format, ['table', 'json', 'markdown', 'junit'] as const, '--format'),
+      format: f.json ? 'json' : f.markdown ? 'markdown' : parseChoice(f.format, ['table', 'json', 'markdown', 'junit'] as const, '--format'),
     };
   },
   async run(o) {

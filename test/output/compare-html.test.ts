@@ -74,6 +74,10 @@ describe('compare --html: the page', () => {
     expect(c.exitCode, String(c.stderr)).toBe(1);
     expect(String(c.stdout)).toMatch(/regressed beyond 10%/);
     expect(readFileSync(out, 'utf8')).toMatch(/^<!DOCTYPE html>/);
+    const md = await tuner(['compare', BASE, NEW, '--markdown', '--html', path.join(dir, 'md.html')]);
+    expect(md.exitCode).toBe(1);
+    expect(String(md.stdout)).toMatch(/^<!-- tuner-compare -->\n### ❌ tuner compare: /);
+    expect(String(md.stdout)).toMatch(/\| 🔴 \| `sched.runq_wait_ns` \| gated \|.*\*\*regressed\*\* \|/);
     const bad = await tuner(['compare', BASE, NEW, '--html', path.join(dir, 'no', 'such', 'dir', 'r.html')]);
     expect(bad.exitCode).toBe(2);
     expect(String(bad.stderr)).toMatch(/--html .*r\.html: cannot write the report: ENOENT/);
