@@ -50,6 +50,8 @@ export interface DoctorHost {
   bpftool(): Promise<BpftoolVersion>;
   /** bpftrace --version. */
   bpftrace(): Promise<string>;
+  /** Run a bpftrace one-liner that reads a kernel struct (as probes/sched.bt does); rejects with bpftrace's error. */
+  bpftraceStructs(): Promise<void>;
   layout(): CgroupLayout;
   kconfig(name: string): string | undefined;
   /** Load, attach and unload the scheduler object. */
@@ -74,6 +76,9 @@ export const REAL_HOST: DoctorHost = {
   uid: () => process.getuid?.(),
   bpftool: bpftoolVersion,
   bpftrace: () => runTool('bpftrace', ['--version'], { timeoutMs: 10_000 }),
+  async bpftraceStructs() {
+    await runTool('bpftrace', ['-e', 'BEGIN { printf("%d\\n", curtask->pid); exit(); }'], { timeoutMs: 30_000 });
+  },
   layout: detectLayout,
   kconfig: (() => {
     let config: ReturnType<typeof readKernelConfig> | null = null;
@@ -167,11 +172,26 @@ export const CHECKS: readonly CheckDef[] = [
     otherwise: 'warn',
     fix: 'apt-get install bpftrace',
     async run(h) {
+      let version: string;
       try {
-        return { ok: true, detail: (await h.bpftrace()).trim() };
+        version = (await h.bpftrace()).trim();
       } catch {
         return { ok: false, detail: 'not installed: the bpftrace backend and flexible probes are unavailable' };
       }
+      // Its clang compiles the kernel types a script reads against <linux/types.h>: without it, no script of tuner's runs.
+      if (h.uid() === 0) {
+        try {
+          await h.bpftraceStructs();
+        } catch (err) {
+          const why = /fatal error: [^\n]*/.exec(messageOf(err))?.[0] ?? messageOf(err).split('\n')[0];
+          return {
+            ok: false,
+            detail: `${version} cannot compile a script that reads kernel structs (${why}): the bpftrace backend is unavailable`,
+            fix: 'apt-get install linux-libc-dev (the kernel headers bpftrace compiles against)',
+          };
+        }
+      }
+      return { ok: true, detail: version };
     },
   },
   {

@@ -24,6 +24,7 @@ const good = (): DoctorHost => ({
   kconfig: () => 'y',
   loadSched: async () => {},
   loadObject: async () => {},
+  bpftraceStructs: async () => {},
 });
 
 /** One row per check: a host where only that check fails, and what the report then says. */
@@ -73,5 +74,26 @@ describe('tuner doctor checks', () => {
   it('--no-load skips the load, and so does a host that cannot load', async () => {
     expect((await doctor({ noLoad: true }, good())).checks.map((c) => c.id)).not.toContain('load');
     expect((await doctor({}, { ...good(), caps: () => 0n })).checks.map((c) => c.id)).not.toContain('load');
+  });
+});
+
+describe('tuner doctor: bpftrace that cannot compile kernel structs', () => {
+  const noHeaders = {
+    bpftraceStructs: () => Promise.reject(new Error("clang_workarounds.h:14:10: fatal error: 'linux/types.h' file not found\nmore")),
+  };
+
+  it('is a warning naming the missing header, with the package that provides it', async () => {
+    const r = await doctor({}, { ...good(), ...noHeaders });
+    expect(r.checks.find((c) => c.id === 'bpftrace')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining("fatal error: 'linux/types.h' file not found"),
+      fix: expect.stringContaining('linux-libc-dev'),
+    });
+    expect(r.backend).toBe('bpf');
+  });
+
+  it('leaves no backend when the scheduler object is refused too (auto would not run bpftrace either)', async () => {
+    const r = await doctor({}, { ...good(), ...noHeaders, loadSched: () => Promise.reject(new Error('could not load sched.bpf.o')) });
+    expect(r).toMatchObject({ ok: false, backend: null });
   });
 });
