@@ -40,7 +40,8 @@ function parseArgs(argv: string[]): Args {
     const v = argv[++i];
     if (k === '--only' && v) {
       a.only = v.split(',');
-      for (const n of a.only) if (!SCENARIOS.some((s) => s.name === n)) usage(`--only: unknown scenario "${n}" (${SCENARIOS.map((s) => s.name).join(', ')})`);
+      for (const n of a.only)
+        if (!SCENARIOS.some((s) => s.name === n)) usage(`--only: unknown scenario "${n}" (${SCENARIOS.map((s) => s.name).join(', ')})`);
     } else if (k === '--reps' && v && /^\d+$/.test(v) && Number(v) >= 1) a.reps = Number(v);
     else if (k === '--seconds' && v && /^\d+$/.test(v) && Number(v) >= 5) a.seconds = Number(v);
     else if (k === '--interval' && v && /^\d+(ms|s)$/.test(v)) a.interval = v;
@@ -50,7 +51,9 @@ function parseArgs(argv: string[]): Args {
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`effect: ${msg}\nusage: node dist/bench/effect.js [--only NAME,...] [--reps N>=1] [--seconds N>=5] [--interval 500ms]\n`);
+  process.stderr.write(
+    `effect: ${msg}\nusage: node dist/bench/effect.js [--only NAME,...] [--reps N>=1] [--seconds N>=5] [--interval 500ms]\n`,
+  );
   process.exit(2);
 }
 
@@ -77,12 +80,38 @@ interface Outcome {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function runTuner(sc: Scenario, scope: string[], kind: 'heuristic' | 'learned', a: Args, seed: number, dir: string): Promise<{ done: Promise<TunerFacts> }> {
+async function runTuner(
+  sc: Scenario,
+  scope: string[],
+  kind: 'heuristic' | 'learned',
+  a: Args,
+  seed: number,
+  dir: string,
+): Promise<{ done: Promise<TunerFacts> }> {
   const recipe = path.join(ROOT, 'recipes', sc.recipe);
-  const child = start(process.execPath, [CLI, 'run', recipe, '--apply', ...scope, '--duration', `${a.seconds}s`, '--interval', a.interval, '--json', '--strategy', kind, '--seed', String(seed)], {
-    TUNER_JOURNAL_DIR: path.join(dir, 'journal'),
-    TUNER_LEARNED_FILE: path.join(dir, 'learned.json'),
-  });
+  const child = start(
+    process.execPath,
+    [
+      CLI,
+      'run',
+      recipe,
+      '--apply',
+      ...scope,
+      '--duration',
+      `${a.seconds}s`,
+      '--interval',
+      a.interval,
+      '--json',
+      '--strategy',
+      kind,
+      '--seed',
+      String(seed),
+    ],
+    {
+      TUNER_JOURNAL_DIR: path.join(dir, 'journal'),
+      TUNER_LEARNED_FILE: path.join(dir, 'learned.json'),
+    },
+  );
   const err = stderrOf(child);
   const events: Array<Record<string, any>> = [];
   const read = lines(child, (line) => {
@@ -115,7 +144,10 @@ async function runTuner(sc: Scenario, scope: string[], kind: 'heuristic' | 'lear
           }
         : {}),
       ...(decisions.length > 0 ? { final: String(decisions.at(-1)!.new) } : {}),
-      log: [...decisions.map((d) => `${d.ts.slice(11, 23)} ${d.kind} ${d.old} -> ${d.new} [${d.strategy?.mode ?? ''}]`), ...notes.filter((m) => /^learned: (converged|falling|level .* rolling)/.test(m) || /^heuristic:/.test(m))],
+      log: [
+        ...decisions.map((d) => `${d.ts.slice(11, 23)} ${d.kind} ${d.old} -> ${d.new} [${d.strategy?.mode ?? ''}]`),
+        ...notes.filter((m) => /^learned: (converged|falling|level .* rolling)/.test(m) || /^heuristic:/.test(m)),
+      ],
     };
   })();
   return { done };
@@ -155,14 +187,22 @@ async function scenario(sc: Scenario, bin: string, a: Args, log: (s: string) => 
     log(`${sc.name}: skipped: ${skip}`);
     return { skipped: skip };
   }
-  const conds: Cond[] = [{ kind: 'alone' }, { kind: 'none' }, { kind: 'heuristic' }, { kind: 'learned' }, ...sc.settings.map((setting): Cond => ({ kind: 'static', setting }))];
+  const conds: Cond[] = [
+    { kind: 'alone' },
+    { kind: 'none' },
+    { kind: 'heuristic' },
+    { kind: 'learned' },
+    ...sc.settings.map((setting): Cond => ({ kind: 'static', setting })),
+  ];
   const reps: Array<Record<string, Outcome>> = [];
   for (let r = 0; r < a.reps; r++) {
     const rep: Record<string, Outcome> = {};
     for (const c of conds) {
       const o = await runOnce(sc, c, bin, a, 1000 + r);
       rep[condName(c)] = o;
-      log(`${sc.name} rep ${r + 1}/${a.reps} ${condName(c)}: ${round(o.value, 2)} ${sc.objective.unit}${o.tuner ? ` (${o.tuner.steps} steps, ${o.tuner.stepsBack} back, final ${o.tuner.final ?? '-'}${o.tuner.convergedAfter !== undefined ? `, converged after ${o.tuner.convergedAfter ?? '-'}` : ''})` : ''}${o.ok ? '' : ' [violates the recipe constraint]'}`);
+      log(
+        `${sc.name} rep ${r + 1}/${a.reps} ${condName(c)}: ${round(o.value, 2)} ${sc.objective.unit}${o.tuner ? ` (${o.tuner.steps} steps, ${o.tuner.stepsBack} back, final ${o.tuner.final ?? '-'}${o.tuner.convergedAfter !== undefined ? `, converged after ${o.tuner.convergedAfter ?? '-'}` : ''})` : ''}${o.ok ? '' : ' [violates the recipe constraint]'}`,
+      );
       for (const l of o.tuner?.log ?? []) log(`    ${l}`);
     }
     reps.push(rep);
@@ -170,15 +210,25 @@ async function scenario(sc: Scenario, bin: string, a: Args, log: (s: string) => 
   const values = (name: string): number[] => reps.map((r) => r[name]!.value);
   const med = (name: string): number => median(values(name));
   // The oracle: the static setting with the best median among those that satisfy the recipe's constraints.
-  const allowed = sc.settings.filter((st) => reps.every((r) => r[st.label]!.ok) || median(reps.map((r) => (r[st.label]!.ok ? 1 : 0))) === 1);
+  const allowed = sc.settings.filter(
+    (st) => reps.every((r) => r[st.label]!.ok) || median(reps.map((r) => (r[st.label]!.ok ? 1 : 0))) === 1,
+  );
   const best = (allowed.length > 0 ? allowed : sc.settings).reduce((b, st) => (better(sc, med(st.label), med(b.label)) ? st : b));
   const perRep = (f: (r: Record<string, Outcome>) => number): Summary => summarize(reps.map(f));
   const summary = (name: string): Summary & { values: number[] } => ({ ...summarize(values(name)), values: values(name) });
-  const tunerFacts = (kind: 'heuristic' | 'learned') => reps.map((r) => {
-    const { log: _log, ...rest } = r[kind]!.tuner ?? ({ log: [] } as unknown as TunerFacts);
-    return rest;
-  });
-  const extras = Object.fromEntries(conds.map((c) => [condName(c), Object.fromEntries(Object.keys(reps[0]![condName(c)]!.extras).map((k) => [k, summarize(reps.map((r) => r[condName(c)]!.extras[k]!))]))]));
+  const tunerFacts = (kind: 'heuristic' | 'learned') =>
+    reps.map((r) => {
+      const { log: _log, ...rest } = r[kind]!.tuner ?? ({ log: [] } as unknown as TunerFacts);
+      return rest;
+    });
+  const extras = Object.fromEntries(
+    conds.map((c) => [
+      condName(c),
+      Object.fromEntries(
+        Object.keys(reps[0]![condName(c)]!.extras).map((k) => [k, summarize(reps.map((r) => r[condName(c)]!.extras[k]!))]),
+      ),
+    ]),
+  );
   return {
     recipe: sc.recipe,
     objective: sc.objective,
@@ -201,7 +251,8 @@ async function scenario(sc: Scenario, bin: string, a: Args, log: (s: string) => 
   };
 }
 
-const fmt = (s: Summary | undefined, d = 1): string => (s === undefined || Number.isNaN(s.median) ? '-' : `${round(s.median, d)} (${round(s.min, d)}-${round(s.max, d)})`);
+const fmt = (s: Summary | undefined, d = 1): string =>
+  s === undefined || Number.isNaN(s.median) ? '-' : `${round(s.median, d)} (${round(s.min, d)}-${round(s.max, d)})`;
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
@@ -215,7 +266,16 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = { ...(prev.scenarios ?? {}) };
   for (const sc of SCENARIOS.filter((s) => a.only.includes(s.name))) {
     const t0 = Date.now();
-    results[sc.name] = { ...(await scenario(sc, bin, a, log)), run: { at: new Date().toISOString(), reps: a.reps, seconds: a.seconds, interval: a.interval, minutes: round((Date.now() - t0) / 60_000, 1) } };
+    results[sc.name] = {
+      ...(await scenario(sc, bin, a, log)),
+      run: {
+        at: new Date().toISOString(),
+        reps: a.reps,
+        seconds: a.seconds,
+        interval: a.interval,
+        minutes: round((Date.now() - t0) / 60_000, 1),
+      },
+    };
   }
   writeFileSync(out, JSON.stringify({ machine: `Linux ${m.kernel}, ${m.cpus} CPUs (${m.model})`, scenarios: results }, null, 1) + '\n');
   const rows: string[][] = [];
@@ -242,9 +302,23 @@ async function main(): Promise<void> {
   process.stdout.write(
     toText({
       title: `effect of the shipped recipes (medians over repetitions, range in parentheses; ${a.interval} windows)`,
-      head: ['scenario', 'objective', 'alone', 'no tuner', 'heuristic', 'learned', 'best static', 'recovery heur / learned', 'learned / best', 'converged (windows)', 'rollbacks / fallback windows / max violation run'],
+      head: [
+        'scenario',
+        'objective',
+        'alone',
+        'no tuner',
+        'heuristic',
+        'learned',
+        'best static',
+        'recovery heur / learned',
+        'learned / best',
+        'converged (windows)',
+        'rollbacks / fallback windows / max violation run',
+      ],
       rows,
-      notes: ['recovery = (condition - no tuner) / (alone - no tuner), per repetition; learned / best = learned objective over the best static one in the same repetition'],
+      notes: [
+        'recovery = (condition - no tuner) / (alone - no tuner), per repetition; learned / best = learned objective over the best static one in the same repetition',
+      ],
     }) + '\n',
   );
 }

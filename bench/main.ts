@@ -56,7 +56,9 @@ function parseArgs(argv: string[]): { only: Set<Phase | Named>; quick: boolean; 
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench: ${msg}\nusage: node dist/bench/main.js [--only ${[...PHASES, ...POWER_PHASES, 'soak'].join(',')}] [--quick] [--duration 1h]\n`);
+  process.stderr.write(
+    `bench: ${msg}\nusage: node dist/bench/main.js [--only ${[...PHASES, ...POWER_PHASES, 'soak'].join(',')}] [--quick] [--duration 1h]\n`,
+  );
   process.exit(2);
 }
 
@@ -79,7 +81,10 @@ async function main(): Promise<void> {
   if (only.has('soak')) {
     const r = await soak({ seconds: durationS, log });
     process.stdout.write(renderSoak(r) + '\n');
-    writeFileSync(path.join(BENCH_SRC, 'soak-results.json'), JSON.stringify({ started: new Date().toISOString(), machine: machine(), ...r }, null, 1) + '\n');
+    writeFileSync(
+      path.join(BENCH_SRC, 'soak-results.json'),
+      JSON.stringify({ started: new Date().toISOString(), machine: machine(), ...r }, null, 1) + '\n',
+    );
     log('wrote bench/soak-results.json');
   }
   if (only.has('power') || only.has('power-sim')) await powerPhase({ sim: only.has('power-sim'), real: only.has('power'), quick, log });
@@ -91,7 +96,8 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   if (only.has('kernel')) results.kernel = await kernelCost({ rounds: quick ? 1 : 3, loops: quick ? 30_000 : 100_000, log });
   if (only.has('slowdown')) results.slowdown = await slowdown({ rounds: quick ? 2 : 15, loops: quick ? 30_000 : 50_000, log });
-  if (only.has('agent')) results.agent = await agentCost({ seconds: quick ? 10 : 60, viewSeconds: quick ? 5 : 20, daemonSeconds: quick ? 15 : 45, log });
+  if (only.has('agent'))
+    results.agent = await agentCost({ seconds: quick ? 10 : 60, viewSeconds: quick ? 5 : 20, daemonSeconds: quick ? 15 : 45, log });
   if (only.has('startup')) results.startup = await startup({ runs: quick ? 2 : 5, log });
   if (only.has('scale')) results.scale = await scale({ sizes: [10, 1_000, 10_000], reads: quick ? 2 : 3, log });
   const seconds = (performance.now() - t0) / 1000;

@@ -116,13 +116,21 @@ function declareCi(cli: CommandType): void {
 
   cli
     .command('compare')
-    .description('compare two profiles metric by metric; exit 1 when a gated metric regressed beyond the threshold with significance, 3 when one needs more runs to tell')
+    .description(
+      'compare two profiles metric by metric; exit 1 when a gated metric regressed beyond the threshold with significance, 3 when one needs more runs to tell',
+    )
     .argument('<base>', 'profile recorded before the change')
     .argument('<new>', 'profile recorded after the change')
     .option('--threshold <percent>', 'smallest change that counts', '10%')
     .option('--alpha <p>', 'false discovery rate over the gated metrics (with nothing changed: the chance of a false alarm)', '0.05')
-    .option('--metrics <list>', "gate these: names, globs (sched.*, '*' for all) or signals, comma-separated (default: the time totals); the rest are reported")
-    .option('--allow-needs-more-runs', 'a gated metric that needs more runs to tell a worsening passes (exit 0) instead of failing (exit 3)')
+    .option(
+      '--metrics <list>',
+      "gate these: names, globs (sched.*, '*' for all) or signals, comma-separated (default: the time totals); the rest are reported",
+    )
+    .option(
+      '--allow-needs-more-runs',
+      'a gated metric that needs more runs to tell a worsening passes (exit 0) instead of failing (exit 3)',
+    )
     .option('--html <file>', 'also write a self-contained HTML report with charts to this file')
     .addOption(new Option('--format <format>', 'table, json, markdown or junit').default('table'))
     .option('--json', 'same as --format json')
@@ -159,12 +167,18 @@ function declareRecipes(cli: CommandType): void {
 
   cli
     .command('replay')
-    .description('run recipes against a feed recorded with `tuner watch ... --json`: touches nothing, prints what would have been done and when')
+    .description(
+      'run recipes against a feed recorded with `tuner watch ... --json`: touches nothing, prints what would have been done and when',
+    )
     .argument('<feed>', 'NDJSON feed')
     .argument('<recipe...>', 'recipe files (YAML)')
     .option('--cgroup <name>', 'scope: this cgroup subtree of the recorded host (overrides the recipes)')
     .option('--pid <pid>', 'scope: these processes of the recorded host', collect)
-    .option('--assume <knob=value>', "a knob's value at the start (default: the kernel default), e.g. /sys/fs/cgroup/app/cpu.weight=10000", collect)
+    .option(
+      '--assume <knob=value>',
+      "a knob's value at the start (default: the kernel default), e.g. /sys/fs/cgroup/app/cpu.weight=10000",
+      collect,
+    )
     .option('--json', 'one NDJSON event per line')
     .option('--strategy <strategy>', 'heuristic or learned (overrides the recipes)')
     .option('--seed <n>', 'random seed of the learned strategy (default 1)')
@@ -178,7 +192,9 @@ function declareRecipes(cli: CommandType): void {
 
   cli
     .command('agent')
-    .description('run as a node agent: recipes from a directory (audit unless apply: true), Prometheus metrics, /healthz and /readyz; SIGHUP reloads, SIGTERM reverts and stops')
+    .description(
+      'run as a node agent: recipes from a directory (audit unless apply: true), Prometheus metrics, /healthz and /readyz; SIGHUP reloads, SIGTERM reverts and stops',
+    )
     .option('--config <file>', 'agent config (YAML); default /etc/tuner/agent.yaml when it exists')
     .option('--recipes <dir>', 'directory of recipe files (overrides the config)')
     .option('--metrics-listen <host:port>', 'address of /metrics, /healthz, /readyz (overrides the config; default 127.0.0.1:9477)')

@@ -31,10 +31,7 @@ export class ToolError extends TunerError {
   readonly toolExitCode: number | undefined;
   readonly stderr: string;
 
-  constructor(
-    argv: readonly string[],
-    details: { exitCode?: number; stderr?: string; signal?: string; cause?: unknown; hint?: string },
-  ) {
+  constructor(argv: readonly string[], details: { exitCode?: number; stderr?: string; signal?: string; cause?: unknown; hint?: string }) {
     const how =
       details.signal !== undefined
         ? `was killed by ${details.signal}`

@@ -54,7 +54,13 @@ export interface Scenario {
   measure(s: Scene, w: WindowFacts): Measure;
 }
 
-async function scene(parts: { work: Record<string, Work>; cgroups: Record<string, Cgroup>; removers: Array<() => void>; facts?: Record<string, string>; after?: () => void }): Promise<Scene> {
+async function scene(parts: {
+  work: Record<string, Work>;
+  cgroups: Record<string, Cgroup>;
+  removers: Array<() => void>;
+  facts?: Record<string, string>;
+  after?: () => void;
+}): Promise<Scene> {
   return {
     work: parts.work,
     cgroups: parts.cgroups,
@@ -68,7 +74,8 @@ async function scene(parts: { work: Record<string, Work>; cgroups: Record<string
 }
 
 const SHARES = [16384, 4096, 1024, 256];
-const sharesSettings = (): Setting[] => SHARES.map((s) => ({ label: `hog cpu.shares ${s}`, apply: (sc: Scene) => sc.cgroups.hog!.write('cpu.shares', String(s)) }));
+const sharesSettings = (): Setting[] =>
+  SHARES.map((s) => ({ label: `hog cpu.shares ${s}`, apply: (sc: Scene) => sc.cgroups.hog!.write('cpu.shares', String(s)) }));
 
 /** A parent with a hog (4 CPU burners, cpu.shares 16384) and a victim (cpu.shares 1024) running `victim`. */
 async function neighbour(bin: string, alone: boolean, victim: string[]): Promise<Scene> {
@@ -100,7 +107,11 @@ export const misweighted: Scenario = {
   scope: (s) => ['--cgroup', s.cgroups.parent!.path],
   settings: sharesSettings(),
   initial: 'hog cpu.shares 16384',
-  measure: (s, w) => ({ value: rate(s.work.victim!, w.from, w.to), extras: s.work.hog ? { hog_loops_per_s: rate(s.work.hog, w.from, w.to) } : ({} as Record<string, number>), ok: true }),
+  measure: (s, w) => ({
+    value: rate(s.work.victim!, w.from, w.to),
+    extras: s.work.hog ? { hog_loops_per_s: rate(s.work.hog, w.from, w.to) } : ({} as Record<string, number>),
+    ok: true,
+  }),
 };
 
 export const requestLoop: Scenario = {
@@ -113,7 +124,11 @@ export const requestLoop: Scenario = {
   initial: 'hog cpu.shares 16384',
   measure: (s, w) => ({
     value: latency(s.work.victim!, w.from, w.to, 0.99),
-    extras: { p50_us: latency(s.work.victim!, w.from, w.to, 0.5), requests_per_s: rate(s.work.victim!, w.from, w.to), ...(s.work.hog ? { hog_loops_per_s: rate(s.work.hog, w.from, w.to) } : {}) },
+    extras: {
+      p50_us: latency(s.work.victim!, w.from, w.to, 0.5),
+      requests_per_s: rate(s.work.victim!, w.from, w.to),
+      ...(s.work.hog ? { hog_loops_per_s: rate(s.work.hog, w.from, w.to) } : {}),
+    },
     ok: true,
   }),
 };
@@ -177,13 +192,20 @@ export const pressure: Scenario = {
     return scene({ work, cgroups: { parent, batch, victim: vic }, removers: [remove] });
   },
   scope: (s) => ['--cgroup', s.cgroups.batch!.path],
-  settings: QUOTAS.map((q) => ({ label: q < 0 ? 'batch quota unlimited' : `batch quota ${q} CPUs`, apply: (s: Scene) => s.cgroups.batch!.write('cpu.cfs_quota_us', String(q < 0 ? -1 : Math.round(q * 100_000))) })),
+  settings: QUOTAS.map((q) => ({
+    label: q < 0 ? 'batch quota unlimited' : `batch quota ${q} CPUs`,
+    apply: (s: Scene) => s.cgroups.batch!.write('cpu.cfs_quota_us', String(q < 0 ? -1 : Math.round(q * 100_000))),
+  })),
   initial: 'batch quota unlimited',
   measure(s, w) {
     const items = s.work.batch ? rate(s.work.batch, w.from, w.to) : 0;
     // Each item is ITEM_US of CPU: the batch's share of the 2 CPUs.
     const share = (items * ITEM_US) / 1e6 / 2;
-    return { value: w.psiSomePct, extras: { batch_items_per_s: items, batch_machine_share: share, victim_periods_per_s: rate(s.work.victim!, w.from, w.to) }, ok: share >= 0.25 };
+    return {
+      value: w.psiSomePct,
+      extras: { batch_items_per_s: items, batch_machine_share: share, victim_periods_per_s: rate(s.work.victim!, w.from, w.to) },
+      ok: share >= 0.25,
+    };
   },
 };
 
@@ -218,7 +240,10 @@ export const readahead: Scenario = {
     return scene({ work, cgroups: { reader: cg }, removers: [remove, detach, undoDir], facts: { dev: name } });
   },
   scope: () => [],
-  settings: RA.map((kb) => ({ label: `read_ahead_kb ${kb}`, apply: (s: Scene) => writeFileSync(`/sys/block/${s.facts.dev}/queue/read_ahead_kb`, String(kb)) })),
+  settings: RA.map((kb) => ({
+    label: `read_ahead_kb ${kb}`,
+    apply: (s: Scene) => writeFileSync(`/sys/block/${s.facts.dev}/queue/read_ahead_kb`, String(kb)),
+  })),
   initial: 'read_ahead_kb 16',
   measure: (s, w) => ({ value: rate(s.work.reader!, w.from, w.to) / 1024, extras: {}, ok: true }),
 };
@@ -229,7 +254,9 @@ export const remoteNuma: Scenario = {
   objective: { name: 'loops with remote memory', unit: '1/s', goal: 'higher' },
   skip() {
     const nodes = existsSync('/sys/devices/system/node') ? readdirSync('/sys/devices/system/node').filter((d) => /^node\d+$/.test(d)) : [];
-    return nodes.length < 2 ? `this host has ${nodes.length} NUMA node${nodes.length === 1 ? '' : 's'}; remote memory needs two (the VM harness boots a two-node guest)` : 'not built: the remote-memory workload runs in the two-node VM harness';
+    return nodes.length < 2
+      ? `this host has ${nodes.length} NUMA node${nodes.length === 1 ? '' : 's'}; remote memory needs two (the VM harness boots a two-node guest)`
+      : 'not built: the remote-memory workload runs in the two-node VM harness';
   },
   setup: () => Promise.reject(new Error('skipped')),
   scope: () => [],

@@ -101,7 +101,10 @@ export async function startWork(bin: string, args: readonly string[]): Promise<W
     } else if (f[0] === 'p') w.progress.push([Number(f[1]), Number(f[2])]);
     else if (f[0] === 'l') w.latencies.push([Number(f[1]), Number(f[2])]);
   });
-  await Promise.race([isReady, child.then(() => Promise.reject(new Error(`effect ${args.join(' ')} exited before it was ready: ${err()}`)))]);
+  await Promise.race([
+    isReady,
+    child.then(() => Promise.reject(new Error(`effect ${args.join(' ')} exited before it was ready: ${err()}`))),
+  ]);
   return w;
 }
 

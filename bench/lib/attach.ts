@@ -47,7 +47,9 @@ async function waitReady(child: Child, what: string, ready: (line: string) => bo
   ]);
   if (outcome !== 'ready') {
     await stop(child, 'SIGKILL');
-    throw new Error(`${what} ${outcome === 'timeout' ? `not ready within ${timeoutMs} ms` : 'ended before it was ready'}: ${err().trim().slice(0, 800)}`);
+    throw new Error(
+      `${what} ${outcome === 'timeout' ? `not ready within ${timeoutMs} ms` : 'ended before it was ready'}: ${err().trim().slice(0, 800)}`,
+    );
   }
 }
 

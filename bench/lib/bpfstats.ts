@@ -39,7 +39,13 @@ export async function progStats(ids: readonly number[]): Promise<Map<number, Pro
   for (const p of all) {
     const id = Number(p.id);
     if (!want.has(id)) continue;
-    out.set(id, { id, name: String(p.name ?? ''), type: String(p.type ?? ''), runCnt: Number(p.run_cnt ?? 0), runTimeNs: Number(p.run_time_ns ?? 0) });
+    out.set(id, {
+      id,
+      name: String(p.name ?? ''),
+      type: String(p.type ?? ''),
+      runCnt: Number(p.run_cnt ?? 0),
+      runTimeNs: Number(p.run_time_ns ?? 0),
+    });
   }
   return out;
 }

@@ -62,13 +62,22 @@ export function tables(r: Results): Table[] {
       title: 'Agent cost in user space: tuner watch sched --interval 1s, whole process tree',
       head: ['window', 'seconds', 'CPU s', 'CPU % of one CPU', 'peak RSS MB', 'per process: VmHWM / CPU s'],
       rows,
-      notes: ['CPU = utime+stime (+ cutime+cstime of exited helpers) of node and every descendant; peak RSS = largest sum of VmHWM over 1 s samples'],
+      notes: [
+        'CPU = utime+stime (+ cutime+cstime of exited helpers) of node and every descendant; peak RSS = largest sum of VmHWM over 1 s samples',
+      ],
     });
     if (a.daemon) {
       out.push({
         title: 'tuner agent (no recipes, metrics scraped every second, 1 s interval), whole process tree',
         head: ['signals', 'node', 'CPU % median', 'CPU % range', 'peak RSS MB', 'RSS MB it reports'],
-        rows: a.daemon.windows.map((w) => [w.signals.join(','), w.load ? 'perf bench sched pipe' : 'idle', `${f(w.cpuPercent.median, 2)}%`, `${f(w.cpuPercent.min, 2)}-${f(w.cpuPercent.max, 2)}%`, f(w.peakRssMb), f(w.selfRssMb)]),
+        rows: a.daemon.windows.map((w) => [
+          w.signals.join(','),
+          w.load ? 'perf bench sched pipe' : 'idle',
+          `${f(w.cpuPercent.median, 2)}%`,
+          `${f(w.cpuPercent.min, 2)}-${f(w.cpuPercent.max, 2)}%`,
+          f(w.peakRssMb),
+          f(w.selfRssMb),
+        ]),
         notes: ['each window in three equal parts: median and range of the parts; peak RSS as above'],
       });
     }
@@ -96,7 +105,9 @@ export function tables(r: Results): Table[] {
         row('bpftrace: launch to first histogram', s.bpftrace.firstOutputMs),
       ],
       notes: [
-        `peak RSS of the tuner tree during start-up (5 ms samples): ${f(s.startupPeakRssMb)} MB; per command: ${Object.entries(s.startupPeakByComm)
+        `peak RSS of the tuner tree during start-up (5 ms samples): ${f(s.startupPeakRssMb)} MB; per command: ${Object.entries(
+          s.startupPeakByComm,
+        )
           .map(([c, mb]) => `${c} ${f(mb)} MB`)
           .join(', ')}`,
       ],
@@ -118,7 +129,10 @@ export function tables(r: Results): Table[] {
       ]),
       notes: [
         'node CPU includes the flush iterator, which runs in the kernel inside its read(2) of the pinned link',
-        ...s.skipped.map((x) => `not measured: ${x.threads.toLocaleString('en-US')} threads in ${x.processes.toLocaleString('en-US')} processes (${x.reason})`),
+        ...s.skipped.map(
+          (x) =>
+            `not measured: ${x.threads.toLocaleString('en-US')} threads in ${x.processes.toLocaleString('en-US')} processes (${x.reason})`,
+        ),
       ],
     });
   }
@@ -134,9 +148,23 @@ export function tables(r: Results): Table[] {
 }
 
 export function renderText(r: Results, header: string): string {
-  return [header, '', ...tables(r).map(toText).flatMap((t) => [t, ''])].join('\n');
+  return [
+    header,
+    '',
+    ...tables(r)
+      .map(toText)
+      .flatMap((t) => [t, '']),
+  ].join('\n');
 }
 
 export function renderMarkdown(r: Results, header: string): string {
-  return ['# tuner overhead benchmark', '', header, '', ...tables(r).map(toMarkdown).flatMap((t) => [t, ''])].join('\n');
+  return [
+    '# tuner overhead benchmark',
+    '',
+    header,
+    '',
+    ...tables(r)
+      .map(toMarkdown)
+      .flatMap((t) => [t, '']),
+  ].join('\n');
 }

@@ -58,10 +58,20 @@ export function evaluate(r: Results): Target[] {
       met: worst <= 1,
     });
     const peak = Math.max(r.agent.idle.peakRssMb, r.agent.load.peakRssMb, r.agent.view.peakRssMb, r.startup?.startupPeakRssMb ?? 0);
-    out.push({ what: 'peak RSS of the process tree (start-up included when measured)', limit: '<= 80 MB', figure: `${f(peak)} MB`, met: peak <= 80 });
+    out.push({
+      what: 'peak RSS of the process tree (start-up included when measured)',
+      limit: '<= 80 MB',
+      figure: `${f(peak)} MB`,
+      met: peak <= 80,
+    });
     for (const w of r.agent.daemon?.windows ?? []) {
       const what = `tuner agent, ${w.signals.length === 5 ? 'every signal' : w.signals.join(',')}, ${w.load ? 'under load' : 'idle'}: CPU / peak RSS`;
-      out.push({ what, limit: '<= 1% of one CPU, <= 100 MB', figure: `${f(w.cpuPercent.median, 2)}% / ${f(w.peakRssMb)} MB`, met: w.cpuPercent.median <= 1 && w.peakRssMb <= 100 });
+      out.push({
+        what,
+        limit: '<= 1% of one CPU, <= 100 MB',
+        figure: `${f(w.cpuPercent.median, 2)}% / ${f(w.peakRssMb)} MB`,
+        met: w.cpuPercent.median <= 1 && w.peakRssMb <= 100,
+      });
     }
   }
   if (r.startup) {
@@ -73,11 +83,17 @@ export function evaluate(r: Results): Target[] {
       met: x.overheadMs.median <= 300,
     });
     out.push(firstRecord('first record of watch sched --json --count 1 --interval 1s', s));
-    if (s.withoutExtraCa) out.push(firstRecord('  the same without NODE_EXTRA_CA_CERTS (node reads that CA bundle at every start)', s.withoutExtraCa));
+    if (s.withoutExtraCa)
+      out.push(firstRecord('  the same without NODE_EXTRA_CA_CERTS (node reads that CA bundle at every start)', s.withoutExtraCa));
   }
   if (r.scale) {
     for (const x of r.scale.skipped.filter((x) => x.threads === 10_000)) {
-      out.push({ what: `map read, 10,000 threads in ${x.processes.toLocaleString('en-US')} processes`, limit: '<= 50 ms', figure: `not measured: ${x.reason}`, met: false });
+      out.push({
+        what: `map read, 10,000 threads in ${x.processes.toLocaleString('en-US')} processes`,
+        limit: '<= 50 ms',
+        figure: `not measured: ${x.reason}`,
+        met: false,
+      });
     }
     for (const row of r.scale.rows.filter((x) => x.threads === 10_000)) {
       out.push({

@@ -84,7 +84,12 @@ async function window(root: number, seconds: number): Promise<WindowResult> {
     cpuSeconds: cpu,
     cpuPercent: (100 * cpu) / wall,
     peakRssMb: peak / MB,
-    perProcess: last.procs.map((p) => ({ pid: p.pid, comm: p.comm, hwmMb: p.hwmKb / MB, cpuSeconds: p.cpuS + p.childrenCpuS - (startOf.get(p.pid) ?? 0) })),
+    perProcess: last.procs.map((p) => ({
+      pid: p.pid,
+      comm: p.comm,
+      hwmMb: p.hwmKb / MB,
+      cpuSeconds: p.cpuS + p.childrenCpuS - (startOf.get(p.pid) ?? 0),
+    })),
     samples: n,
   };
 }
@@ -106,7 +111,12 @@ async function withTuner<T>(args: string[], f: (pid: number) => Promise<T>): Pro
   }
 }
 
-export async function agentCost(opts: { seconds: number; viewSeconds: number; daemonSeconds: number; log: (s: string) => void }): Promise<AgentResult> {
+export async function agentCost(opts: {
+  seconds: number;
+  viewSeconds: number;
+  daemonSeconds: number;
+  log: (s: string) => void;
+}): Promise<AgentResult> {
   const [idle, load] = await withTuner(['--json'], async (pid) => {
     opts.log(`agent: --json, idle window, ${opts.seconds} s`);
     const idle = await window(pid, opts.seconds);
@@ -146,7 +156,10 @@ async function withAgent<T>(signals: string[], f: (pid: number, scrape: () => Pr
   mkdirSync(path.join(dir, 'recipes'), { mode: 0o755 });
   const port = await freePort();
   const config = path.join(dir, 'agent.yaml');
-  writeFileSync(config, `recipes: ${path.join(dir, 'recipes')}\ninterval: 1s\nsignals: [${signals.join(', ')}]\nmetrics:\n  listen: 127.0.0.1:${port}\n`);
+  writeFileSync(
+    config,
+    `recipes: ${path.join(dir, 'recipes')}\ninterval: 1s\nsignals: [${signals.join(', ')}]\nmetrics:\n  listen: 127.0.0.1:${port}\n`,
+  );
   const agent = start('node', [CLI, 'agent', '--config', config], { TUNER_PIN_ROOT: pinDir('agent-daemon') });
   const err = stderrOf(agent);
   void lines(agent, () => {}); // its JSON log: read and dropped
@@ -157,7 +170,10 @@ async function withAgent<T>(signals: string[], f: (pid: number, scrape: () => Pr
     for (let i = 0; ; i++) {
       if (agent.exitCode !== null) throw new Error(`tuner agent ended before it was ready: ${err().trim().slice(0, 800)}`);
       if (i > 240) throw new Error('tuner agent was not ready within 60 s');
-      const ok = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       await sleep(250);
     }
@@ -185,12 +201,21 @@ async function daemonWindow(signals: string[], load: boolean, seconds: number, l
     const perf = load ? await pipeLoad('cross-cpu') : undefined;
     try {
       if (perf) await sleep(500);
-      log(`agent: tuner agent, signals ${signals.join(',')}, ${load ? 'under perf bench sched pipe' : 'idle'}, 3 x ${Math.round(seconds / 3)} s`);
+      log(
+        `agent: tuner agent, signals ${signals.join(',')}, ${load ? 'under perf bench sched pipe' : 'idle'}, 3 x ${Math.round(seconds / 3)} s`,
+      );
       const parts: WindowResult[] = [];
       for (let i = 0; i < 3; i++) parts.push(await window(pid, seconds / 3));
       const text = await scrape();
       const self = Number(/^tuner_agent_resident_memory_bytes (\S+)$/m.exec(text)?.[1] ?? NaN);
-      return { signals, load, parts, cpuPercent: summarize(parts.map((p) => p.cpuPercent)), peakRssMb: Math.max(...parts.map((p) => p.peakRssMb)), selfRssMb: self / 2 ** 20 };
+      return {
+        signals,
+        load,
+        parts,
+        cpuPercent: summarize(parts.map((p) => p.cpuPercent)),
+        peakRssMb: Math.max(...parts.map((p) => p.peakRssMb)),
+        selfRssMb: self / 2 ** 20,
+      };
     } finally {
       await perf?.stop();
     }
@@ -200,6 +225,11 @@ async function daemonWindow(signals: string[], load: boolean, seconds: number, l
 /** `tuner agent` with the default signals and with every signal, idle and under load. */
 export async function daemonCost(opts: { seconds: number; log: (s: string) => void }): Promise<DaemonResult> {
   const windows: DaemonWindow[] = [];
-  for (const [signals, load] of [[DEFAULT, false], [EVERY, false], [EVERY, true]] as const) windows.push(await daemonWindow([...signals], load, opts.seconds, opts.log));
+  for (const [signals, load] of [
+    [DEFAULT, false],
+    [EVERY, false],
+    [EVERY, true],
+  ] as const)
+    windows.push(await daemonWindow([...signals], load, opts.seconds, opts.log));
   return { windows };
 }

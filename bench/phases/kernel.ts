@@ -111,7 +111,9 @@ export async function kernelCost(opts: { rounds: number; loops: number; log: (s:
         const order = KERNEL_CONFIGS.map((_, i) => KERNEL_CONFIGS[(i + round) % KERNEL_CONFIGS.length]!);
         for (const config of order) {
           const r = await measure(config, placement, round, opts.loops);
-          opts.log(`kernel ${round + 1}/${opts.rounds} ${placement} ${config}: ${r.nsPerSwitch.toFixed(1)} ns/switch over ${r.switches} switches`);
+          opts.log(
+            `kernel ${round + 1}/${opts.rounds} ${placement} ${config}: ${r.nsPerSwitch.toFixed(1)} ns/switch over ${r.switches} switches`,
+          );
           runs.push(r);
         }
       }

@@ -42,13 +42,18 @@ async function mutexBinary(): Promise<string> {
 }
 
 async function record(out: string, bin: string, threads: number, iterations: number, repeat: number): Promise<void> {
-  await run('node', [CLI, 'record', '--repeat', String(repeat), '--warmup', '1', '--quiet', '-o', out, '--', bin, ...MUTEX_ARGS(threads, iterations)], {
-    timeoutMs: 900_000,
-  });
+  await run(
+    'node',
+    [CLI, 'record', '--repeat', String(repeat), '--warmup', '1', '--quiet', '-o', out, '--', bin, ...MUTEX_ARGS(threads, iterations)],
+    {
+      timeoutMs: 900_000,
+    },
+  );
 }
 
 type Runs = Array<Record<string, number | null>>;
-const metricsOf = (file: string): Runs => (JSON.parse(readFileSync(file, 'utf8')) as { runs: Array<{ metrics: Record<string, number | null> }> }).runs.map((r) => r.metrics);
+const metricsOf = (file: string): Runs =>
+  (JSON.parse(readFileSync(file, 'utf8')) as { runs: Array<{ metrics: Record<string, number | null> }> }).runs.map((r) => r.metrics);
 
 export async function powerReal(lib: CompareLib, opts: { quick: boolean; log: (s: string) => void }): Promise<RealResult> {
   const t0 = performance.now();
@@ -64,7 +69,14 @@ export async function powerReal(lib: CompareLib, opts: { quick: boolean; log: (s
   await record(next, bin, 8, 20000, 5);
   const cmp = await runLoose('node', [CLI, 'compare', base, next, '--json']);
   const parsed = JSON.parse(cmp.stdout) as {
-    metrics: Array<{ metric: string; base: { median: number | null }; new: { median: number | null }; ratio: number | null; verdict: string; reason: string }>;
+    metrics: Array<{
+      metric: string;
+      base: { median: number | null };
+      new: { median: number | null };
+      ratio: number | null;
+      verdict: string;
+      reason: string;
+    }>;
   };
   const text = await runLoose('node', [CLI, 'compare', base, next]);
   const storm: StormResult = {
@@ -72,7 +84,14 @@ export async function powerReal(lib: CompareLib, opts: { quick: boolean; log: (s
     new: next,
     exitCode: cmp.exitCode,
     headline: text.stdout.trim().split('\n').at(-1) ?? '',
-    verdicts: parsed.metrics.map((m) => ({ metric: m.metric, base: m.base.median, new: m.new.median, change: m.ratio, verdict: m.verdict, reason: m.reason })),
+    verdicts: parsed.metrics.map((m) => ({
+      metric: m.metric,
+      base: m.base.median,
+      new: m.new.median,
+      change: m.ratio,
+      verdict: m.verdict,
+      reason: m.reason,
+    })),
   };
   opts.log(`power: storm: exit ${cmp.exitCode}; ${storm.headline}`);
 
@@ -87,7 +106,12 @@ export async function powerReal(lib: CompareLib, opts: { quick: boolean; log: (s
   const dbl = metricsOf(doubledPool);
   const names = [...new Set(same.flatMap((r) => Object.keys(r)))];
   const analyse = (b: Runs, n: Runs): ReturnType<CompareLib['analyse']> =>
-    lib.analyse(names, b, n, { alpha: 0.05, threshold: 0.1, floor: (m) => lib.metricInfo(m).floor, gated: lib.PRIMARY_METRICS.filter((m) => names.includes(m)) });
+    lib.analyse(names, b, n, {
+      alpha: 0.05,
+      threshold: 0.1,
+      floor: (m) => lib.metricInfo(m).floor,
+      gated: lib.PRIMARY_METRICS.filter((m) => names.includes(m)),
+    });
 
   const identical = [5, 10].map((runs) => {
     const comparisons = Math.min(20, Math.floor(same.length / (2 * runs)));

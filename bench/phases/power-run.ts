@@ -22,7 +22,8 @@ const fmt = (v: number | null, metric: string): string => {
   if (metric.endsWith('_us')) return `${v.toFixed(0)} µs`;
   return String(Math.round(v));
 };
-const change = (r: number | null): string => (r === null ? '-' : Number.isFinite(r) ? `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(0)}%` : 'from 0');
+const change = (r: number | null): string =>
+  r === null ? '-' : Number.isFinite(r) ? `${r >= 1 ? '+' : ''}${((r - 1) * 100).toFixed(0)}%` : 'from 0';
 
 function realTables(r: RealResult): Table[] {
   return [
@@ -37,7 +38,13 @@ function realTables(r: RealResult): Table[] {
       head: ['comparison', 'runs a side', 'comparisons', 'gate failed', 'any regressed'],
       rows: [
         ...r.identical.map((x) => ['identical workloads', String(x.runs), String(x.comparisons), String(x.gate), String(x.regressed)]),
-        ['2x work (gate failed)', String(r.doubled.runs), String(r.doubled.comparisons), String(r.doubled.gate), `wall ${r.doubled.wall}, futex wait ${r.doubled.futexWait}`],
+        [
+          '2x work (gate failed)',
+          String(r.doubled.runs),
+          String(r.doubled.comparisons),
+          String(r.doubled.gate),
+          `wall ${r.doubled.wall}, futex wait ${r.doubled.futexWait}`,
+        ],
       ],
       notes: r.identical.flatMap((x) => (x.flaggedMetrics.length ? [`${x.runs} runs: flagged ${x.flaggedMetrics.join(', ')}`] : [])),
     },
@@ -53,12 +60,20 @@ export async function powerPhase(opts: { sim: boolean; real: boolean; quick: boo
   };
   if (opts.sim) {
     const sim = await powerStudy({ trials: opts.quick ? 20 : 100, nullComparisons: opts.quick ? 40 : 200, log: opts.log });
-    write('power-results.md', `${started.toISOString()}: compare power study, simulation${opts.quick ? ' (QUICK)' : ''}; ${sim.seconds.toFixed(0)} s`, powerTables(sim));
+    write(
+      'power-results.md',
+      `${started.toISOString()}: compare power study, simulation${opts.quick ? ' (QUICK)' : ''}; ${sim.seconds.toFixed(0)} s`,
+      powerTables(sim),
+    );
   }
   if (opts.real) {
     if (process.getuid?.() !== 0) throw new Error('the power phase records real workloads (BPF): run it as root, or use --only power-sim');
     if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: npm run build');
     const real = await powerReal(await compareLib(), { quick: opts.quick, log: opts.log });
-    write('power-real-results.md', `${new Date().toISOString()}: compare on real recordings${opts.quick ? ' (QUICK)' : ''}; ${real.seconds.toFixed(0)} s`, realTables(real));
+    write(
+      'power-real-results.md',
+      `${new Date().toISOString()}: compare on real recordings${opts.quick ? ' (QUICK)' : ''}; ${real.seconds.toFixed(0)} s`,
+      realTables(real),
+    );
   }
 }

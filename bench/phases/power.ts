@@ -34,7 +34,12 @@ type Runs = Array<Record<string, number>>;
  * beyond the threshold is below alpha. "rank+holm" is what compare did
  * before (exact rank test, Tarone + Holm over both directions).
  */
-export function flags(lib: CompareLib, base: Runs, next: Runs, resamples = 200): Record<Design, { regressed: Set<string>; gate: Set<string> }> {
+export function flags(
+  lib: CompareLib,
+  base: Runs,
+  next: Runs,
+  resamples = 200,
+): Record<Design, { regressed: Set<string>; gate: Set<string> }> {
   const { analyse, failsGate, bhAdjust, holmAdjust, taroneEligible, rankSumTest, trimmedTest } = lib;
   const floor = (m: string): number => lib.metricInfo(m).floor;
   const ours = (gated?: readonly string[]): { regressed: Set<string>; gate: Set<string> } => {
@@ -48,17 +53,48 @@ export function flags(lib: CompareLib, base: Runs, next: Runs, resamples = 200):
   const rows = analyse(NAMES, base, next, { alpha: ALPHA, threshold: THRESHOLD, floor, resamples: 20 });
   const scale = 1 + THRESHOLD;
   const beyond = rows.map((r) => r.ratio !== null && r.ratio > scale && r.new.median! - r.base.median! >= floor(r.metric));
-  const rank = rows.map((r) => (r.base.n && r.new.n ? rankSumTest(r.base.values, r.new.values.map((v) => v / scale)) : null));
-  const rankDown = rows.map((r) => (r.base.n && r.new.n ? rankSumTest(r.base.values, r.new.values.map((v) => v * scale)) : null));
+  const rank = rows.map((r) =>
+    r.base.n && r.new.n
+      ? rankSumTest(
+          r.base.values,
+          r.new.values.map((v) => v / scale),
+        )
+      : null,
+  );
+  const rankDown = rows.map((r) =>
+    r.base.n && r.new.n
+      ? rankSumTest(
+          r.base.values,
+          r.new.values.map((v) => v * scale),
+        )
+      : null,
+  );
   const rankP = [...rank.map((t) => t?.pGreater ?? 1), ...rankDown.map((t) => t?.pLess ?? 1)];
-  const holm = holmAdjust(rankP, taroneEligible([...rank.map((t) => t?.minPGreater ?? 1), ...rankDown.map((t) => t?.minPLess ?? 1)], ALPHA));
+  const holm = holmAdjust(
+    rankP,
+    taroneEligible([...rank.map((t) => t?.minPGreater ?? 1), ...rankDown.map((t) => t?.minPLess ?? 1)], ALPHA),
+  );
   const welch = rows.map((r) => {
     if (r.base.n < 2 || r.new.n < 2) return { up: 1, down: 1 };
     const g = (x: number): number => Math.log(Math.max(0, x) + floor(r.metric));
     const b = r.base.values.map(g);
-    return { up: trimmedTest(b, r.new.values.map((v) => g(v / scale)), 0).pGreater, down: trimmedTest(b, r.new.values.map((v) => g(v * scale)), 0).pLess };
+    return {
+      up: trimmedTest(
+        b,
+        r.new.values.map((v) => g(v / scale)),
+        0,
+      ).pGreater,
+      down: trimmedTest(
+        b,
+        r.new.values.map((v) => g(v * scale)),
+        0,
+      ).pLess,
+    };
   });
-  const wbh = bhAdjust([...welch.map((w) => w.up), ...welch.map((w) => w.down)], [...rows.map((r) => r.in_family), ...rows.map((r) => r.in_family)]);
+  const wbh = bhAdjust(
+    [...welch.map((w) => w.up), ...welch.map((w) => w.down)],
+    [...rows.map((r) => r.in_family), ...rows.map((r) => r.in_family)],
+  );
   const pick = (adj: number[]): Set<string> => new Set(rows.filter((_, i) => beyond[i] && adj[i]! < ALPHA).map((r) => r.metric));
   const wrap = (s: Set<string>): { regressed: Set<string>; gate: Set<string> } => ({ regressed: s, gate: s });
   return { tuner, 'tuner-all': ours(), 'rank+holm': wrap(pick(holm)), 'welch+bh': wrap(pick(wbh)) };
@@ -99,7 +135,12 @@ export interface PowerResult {
 
 const zero = (): Record<Design, number> => ({ tuner: 0, 'tuner-all': 0, 'rank+holm': 0, 'welch+bh': 0 });
 
-export async function powerStudy(opts: { trials: number; nullComparisons: number; log: (s: string) => void; metrics?: SimMetric[] }): Promise<PowerResult> {
+export async function powerStudy(opts: {
+  trials: number;
+  nullComparisons: number;
+  log: (s: string) => void;
+  metrics?: SimMetric[];
+}): Promise<PowerResult> {
   const lib = await compareLib();
   const { seededRandom } = lib;
   const t0 = performance.now();
@@ -119,13 +160,19 @@ export async function powerStudy(opts: { trials: number; nullComparisons: number
       }
     }
     falseAlarms.push(fa);
-    opts.log(`power: identical workloads, ${runs} runs a side: ${fa.gate} of ${fa.comparisons} comparisons fail the gate (${fa.regressed.tuner} with a regression)`);
+    opts.log(
+      `power: identical workloads, ${runs} runs a side: ${fa.gate} of ${fa.comparisons} comparisons fail the gate (${fa.regressed.tuner} with a regression)`,
+    );
     for (const metric of TARGETS) {
       for (const factor of FACTORS) {
         const cell: PowerCell = { metric, runs, factor, trials: opts.trials, regressed: zero(), gate: 0 };
         for (let i = 0; i < opts.trials; i++) {
           const random = seededRandom(70_000 + 1000 * runs + i);
-          const f = flags(lib, simulateRuns(metrics, random, { runs }), simulateRuns(metrics, random, { runs, factor: { [metric]: factor } }));
+          const f = flags(
+            lib,
+            simulateRuns(metrics, random, { runs }),
+            simulateRuns(metrics, random, { runs, factor: { [metric]: factor } }),
+          );
           for (const d of DESIGNS) if (f[d].regressed.has(metric)) cell.regressed[d]++;
           if (f.tuner.gate.has(metric)) cell.gate++;
         }
@@ -143,7 +190,14 @@ export async function powerStudy(opts: { trials: number; nullComparisons: number
       return { metric, runs, factor: hit ?? null };
     }),
   );
-  return { trials: opts.trials, nullComparisons: opts.nullComparisons, cells, falseAlarms, reliable, seconds: (performance.now() - t0) / 1000 };
+  return {
+    trials: opts.trials,
+    nullComparisons: opts.nullComparisons,
+    cells,
+    falseAlarms,
+    reliable,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 const pct = (k: number, n: number): string => `${Math.round((100 * k) / n)}%`;
@@ -164,20 +218,41 @@ export function powerTables(r: PowerResult): Table[] {
           return `${pct(c.regressed.tuner, c.trials)} (${pct(c.gate, c.trials)})`;
         }),
       ]),
-      notes: [`smallest change flagged regressed in >= 95%: ${RUNS.map((runs) => `${runs} runs ${(() => { const x = r.reliable.find((y) => y.metric === metric && y.runs === runs)!.factor; return x === null ? 'none up to 3x' : change(x); })()}`).join(', ')}`],
+      notes: [
+        `smallest change flagged regressed in >= 95%: ${RUNS.map(
+          (runs) =>
+            `${runs} runs ${(() => {
+              const x = r.reliable.find((y) => y.metric === metric && y.runs === runs)!.factor;
+              return x === null ? 'none up to 3x' : change(x);
+            })()}`,
+        ).join(', ')}`,
+      ],
     });
   }
   out.push({
     title: `compare: identical workloads, ${r.nullComparisons} simulated comparisons per run count (15 metrics, the 5 time totals gated, threshold 10%, alpha 0.05)`,
     head: ['runs a side', 'gate failed', 'gated metric regressed', 'first 20: gate failed', 'first 20: regressed'],
-    rows: r.falseAlarms.map((f) => [String(f.runs), `${f.gate} (${pct(f.gate, f.comparisons)})`, `${f.regressed.tuner} (${pct(f.regressed.tuner, f.comparisons)})`, String(f.first20Gate), String(f.first20Regressed)]),
+    rows: r.falseAlarms.map((f) => [
+      String(f.runs),
+      `${f.gate} (${pct(f.gate, f.comparisons)})`,
+      `${f.regressed.tuner} (${pct(f.regressed.tuner, f.comparisons)})`,
+      String(f.first20Gate),
+      String(f.first20Regressed),
+    ]),
   });
   const two = (runs: number, metric: string): PowerCell => r.cells.find((x) => x.metric === metric && x.runs === runs && x.factor === 2)!;
   out.push({
-    title: 'compare designs on the same simulated runs: 2x change flagged (wall / futex wait / run-queue wait), and identical comparisons with any false regression',
+    title:
+      'compare designs on the same simulated runs: 2x change flagged (wall / futex wait / run-queue wait), and identical comparisons with any false regression',
     head: ['design', ...RUNS.map((n) => `2x, ${n} runs`), ...RUNS.map((n) => `false, ${n} runs`)],
     rows: DESIGNS.map((d) => [
-      d === 'tuner' ? 'tuner: 5 time totals gated' : d === 'tuner-all' ? 'tuner, all 15 gated' : d === 'rank+holm' ? 'before: rank, Tarone + Holm, 15' : 'Welch t + BH, 15',
+      d === 'tuner'
+        ? 'tuner: 5 time totals gated'
+        : d === 'tuner-all'
+          ? 'tuner, all 15 gated'
+          : d === 'rank+holm'
+            ? 'before: rank, Tarone + Holm, 15'
+            : 'Welch t + BH, 15',
       ...RUNS.map((n) => TARGETS.map((m) => pct(two(n, m).regressed[d], r.trials)).join(' / ')),
       ...RUNS.map((n) => pct(r.falseAlarms.find((f) => f.runs === n)!.regressed[d], r.nullComparisons)),
     ]),

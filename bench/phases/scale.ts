@@ -95,7 +95,16 @@ async function measure(threads: number, processes: number, reads: number): Promi
         tool.push((helpers.reduce((s, p) => s + oncpuNs(p), 0) - tool0) / 1e6);
         procEntries = d.procs.length;
       }
-      return { threads, processes, tasks: totalTasks(), procEntries, wallMs: median(wall), nodeCpuMs: median(node), bpftoolCpuMs: median(tool), wallMsRuns: wall };
+      return {
+        threads,
+        processes,
+        tasks: totalTasks(),
+        procEntries,
+        wallMs: median(wall),
+        nodeCpuMs: median(node),
+        bpftoolCpuMs: median(tool),
+        wallMsRuns: wall,
+      };
     } finally {
       reader.close();
     }

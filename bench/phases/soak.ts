@@ -110,7 +110,10 @@ function loadPhase(k: number, hog: string, victim: string, bin: (n: string) => s
   };
   switch (k % 4) {
     case 0:
-      return { name: 'burners+victim', children: [inCg(start(bin('spin'), ['3', '0']), hog), inCg(start(bin('duty'), ['40', '10', '0']), victim)] };
+      return {
+        name: 'burners+victim',
+        children: [inCg(start(bin('spin'), ['3', '0']), hog), inCg(start(bin('duty'), ['40', '10', '0']), victim)],
+      };
     case 1:
       // lockwait starts on a "go" line on its stdin.
       return { name: 'mutex', children: [inCg(start('sh', ['-c', `echo go | exec ${bin('lockwait')} 4 100000 200`]), hog)] };
@@ -154,8 +157,13 @@ async function soakRun(o: { seconds: number; log: (s: string) => void }): Promis
     // A tuner killed by the cleanup leaves its pins: remove them (the programs detach with them).
     rmSync(pinRoot, { recursive: true, force: true });
   });
-  const recipes = readdirSync(path.join(ROOT, 'recipes')).filter((f) => f.endsWith('.yaml')).map((f) => path.join(ROOT, 'recipes', f));
-  const tuner = start('node', [CLI, 'run', ...recipes, '--apply', '--watch', '--cgroup', parent, '--json'], { TUNER_JOURNAL_DIR: journal, TUNER_PIN_ROOT: pinRoot });
+  const recipes = readdirSync(path.join(ROOT, 'recipes'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => path.join(ROOT, 'recipes', f));
+  const tuner = start('node', [CLI, 'run', ...recipes, '--apply', '--watch', '--cgroup', parent, '--json'], {
+    TUNER_JOURNAL_DIR: journal,
+    TUNER_PIN_ROOT: pinRoot,
+  });
   const err = stderrOf(tuner);
   let decisions = 0;
   let out = '';
@@ -190,14 +198,22 @@ async function soakRun(o: { seconds: number; log: (s: string) => void }): Promis
       }
       const tree = processTree(tuner.pid!);
       const s = sampleTree(tuner.pid!);
-      samples.push({ t: round((performance.now() - t0) / 1000, 1), rssMb: round(s.rssKb / 1024, 1), cpuS: round(s.cpuS, 2), fds: fdCount(tree), pins: pinCount(pinRoot), load: phaseName });
+      samples.push({
+        t: round((performance.now() - t0) / 1000, 1),
+        rssMb: round(s.rssKb / 1024, 1),
+        cpuS: round(s.cpuS, 2),
+        fds: fdCount(tree),
+        pins: pinCount(pinRoot),
+        load: phaseName,
+      });
       if (k % 6 === 0) o.log(`soak: ${JSON.stringify(samples.at(-1))}`);
     }
   } finally {
     await endLoad();
     await stop(tuner, 'SIGINT', 20_000);
   }
-  const restored = readFileSync(path.join(hog, 'cpu.shares'), 'utf8').trim() === '262144' && readdirSync(journal).length === 0 && pinCount(pinRoot) === 0;
+  const restored =
+    readFileSync(path.join(hog, 'cpu.shares'), 'utf8').trim() === '262144' && readdirSync(journal).length === 0 && pinCount(pinRoot) === 0;
   removeAll();
   removeCgroup(parent);
   rmSync(journal, { recursive: true, force: true });
@@ -209,7 +225,11 @@ async function soakRun(o: { seconds: number; log: (s: string) => void }): Promis
     for (let i = 1; i < xs.length; i++) rates.push((100 * (xs[i]!.cpuS - xs[i - 1]!.cpuS)) / (xs[i]!.t - xs[i - 1]!.t));
     return median(rates);
   };
-  const g = (a: number, b: number) => ({ start: round(a, 2), end: round(b, 2), pct: round(a === 0 ? (b === 0 ? 0 : 100) : (100 * (b - a)) / a, 1) });
+  const g = (a: number, b: number) => ({
+    start: round(a, 2),
+    end: round(b, 2),
+    pct: round(a === 0 ? (b === 0 ? 0 : 100) : (100 * (b - a)) / a, 1),
+  });
   return {
     seconds: round((performance.now() - t0) / 1000, 0),
     phaseSeconds,
@@ -235,7 +255,9 @@ export async function engineScale(o: { cgroups: number; procs: number; windows: 
   const { SimHost } = await imp<typeof import('../../dist/host/host.js')>('host/host.js');
   const { SimIo } = await imp<typeof import('../../dist/knobs/sim-io.js')>('knobs/sim-io.js');
   const { ScopeGuard } = await imp<typeof import('../../dist/scope/guard.js')>('scope/guard.js');
-  const files = readdirSync(path.join(ROOT, 'recipes')).filter((f) => f.endsWith('.yaml')).map((f) => path.join(ROOT, 'recipes', f));
+  const files = readdirSync(path.join(ROOT, 'recipes'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => path.join(ROOT, 'recipes', f));
   const { recipes: loaded } = loadRecipes(files);
   const host = SimHost.withCpus(64);
   const { recipes } = applicable(loaded, host, new Date().toISOString());
@@ -244,18 +266,55 @@ export async function engineScale(o: { cgroups: number; procs: number; windows: 
   const engines = makeEngines(recipes, { host, io, scope, mode: 'replay', claims: new Map() });
   const times: number[] = [];
   let seed = 1;
-  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let w = 0; w < o.windows; w++) {
     const ts = Date.parse('2026-01-01T00:00:00Z') + w * 1000;
     const iso = new Date(ts).toISOString();
     const cgroups = Array.from({ length: o.cgroups }, (_, i) => {
       const on = Math.round(rnd() * 2e8 * (i === 0 ? 10 : 1));
       const wait = Math.round(rnd() * 1e8);
-      return { cgroup: `/p/c${i}`, oncpu_ns: on, runq_wait_ns: wait, wait_share: wait / (wait + on + 1), switches: 100, runq: { count: 100, p99_us: rnd() * 5000 } };
+      return {
+        cgroup: `/p/c${i}`,
+        oncpu_ns: on,
+        runq_wait_ns: wait,
+        wait_share: wait / (wait + on + 1),
+        switches: 100,
+        runq: { count: 100, p99_us: rnd() * 5000 },
+      };
     });
-    const procs = Array.from({ length: o.procs }, (_, i) => ({ pid: 10_000 + i, comm: 'w', cgroup: `/p/c${i % o.cgroups}`, threads: 1, oncpu_ns: Math.round(rnd() * 2e7), runq_wait_ns: Math.round(rnd() * 1e7), switches: 10, voluntary: 5, involuntary: 5, runq: { count: 10, p50_us: 10, p99_us: rnd() * 5000, max_us: 6000 } }));
-    const sched = { signal: 'sched', ts: iso, interval_ms: 1000, switches: 1e5, voluntary: 5e4, involuntary: 5e4, runq: { count: 1e5, wait_ns: 1e9, p50_us: 5, p90_us: 100, p99_us: 3000, max_us: 8000 }, cpus: Array.from({ length: 64 }, (_, c) => ({ cpu: c, runq_len_avg: rnd() * 3, busy_pct: 90, switches: 1000 })), procs, cgroups };
-    const psi = { signal: 'psi', ts: iso, interval_ms: 1000, cpu: { some_avg10: 60, some_avg60: 50, some_pct: 60 }, memory: { some_avg10: 0, full_avg10: 0 }, io: { some_avg10: 0, full_avg10: 0 }, cgroups: cgroups.map((c) => ({ cgroup: c.cgroup, cpu: { some_avg10: 50 } })) };
+    const procs = Array.from({ length: o.procs }, (_, i) => ({
+      pid: 10_000 + i,
+      comm: 'w',
+      cgroup: `/p/c${i % o.cgroups}`,
+      threads: 1,
+      oncpu_ns: Math.round(rnd() * 2e7),
+      runq_wait_ns: Math.round(rnd() * 1e7),
+      switches: 10,
+      voluntary: 5,
+      involuntary: 5,
+      runq: { count: 10, p50_us: 10, p99_us: rnd() * 5000, max_us: 6000 },
+    }));
+    const sched = {
+      signal: 'sched',
+      ts: iso,
+      interval_ms: 1000,
+      switches: 1e5,
+      voluntary: 5e4,
+      involuntary: 5e4,
+      runq: { count: 1e5, wait_ns: 1e9, p50_us: 5, p90_us: 100, p99_us: 3000, max_us: 8000 },
+      cpus: Array.from({ length: 64 }, (_, c) => ({ cpu: c, runq_len_avg: rnd() * 3, busy_pct: 90, switches: 1000 })),
+      procs,
+      cgroups,
+    };
+    const psi = {
+      signal: 'psi',
+      ts: iso,
+      interval_ms: 1000,
+      cpu: { some_avg10: 60, some_avg60: 50, some_pct: 60 },
+      memory: { some_avg10: 0, full_avg10: 0 },
+      io: { some_avg10: 0, full_avg10: 0 },
+      cgroups: cgroups.map((c) => ({ cgroup: c.cgroup, cpu: { some_avg10: 50 } })),
+    };
     const io2 = { signal: 'io', ts: iso, interval_ms: 1000, ios: 0, devices: [], procs: [] };
     const window = { ts, records: { sched, psi, io: io2 } as never };
     for (const p of procs.slice(0, 100)) host.learnCgroup(p.pid, p.cgroup);
@@ -264,7 +323,13 @@ export async function engineScale(o: { cgroups: number; procs: number; windows: 
     times.push(performance.now() - t);
   }
   const steady = times.slice(2);
-  return { cgroups: o.cgroups, processes: o.procs, recipes: engines.length, windows: o.windows, msPerWindow: { median: round(median(steady), 1), max: round(Math.max(...steady), 1) } };
+  return {
+    cgroups: o.cgroups,
+    processes: o.procs,
+    recipes: engines.length,
+    windows: o.windows,
+    msPerWindow: { median: round(median(steady), 1), max: round(Math.max(...steady), 1) },
+  };
 }
 
 export async function soak(o: { seconds: number; log: (s: string) => void }): Promise<SoakResult> {

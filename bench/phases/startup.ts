@@ -51,7 +51,10 @@ const caEnv = (withoutCa: boolean): Record<string, string | undefined> => (witho
 async function tunerFirstRecord(withoutCa = false): Promise<{ totalMs: number; intervalMs: number }> {
   const dir = pinDir('startup');
   const t0 = process.hrtime.bigint();
-  const child = start('node', [CLI, 'watch', 'sched', '--json', '--count', '1', '--interval', '1s'], { TUNER_PIN_ROOT: dir, ...caEnv(withoutCa) });
+  const child = start('node', [CLI, 'watch', 'sched', '--json', '--count', '1', '--interval', '1s'], {
+    TUNER_PIN_ROOT: dir,
+    ...caEnv(withoutCa),
+  });
   const err = stderrOf(child);
   let line = '';
   let at = 0n;
@@ -128,7 +131,9 @@ export async function startup(opts: { runs: number; log: (s: string) => void }):
       bareNoCa.push(await nodeBare(true));
       const n = await tunerFirstRecord(true);
       tunerNoCa.push(n);
-      opts.log(`startup ${i + 1}/${opts.runs}: without NODE_EXTRA_CA_CERTS ${n.totalMs.toFixed(0)} ms (interval ${n.intervalMs.toFixed(0)} ms)`);
+      opts.log(
+        `startup ${i + 1}/${opts.runs}: without NODE_EXTRA_CA_CERTS ${n.totalMs.toFixed(0)} ms (interval ${n.intervalMs.toFixed(0)} ms)`,
+      );
     }
     const b = await bpftraceAttach();
     bt.push(b);

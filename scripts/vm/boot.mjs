@@ -9,19 +9,30 @@ export function qemuArgs(image, initrd) {
     // One host thread for both vCPUs. With a thread per vCPU the guest kernel died of an int3 oops
     // right after tracepoint patching (BPF attach/detach: in __schedule, in the syscall exit path)
     // in 2 of 4 6.12 runs: a vCPU ran a stale translation of code the other had just patched.
-    '-accel', 'tcg,thread=single',
+    '-accel',
+    'tcg,thread=single',
     // Without cx16 the guest kernel avoids its cmpxchg16b paths, which fault now and then under TCG.
-    '-cpu', 'qemu64,-cx16',
-    '-smp', '2',
-    '-m', '3000M',
-    '-object', 'memory-backend-ram,id=m0,size=1500M',
-    '-object', 'memory-backend-ram,id=m1,size=1500M',
-    '-numa', 'node,nodeid=0,cpus=0,memdev=m0',
-    '-numa', 'node,nodeid=1,cpus=1,memdev=m1',
-    '-kernel', image,
-    '-initrd', initrd,
+    '-cpu',
+    'qemu64,-cx16',
+    '-smp',
+    '2',
+    '-m',
+    '3000M',
+    '-object',
+    'memory-backend-ram,id=m0,size=1500M',
+    '-object',
+    'memory-backend-ram,id=m1,size=1500M',
+    '-numa',
+    'node,nodeid=0,cpus=0,memdev=m0',
+    '-numa',
+    'node,nodeid=1,cpus=1,memdev=m1',
+    '-kernel',
+    image,
+    '-initrd',
+    initrd,
     // panic=-1: a guest panic ends qemu at once instead of hanging until the timeout.
-    '-append', 'console=ttyS0 quiet psi=1 cgroup_no_v1=all panic=-1',
+    '-append',
+    'console=ttyS0 quiet psi=1 cgroup_no_v1=all panic=-1',
     '-nographic',
     '-no-reboot',
   ];
@@ -88,7 +99,9 @@ export async function boot(opts, tries = 3, log = () => {}) {
   for (let i = 1; i <= tries; i++) {
     r = await bootOnce(opts);
     if (r.reachedInit) return { ...r, attempts: i };
-    log(`boot ${i}/${tries} never reached init${r.timedOut ? ' (timed out)' : ''}; last console lines:\n  ${r.lines.slice(-5).join('\n  ')}`);
+    log(
+      `boot ${i}/${tries} never reached init${r.timedOut ? ' (timed out)' : ''}; last console lines:\n  ${r.lines.slice(-5).join('\n  ')}`,
+    );
   }
   return { ...r, attempts: tries };
 }

@@ -10,7 +10,19 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TOOLS = ['node', 'bpftool', 'bpftrace', 'stress-ng', 'numactl', 'migratepages', 'taskset', 'setpriv', 'stdbuf', 'getconf', 'losetup'];
 
 /** Project paths the guest needs, relative to the project root; missing ones are skipped. */
-const PROJECT = ['package.json', 'vitest.config.ts', 'tsconfig.json', 'dist', 'bpf', 'recipes', 'probes', 'src', 'test', 'node_modules', '.cache/workloads'];
+const PROJECT = [
+  'package.json',
+  'vitest.config.ts',
+  'tsconfig.json',
+  'dist',
+  'bpf',
+  'recipes',
+  'probes',
+  'src',
+  'test',
+  'node_modules',
+  '.cache/workloads',
+];
 
 async function which(tool) {
   const r = await $({ nothrow: true })`which ${tool}`;

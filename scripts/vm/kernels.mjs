@@ -45,11 +45,16 @@ async function aptOptions(k, cache) {
   const list = path.join(dir, 'sources.list');
   await fs.writeFile(list, `deb ${await debianMirror()} ${k.privateSources}\n`);
   return [
-    '-o', `Dir::Etc::sourcelist=${list}`,
-    '-o', 'Dir::Etc::sourceparts=-',
-    '-o', `Dir::State::Lists=${path.join(dir, 'lists')}`,
-    '-o', `Dir::Cache::Archives=${path.join(dir, 'archives')}`,
-    '-o', `Dir::State::status=${path.join(dir, 'status')}`,
+    '-o',
+    `Dir::Etc::sourcelist=${list}`,
+    '-o',
+    'Dir::Etc::sourceparts=-',
+    '-o',
+    `Dir::State::Lists=${path.join(dir, 'lists')}`,
+    '-o',
+    `Dir::Cache::Archives=${path.join(dir, 'archives')}`,
+    '-o',
+    `Dir::State::status=${path.join(dir, 'status')}`,
   ];
 }
 
@@ -90,7 +95,9 @@ export async function kernelImage(k, cache, log) {
     // Modules the tests need that the cloud flavour does not build in (loop devices), uncompressed
     // so busybox's insmod loads them.
     await fs.mkdirp(modules);
-    for (const m of (await $`find ${path.join(work, 'x')} -name ${'loop.ko*'} -path ${'*/drivers/block/*'}`).stdout.split('\n').filter(Boolean)) {
+    for (const m of (await $`find ${path.join(work, 'x')} -name ${'loop.ko*'} -path ${'*/drivers/block/*'}`).stdout
+      .split('\n')
+      .filter(Boolean)) {
       const out = path.join(modules, 'loop.ko');
       if (m.endsWith('.xz')) await $`sh -c ${'xz -dc "$1" > "$2"'} sh ${m} ${out}`;
       else if (m.endsWith('.zst')) await $`zstd -dc ${m} -o ${out}`;

@@ -51,13 +51,23 @@ function parse(argv) {
   if (values.help) return { help: true };
   const ids = values.kernel === 'all' ? KERNELS.map((k) => k.id) : values.kernel.split(',');
   const kernels = ids.map((id) => (id === 'host' ? { id: 'host' } : kernelById(id)));
-  if (values.shell !== undefined && kernels.length !== 1) throw new UsageError(`--shell boots one kernel: give --kernel ID (one of ${KERNELS.map((k) => k.id).join(', ')})`);
+  if (values.shell !== undefined && kernels.length !== 1)
+    throw new UsageError(`--shell boots one kernel: give --kernel ID (one of ${KERNELS.map((k) => k.id).join(', ')})`);
   if (values.shell !== undefined && kernels[0].id === 'host') throw new UsageError('--shell needs a VM kernel, not host');
   if (!SETS[values.set]) throw new UsageError(`--set: expected one of ${Object.keys(SETS).join(', ')}, got "${values.set}"`);
   const timeout = values.timeout === undefined ? (values.shell !== undefined ? 5 : 25) : Number(values.timeout);
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout: expected minutes (a positive number), got "${values.timeout}"`);
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw new UsageError(`--timeout: expected minutes (a positive number), got "${values.timeout}"`);
   const project = path.resolve(values.project ?? HARNESS);
-  return { kernels, project, shell: values.shell, set: values.set, docs: values.docs, timeoutMs: timeout * 60_000, verbose: values.verbose };
+  return {
+    kernels,
+    project,
+    shell: values.shell,
+    set: values.set,
+    docs: values.docs,
+    timeoutMs: timeout * 60_000,
+    verbose: values.verbose,
+  };
 }
 
 const log = (msg) => console.error(`test:vm: ${msg}`);
@@ -101,7 +111,9 @@ async function main() {
   if (vms.length) {
     const t0 = Date.now();
     base = await buildImage(opts.project, path.join(CACHE, 'work', `base-${process.pid}.cpio.gz`), log);
-    log(`image of ${opts.project} built in ${((Date.now() - t0) / 1000).toFixed(1)} s (${((await fs.stat(base)).size / 1e6).toFixed(0)} MB)`);
+    log(
+      `image of ${opts.project} built in ${((Date.now() - t0) / 1000).toFixed(1)} s (${((await fs.stat(base)).size / 1e6).toFixed(0)} MB)`,
+    );
   }
   try {
     if (opts.shell !== undefined) {
@@ -130,15 +142,36 @@ async function main() {
       const set = SETS[opts.set](k.id);
       if (k.id === 'host') {
         const t0 = Date.now();
-        const r = await $({ cwd: opts.project, nothrow: true, env: { ...process.env, ...set.env } })`sh -c ${`${probeCommand()}; ${set.command}`}`;
+        const r = await $({
+          cwd: opts.project,
+          nothrow: true,
+          env: { ...process.env, ...set.env },
+        })`sh -c ${`${probeCommand()}; ${set.command}`}`;
         const lines = (r.stdout + r.stderr).split('\n');
         if (opts.verbose) console.log(lines.join('\n'));
         results.push({ k, ok: r.exitCode === 0, booted: true, lines, seconds: (Date.now() - t0) / 1000, set });
         continue;
       }
       log(`${k.id}: booting (${set.describe})`);
-      const r = await run(k, base, `${probeCommand()}; ${set.command}`, { ...opts, onLine: opts.verbose ? (l) => console.log(`[${k.id}] ${l}`) : undefined }, set.env);
-      results.push({ k, ok: r.reachedInit && r.exitCode === 0, booted: r.reachedInit, exitCode: r.exitCode, crashes: r.crashes, lines: r.lines, seconds: r.seconds, pkg: r.pkg, set, logFile: r.logFile });
+      const r = await run(
+        k,
+        base,
+        `${probeCommand()}; ${set.command}`,
+        { ...opts, onLine: opts.verbose ? (l) => console.log(`[${k.id}] ${l}`) : undefined },
+        set.env,
+      );
+      results.push({
+        k,
+        ok: r.reachedInit && r.exitCode === 0,
+        booted: r.reachedInit,
+        exitCode: r.exitCode,
+        crashes: r.crashes,
+        lines: r.lines,
+        seconds: r.seconds,
+        pkg: r.pkg,
+        set,
+        logFile: r.logFile,
+      });
     }
     console.log('');
     for (const r of results) {

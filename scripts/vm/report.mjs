@@ -58,10 +58,20 @@ export async function writeKernelsDoc(file, rows) {
     const ok = loads.filter((l) => l.ok).map((l) => l.object);
     const bad = loads.filter((l) => !l.ok).map((l) => `${l.object}${l.reason ? ` (${l.reason})` : ''}`);
     const gives = (doctor?.checks ?? []).filter((c) => c.status !== 'pass').map((c) => `${c.title}: ${c.detail}`);
-    const variants = (doctor?.checks ?? []).filter((c) => /^load|variant/i.test(c.id) || /variant/i.test(c.title)).map((c) => `${c.title}: ${c.detail}`);
+    const variants = (doctor?.checks ?? [])
+      .filter((c) => /^load|variant/i.test(c.id) || /variant/i.test(c.title))
+      .map((c) => `${c.title}: ${c.detail}`);
     const backend = [doctor?.backend ?? '?', ...variants].join('; ');
     const summary = r.lines.map((l) => l.trim()).find((l) => /^Tests\s/.test(l));
-    const tests = !r.booted ? 'did not boot' : r.k.id === 'host' ? 'the full suite (npm test)' : summary ? summary.replace(/\s+/g, ' ') : r.ok ? 'pass' : 'FAIL';
+    const tests = !r.booted
+      ? 'did not boot'
+      : r.k.id === 'host'
+        ? 'the full suite (npm test)'
+        : summary
+          ? summary.replace(/\s+/g, ' ')
+          : r.ok
+            ? 'pass'
+            : 'FAIL';
     const excluded = r.set.excluded.map((x) => `${x.what} (${x.reason})`);
     out.push(
       `| ${cell(kernel)} | ${cell(r.pkg ?? 'host')} | ${cell(ok.join(', ') || 'none')} | ${cell(bad.join('; ') || 'none')} | ${cell(backend)} | ${cell([...gives, ...excluded.map((x) => `expected to fail: ${x}`)].join('; ') || 'nothing')} | ${cell(tests)} |`,

@@ -11,7 +11,10 @@ const MATRIX = [
   { file: 'test/kernel/sched.test.ts', names: ['(a) run-queue wait agrees', '(b) context switches agree'] },
   { file: 'test/kernel/futex-io.test.ts', names: ['futex wait time agrees'] },
   // diagnose on the three loads.
-  { file: 'test/kernel/diagnose.test.ts', names: ['more spinning threads than CPUs', 'threads contending on one mutex', 'synchronous direct reads on a loop device'] },
+  {
+    file: 'test/kernel/diagnose.test.ts',
+    names: ['more spinning threads than CPUs', 'threads contending on one mutex', 'synchronous direct reads on a loop device'],
+  },
   // cgroup v2 (cpu.weight, cpu.max, cpuset.cpus, kill -9 and revert, labels) and two NUMA nodes.
   { file: 'test/kernel/cgroup-v2.test.ts', names: ['cgroup v2 '] },
   { file: 'test/kernel/numa.test.ts', names: ['numa_rebalance on two nodes'] },
@@ -30,22 +33,39 @@ const EXPECTED_MISSING = {
         'under emulation the four lock holders queue for the two slow vCPUs (run-queue wait 40-51% of runnable time) and diagnose reports cpu-contention alone; the host suite covers lock-contention',
     },
   ],
-  '6.1': [
+  6.1: [
     {
       file: 'test/kernel/futex-io.test.ts',
       name: 'futex wait time agrees',
-      reason: "futex objects rejected by 6.1's verifier: the histogram slot bounded by a 32-bit compare is added to a map value pointer as 64 bits (futex_exit)",
+      reason:
+        "futex objects rejected by 6.1's verifier: the histogram slot bounded by a 32-bit compare is added to a map value pointer as 64 bits (futex_exit)",
     },
   ],
   '5.10': [
     ...[
       ['test/kernel/sched.test.ts', '(a) run-queue wait agrees'],
       ['test/kernel/sched.test.ts', '(b) context switches agree'],
-    ].map(([file, name]) => ({ file, name, reason: 'sched object: no task local storage for tracing programs before 5.11 (sched_tasks cannot be created)' })),
-    { file: 'test/kernel/futex-io.test.ts', name: 'futex wait time agrees', reason: 'futex objects: no task local storage for tracing programs before 5.11 (futex_tasks)' },
-    { file: 'test/kernel/diagnose.test.ts', name: 'synchronous direct reads on a loop device', reason: 'io object calls bpf_get_current_task_btf (helper 158, 5.11): no I/O wait signal, diagnose sees only io-pressure' },
+    ].map(([file, name]) => ({
+      file,
+      name,
+      reason: 'sched object: no task local storage for tracing programs before 5.11 (sched_tasks cannot be created)',
+    })),
+    {
+      file: 'test/kernel/futex-io.test.ts',
+      name: 'futex wait time agrees',
+      reason: 'futex objects: no task local storage for tracing programs before 5.11 (futex_tasks)',
+    },
+    {
+      file: 'test/kernel/diagnose.test.ts',
+      name: 'synchronous direct reads on a loop device',
+      reason: 'io object calls bpf_get_current_task_btf (helper 158, 5.11): no I/O wait signal, diagnose sees only io-pressure',
+    },
     // The cgroup v2 tests below need the sched signal (noisy-neighbor, the widen recipe, the records).
-    { file: 'test/kernel/cgroup-v2.test.ts', name: 'cgroup v2 ', reason: 'the sched signal does not load (no task local storage before 5.11); pressure_backoff, which needs only PSI, is run below' },
+    {
+      file: 'test/kernel/cgroup-v2.test.ts',
+      name: 'cgroup v2 ',
+      reason: 'the sched signal does not load (no task local storage before 5.11); pressure_backoff, which needs only PSI, is run below',
+    },
     {
       file: 'test/kernel/numa.test.ts',
       name: 'numa_rebalance on two nodes',
@@ -103,7 +123,8 @@ export const SETS = {
   /** The matrix set: truth tests, diagnose, the cgroup v2 and NUMA tests. */
   matrix: (kernel) => {
     // The host runs the whole suite in `npm test`; here it only gets the load probe for the table.
-    if (kernel === 'host') return { command: 'true', env: ENV, excluded: [], describe: 'load probe (the host runs the full suite in npm test)' };
+    if (kernel === 'host')
+      return { command: 'true', env: ENV, excluded: [], describe: 'load probe (the host runs the full suite in npm test)' };
     const { selection, excluded } = select(kernel, [...MATRIX, ...(INSTEAD[kernel] ?? [])]);
     return { command: vitest(selection), env: ENV, excluded, describe: `${selection.length} test files` };
   },
@@ -115,4 +136,3 @@ export const SETS = {
 export function summaryLines(lines) {
   return lines.map((l) => l.trim()).filter((l) => /^(Test Files|Tests|Duration)\s/.test(l));
 }
-

@@ -18,19 +18,26 @@ const schema = z
   .strictObject({
     action: z.literal('cpu_weight'),
     ...actionCommon,
-    direction: z.enum(['lower', 'raise'], { error: 'one of "lower" or "raise"' }).meta({ description: 'lower the target (a dominating cgroup) or raise it (a starved one)' }),
+    direction: z
+      .enum(['lower', 'raise'], { error: 'one of "lower" or "raise"' })
+      .meta({ description: 'lower the target (a dominating cgroup) or raise it (a starved one)' }),
     factor: num(0.1, 10).meta({ description: 'each step multiplies the weight by this: 0.1..0.9 to lower, 1.1..10 to raise' }),
-    bounds: z.strictObject({ min: num(1, 10_000, true), max: num(1, 10_000, true) }).meta({ description: 'the weight (cpu.weight units, 1..10000; default 100) stays within these' }),
+    bounds: z
+      .strictObject({ min: num(1, 10_000, true), max: num(1, 10_000, true) })
+      .meta({ description: 'the weight (cpu.weight units, 1..10000; default 100) stays within these' }),
   })
-  .meta({ description: 'Change a cgroup\'s CPU weight (v2 cpu.weight, v1 cpu.shares as systemd converts them)' });
+  .meta({ description: "Change a cgroup's CPU weight (v2 cpu.weight, v1 cpu.shares as systemd converts them)" });
 
 export type CpuWeightParams = z.infer<typeof schema>;
 
 function check(p: CpuWeightParams): Problem[] {
   const out: Problem[] = [];
-  if (p.direction === 'lower' && !(p.factor >= 0.1 && p.factor <= 0.9)) out.push(error(['factor'], 'a factor from 0.1 to 0.9 to lower the weight', `${p.factor} (number)`));
-  if (p.direction === 'raise' && !(p.factor >= 1.1 && p.factor <= 10)) out.push(error(['factor'], 'a factor from 1.1 to 10 to raise the weight', `${p.factor} (number)`));
-  if (p.bounds.min > p.bounds.max) out.push(error(['bounds', 'min'], `a minimum no larger than bounds.max (${p.bounds.max})`, `${p.bounds.min} (number)`));
+  if (p.direction === 'lower' && !(p.factor >= 0.1 && p.factor <= 0.9))
+    out.push(error(['factor'], 'a factor from 0.1 to 0.9 to lower the weight', `${p.factor} (number)`));
+  if (p.direction === 'raise' && !(p.factor >= 1.1 && p.factor <= 10))
+    out.push(error(['factor'], 'a factor from 1.1 to 10 to raise the weight', `${p.factor} (number)`));
+  if (p.bounds.min > p.bounds.max)
+    out.push(error(['bounds', 'min'], `a minimum no larger than bounds.max (${p.bounds.max})`, `${p.bounds.min} (number)`));
   return out;
 }
 
@@ -67,7 +74,8 @@ async function plan(ctx: ActionContext, p: CpuWeightParams, target: Entity, kind
   } else {
     const { min, max } = p.bounds;
     next = Math.min(max, Math.max(min, lowering ? Math.floor(w * p.factor) : Math.ceil(w * p.factor)));
-    if (lowering ? next >= w : next <= w) return { skip: `${target.key} weight ${w} is at its ${lowering ? 'lower' : 'upper'} bound (${lowering ? min : max})` };
+    if (lowering ? next >= w : next <= w)
+      return { skip: `${target.key} weight ${w} is at its ${lowering ? 'lower' : 'upper'} bound (${lowering ? min : max})` };
     newText = weightText(cg.version, next);
   }
   if (newText === oldText) return { skip: `${target.key} ${file} is already ${oldText}` };
@@ -89,7 +97,7 @@ async function plan(ctx: ActionContext, p: CpuWeightParams, target: Entity, kind
 
 export const cpuWeight: ActionDef<CpuWeightParams> = {
   name: 'cpu_weight',
-  summary: 'lower a dominating sibling cgroup\'s CPU weight, or raise a starved one\'s, a bounded factor per step',
+  summary: "lower a dominating sibling cgroup's CPU weight, or raise a starved one's, a bounded factor per step",
   knob: 'cpu.weight (cgroup v2) or cpu.shares (v1) of the target cgroup',
   bounds: 'bounds.min..bounds.max in cpu.weight units (1..10000); v1 shares = weight * 1024 / 100, clamped to 2..262144',
   reason: '{detail} of {target} because {evidence}',

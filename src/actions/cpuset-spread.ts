@@ -20,29 +20,46 @@ const schema = z
     action: z.literal('cpuset_spread'),
     ...actionCommon,
     mode: z.enum(['spread', 'pin', 'widen'], { error: 'one of "spread", "pin" or "widen"' }).optional().meta({
-      description: 'spread (default): disjoint core groups per hot thread; pin: one CPU per hot thread; widen: add CPUs to a cgroup\'s cpuset.cpus',
+      description:
+        "spread (default): disjoint core groups per hot thread; pin: one CPU per hot thread; widen: add CPUs to a cgroup's cpuset.cpus",
     }),
-    avoid_smt: z.boolean({ error: 'true or false' }).optional().meta({ description: 'keep hot threads off SMT siblings of each other while cores are free (default true)' }),
+    avoid_smt: z
+      .boolean({ error: 'true or false' })
+      .optional()
+      .meta({ description: 'keep hot threads off SMT siblings of each other while cores are free (default true)' }),
     max_threads: num(1, 4096, true).optional().meta({ description: 'threads moved per step, at most (default 64)' }),
     step_cpus: num(1, 64, true).optional().meta({ description: 'widen: CPUs added per step (default 1)' }),
     bounds: z.strictObject({ max_cpus: num(1, 4096, true).meta({ description: 'widen: never more CPUs than this' }) }).optional(),
   })
-  .meta({ description: 'Spread or pin a process\'s runnable threads across CPUs, or widen a cgroup\'s cpuset' });
+  .meta({ description: "Spread or pin a process's runnable threads across CPUs, or widen a cgroup's cpuset" });
 
 export type CpusetSpreadParams = z.infer<typeof schema>;
 
 /** Core groups for n threads: group j holds cores j, j+n, ... (all their allowed CPUs). */
 export function coreGroups(topo: Topology, universe: readonly number[], n: number, avoidSmt: boolean): number[][] {
   const ok = new Set(universe);
-  const cores = avoidSmt ? topo.cores.map((c) => c.filter((x) => ok.has(x))).filter((c) => c.length > 0) : [...ok].sort((a, b) => a - b).map((c) => [c]);
+  const cores = avoidSmt
+    ? topo.cores.map((c) => c.filter((x) => ok.has(x))).filter((c) => c.length > 0)
+    : [...ok].sort((a, b) => a - b).map((c) => [c]);
   const listed = new Set(cores.flat());
   for (const c of universe) if (!listed.has(c)) cores.push([c]);
   const groups = Math.max(1, Math.min(n, cores.length));
-  return Array.from({ length: groups }, (_, j) => cores.filter((_, i) => i % groups === j).flat().sort((a, b) => a - b));
+  return Array.from({ length: groups }, (_, j) =>
+    cores
+      .filter((_, i) => i % groups === j)
+      .flat()
+      .sort((a, b) => a - b),
+  );
 }
 
 /** New CPU sets for `count` hot threads, in thread order. Never empty while the universe is not. */
-export function threadSets(topo: Topology, universe: readonly number[], count: number, mode: 'spread' | 'pin', avoidSmt: boolean): number[][] {
+export function threadSets(
+  topo: Topology,
+  universe: readonly number[],
+  count: number,
+  mode: 'spread' | 'pin',
+  avoidSmt: boolean,
+): number[][] {
   if (universe.length === 0 || count === 0) return [];
   if (mode === 'pin') {
     const order = avoidSmt ? spreadOrder(topo, universe) : [...universe].sort((a, b) => a - b);
@@ -94,7 +111,8 @@ async function widen(ctx: ActionContext, p: CpusetSpreadParams, name: string): P
   const free = parent.filter((c) => !cur.includes(c));
   // Prefer CPUs whose core has nothing in the set yet (no SMT sibling of a CPU already there).
   const coreOf = (c: number): string => (topo.cores.find((k) => k.includes(c)) ?? [c]).join();
-  const order = (p.avoid_smt ?? true) ? [...free.filter((c) => !usedCores.has(coreOf(c))), ...free.filter((c) => usedCores.has(coreOf(c)))] : free;
+  const order =
+    (p.avoid_smt ?? true) ? [...free.filter((c) => !usedCores.has(coreOf(c))), ...free.filter((c) => usedCores.has(coreOf(c)))] : free;
   const add = order.slice(0, Math.max(0, Math.min(p.step_cpus ?? 1, max - cur.length)));
   if (add.length === 0) return `cpuset.cpus of ${name} is at its bound (${Math.min(max, parent.length)} CPUs)`;
   const next = formatCpuList([...cur, ...add]);
@@ -136,9 +154,9 @@ async function plan(ctx: ActionContext, p: CpusetSpreadParams, target: Entity, k
 
 export const cpusetSpread: ActionDef<CpusetSpreadParams> = {
   name: 'cpuset_spread',
-  summary: 'spread (or pin) a process\'s runnable threads across CPUs avoiding SMT siblings, or widen a cgroup\'s cpuset.cpus',
+  summary: "spread (or pin) a process's runnable threads across CPUs avoiding SMT siblings, or widen a cgroup's cpuset.cpus",
   knob: 'CPU affinity of each runnable thread (sched_setaffinity via taskset), or cpuset.cpus of the target cgroup',
-  bounds: 'only CPUs the task\'s cpuset allows, never an empty set; widen: at most bounds.max_cpus CPUs, only CPUs of the parent',
+  bounds: "only CPUs the task's cpuset allows, never an empty set; widen: at most bounds.max_cpus CPUs, only CPUs of the parent",
   reason: '{detail} for {target} because {evidence}',
   targets: ['pid', 'cgroup', 'unified', 'scope'],
   targetsFor: (p) => (p.mode === 'widen' ? ['cgroup', 'unified', 'scope'] : ['pid', 'scope']),

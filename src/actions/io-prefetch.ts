@@ -24,12 +24,14 @@ const schema = z
       .optional()
       .meta({ description: 'only these devices (default: any device the detector names)' }),
   })
-  .meta({ description: 'Raise a block device\'s read_ahead_kb while its reads are sequential and slow; restore it later' });
+  .meta({ description: "Raise a block device's read_ahead_kb while its reads are sequential and slow; restore it later" });
 
 export type IoPrefetchParams = z.infer<typeof schema>;
 
 function check(p: IoPrefetchParams): Problem[] {
-  return p.bounds.max_kb % 4 === 0 ? [] : [error(['bounds', 'max_kb'], 'a multiple of 4 (the kernel keeps readahead in 4 KiB pages)', `${p.bounds.max_kb} (number)`)];
+  return p.bounds.max_kb % 4 === 0
+    ? []
+    : [error(['bounds', 'max_kb'], 'a multiple of 4 (the kernel keeps readahead in 4 KiB pages)', `${p.bounds.max_kb} (number)`)];
 }
 
 async function plan(ctx: ActionContext, p: IoPrefetchParams, target: Entity, kind: 'step' | 'relax'): Promise<Plan> {
@@ -73,7 +75,7 @@ async function plan(ctx: ActionContext, p: IoPrefetchParams, target: Entity, kin
 
 export const ioPrefetch: ActionDef<IoPrefetchParams> = {
   name: 'io_prefetch',
-  summary: 'raise a block device\'s readahead while its reads are sequential and slow; restore it when they are not',
+  summary: "raise a block device's readahead while its reads are sequential and slow; restore it when they are not",
   knob: '/sys/block/DEV/queue/read_ahead_kb',
   bounds: 'never above bounds.max_kb; steps down only to the original value',
   reason: '{detail} on {target} because {evidence}',

@@ -22,11 +22,13 @@ const schema = z
   .strictObject({
     action: z.literal('numa_rebalance'),
     ...actionCommon,
-    node: num(0, 1023, true).optional().meta({ description: 'move toward this node (default: the node holding most of the target\'s pages)' }),
-    migrate_pages: z
-      .boolean({ error: 'true or false' })
+    node: num(0, 1023, true)
       .optional()
-      .meta({ description: 'move the pages too: a process\'s with migratepages(8), a cgroup\'s by setting cpuset.memory_migrate so they follow cpuset.mems (default true)' }),
+      .meta({ description: "move toward this node (default: the node holding most of the target's pages)" }),
+    migrate_pages: z.boolean({ error: 'true or false' }).optional().meta({
+      description:
+        "move the pages too: a process's with migratepages(8), a cgroup's by setting cpuset.memory_migrate so they follow cpuset.mems (default true)",
+    }),
     max_threads: num(1, 4096, true).optional().meta({ description: 'process targets: threads moved per step, at most (default 256)' }),
   })
   .meta({ description: 'Move a process or cgroup toward its preferred NUMA node (affinity, or cpuset.cpus/mems with page migration)' });
@@ -35,7 +37,8 @@ export type NumaRebalanceParams = z.infer<typeof schema>;
 
 function applies(host: HostView): string | undefined {
   const nodes = host.topology().nodes.filter((n) => n.cpus.length > 0);
-  if (nodes.length < 2) return `this host has ${nodes.length === 1 ? `one NUMA node (node${nodes[0]!.node})` : 'no NUMA node with CPUs'}: there is nowhere to move a workload to`;
+  if (nodes.length < 2)
+    return `this host has ${nodes.length === 1 ? `one NUMA node (node${nodes[0]!.node})` : 'no NUMA node with CPUs'}: there is nowhere to move a workload to`;
   return undefined;
 }
 
@@ -63,14 +66,26 @@ async function movePid(ctx: ActionContext, p: NumaRebalanceParams, pid: number):
     const knob: KnobRef = { kind: 'affinity', pid, tid: t.tid, start: t.start };
     const old = await ctx.io.read(knob);
     if (old === target) continue;
-    changes.push({ knob, old, new: target, scopeTarget: { kind: 'pid', pid }, detail: `move thread ${t.tid} to node ${node}: CPUs ${old} -> ${target}` });
+    changes.push({
+      knob,
+      old,
+      new: target,
+      scopeTarget: { kind: 'pid', pid },
+      detail: `move thread ${t.tid} to node ${node}: CPUs ${old} -> ${target}`,
+    });
   }
   // The pages after the threads: they are read where the threads now run.
   const leader = threads.find((t) => t.tid === pid);
   if ((p.migrate_pages ?? true) && leader && pages && [...pages].some(([n, count]) => n !== node && count > 0)) {
     const knob: KnobRef = { kind: 'pages', pid, start: leader.start };
     const old = await ctx.io.read(knob);
-    changes.push({ knob, old, new: String(node), scopeTarget: { kind: 'pid', pid }, detail: `move the pages of pid ${pid} to node ${node}: nodes ${old} -> ${node}` });
+    changes.push({
+      knob,
+      old,
+      new: String(node),
+      scopeTarget: { kind: 'pid', pid },
+      detail: `move the pages of pid ${pid} to node ${node}: nodes ${old} -> ${node}`,
+    });
   }
   return changes.length > 0 ? changes : `pid ${pid} already runs on node ${node}`;
 }

@@ -19,29 +19,35 @@ const schema = z
     action: z.literal('pressure_backoff'),
     ...actionCommon,
     target: actionCommon.target.optional().meta({ description: 'default "scope": the scope cgroup itself' }),
-    factor: num(0.5, 0.95).optional().meta({ description: 'each step multiplies the quota by this (default 0.8); stepping up divides by it' }),
+    factor: num(0.5, 0.95)
+      .optional()
+      .meta({ description: 'each step multiplies the quota by this (default 0.8); stepping up divides by it' }),
     quota: z.boolean({ error: 'true or false' }).optional().meta({ description: 'change the CPU quota (default true)' }),
     bounds: z.strictObject({ min_cpus: num(0.01, 4096).meta({ description: 'never limit below this many CPUs' }) }),
     hook: z
       .strictObject({
-        command: z.array(z.string({ error: 'a string' }), { error: 'a list: the program (absolute path) and its arguments' }).min(1, { error: 'a list with at least the program' }),
+        command: z
+          .array(z.string({ error: 'a string' }), { error: 'a list: the program (absolute path) and its arguments' })
+          .min(1, { error: 'a list with at least the program' }),
         timeout: duration.optional().meta({ description: 'kill the hook after this long (default 5s)' }),
         max_level: num(1, 100, true).optional().meta({ description: 'highest back-off level passed as {level} (default 10)' }),
       })
       .optional()
       .meta({ description: 'run this command at every step: {level} (0 = normal) and {target} are substituted; no shell' }),
   })
-  .meta({ description: 'Step a cgroup\'s CPU quota down under pressure and back up after, and/or call a hook' });
+  .meta({ description: "Step a cgroup's CPU quota down under pressure and back up after, and/or call a hook" });
 
 export type PressureBackoffParams = z.infer<typeof schema>;
 
 function check(p: PressureBackoffParams, ctx: { asRoot: boolean }): Problem[] {
   const out: Problem[] = [];
-  if (p.quota === false && !p.hook) out.push(error(['quota'], 'a quota change or a hook (with quota: false, give hook.command)', 'false (boolean) and no hook'));
+  if (p.quota === false && !p.hook)
+    out.push(error(['quota'], 'a quota change or a hook (with quota: false, give hook.command)', 'false (boolean) and no hook'));
   const prog = p.hook?.command[0];
   if (prog !== undefined) {
     const at = ['hook', 'command', 0];
-    if (!path.isAbsolute(prog)) out.push(error(at, 'an absolute path to the program (no PATH lookup, no shell)', `${JSON.stringify(prog)} (string)`));
+    if (!path.isAbsolute(prog))
+      out.push(error(at, 'an absolute path to the program (no PATH lookup, no shell)', `${JSON.stringify(prog)} (string)`));
     else {
       let ok = true;
       try {
@@ -63,7 +69,12 @@ function check(p: PressureBackoffParams, ctx: { asRoot: boolean }): Problem[] {
 const ncpus = (ctx: ActionContext): number => Math.max(1, ctx.host.topology().online.length);
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
-async function quotaChange(ctx: ActionContext, p: PressureBackoffParams, name: string, kind: 'step' | 'relax'): Promise<PlannedChange | string> {
+async function quotaChange(
+  ctx: ActionContext,
+  p: PressureBackoffParams,
+  name: string,
+  kind: 'step' | 'relax',
+): Promise<PlannedChange | string> {
   const cg = ctx.host.cgroup('cpu', name);
   if (!cg) return `no cpu controller hierarchy holds cgroup ${name}`;
   if (cg.name === '/') return 'it never limits the root cgroup: give a cgroup scope (--cgroup)';
@@ -133,7 +144,12 @@ export function hookKnob(recipe: string, index: number, target: string, h: NonNu
   };
 }
 
-async function hookChange(ctx: ActionContext, p: PressureBackoffParams, target: string, kind: 'step' | 'relax'): Promise<PlannedChange | string> {
+async function hookChange(
+  ctx: ActionContext,
+  p: PressureBackoffParams,
+  target: string,
+  kind: 'step' | 'relax',
+): Promise<PlannedChange | string> {
   const h = p.hook!;
   const knob = hookKnob(ctx.recipe, ctx.actionIndex, target, h);
   const level = Number(await ctx.io.read(knob));
@@ -173,7 +189,7 @@ async function plan(ctx: ActionContext, p: PressureBackoffParams, target: Entity
 
 export const pressureBackoff: ActionDef<PressureBackoffParams> = {
   name: 'pressure_backoff',
-  summary: 'under pressure, step the target cgroup\'s CPU quota down (and/or call a hook); step back up as pressure falls',
+  summary: "under pressure, step the target cgroup's CPU quota down (and/or call a hook); step back up as pressure falls",
   knob: 'cpu.max (cgroup v2) or cpu.cfs_quota_us (v1) of the target cgroup; the level passed to the hook command',
   bounds: 'quota never below bounds.min_cpus CPUs nor above the original; hook level 0..hook.max_level',
   reason: '{detail} for {target} because {evidence}',

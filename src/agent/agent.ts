@@ -73,11 +73,23 @@ export async function runAgent(o: AgentOptions): Promise<AgentSummary> {
   const realIo = new RealIo();
   let journal: Journal | undefined;
   if (set.recipes.some((r) => r.apply)) {
-    for (const j of (await restoreStale(realIo)).restored) for (const out of j.outcomes) log.warn({ event: 'recovered', journal: j.journal, ...out }, `restored ${out.knob} from the journal of a tuner that was killed`);
+    for (const j of (await restoreStale(realIo)).restored)
+      for (const out of j.outcomes)
+        log.warn({ event: 'recovered', journal: j.journal, ...out }, `restored ${out.knob} from the journal of a tuner that was killed`);
   }
   const claims = new Map<string, string>();
-  for (const j of listJournals()) if (j.alive && j.data && j.data.owner.pid !== process.pid) for (const e of j.data.entries) claims.set(e.id, `tuner pid ${j.data.owner.pid}`);
-  const ctx: EngineContext = { host, layout, realIo, auditIo: new OverlayIo(realIo), journal: () => (journal ??= Journal.open()), claims, auditClaims: new Map(claims) };
+  for (const j of listJournals())
+    if (j.alive && j.data && j.data.owner.pid !== process.pid)
+      for (const e of j.data.entries) claims.set(e.id, `tuner pid ${j.data.owner.pid}`);
+  const ctx: EngineContext = {
+    host,
+    layout,
+    realIo,
+    auditIo: new OverlayIo(realIo),
+    journal: () => (journal ??= Journal.open()),
+    claims,
+    auditClaims: new Map(claims),
+  };
   // Last resort (a second signal, or a revert that hangs): put back what the journal still holds, synchronously.
   const removeExitHandler = onExit(() => {
     if (!journal) return;
@@ -110,9 +122,16 @@ export async function runAgent(o: AgentOptions): Promise<AgentSummary> {
     live: () => {
       const since = Date.now() - (lastTick ?? started);
       const limit = 3 * cfg.intervalMs + 10_000;
-      return since <= limit ? { ok: true, detail: lastTick ? `last interval ${since} ms ago` : 'starting' } : { ok: false, detail: `no interval completed for ${since} ms` };
+      return since <= limit
+        ? { ok: true, detail: lastTick ? `last interval ${since} ms ago` : 'starting' }
+        : { ok: false, detail: `no interval completed for ${since} ms` };
     },
-    ready: () => (stopping ? { ok: false, detail: 'stopping' } : lastTick ? { ok: true, detail: `${set.recipes.length} recipes, signals ${openSignals.join(',')}` } : { ok: false, detail: 'opening signals' }),
+    ready: () =>
+      stopping
+        ? { ok: false, detail: 'stopping' }
+        : lastTick
+          ? { ok: true, detail: `${set.recipes.length} recipes, signals ${openSignals.join(',')}` }
+          : { ok: false, detail: 'opening signals' },
   });
   const notifier = systemdNotifier(process.env, (m) => log.warn({ event: 'systemd' }, m));
 
@@ -149,16 +168,25 @@ export async function runAgent(o: AgentOptions): Promise<AgentSummary> {
   try {
     await open(signalsFor(set.recipes, cfg.signals));
     engines = startEngines(set.recipes, ctx);
-    const countModes = (): void => metrics.recipesRunning(set.recipes.filter((r) => r.apply).length, set.recipes.filter((r) => !r.apply).length);
+    const countModes = (): void =>
+      metrics.recipesRunning(set.recipes.filter((r) => r.apply).length, set.recipes.filter((r) => !r.apply).length);
     countModes();
     log.info(
-      { event: 'start', recipes: set.recipes.map((r) => ({ name: r.name, file: r.file, mode: r.apply ? 'apply' : 'audit' })), signals: openSignals, listen: `${cfg.listen.host}:${cfg.listen.port}`, interval_ms: cfg.intervalMs, backend: sources!.sources[0]?.backend },
+      {
+        event: 'start',
+        recipes: set.recipes.map((r) => ({ name: r.name, file: r.file, mode: r.apply ? 'apply' : 'audit' })),
+        signals: openSignals,
+        listen: `${cfg.listen.host}:${cfg.listen.port}`,
+        interval_ms: cfg.intervalMs,
+        backend: sources!.sources[0]?.backend,
+      },
       `agent started: ${set.recipes.length} recipes, signals ${openSignals.join(', ')}`,
     );
     if (notifier.watchdogMs) {
       watchdog = setInterval(() => {
         // Only a loop that still completes intervals pets the watchdog.
-        if (lastTick !== undefined && Date.now() - lastTick <= Math.max(3 * cfg.intervalMs, notifier.watchdogMs!)) void notifier.notify('WATCHDOG=1');
+        if (lastTick !== undefined && Date.now() - lastTick <= Math.max(3 * cfg.intervalMs, notifier.watchdogMs!))
+          void notifier.notify('WATCHDOG=1');
       }, notifier.watchdogMs / 2);
     }
 
@@ -191,7 +219,8 @@ export async function runAgent(o: AgentOptions): Promise<AgentSummary> {
           const next = effectiveConfig(o);
           const nextSet = loadRecipeSet(next.recipesDir, host, layout);
           for (const key of ['intervalMs', 'backend', 'listen', 'cgroups'] as const) {
-            if (JSON.stringify(next[key]) !== JSON.stringify(cfg[key])) log.warn({ event: 'reload', key }, `config ${key} changed: it takes effect at the next restart`);
+            if (JSON.stringify(next[key]) !== JSON.stringify(cfg[key]))
+              log.warn({ event: 'reload', key }, `config ${key} changed: it takes effect at the next restart`);
           }
           const wanted = signalsFor(nextSet.recipes, next.signals);
           await endEngines(engines);
@@ -204,11 +233,22 @@ export async function runAgent(o: AgentOptions): Promise<AgentSummary> {
           countModes();
           summary.reloads.ok++;
           metrics.reloads.inc({ result: 'ok' });
-          log.info({ event: 'reload', result: 'ok', recipes: set.recipes.map((r) => ({ name: r.name, mode: r.apply ? 'apply' : 'audit' })), signals: openSignals }, `reloaded: ${set.recipes.length} recipes`);
+          log.info(
+            {
+              event: 'reload',
+              result: 'ok',
+              recipes: set.recipes.map((r) => ({ name: r.name, mode: r.apply ? 'apply' : 'audit' })),
+              signals: openSignals,
+            },
+            `reloaded: ${set.recipes.length} recipes`,
+          );
         } catch (err) {
           summary.reloads.refused++;
           metrics.reloads.inc({ result: 'error' });
-          log.error({ event: 'reload', result: 'refused', error: messageOf(err) }, `reload refused, the running recipes stay: ${messageOf(err)}`);
+          log.error(
+            { event: 'reload', result: 'refused', error: messageOf(err) },
+            `reload refused, the running recipes stay: ${messageOf(err)}`,
+          );
           // Validation happens before anything stops; if opening the new signals failed, the old set starts again.
           if (!sources) await open(openSignals);
           if (engines.length === 0 && set.recipes.length > 0) engines = startEngines(set.recipes, ctx);

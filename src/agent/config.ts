@@ -23,19 +23,25 @@ export const METRIC_SIGNALS = ['sched', 'futex', 'io', 'net', 'psi'] as const;
 const LISTEN_TEXT = 'HOST:PORT, like "127.0.0.1:9477" or "[::1]:9477" (port 1 to 65535)';
 const LISTEN_RE = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/;
 
-const listen = z
-  .string({ error: LISTEN_TEXT })
-  .refine((s) => {
+const listen = z.string({ error: LISTEN_TEXT }).refine(
+  (s) => {
     const m = LISTEN_RE.exec(s);
     return m !== null && Number(m[3]) >= 1 && Number(m[3]) <= 65535;
-  }, { error: LISTEN_TEXT });
+  },
+  { error: LISTEN_TEXT },
+);
 
 export const agentConfigSchema = z
   .strictObject({
-    recipes: z.string({ error: 'a directory of recipe files' }).min(1, { error: 'a directory of recipe files' }).optional()
+    recipes: z
+      .string({ error: 'a directory of recipe files' })
+      .min(1, { error: 'a directory of recipe files' })
+      .optional()
       .meta({ description: `every *.yaml in it runs, in audit mode unless it says apply: true (default ${DEFAULT_RECIPES_DIR})` }),
     interval: duration.optional().meta({ description: 'one window for every signal, recipe and metric (default 1s)' }),
-    signals: z.array(z.enum(METRIC_SIGNALS, { error: `one of ${METRIC_SIGNALS.join(', ')}` }), { error: 'a list of signals' }).optional()
+    signals: z
+      .array(z.enum(METRIC_SIGNALS, { error: `one of ${METRIC_SIGNALS.join(', ')}` }), { error: 'a list of signals' })
+      .optional()
       .meta({ description: 'signals kept open for the metrics, besides those the recipes read (default sched, futex, psi)' }),
     backend: z.enum(['auto', 'bpf', 'bpftrace'], { error: 'one of "auto", "bpf", "bpftrace"' }).optional(),
     metrics: z
@@ -43,9 +49,18 @@ export const agentConfigSchema = z
         listen: listen.optional().meta({ description: `address of /metrics, /healthz and /readyz (default ${DEFAULT_LISTEN}: loopback)` }),
         cgroups: z
           .strictObject({
-            paths: z.array(z.string({ error: 'a cgroup path like "/system.slice/nginx.service"' }).regex(/^\//, { error: 'a cgroup path starting with "/"' }), { error: 'a list of cgroup paths' }).optional()
+            paths: z
+              .array(
+                z
+                  .string({ error: 'a cgroup path like "/system.slice/nginx.service"' })
+                  .regex(/^\//, { error: 'a cgroup path starting with "/"' }),
+                { error: 'a list of cgroup paths' },
+              )
+              .optional()
               .meta({ description: 'cgroups that always get their own series (paths relative to the cgroup root)' }),
-            top: num(0, 10_000, true).optional().meta({ description: 'besides those, at most this many cgroups by run-queue wait (default 50)' }),
+            top: num(0, 10_000, true)
+              .optional()
+              .meta({ description: 'besides those, at most this many cgroups by run-queue wait (default 50)' }),
             idle_after: duration.optional().meta({ description: 'a cgroup with no activity this long gives its slot up (default 5m)' }),
           })
           .optional(),
@@ -92,12 +107,17 @@ export function parseAgentConfig(text: string, file: string): AgentConfig {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
   const syntax = doc.errors.map((e): Problem => ({
-    ...error([], e.code === 'DUPLICATE_KEY' ? 'each key at most once in a mapping' : 'valid YAML', e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')),
+    ...error(
+      [],
+      e.code === 'DUPLICATE_KEY' ? 'each key at most once in a mapping' : 'valid YAML',
+      e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''),
+    ),
     line: e.linePos?.[0]?.line ?? (e.pos ? lc.linePos(e.pos[0]).line : undefined),
   }));
   if (syntax.length > 0) throw new ConfigError(file, syntax);
   const data: unknown = doc.toJS({ maxAliasCount: 100 }) ?? {};
-  if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(file, [{ ...error([], 'a mapping of settings', describe(data)), line: 1 }]);
+  if (typeof data !== 'object' || Array.isArray(data))
+    throw new ConfigError(file, [{ ...error([], 'a mapping of settings', describe(data)), line: 1 }]);
   const parsed = agentConfigSchema.safeParse(data);
   if (!parsed.success) {
     const problems = parsed.error.issues.flatMap((i) => problemsOf(i, data, (p) => keysAt(agentConfigSchema, p, data)));
@@ -107,7 +127,10 @@ export function parseAgentConfig(text: string, file: string): AgentConfig {
   }
   const c = parsed.data;
   const intervalMs = durationMs(c.interval ?? '1s');
-  if (intervalMs < 100) throw new ConfigError(file, [{ ...error(['interval'], 'at least 100ms', JSON.stringify(c.interval)), line: lineAt(doc, lc, ['interval']) }]);
+  if (intervalMs < 100)
+    throw new ConfigError(file, [
+      { ...error(['interval'], 'at least 100ms', JSON.stringify(c.interval)), line: lineAt(doc, lc, ['interval']) },
+    ]);
   return {
     file,
     recipesDir: c.recipes ?? DEFAULT_RECIPES_DIR,
@@ -115,7 +138,11 @@ export function parseAgentConfig(text: string, file: string): AgentConfig {
     signals: c.signals ?? ['sched', 'futex', 'psi'],
     backend: c.backend ?? 'auto',
     listen: parseListen(c.metrics?.listen ?? DEFAULT_LISTEN, `config ${JSON.stringify(file)}: metrics.listen`),
-    cgroups: { paths: c.metrics?.cgroups?.paths ?? [], top: c.metrics?.cgroups?.top ?? 50, idleAfterMs: durationMs(c.metrics?.cgroups?.idle_after ?? '5m') },
+    cgroups: {
+      paths: c.metrics?.cgroups?.paths ?? [],
+      top: c.metrics?.cgroups?.top ?? 50,
+      idleAfterMs: durationMs(c.metrics?.cgroups?.idle_after ?? '5m'),
+    },
     logLevel: c.log_level ?? 'info',
   };
 }
@@ -129,7 +156,9 @@ export function loadAgentConfig(file: string | undefined): AgentConfig {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (file === undefined && code === 'ENOENT') return { ...parseAgentConfig('{}', path), file: undefined };
-    throw new ConfigError(path, [error([], 'a readable config file', code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : String(code ?? err))]);
+    throw new ConfigError(path, [
+      error([], 'a readable config file', code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : String(code ?? err)),
+    ]);
   }
   return parseAgentConfig(text, path);
 }

@@ -25,7 +25,8 @@ export async function serveAgent(
     if (path === '/metrics') {
       exposition().then(
         (m) => res.writeHead(200, { 'content-type': m.contentType }).end(m.body),
-        (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics: ${err instanceof Error ? err.message : String(err)}\n`),
+        (err: unknown) =>
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics: ${err instanceof Error ? err.message : String(err)}\n`),
       );
       return;
     }
@@ -41,7 +42,8 @@ export async function serveAgent(
     server.once('error', (err: NodeJS.ErrnoException) => {
       const where = `${listen.host}:${listen.port}`;
       if (err.code === 'EADDRINUSE') reject(new UsageError(`--metrics-listen ${where}: the address is in use`, { cause: err }));
-      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new UsageError(`--metrics-listen ${where}: no such local address`, { cause: err }));
+      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND')
+        reject(new UsageError(`--metrics-listen ${where}: no such local address`, { cause: err }));
       else reject(new KernelError(`cannot listen on ${where}: ${err.message}`, { cause: err }));
     });
     server.listen(listen.port, listen.host, () => resolve());

@@ -10,7 +10,12 @@ export type { Logger };
 
 export function agentLogger(level: string, destination: NodeJS.WritableStream | number = 1): Logger {
   return pino(
-    { level, base: { name: 'tuner-agent' }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } },
+    {
+      level,
+      base: { name: 'tuner-agent' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
     typeof destination === 'number' ? pino.destination({ dest: destination, sync: true }) : destination,
   );
 }
@@ -19,6 +24,7 @@ export function agentLogger(level: string, destination: NodeJS.WritableStream | 
 export function logEvent(log: Logger, ev: RunEvent): void {
   const { type, ts: _ts, ...rest } = ev as RunEvent & { ts?: string };
   const level = type === 'error' ? 'error' : type === 'yield' || type === 'refused' ? 'warn' : type === 'skip' ? 'debug' : 'info';
-  const msg = 'reason' in ev && typeof ev.reason === 'string' ? ev.reason : 'message' in ev && typeof ev.message === 'string' ? ev.message : type;
+  const msg =
+    'reason' in ev && typeof ev.reason === 'string' ? ev.reason : 'message' in ev && typeof ev.message === 'string' ? ev.message : type;
   log[level]({ event: type, ...rest }, msg);
 }

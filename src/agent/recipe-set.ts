@@ -34,9 +34,14 @@ export function recipeFiles(dir: string): string[] {
     names = readdirSync(dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`--recipes ${JSON.stringify(dir)}: expected a directory of recipe files, got ${code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'a file' : String(code ?? err)}`);
+    throw new UsageError(
+      `--recipes ${JSON.stringify(dir)}: expected a directory of recipe files, got ${code === 'ENOENT' ? 'no such directory' : code === 'ENOTDIR' ? 'a file' : String(code ?? err)}`,
+    );
   }
-  return names.filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => path.join(dir, n));
+  return names
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort()
+    .map((n) => path.join(dir, n));
 }
 
 /**
@@ -45,17 +50,25 @@ export function recipeFiles(dir: string): string[] {
  */
 export function loadRecipeSet(dir: string, host: HostView, layout: CgroupLayout): LoadedSet {
   const files = recipeFiles(dir);
-  if (files.length === 0) return { dir, recipes: [], notices: [{ type: 'notice', ts: new Date().toISOString(), message: `no recipe files in ${dir}: the agent only exports metrics` }] };
+  if (files.length === 0)
+    return {
+      dir,
+      recipes: [],
+      notices: [{ type: 'notice', ts: new Date().toISOString(), message: `no recipe files in ${dir}: the agent only exports metrics` }],
+    };
   const { recipes: loaded, warnings } = loadRecipes(files);
   const ts = new Date().toISOString();
   const notices = warningNotices(warnings, ts);
   for (const r of loaded) {
     for (const s of r.signals) {
-      if (!(SIGNALS as readonly string[]).includes(s)) throw new KernelError(`recipe ${r.name} (${r.file}) reads the ${s} signal, which this build of tuner does not provide yet`);
+      if (!(SIGNALS as readonly string[]).includes(s))
+        throw new KernelError(`recipe ${r.name} (${r.file}) reads the ${s} signal, which this build of tuner does not provide yet`);
     }
     if (r.scope) resolveScope(r.scope, layout); // a scope that does not exist is bad input now, not at the first change
     if (r.apply && !r.scope && r.actions.some((a) => a.name !== 'io_prefetch')) {
-      throw new UsageError(`recipe ${JSON.stringify(r.file)}: apply: true needs a scope: (a cgroup or PIDs), since its actions change cgroups or processes; tuner never acts on the whole host`);
+      throw new UsageError(
+        `recipe ${JSON.stringify(r.file)}: apply: true needs a scope: (a cgroup or PIDs), since its actions change cgroups or processes; tuner never acts on the whole host`,
+      );
     }
   }
   const { recipes, notices: more } = applicable(loaded, host, ts);

@@ -25,9 +25,15 @@ export function systemdNotifier(env: NodeJS.ProcessEnv = process.env, onError: (
     async notify(...assignments: string[]) {
       if (!active) return;
       try {
-        await execa('systemd-notify', [`--pid=${process.pid}`, ...assignments], { timeout: 5000, stdin: 'ignore', env: { NOTIFY_SOCKET: env.NOTIFY_SOCKET } });
+        await execa('systemd-notify', [`--pid=${process.pid}`, ...assignments], {
+          timeout: 5000,
+          stdin: 'ignore',
+          env: { NOTIFY_SOCKET: env.NOTIFY_SOCKET },
+        });
       } catch (err) {
-        onError(`systemd-notify ${assignments.join(' ')}: ${err instanceof Error ? ((err as { stderr?: string }).stderr?.trim() || err.message.split('\n')[0]) : String(err)}`);
+        onError(
+          `systemd-notify ${assignments.join(' ')}: ${err instanceof Error ? (err as { stderr?: string }).stderr?.trim() || err.message.split('\n')[0] : String(err)}`,
+        );
       }
     },
   };

@@ -50,7 +50,9 @@ export function detectLayout(
   }
   // The same hierarchy may be mounted twice (bind mounts): keep the first of each.
   const unique = hierarchies.filter(
-    (h, i) => hierarchies.findIndex((o) => o.version === h.version && o.controllers.join() === h.controllers.join() && o.root === h.root) === i || h.version === 2,
+    (h, i) =>
+      hierarchies.findIndex((o) => o.version === h.version && o.controllers.join() === h.controllers.join() && o.root === h.root) === i ||
+      h.version === 2,
   );
   const byController: Record<string, Hierarchy> = {};
   for (const h of unique) for (const c of h.controllers) byController[c] ??= h;

@@ -73,7 +73,14 @@ export interface CompareResult {
 
 function ref(path: string, p: Profile): ProfileRef {
   const busy = p.runs.map((r) => r.details['host.other_busy_pct']).filter((v): v is number => typeof v === 'number');
-  return { path, command: p.command, runs: p.runs.length, recorded: p.env.date, env: p.env, other_busy_pct: busy.length ? median(busy) : null };
+  return {
+    path,
+    command: p.command,
+    runs: p.runs.length,
+    recorded: p.env.date,
+    env: p.env,
+    other_busy_pct: busy.length ? median(busy) : null,
+  };
 }
 
 function usable(p: Profile, what: string): void {
@@ -95,16 +102,23 @@ export async function compare(opts: CompareOptions): Promise<CompareResult> {
   const envDiff = environmentDifferences(base.env, next.env);
   if (envDiff.length > 0) {
     const what = envDiff.map((d) => `${d.field} ${JSON.stringify(d.base)} vs ${JSON.stringify(d.new)}`).join('; ');
-    if (opts.strictEnv) throw new ProfileError(`BASE and NEW were recorded in different environments (${what}); --strict-env refuses to compare them`);
+    if (opts.strictEnv)
+      throw new ProfileError(`BASE and NEW were recorded in different environments (${what}); --strict-env refuses to compare them`);
     warnings.push(`BASE and NEW were recorded in different environments (${what}): differences may come from the machines, not the change`);
   }
   if (JSON.stringify(base.command) !== JSON.stringify(next.command)) {
-    warnings.push(`BASE and NEW ran different commands (${JSON.stringify(base.command.join(' '))} vs ${JSON.stringify(next.command.join(' '))})`);
+    warnings.push(
+      `BASE and NEW ran different commands (${JSON.stringify(base.command.join(' '))} vs ${JSON.stringify(next.command.join(' '))})`,
+    );
   }
 
   const baseRef = ref(opts.base, base);
   const newRef = ref(opts.new, next);
-  if (baseRef.other_busy_pct !== null && newRef.other_busy_pct !== null && Math.abs(baseRef.other_busy_pct - newRef.other_busy_pct) > BUSY_DIFFERENCE_WARN) {
+  if (
+    baseRef.other_busy_pct !== null &&
+    newRef.other_busy_pct !== null &&
+    Math.abs(baseRef.other_busy_pct - newRef.other_busy_pct) > BUSY_DIFFERENCE_WARN
+  ) {
     const busier = baseRef.other_busy_pct > newRef.other_busy_pct ? 'BASE' : 'NEW';
     warnings.push(
       `the machine was busier with other work during ${busier} (median ${baseRef.other_busy_pct.toFixed(0)}% of all CPUs during BASE runs, ` +
@@ -170,7 +184,17 @@ type CompareFormat = 'table' | 'json' | 'markdown' | 'junit';
 
 export const command: CommandSpec<CompareOptions & { format: CompareFormat; html?: string }, CompareResult> = {
   options([base, next], flags) {
-    const f = flags as { threshold: string; alpha: string; metrics?: string; format: string; json?: boolean; markdown?: boolean; strictEnv?: boolean; allowNeedsMoreRuns?: boolean; html?: string };
+    const f = flags as {
+      threshold: string;
+      alpha: string;
+      metrics?: string;
+      format: string;
+      json?: boolean;
+      markdown?: boolean;
+      strictEnv?: boolean;
+      allowNeedsMoreRuns?: boolean;
+      html?: string;
+    };
     return {
       base: base as string,
       new: next as string,
@@ -180,7 +204,11 @@ export const command: CommandSpec<CompareOptions & { format: CompareFormat; html
       strictEnv: f.strictEnv,
       allowNeedsMoreRuns: f.allowNeedsMoreRuns,
       html: f.html,
-      format: f.json ? 'json' : f.markdown ? 'markdown' : parseChoice(f.format, ['table', 'json', 'markdown', 'junit'] as const, '--format'),
+      format: f.json
+        ? 'json'
+        : f.markdown
+          ? 'markdown'
+          : parseChoice(f.format, ['table', 'json', 'markdown', 'junit'] as const, '--format'),
     };
   },
   async run(o) {

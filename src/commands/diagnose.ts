@@ -107,7 +107,8 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseReport> {
     if (h.status === 'fulfilled') host = h.value;
     missing.push(...mergeReasons(target?.failed ?? []));
     if (t.status === 'rejected') missing.push({ signal: signalsWith('diagnose').join(', '), reason: messageOf(t.reason).split('\n')[0]! });
-    if (h.status === 'rejected') missing.push({ signal: 'sched (host-wide, for noisy neighbors)', reason: messageOf(h.reason).split('\n')[0]! });
+    if (h.status === 'rejected')
+      missing.push({ signal: 'sched (host-wide, for noisy neighbors)', reason: messageOf(h.reason).split('\n')[0]! });
     const sources = target?.sources ?? [];
     if (host) await host.sources[0]!.next();
     for (const s of sources) await s.next(); // baselines
@@ -159,7 +160,8 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseReport> {
     exited,
     summary: {
       threads: m.target.threads,
-      cpu_pct: procStart && procEnd ? Math.round(((procEnd.cpuTicks - procStart.cpuTicks) / 100 / (m.durationMs / 1000)) * 1000) / 10 : null,
+      cpu_pct:
+        procStart && procEnd ? Math.round(((procEnd.cpuTicks - procStart.cpuTicks) / 100 / (m.durationMs / 1000)) * 1000) / 10 : null,
       cpus_allowed: procStart?.cpusAllowed ?? null,
       mems_allowed: procStart?.memsAllowed ?? null,
       numa_pages: procStart?.nodePages ?? {},
@@ -204,7 +206,13 @@ export function measure(g: Gathered): Measurements {
     target: {
       pid: g.pid,
       comm: g.procStart?.comm ?? schedProcs[0]?.comm ?? (g.scope.cgroup ? g.scope.cgroup.name : ''),
-      threads: g.procEnd?.threads ?? g.procStart?.threads ?? Math.max(1, sum(schedProcs, (p) => p.threads)),
+      threads:
+        g.procEnd?.threads ??
+        g.procStart?.threads ??
+        Math.max(
+          1,
+          sum(schedProcs, (p) => p.threads),
+        ),
       ...(targetCg ? { cgroup: targetCg, cgroupParent: path.posix.dirname(targetCg) } : {}),
     },
   };
@@ -246,7 +254,13 @@ export function measure(g: Gathered): Measurements {
     m.io = {
       ios: sum(procs, (p) => p.ios),
       waitNs: sum(procs, (p) => p.wait_ns),
-      devices: g.io.devices.map((d) => ({ dev: d.dev, iops: d.iops, p99Us: d.lat.p99_us, readSeqPct: d.read_seq_pct, avgReadKb: d.avg_read_kb })),
+      devices: g.io.devices.map((d) => ({
+        dev: d.dev,
+        iops: d.iops,
+        p99Us: d.lat.p99_us,
+        readSeqPct: d.read_seq_pct,
+        avgReadKb: d.avg_read_kb,
+      })),
     };
   }
   if (g.cgStart && g.cgEnd && g.cgName) {
@@ -269,8 +283,13 @@ export function measure(g: Gathered): Measurements {
   };
   if (g.host) {
     const top = new Map<string, string>();
-    for (const p of [...g.host.procs].sort((a, b) => b.oncpu_ns - a.oncpu_ns)) if (!top.has(p.cgroup)) top.set(p.cgroup, `${p.comm}[${p.pid}]`);
-    m.hostCgroups = g.host.cgroups.map((c) => ({ cgroup: c.cgroup, oncpuNs: c.oncpu_ns, ...(top.has(c.cgroup) ? { topTask: top.get(c.cgroup)! } : {}) }));
+    for (const p of [...g.host.procs].sort((a, b) => b.oncpu_ns - a.oncpu_ns))
+      if (!top.has(p.cgroup)) top.set(p.cgroup, `${p.comm}[${p.pid}]`);
+    m.hostCgroups = g.host.cgroups.map((c) => ({
+      cgroup: c.cgroup,
+      oncpuNs: c.oncpu_ns,
+      ...(top.has(c.cgroup) ? { topTask: top.get(c.cgroup)! } : {}),
+    }));
   }
   return m;
 }
@@ -289,7 +308,9 @@ export const command: CommandSpec<DiagnoseOptions, DiagnoseReport> = {
       thresholds: parseThresholds(f.threshold),
       backend: parseChoice(f.backend, BACKENDS, '--backend'),
       signal: stopSignal,
-      onProgress: tty ? (done, total) => process.stderr.write(`\r  measuring... ${(done / 1000).toFixed(1)} / ${(total / 1000).toFixed(1)} s `) : undefined,
+      onProgress: tty
+        ? (done, total) => process.stderr.write(`\r  measuring... ${(done / 1000).toFixed(1)} / ${(total / 1000).toFixed(1)} s `)
+        : undefined,
     };
   },
   async run(o) {

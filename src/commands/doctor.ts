@@ -39,7 +39,6 @@ export interface DoctorOptions {
   noLoad?: boolean;
 }
 
-
 /** What the checks read of the host: the real one, or a fake in tests. */
 export interface DoctorHost {
   exists(path: string): boolean;
@@ -140,7 +139,10 @@ export const CHECKS: readonly CheckDef[] = [
     title: 'bpffs',
     otherwise: 'fail',
     fix: 'mount -t bpf bpf /sys/fs/bpf',
-    run: (h) => (h.mounted('/sys/fs/bpf', 'bpf') ? { ok: true, detail: 'mounted on /sys/fs/bpf' } : { ok: false, detail: 'not mounted on /sys/fs/bpf' }),
+    run: (h) =>
+      h.mounted('/sys/fs/bpf', 'bpf')
+        ? { ok: true, detail: 'mounted on /sys/fs/bpf' }
+        : { ok: false, detail: 'not mounted on /sys/fs/bpf' },
   },
   {
     id: 'tracefs',
@@ -160,7 +162,9 @@ export const CHECKS: readonly CheckDef[] = [
     async run(h) {
       try {
         const v = await h.bpftool();
-        return v.autoattach ? { ok: true, detail: `${v.version}, with autoattach` } : { ok: false, detail: `${v.version}: no autoattach (needs 7.2 or newer)` };
+        return v.autoattach
+          ? { ok: true, detail: `${v.version}, with autoattach` }
+          : { ok: false, detail: `${v.version}: no autoattach (needs 7.2 or newer)` };
       } catch (err) {
         return { ok: false, detail: `not usable: ${messageOf(err).split('\n')[0]}`, fix: 'sudo scripts/setup.sh' };
       }
@@ -205,7 +209,10 @@ export const CHECKS: readonly CheckDef[] = [
         .filter(([c]) => ['cpu', 'cpuset', 'memory', 'io', 'blkio'].includes(c))
         .map(([c, x]) => `${c}: v${x.version} ${x.mountPoint}`)
         .join(', ');
-      return { ok: layout.cpu !== undefined, detail: `${layout.mode}${where ? `; ${where}` : ''}${layout.unified ? `; unified at ${layout.unified.mountPoint}` : ''}` };
+      return {
+        ok: layout.cpu !== undefined,
+        detail: `${layout.mode}${where ? `; ${where}` : ''}${layout.unified ? `; unified at ${layout.unified.mountPoint}` : ''}`,
+      };
     },
   },
   {
@@ -254,22 +261,20 @@ export const CHECKS: readonly CheckDef[] = [
     },
   },
   // The other CO-RE objects: one the kernel refuses is a named loss, not a failure.
-  ...Object.entries(OBJECT_LOSS).map(
-    ([name, loss]): CheckDef => ({
-      id: `load:${name}`,
-      title: `load ${name}.bpf.o`,
-      otherwise: 'warn',
-      when: (passed, opts) => canUseBpf(passed) && !opts.noLoad,
-      async run(h) {
-        try {
-          await h.loadObject(name);
-          return { ok: true, detail: 'loaded, attached and detached' };
-        } catch (err) {
-          return { ok: false, detail: `${loss}: ${messageOf(err).split('\n')[0]}`, fix: 'none: the other signals keep working' };
-        }
-      },
-    }),
-  ),
+  ...Object.entries(OBJECT_LOSS).map(([name, loss]): CheckDef => ({
+    id: `load:${name}`,
+    title: `load ${name}.bpf.o`,
+    otherwise: 'warn',
+    when: (passed, opts) => canUseBpf(passed) && !opts.noLoad,
+    async run(h) {
+      try {
+        await h.loadObject(name);
+        return { ok: true, detail: 'loaded, attached and detached' };
+      } catch (err) {
+        return { ok: false, detail: `${loss}: ${messageOf(err).split('\n')[0]}`, fix: 'none: the other signals keep working' };
+      }
+    },
+  })),
 ];
 
 /** What the CO-RE backend needs: root, BTF, bpffs, bpftool with autoattach, the kernel's run-queue accounting. */
@@ -287,7 +292,8 @@ export async function doctor(opts: DoctorOptions = {}, host: DoctorHost = REAL_H
     checks.push({ id: def.id, title: def.title, status: o.ok ? 'pass' : def.otherwise, detail: o.detail, ...(fix ? { fix } : {}) });
   }
   const loadOk = checks.find((c) => c.id === 'load')?.status !== 'fail';
-  const backend = canUseBpf(passed) && loadOk ? 'bpf' : ['privileges', 'bpftrace', 'tracefs', 'sched_info'].every(passed) ? 'bpftrace' : null;
+  const backend =
+    canUseBpf(passed) && loadOk ? 'bpf' : ['privileges', 'bpftrace', 'tracefs', 'sched_info'].every(passed) ? 'bpftrace' : null;
   return { ok: backend !== null, backend, checks };
 }
 

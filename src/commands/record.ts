@@ -58,7 +58,10 @@ export function recordableSignals(available: readonly string[] = SIGNALS): strin
 export function checkSignals(requested: readonly string[], available: readonly string[] = SIGNALS): string[] {
   const usable = recordableSignals(available);
   const out: string[] = [];
-  for (const s of requested.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean)) {
+  for (const s of requested
+    .flatMap((x) => x.split(','))
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     if (!usable.includes(s)) {
       const why = RECORD_SIGNALS.includes(s)
         ? `is not available in this tuner yet`
@@ -88,7 +91,12 @@ function checkOutputPath(file: string): void {
 }
 
 /** The profile `--append` adds to: it must record the same command with the same signals, on this machine. */
-function appendable(file: string, command: readonly string[], signals: readonly string[], env: ReturnType<typeof collectEnvironment>): Profile {
+function appendable(
+  file: string,
+  command: readonly string[],
+  signals: readonly string[],
+  env: ReturnType<typeof collectEnvironment>,
+): Profile {
   const p = readProfile(file);
   const same = (a: readonly string[], b: readonly string[]): boolean => JSON.stringify(a) === JSON.stringify(b);
   if (!same(p.command, command)) {
@@ -99,7 +107,9 @@ function appendable(file: string, command: readonly string[], signals: readonly 
   }
   const diff = environmentDifferences(p.env, env);
   if (diff.length > 0) {
-    throw new UsageError(`--append: ${file} was recorded in another environment (${diff.map((d) => `${d.field} ${d.base} vs ${d.new}`).join('; ')})`);
+    throw new UsageError(
+      `--append: ${file} was recorded in another environment (${diff.map((d) => `${d.field} ${d.base} vs ${d.new}`).join('; ')})`,
+    );
   }
   return p;
 }
@@ -107,10 +117,15 @@ function appendable(file: string, command: readonly string[], signals: readonly 
 /** Why a profile is not ok, for stderr; undefined when it is. */
 export function failureMessage(p: Profile, file: string): string | undefined {
   if (p.ok) return undefined;
-  const bad = [...p.warmups.map((w) => ({ ...w, what: `warm-up run ${w.run}` })), ...p.runs.map((r) => ({ ...r, what: `run ${r.run}` }))].find(
-    (r) => r.exit_code !== 0,
-  );
-  const how = !bad ? 'did not complete' : bad.exit_code === null ? `was killed by ${bad.signal ?? 'a signal'}` : `exited with code ${bad.exit_code}`;
+  const bad = [
+    ...p.warmups.map((w) => ({ ...w, what: `warm-up run ${w.run}` })),
+    ...p.runs.map((r) => ({ ...r, what: `run ${r.run}` })),
+  ].find((r) => r.exit_code !== 0);
+  const how = !bad
+    ? 'did not complete'
+    : bad.exit_code === null
+      ? `was killed by ${bad.signal ?? 'a signal'}`
+      : `exited with code ${bad.exit_code}`;
   return `record: ${bad ? bad.what : 'the recording'} of \`${p.command.join(' ')}\` ${how}; the profile ${file} is marked "ok": false and cannot be compared`;
 }
 
@@ -181,7 +196,16 @@ export async function record(opts: RecordOptions): Promise<Profile> {
 
 export const command: CommandSpec<RecordOptions & { progress: { clear(): void } }, Profile> = {
   async options([cmd], flags) {
-    const f = flags as { output: string; signals?: string; repeat: string; warmup: string; timeout?: string; keepGoing?: boolean; append?: boolean; quiet?: boolean };
+    const f = flags as {
+      output: string;
+      signals?: string;
+      repeat: string;
+      warmup: string;
+      timeout?: string;
+      keepGoing?: boolean;
+      append?: boolean;
+      quiet?: boolean;
+    };
     const { renderRunLine } = await import('../output/record-view.js');
     const { RecordProgress } = await import('../output/record-progress.js');
     const repeat = parsePositiveInt(f.repeat, '--repeat', 10_000);

@@ -90,8 +90,10 @@ export function readFeed(text: string): Feed {
 function shapeProblem(signal: SignalFamily, rec: Json): string | undefined {
   for (const [k, v] of Object.entries(rec)) {
     const isList = Array.isArray(v);
-    if (!isList && k in (COLLECTIONS[signal] ?? {}) && v !== undefined) return `"${k}": expected a list of records, got ${v === null ? 'null' : typeof v}`;
-    if (isList && v.some((x) => x === null || typeof x !== 'object' || Array.isArray(x))) return `"${k}": expected a list of records (objects), got an element that is not one`;
+    if (!isList && k in (COLLECTIONS[signal] ?? {}) && v !== undefined)
+      return `"${k}": expected a list of records, got ${v === null ? 'null' : typeof v}`;
+    if (isList && v.some((x) => x === null || typeof x !== 'object' || Array.isArray(x)))
+      return `"${k}": expected a list of records (objects), got an element that is not one`;
   }
   return undefined;
 }
@@ -113,7 +115,8 @@ function simHostFor(windows: readonly Window[]): SimHost {
 function learn(host: SimHost, w: Window): void {
   // A feed is input: a collection that is not a list of records teaches nothing (the detectors count it as missing).
   const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter((x): x is Json => x !== null && typeof x === 'object') : []);
-  for (const p of list(w.records.sched?.procs)) if (typeof p.pid === 'number' && typeof p.cgroup === 'string') host.learnCgroup(p.pid, p.cgroup);
+  for (const p of list(w.records.sched?.procs))
+    if (typeof p.pid === 'number' && typeof p.cgroup === 'string') host.learnCgroup(p.pid, p.cgroup);
   for (const p of list(w.records.numa?.procs)) {
     if (typeof p.pid === 'number' && p.pages && typeof p.pages === 'object') {
       host.learnPages(p.pid, new Map(Object.entries(p.pages as Record<string, number>).map(([k, v]) => [Number(k), Number(v)])));
@@ -143,19 +146,29 @@ export async function* replay(o: ReplayOptions): AsyncGenerator<RunEvent> {
   const assume = parseAssume(o.assume);
   const feed = readFeed(text);
   if (feed.windows.length === 0) {
-    throw new UsageError(`replay ${o.feed}: expected NDJSON records from \`tuner watch ... --json\`, got ${feed.lines === 0 ? 'an empty file' : `no usable record in ${feed.lines} lines (line ${feed.bad[0]!.line}: ${feed.bad[0]!.why})`}`);
+    throw new UsageError(
+      `replay ${o.feed}: expected NDJSON records from \`tuner watch ... --json\`, got ${feed.lines === 0 ? 'an empty file' : `no usable record in ${feed.lines} lines (line ${feed.bad[0]!.line}: ${feed.bad[0]!.why})`}`,
+    );
   }
   const flags = runScope(loaded, o);
   let cgroup: string | undefined;
   if (flags.cgroup !== undefined) {
     cgroup = normalizeCgroupName(flags.cgroup.startsWith('/') ? flags.cgroup : `/${flags.cgroup}`);
-    if (cgroup === undefined) throw new UsageError(`--cgroup ${flags.cgroup}: expected a cgroup name without "..", got one that climbs out of its tree`);
+    if (cgroup === undefined)
+      throw new UsageError(`--cgroup ${flags.cgroup}: expected a cgroup name without "..", got one that climbs out of its tree`);
   }
   const firstTs = new Date(feed.windows[0]!.ts).toISOString();
   yield* warningNotices(warnings, firstTs);
   if (feed.bad.length > 0) {
-    const list = feed.bad.slice(0, 5).map((b) => `line ${b.line}: ${b.why}`).join('; ');
-    yield { type: 'notice', ts: firstTs, message: `${o.feed}: ${feed.bad.length} of ${feed.lines} lines are not records and were not replayed (${list}${feed.bad.length > 5 ? '; ...' : ''})` };
+    const list = feed.bad
+      .slice(0, 5)
+      .map((b) => `line ${b.line}: ${b.why}`)
+      .join('; ');
+    yield {
+      type: 'notice',
+      ts: firstTs,
+      message: `${o.feed}: ${feed.bad.length} of ${feed.lines} lines are not records and were not replayed (${list}${feed.bad.length > 5 ? '; ...' : ''})`,
+    };
   }
   const host = simHostFor(feed.windows);
   const io = new SimIo(host.topology().online, assume, (pid) => host.numaPages(pid));
@@ -166,7 +179,14 @@ export async function* replay(o: ReplayOptions): AsyncGenerator<RunEvent> {
     yield summary([], [], 'replay', 0, started);
     return;
   }
-  const engines: Engine[] = makeEngines(recipes, { host, io, scope, mode: 'replay', claims: new Map(), choice: { ...(o.strategy ? { strategy: o.strategy } : {}), seed: o.seed ?? 1 } });
+  const engines: Engine[] = makeEngines(recipes, {
+    host,
+    io,
+    scope,
+    mode: 'replay',
+    claims: new Map(),
+    choice: { ...(o.strategy ? { strategy: o.strategy } : {}), seed: o.seed ?? 1 },
+  });
   let last = feed.windows[0]!.ts;
   for (const w of feed.windows) {
     learn(host, w);
@@ -186,7 +206,8 @@ export async function* replay(o: ReplayOptions): AsyncGenerator<RunEvent> {
 export function parseReplayPids(values: readonly string[]): number[] {
   const out: number[] = [];
   for (const v of values.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean)) {
-    if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 4_194_304) throw new UsageError(`--pid: expected a process ID (a whole number from 1 to 4194304), got ${JSON.stringify(v)}`);
+    if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 4_194_304)
+      throw new UsageError(`--pid: expected a process ID (a whole number from 1 to 4194304), got ${JSON.stringify(v)}`);
     if (!out.includes(Number(v))) out.push(Number(v));
   }
   if (out.length === 0) throw new UsageError('--pid: expected at least one process ID');

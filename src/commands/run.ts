@@ -72,7 +72,9 @@ export async function* run(o: RunOptions): AsyncGenerator<RunEvent> {
     return;
   }
   if (o.apply && guard.cgroup === '/' && recipes.some((r) => r.actions.some((a) => a.name !== 'io_prefetch'))) {
-    throw new UsageError('--apply: these recipes change cgroups or processes, so they need a scope: give --cgroup PATH or --pid PID (or scope: in the recipe); tuner never acts on the whole host');
+    throw new UsageError(
+      '--apply: these recipes change cgroups or processes, so they need a scope: give --cgroup PATH or --pid PID (or scope: in the recipe); tuner never acts on the whole host',
+    );
   }
   for (const r of recipes) {
     for (const s of r.signals) {
@@ -91,9 +93,15 @@ export async function* run(o: RunOptions): AsyncGenerator<RunEvent> {
     for (const j of restored) for (const out of j.outcomes) yield { type: 'recovered', ts: now(), journal: j.journal, ...out };
     journal = Journal.open();
   } else if (listJournals().some((j) => !j.alive)) {
-    yield { type: 'notice', ts: now(), message: 'a tuner that was killed left changed knobs in its journal: run `tuner revert` (or `tuner run --apply`) to put them back' };
+    yield {
+      type: 'notice',
+      ts: now(),
+      message: 'a tuner that was killed left changed knobs in its journal: run `tuner revert` (or `tuner run --apply`) to put them back',
+    };
   }
-  for (const j of listJournals()) if (j.alive && j.data && j.data.owner.pid !== process.pid) for (const e of j.data.entries) claims.set(e.id, `tuner pid ${j.data.owner.pid}`);
+  for (const j of listJournals())
+    if (j.alive && j.data && j.data.owner.pid !== process.pid)
+      for (const e of j.data.entries) claims.set(e.id, `tuner pid ${j.data.owner.pid}`);
   const pauseMs = Number(process.env.TUNER_TEST_NUDGE_PAUSE_MS ?? 0) || undefined;
   const learning = recipes.some((r) => (o.strategy ?? r.strategy) === 'learned');
   const seed = o.seed ?? Date.now() % 2 ** 31;
@@ -172,7 +180,18 @@ export function strategyFlags(flags: { strategy?: string; seed?: string }): { st
 
 export const command: CommandSpec<RunOptions, RunEvent> = {
   options([files], flags) {
-    const f = flags as { apply?: boolean; watch?: boolean; duration?: string; interval?: string; cgroup?: string; pid?: string[]; auditLog?: string; backend: string; strategy?: string; seed?: string };
+    const f = flags as {
+      apply?: boolean;
+      watch?: boolean;
+      duration?: string;
+      interval?: string;
+      cgroup?: string;
+      pid?: string[];
+      auditLog?: string;
+      backend: string;
+      strategy?: string;
+      seed?: string;
+    };
     return {
       recipes: files as string[],
       apply: f.apply ?? false,

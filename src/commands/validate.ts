@@ -25,8 +25,15 @@ export async function validate(files: readonly string[]): Promise<ValidateResult
       file: r.file,
       name: r.name,
       signals: [
-        ...r.detectors.map((d) => `${d.name}: ${d.signal} ${d.burst ? `burst (${d.burst.k} sd, +${d.burst.minRise * 100}% over its baseline)` : `${d.op} ${d.threshold} (clear ${d.clear})`}${d.smooth ? ` smoothed (half-life ${d.smooth})` : ''} for ${d.for}`),
-        ...(r.objective ? [`objective: ${r.objective.goal} ${r.objective.signal} of ${ofText(r.objective.of)} (noise ${r.objective.noise}); strategy ${r.strategy}`] : []),
+        ...r.detectors.map(
+          (d) =>
+            `${d.name}: ${d.signal} ${d.burst ? `burst (${d.burst.k} sd, +${d.burst.minRise * 100}% over its baseline)` : `${d.op} ${d.threshold} (clear ${d.clear})`}${d.smooth ? ` smoothed (half-life ${d.smooth})` : ''} for ${d.for}`,
+        ),
+        ...(r.objective
+          ? [
+              `objective: ${r.objective.goal} ${r.objective.signal} of ${ofText(r.objective.of)} (noise ${r.objective.noise}); strategy ${r.strategy}`,
+            ]
+          : []),
         ...r.constraints.map((c) => `constraint: ${c.signal} of ${ofText(c.of)} ${c.op.replace('_', ' ')} ${c.limit}`),
       ],
       when: renderCondition(r.when),

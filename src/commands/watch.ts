@@ -16,7 +16,6 @@ import { signalsWith } from '../signals/registry.js';
 export const WATCH_SIGNALS = [...SIGNALS, 'all'] as const;
 export type WatchSignal = (typeof WATCH_SIGNALS)[number];
 
-
 export interface WatchOptions {
   intervalMs: number;
   count?: number;

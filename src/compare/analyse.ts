@@ -127,8 +127,18 @@ function claims(metric: string, b: Sample, n: Sample, floor: number, scale: numb
     lDown,
     up: two ? trimmedTest(lb, lUp) : null,
     down: two ? trimmedTest(lb, lDown) : null,
-    rankUp: ok ? rankSumTest(b.values, n.values.map((v) => v / scale)) : null,
-    rankDown: ok ? rankSumTest(b.values, n.values.map((v) => v * scale)) : null,
+    rankUp: ok
+      ? rankSumTest(
+          b.values,
+          n.values.map((v) => v / scale),
+        )
+      : null,
+    rankDown: ok
+      ? rankSumTest(
+          b.values,
+          n.values.map((v) => v * scale),
+        )
+      : null,
     plain: ok ? rankSumTest(b.values, n.values) : null,
     tied: all.every((v) => v === all[0]),
   };
@@ -157,7 +167,9 @@ export function analyse(
   opts: AnalyseOptions,
 ): MetricComparison[] {
   const scale = 1 + opts.threshold;
-  const rows = metrics.map((metric) => claims(metric, sample(base.map((r) => r[metric])), sample(next.map((r) => r[metric])), opts.floor(metric), scale));
+  const rows = metrics.map((metric) =>
+    claims(metric, sample(base.map((r) => r[metric])), sample(next.map((r) => r[metric])), opts.floor(metric), scale),
+  );
   const m = rows.length;
   const gated = rows.map((r) => !opts.gated || opts.gated.includes(r.metric));
   const eligible = rows.map((r) => r.rankUp !== null && !r.tied);
@@ -176,7 +188,16 @@ export function analyse(
   return rows.map((c, i): MetricComparison => {
     const { metric, b, n } = c;
     const separated = separation(c, scale);
-    const common = { metric, base: b, new: n, gated: gated[i]!, p_regressed_adjusted: adjusted[i]!, p_improved_adjusted: adjusted[m + i]!, in_family: eligible[i]!, separated };
+    const common = {
+      metric,
+      base: b,
+      new: n,
+      gated: gated[i]!,
+      p_regressed_adjusted: adjusted[i]!,
+      p_improved_adjusted: adjusted[m + i]!,
+      in_family: eligible[i]!,
+      separated,
+    };
     if (!c.plain || !c.rankUp || !c.rankDown || b.median === null || n.median === null) {
       return {
         ...common,
@@ -196,7 +217,13 @@ export function analyse(
     const worse = ratio >= 1;
     const t = worse ? c.up : c.down;
     const runsNeeded = t
-      ? runsPerSide({ effect: worse ? t.diff : -t.diff, se: t.se, runs: Math.min(b.n, n.n), level: opts.alpha / (2 * familySize), separated: separated !== null })
+      ? runsPerSide({
+          effect: worse ? t.diff : -t.diff,
+          se: t.se,
+          runs: Math.min(b.n, n.n),
+          level: opts.alpha / (2 * familySize),
+          separated: separated !== null,
+        })
       : null;
     const decision = decide({
       baseMedian: b.median,

@@ -25,7 +25,14 @@ export interface Selection {
 
 function matcher(pattern: string): (name: string) => boolean {
   if (pattern.includes('*')) {
-    const re = new RegExp('^' + pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+    const re = new RegExp(
+      '^' +
+        pattern
+          .split('*')
+          .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*') +
+        '$',
+    );
     return (n) => re.test(n);
   }
   return (n) => n === pattern || n.startsWith(pattern + '.') || n === `${pattern}_ns`;
@@ -41,7 +48,10 @@ export function selectMetrics(base: readonly string[], next: readonly string[], 
     return { metrics: common, gated: primary.length > 0 ? primary : common, onlyBase, onlyNew };
   }
   const picked = new Set<string>();
-  for (const p of patterns.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean)) {
+  for (const p of patterns
+    .flatMap((x) => x.split(','))
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const match = matcher(p);
     const hits = common.filter(match);
     if (hits.length === 0) {

@@ -56,10 +56,18 @@ export function decide(v: VerdictInput): Decision {
   const level = `${Math.round(v.ci.level * 100)}%`;
   const more = v.runsNeeded === null ? '' : `; about ${v.runsNeeded} runs a side would tell`;
   if (beyondUp && v.pRegressed < v.alpha) {
-    return { verdict: 'regressed', direction: 'worse', reason: `${pct(v.ratio)}, significantly beyond +${t} (p=${p(v.pRegressed)} adjusted, < ${v.alpha})` };
+    return {
+      verdict: 'regressed',
+      direction: 'worse',
+      reason: `${pct(v.ratio)}, significantly beyond +${t} (p=${p(v.pRegressed)} adjusted, < ${v.alpha})`,
+    };
   }
   if (beyondDown && v.pImproved < v.alpha) {
-    return { verdict: 'improved', direction: 'better', reason: `${pct(v.ratio)}, significantly beyond -${((1 - down) * 100).toFixed(1)}% (p=${p(v.pImproved)} adjusted, < ${v.alpha})` };
+    return {
+      verdict: 'improved',
+      direction: 'better',
+      reason: `${pct(v.ratio)}, significantly beyond -${((1 - down) * 100).toFixed(1)}% (p=${p(v.pImproved)} adjusted, < ${v.alpha})`,
+    };
   }
   if ((v.separated === 'worse' && beyondUp) || (v.separated === 'better' && beyondDown)) {
     const worse = v.separated === 'worse';

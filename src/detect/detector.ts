@@ -73,7 +73,11 @@ export class ThresholdDetector {
     }
     if (this.spec.burst) {
       let b = this.bursts.get(id);
-      if (!b) this.bursts.set(id, (b = new BurstDetector({ k: this.spec.burst.k, minRise: this.spec.burst.minRise, halfLife: this.spec.burst.halfLife })));
+      if (!b)
+        this.bursts.set(
+          id,
+          (b = new BurstDetector({ k: this.spec.burst.k, minRise: this.spec.burst.minRise, halfLife: this.spec.burst.halfLife })),
+        );
       const verdict = b.observe(v);
       this.burstNow.set(id, { burst: verdict.burst, ...(verdict.threshold !== undefined ? { threshold: verdict.threshold } : {}) });
     }

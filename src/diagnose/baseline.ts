@@ -90,10 +90,7 @@ export function cpuCgroupDir(pid: number, layout: CgroupLayout): { name: string;
   } catch {
     return undefined;
   }
-  const line =
-    h.version === 1
-      ? lines.find((l) => l.split(':')[1]?.split(',').includes('cpu'))
-      : lines.find((l) => l.startsWith('0::'));
+  const line = h.version === 1 ? lines.find((l) => l.split(':')[1]?.split(',').includes('cpu')) : lines.find((l) => l.startsWith('0::'));
   if (!line) return undefined;
   const name = line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1) || '/';
   const rootRel = h.root === '/' ? name : path.relative(h.root, name) || '.';

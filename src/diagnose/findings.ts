@@ -14,7 +14,8 @@ export interface Suggestion {
 }
 
 export interface Finding {
-  kind: 'cpu-contention' | 'lock-contention' | 'io-wait' | 'cpu-throttling' | 'memory-pressure' | 'io-pressure' | 'noisy-neighbor' | 'healthy';
+  kind:
+    'cpu-contention' | 'lock-contention' | 'io-wait' | 'cpu-throttling' | 'memory-pressure' | 'io-pressure' | 'noisy-neighbor' | 'healthy';
   severity: Severity;
   summary: string;
   evidence: Record<string, unknown> & { line: string };
@@ -27,8 +28,18 @@ export interface Measurements {
   target: { pid?: number; comm: string; threads: number; cgroup?: string; cgroupParent?: string };
   /** Kernel accounting over the window (/proc). */
   sched?: { oncpuNs: number; runqWaitNs: number; p99Us: number | null; maxUs: number | null; switches: number; involuntary: number };
-  futex?: { waits: number; waitNs: number; wakes: number; p99Us: number | null; hotWord?: { uaddr: string; waiters: number; waitNs: number } };
-  io?: { ios: number; waitNs: number; devices: Array<{ dev: string; iops: number; p99Us: number | null; readSeqPct: number; avgReadKb: number }> };
+  futex?: {
+    waits: number;
+    waitNs: number;
+    wakes: number;
+    p99Us: number | null;
+    hotWord?: { uaddr: string; waiters: number; waitNs: number };
+  };
+  io?: {
+    ios: number;
+    waitNs: number;
+    devices: Array<{ dev: string; iops: number; p99Us: number | null; readSeqPct: number; avgReadKb: number }>;
+  };
   throttle?: { quotaCpus: number | null; periods: number; throttled: number; throttledUs: number; cgroup: string; dir: string };
   psi?: { scope: string; cpu?: number; memory?: number; io?: number };
   /** CPU time every cgroup (of the cpu controller) used on the host during the window. */
@@ -231,7 +242,11 @@ function pressure(m: Measurements, t: Thresholds): Finding[] {
         kind,
         severity: sev,
         summary: `${res} pressure: some task of ${m.psi.scope} stalled on ${res} ${v.toFixed(1)}% of the time`,
-        evidence: { line: `PSI ${res} some ${v.toFixed(1)}% over ${secs.toFixed(1)} s (${m.psi.scope})`, psi_some_pct: v, scope: m.psi.scope },
+        evidence: {
+          line: `PSI ${res} some ${v.toFixed(1)}% over ${secs.toFixed(1)} s (${m.psi.scope})`,
+          psi_some_pct: v,
+          scope: m.psi.scope,
+        },
         suggest: [{ recipe: 'psi-backoff.yaml', command: `tuner run recipes/psi-backoff.yaml --cgroup ${m.target.cgroup ?? '.'}` }],
       });
     }
@@ -267,7 +282,10 @@ function healthy(m: Measurements, t: Thresholds, found: readonly Finding[]): Fin
  * The rules, in the order they run: each returns its findings (none when it
  * does not apply); a rule sees what the rules before it found.
  */
-export const RULES: ReadonlyArray<{ kinds: readonly Finding['kind'][]; rule: (m: Measurements, t: Thresholds, found: readonly Finding[]) => Finding[] }> = [
+export const RULES: ReadonlyArray<{
+  kinds: readonly Finding['kind'][];
+  rule: (m: Measurements, t: Thresholds, found: readonly Finding[]) => Finding[];
+}> = [
   { kinds: ['cpu-contention'], rule: cpuContention },
   { kinds: ['noisy-neighbor'], rule: noisyNeighbor },
   { kinds: ['lock-contention'], rule: lockContention },

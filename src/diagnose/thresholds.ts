@@ -40,7 +40,8 @@ export function parseThresholds(overrides: readonly string[] = []): Thresholds {
     const name = m[1]!;
     if (!(name in t)) throw new UsageError(`--threshold ${name}: unknown threshold (known: ${Object.keys(t).join(', ')})`);
     const value = Number(m[2]);
-    if (!Number.isFinite(value) || value < 0) throw new UsageError(`--threshold ${name}: expected a non-negative number, got ${JSON.stringify(m[2])}`);
+    if (!Number.isFinite(value) || value < 0)
+      throw new UsageError(`--threshold ${name}: expected a non-negative number, got ${JSON.stringify(m[2])}`);
     t[name as ThresholdName] = value;
   }
   return t;

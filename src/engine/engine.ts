@@ -49,7 +49,10 @@ const iso = (ts: number): string => new Date(ts).toISOString();
 
 function evidenceRecords(ev: readonly Evidence[]): Record<string, EvidenceRecord> {
   return Object.fromEntries(
-    ev.map((e) => [e.detector, { signal: e.signal, entity: e.entity, value: e.value, [e.op]: e.threshold, clear: e.clear, windows: e.windows, active: e.active }]),
+    ev.map((e) => [
+      e.detector,
+      { signal: e.signal, entity: e.entity, value: e.value, [e.op]: e.threshold, clear: e.clear, windows: e.windows, active: e.active },
+    ]),
   );
 }
 
@@ -95,7 +98,12 @@ export class Engine {
       } catch (err) {
         if (!(err instanceof KnobGone)) continue;
         this.drop(h);
-        out.push({ type: 'notice', ts: iso(ts), recipe: this.recipe.name, message: `${knobLabel(h.knob)} is gone (${err.message}); nothing to restore` });
+        out.push({
+          type: 'notice',
+          ts: iso(ts),
+          recipe: this.recipe.name,
+          message: `${knobLabel(h.knob)} is gone (${err.message}); nothing to restore`,
+        });
         continue;
       }
       if (cur === h.last || cur === h.uncertain) {
@@ -137,7 +145,13 @@ export class Engine {
     if (p.kind === 'relax' && a.relax === 'restore' && !p.stepBack) {
       const changes = mine
         .filter((h) => h.entity.kind === p.target.kind && h.entity.key === p.target.key)
-        .map((h): PlannedChange => ({ knob: h.knob, old: h.last, new: h.original, scopeTarget: h.scopeTarget, detail: `restore ${h.last} -> ${h.original}` }));
+        .map((h): PlannedChange => ({
+          knob: h.knob,
+          old: h.last,
+          new: h.original,
+          scopeTarget: h.scopeTarget,
+          detail: `restore ${h.last} -> ${h.original}`,
+        }));
       return changes.length > 0 ? { changes } : { skip: 'nothing to restore' };
     }
     const ctx: ActionContext = {
@@ -208,14 +222,27 @@ export class Engine {
     const original = held?.original ?? c.old;
     let actual = c.new;
     if (this.o.mode === 'apply') {
-      this.o.journal!.record(c.knob, original, c.new, { recipe: this.recipe.name, recipeFile: this.recipe.file, action: a.name, target: p.target.key });
+      this.o.journal!.record(c.knob, original, c.new, {
+        recipe: this.recipe.name,
+        recipeFile: this.recipe.file,
+        action: a.name,
+        target: p.target.key,
+      });
       if (this.o.pauseMs) await new Promise((r) => setTimeout(r, this.o.pauseMs));
       try {
         await this.o.io.write(c.knob, c.new);
         actual = await this.o.io.read(c.knob);
         this.o.journal!.confirm(c.knob, actual);
       } catch (err) {
-        out.push({ type: 'error', ts: iso(ts), recipe: this.recipe.name, action: a.name, target: p.target.key, knob: label, message: messageOf(err) });
+        out.push({
+          type: 'error',
+          ts: iso(ts),
+          recipe: this.recipe.name,
+          action: a.name,
+          target: p.target.key,
+          knob: label,
+          message: messageOf(err),
+        });
         if (err instanceof KnobGone) this.o.journal!.forget(c.knob);
         else this.hold(held, c, a, p.target, original, c.old, ts, c.new);
         return false;
@@ -229,12 +256,18 @@ export class Engine {
     if (back && held) this.drop(held);
     else this.hold(held, c, a, p.target, original, actual, ts);
     const because = p.evidence.length > 0 ? evidenceText(p.evidence) : (p.explain?.text ?? p.rule);
-    const reason = fillReason(a.def.reason, { detail: c.detail, target: entityLabel(p.target), evidence: because }) + (p.explain && p.evidence.length > 0 ? `; ${p.explain.text}` : '');
+    const reason =
+      fillReason(a.def.reason, { detail: c.detail, target: entityLabel(p.target), evidence: because }) +
+      (p.explain && p.evidence.length > 0 ? `; ${p.explain.text}` : '');
     const ev: DecisionEvent = {
       type: 'decision',
       ts: iso(ts),
       recipe: this.recipe.name,
-      detector: p.evidence.filter((e) => e.active).map((e) => e.detector).join('+') || p.rule,
+      detector:
+        p.evidence
+          .filter((e) => e.active)
+          .map((e) => e.detector)
+          .join('+') || p.rule,
       evidence: evidenceRecords(p.evidence),
       action: a.name,
       target: p.target.key,
@@ -252,7 +285,16 @@ export class Engine {
     return true;
   }
 
-  private hold(held: Held | undefined, c: PlannedChange, a: RecipeAction, entity: Entity, original: string, value: string, ts: number, uncertain?: string): void {
+  private hold(
+    held: Held | undefined,
+    c: PlannedChange,
+    a: RecipeAction,
+    entity: Entity,
+    original: string,
+    value: string,
+    ts: number,
+    uncertain?: string,
+  ): void {
     const id = knobId(c.knob);
     if (held) {
       held.last = value;
@@ -260,7 +302,17 @@ export class Engine {
       if (uncertain !== undefined) held.uncertain = uncertain;
       return;
     }
-    this.held.push({ knob: c.knob, id, action: a, entity, scopeTarget: c.scopeTarget, original, last: value, lastChange: ts, ...(uncertain !== undefined ? { uncertain } : {}) });
+    this.held.push({
+      knob: c.knob,
+      id,
+      action: a,
+      entity,
+      scopeTarget: c.scopeTarget,
+      original,
+      last: value,
+      lastChange: ts,
+      ...(uncertain !== undefined ? { uncertain } : {}),
+    });
     this.o.claims.set(id, this.recipe.name);
   }
 
@@ -271,13 +323,23 @@ export class Engine {
     try {
       this.o.strategy.close?.();
     } catch (err) {
-      events.push({ type: 'notice', ts: iso(ts), recipe: this.recipe.name, message: `could not save what the strategy learned: ${messageOf(err)}` });
+      events.push({
+        type: 'notice',
+        ts: iso(ts),
+        recipe: this.recipe.name,
+        message: `could not save what the strategy learned: ${messageOf(err)}`,
+      });
     }
     for (const m of this.o.strategy.notices?.() ?? []) events.push({ type: 'notice', ts: iso(ts), recipe: this.recipe.name, message: m });
     for (const h of [...this.held].reverse()) {
       const label = knobLabel(h.knob);
       if (!this.recipe.guards.revertOnExit) {
-        events.push({ type: 'notice', ts: iso(ts), recipe: this.recipe.name, message: `kept ${label} at ${h.last} (revert_on_exit: false)` });
+        events.push({
+          type: 'notice',
+          ts: iso(ts),
+          recipe: this.recipe.name,
+          message: `kept ${label} at ${h.last} (revert_on_exit: false)`,
+        });
         reverted.push({ knob: label, to: h.last, result: 'kept' });
         this.drop(h);
         continue;
@@ -285,7 +347,17 @@ export class Engine {
       try {
         const cur = await this.o.io.read(h.knob);
         if (cur !== h.last && cur !== h.uncertain && h.knob.kind !== 'hook') {
-          events.push({ type: 'yield', ts: iso(ts), recipe: this.recipe.name, action: h.action.name, target: h.entity.key, knob: label, expected: h.last, found: cur, reason: `someone else changed ${label} to ${cur}: left as it is` });
+          events.push({
+            type: 'yield',
+            ts: iso(ts),
+            recipe: this.recipe.name,
+            action: h.action.name,
+            target: h.entity.key,
+            knob: label,
+            expected: h.last,
+            found: cur,
+            reason: `someone else changed ${label} to ${cur}: left as it is`,
+          });
           reverted.push({ knob: label, to: cur, result: 'yielded' });
           this.drop(h);
           continue;
@@ -313,7 +385,15 @@ export class Engine {
         const gone = err instanceof KnobGone;
         if (gone) this.drop(h);
         reverted.push({ knob: label, to: h.original, result: gone ? 'gone' : 'failed' });
-        events.push({ type: 'error', ts: iso(ts), recipe: this.recipe.name, action: h.action.name, target: h.entity.key, knob: label, message: `restoring ${label}: ${messageOf(err)}` });
+        events.push({
+          type: 'error',
+          ts: iso(ts),
+          recipe: this.recipe.name,
+          action: h.action.name,
+          target: h.entity.key,
+          knob: label,
+          message: `restoring ${label}: ${messageOf(err)}`,
+        });
       }
     }
     return { events, reverted };

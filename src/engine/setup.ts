@@ -26,7 +26,12 @@ export function runScope(recipes: readonly Recipe[], flags: { cgroup?: string; p
   if (flags.pids) return { pids: flags.pids };
   const declared = recipes.map((r) => JSON.stringify(r.scope ?? {}));
   if (new Set(declared).size > 1) {
-    const list = recipes.map((r) => `${r.name}: ${r.scope?.cgroup !== undefined ? `cgroup ${r.scope.cgroup}` : r.scope?.pids ? `pid ${r.scope.pids.join(',')}` : 'no scope'}`).join('; ');
+    const list = recipes
+      .map(
+        (r) =>
+          `${r.name}: ${r.scope?.cgroup !== undefined ? `cgroup ${r.scope.cgroup}` : r.scope?.pids ? `pid ${r.scope.pids.join(',')}` : 'no scope'}`,
+      )
+      .join('; ');
     throw new UsageError(`recipes of one run must share a scope, and these differ (${list}): give --cgroup or --pid`);
   }
   return { ...(recipes[0]?.scope ?? {}) };
@@ -46,7 +51,8 @@ export function applicable(recipes: readonly Recipe[], host: HostView, ts: strin
       if (why) notices.push({ type: 'notice', ts, recipe: r.name, message: `${a.name} does not apply on this host: ${why}` });
       return !why;
     });
-    if (actions.length === 0) notices.push({ type: 'notice', ts, recipe: r.name, message: 'nothing in this recipe applies on this host: it does not run' });
+    if (actions.length === 0)
+      notices.push({ type: 'notice', ts, recipe: r.name, message: 'nothing in this recipe applies on this host: it does not run' });
     else kept.push({ ...r, actions });
   }
   return { recipes: kept, notices };
@@ -63,7 +69,8 @@ export interface StrategyChoice {
 export function makeStrategy(recipe: Recipe, scope: ScopeGuard, c: StrategyChoice): Strategy {
   const kind = c.strategy ?? recipe.strategy;
   if (kind === 'learned') {
-    if (!recipe.objective) throw new UsageError(`--strategy learned: recipe "${recipe.file}" has no objective to learn from (add objective: to it)`);
+    if (!recipe.objective)
+      throw new UsageError(`--strategy learned: recipe "${recipe.file}" has no objective to learn from (add objective: to it)`);
     return new LearnedStrategy(recipe, scope, { seed: c.seed, ...(c.store ? { store: c.store } : {}) });
   }
   return new HeuristicStrategy(recipe, scope);
@@ -71,7 +78,16 @@ export function makeStrategy(recipe: Recipe, scope: ScopeGuard, c: StrategyChoic
 
 export function makeEngines(
   recipes: readonly Recipe[],
-  o: { host: HostView; io: KnobIo; scope: ScopeGuard; mode: Mode; journal?: Journal; claims: Map<string, string>; pauseMs?: number; choice?: StrategyChoice },
+  o: {
+    host: HostView;
+    io: KnobIo;
+    scope: ScopeGuard;
+    mode: Mode;
+    journal?: Journal;
+    claims: Map<string, string>;
+    pauseMs?: number;
+    choice?: StrategyChoice;
+  },
 ): Engine[] {
   const { choice, ...rest } = o;
   return recipes.map((recipe) => new Engine({ recipe, strategy: makeStrategy(recipe, o.scope, choice ?? { seed: 1 }), ...rest }));

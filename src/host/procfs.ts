@@ -12,7 +12,6 @@ export interface ThreadInfo {
   lastCpu: number | undefined;
 }
 
-
 export function threadInfo(pid: number, tid: number, procRoot = '/proc'): ThreadInfo | undefined {
   const st = readStat(pid, tid, procRoot);
   return st && { tid, start: st.start, state: st.state || '?', lastCpu: st.processor };

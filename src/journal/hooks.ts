@@ -20,7 +20,9 @@ export function hookRefusal(e: JournalEntry, cache = new Map<string, Recipe | st
   if (recipe === undefined) {
     const loaded = loadRecipeFile(file);
     const err = loaded.problems.find((p) => p.severity === 'error');
-    recipe = loaded.recipe ?? `recipe ${file} cannot be trusted or read now: ${err ? `${err.path.join('.') || '(file)'}: got ${err.found}` : 'invalid'}`;
+    recipe =
+      loaded.recipe ??
+      `recipe ${file} cannot be trusted or read now: ${err ? `${err.path.join('.') || '(file)'}: got ${err.found}` : 'invalid'}`;
     cache.set(file, recipe);
   }
   if (typeof recipe === 'string') return recipe;

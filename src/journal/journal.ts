@@ -86,7 +86,10 @@ export class Journal {
       writeDurably(this.file, JSON.stringify(this.data, null, 1) + '\n');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? messageOf(err);
-      throw new JournalRefused(`cannot write the journal ${this.file} (${code}${code === 'ENOSPC' ? ': no space left on its filesystem' : ''}): tuner changes nothing it cannot journal first`, { cause: err });
+      throw new JournalRefused(
+        `cannot write the journal ${this.file} (${code}${code === 'ENOSPC' ? ': no space left on its filesystem' : ''}): tuner changes nothing it cannot journal first`,
+        { cause: err },
+      );
     }
   }
 
@@ -95,13 +98,26 @@ export class Journal {
   }
 
   /** Before writing `intended` to a knob: remember its original (first time) and the value. Durable on return. */
-  record(knob: KnobRef, original: string, intended: string, meta: { recipe: string; recipeFile?: string; action: string; target: string }): void {
+  record(
+    knob: KnobRef,
+    original: string,
+    intended: string,
+    meta: { recipe: string; recipeFile?: string; action: string; target: string },
+  ): void {
     const id = knobId(knob);
     let e = this.data.entries.find((x) => x.id === id);
     const added = !e;
     if (!e) {
       const { recipeFile, ...rest } = meta;
-      e = { id, knob, original, written: [], ...rest, ...(recipeFile ? { recipe_file: path.resolve(recipeFile) } : {}), since: new Date().toISOString() };
+      e = {
+        id,
+        knob,
+        original,
+        written: [],
+        ...rest,
+        ...(recipeFile ? { recipe_file: path.resolve(recipeFile) } : {}),
+        since: new Date().toISOString(),
+      };
       this.data.entries.push(e);
     }
     const fresh = !e.written.includes(intended);

@@ -40,17 +40,31 @@ function decide(e: JournalEntry, current: string): 'write' | 'unchanged' | 'yiel
   return e.written.includes(current) ? 'write' : 'yielded';
 }
 
-const base = (e: JournalEntry): Omit<RestoreOutcome, 'result'> => ({ knob: knobLabel(e.knob), recipe: e.recipe, action: e.action, target: e.target, original: e.original });
+const base = (e: JournalEntry): Omit<RestoreOutcome, 'result'> => ({
+  knob: knobLabel(e.knob),
+  recipe: e.recipe,
+  action: e.action,
+  target: e.target,
+  original: e.original,
+});
 
 export async function restoreEntry(io: KnobIo, e: JournalEntry): Promise<RestoreOutcome> {
   try {
     const found = await io.read(e.knob);
     const d = decide(e, found);
-    if (d !== 'write') return { ...base(e), found, result: d, ...(d === 'yielded' ? { detail: `changed by someone else since tuner set it (${e.written.join(', ')})` } : {}) };
+    if (d !== 'write')
+      return {
+        ...base(e),
+        found,
+        result: d,
+        ...(d === 'yielded' ? { detail: `changed by someone else since tuner set it (${e.written.join(', ')})` } : {}),
+      };
     await io.write(e.knob, e.original);
     return { ...base(e), found, result: 'restored' };
   } catch (err) {
-    return err instanceof KnobGone ? { ...base(e), result: 'gone', detail: err.message } : { ...base(e), result: 'failed', detail: messageOf(err) };
+    return err instanceof KnobGone
+      ? { ...base(e), result: 'gone', detail: err.message }
+      : { ...base(e), result: 'failed', detail: messageOf(err) };
   }
 }
 
@@ -62,7 +76,9 @@ export function restoreEntrySync(io: KnobIo, e: JournalEntry): RestoreOutcome {
     io.writeSync(e.knob, e.original);
     return { ...base(e), found, result: 'restored' };
   } catch (err) {
-    return err instanceof KnobGone ? { ...base(e), result: 'gone', detail: err.message } : { ...base(e), result: 'failed', detail: messageOf(err) };
+    return err instanceof KnobGone
+      ? { ...base(e), result: 'gone', detail: err.message }
+      : { ...base(e), result: 'failed', detail: messageOf(err) };
   }
 }
 
@@ -78,7 +94,10 @@ export interface StaleRestore {
 }
 
 /** Why revert must not act on this entry (a knob outside tuner's places, an unverifiable hook), or undefined. */
-export function entryRefusal(e: JournalEntry, ctx: { mounts?: ReturnType<typeof cgroupMounts>; recipes?: Map<string, Recipe | string> } = {}): string | undefined {
+export function entryRefusal(
+  e: JournalEntry,
+  ctx: { mounts?: ReturnType<typeof cgroupMounts>; recipes?: Map<string, Recipe | string> } = {},
+): string | undefined {
   return knobRefusal(e.knob, (ctx.mounts ??= cgroupMounts())) ?? hookRefusal(e, (ctx.recipes ??= new Map()));
 }
 
@@ -96,7 +115,14 @@ export async function restoreStale(io: KnobIo, dir = journalDir()): Promise<{ re
       continue;
     }
     if (!j.data) {
-      restored.push({ journal: j.file, owner: undefined, outcomes: [], removed: false, error: j.error, ...(j.refused ? { refused: true } : {}) });
+      restored.push({
+        journal: j.file,
+        owner: undefined,
+        outcomes: [],
+        removed: false,
+        error: j.error,
+        ...(j.refused ? { refused: true } : {}),
+      });
       continue;
     }
     const outcomes: RestoreOutcome[] = [];

@@ -67,13 +67,21 @@ export function readTrusted(file: string): string {
 const int = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const pid = z.number().int().positive().max(4194304);
 /** A knob value as read from the kernel (normalized: one line). */
-const value = z.string().max(4096).regex(/^[^\0\n]*$/, 'one line without NUL');
+const value = z
+  .string()
+  .max(4096)
+  .regex(/^[^\0\n]*$/, 'one line without NUL');
 
 const knob = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('file'), path: z.string().min(1).max(4096) }),
   z.strictObject({ kind: z.literal('affinity'), pid, tid: pid, start: int }),
   z.strictObject({ kind: z.literal('pages'), pid, start: int }),
-  z.strictObject({ kind: z.literal('hook'), id: z.string().max(4096), argv: z.array(z.string().max(4096)).min(1).max(256), timeoutMs: int.max(3_600_000) }),
+  z.strictObject({
+    kind: z.literal('hook'),
+    id: z.string().max(4096),
+    argv: z.array(z.string().max(4096)).min(1).max(256),
+    timeoutMs: int.max(3_600_000),
+  }),
 ]);
 
 const entry = z.strictObject({
@@ -110,7 +118,8 @@ export function parseJournal(text: string): JournalData {
     throw new JournalRefused(`not a tuner journal (version 1): ${at}: ${i.message}`);
   }
   r.data.entries.forEach((e, n) => {
-    if (e.id !== knobId(e.knob as KnobRef)) throw new JournalRefused(`not a tuner journal: entries.${n}.id ${JSON.stringify(e.id)} does not name its knob`);
+    if (e.id !== knobId(e.knob as KnobRef))
+      throw new JournalRefused(`not a tuner journal: entries.${n}.id ${JSON.stringify(e.id)} does not name its knob`);
   });
   return r.data as JournalData;
 }

@@ -75,7 +75,9 @@ export function knobRefusal(k: KnobRef, mounts: readonly Mount[] = cgroupMounts(
     case 'file':
       return fileRefusal(k.path, mounts);
     case 'affinity':
-      return posInt(k.pid) && posInt(k.tid) && Number.isSafeInteger(k.start) ? undefined : 'affinity knob without a valid pid, tid and start time';
+      return posInt(k.pid) && posInt(k.tid) && Number.isSafeInteger(k.start)
+        ? undefined
+        : 'affinity knob without a valid pid, tid and start time';
     case 'pages':
       return posInt(k.pid) && Number.isSafeInteger(k.start) ? undefined : 'pages knob without a valid pid and start time';
     case 'hook':

@@ -151,7 +151,8 @@ export class RealIo implements KnobIo {
         const argv = hookArgv(k.argv, { level: value });
         const r = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: k.timeoutMs, shell: false, stdin: 'ignore' });
         if (r.timedOut) throw new KnobTimeout(`hook ${argv.join(' ')}: no answer after ${k.timeoutMs} ms`);
-        if (r.failed) throw new Error(`hook ${argv.join(' ')} failed: ${String(r.stderr).trim().split('\n').slice(-1)[0] || `exit ${r.exitCode}`}`);
+        if (r.failed)
+          throw new Error(`hook ${argv.join(' ')} failed: ${String(r.stderr).trim().split('\n').slice(-1)[0] || `exit ${r.exitCode}`}`);
         this.levels.set(k.id, value);
         return;
       }

@@ -2,10 +2,13 @@
 export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve(false);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(true);
+      },
+      Math.max(0, ms),
+    );
     const onAbort = (): void => {
       clearTimeout(timer);
       resolve(false);
@@ -18,7 +21,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
  * Ticks at start + k * interval (no drift), ending after `count` ticks or at
  * `durationMs` (the last tick then closes a shorter interval), or on abort.
  */
-export async function* ticks(opts: { intervalMs: number; count?: number; durationMs?: number; signal?: AbortSignal }): AsyncGenerator<number> {
+export async function* ticks(opts: {
+  intervalMs: number;
+  count?: number;
+  durationMs?: number;
+  signal?: AbortSignal;
+}): AsyncGenerator<number> {
   const start = Date.now();
   const end = opts.durationMs === undefined ? Infinity : start + opts.durationMs;
   for (let k = 1; opts.count === undefined || k <= opts.count; k++) {

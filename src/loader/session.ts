@@ -116,7 +116,9 @@ const OBSERVE_NOTHING = Uint8Array.from([SCOPE_PIDS, 0, 0, 0, ...new Array<numbe
  */
 export function startSession(opts: { preload?: string } = {}): PendingSession {
   if (!isMounted(path.dirname(PIN_ROOT))) {
-    throw new KernelError(`bpffs is not mounted on ${path.dirname(PIN_ROOT)}`, { hint: 'mount -t bpf bpf /sys/fs/bpf (or sudo scripts/setup.sh)' });
+    throw new KernelError(`bpffs is not mounted on ${path.dirname(PIN_ROOT)}`, {
+      hint: 'mount -t bpf bpf /sys/fs/bpf (or sudo scripts/setup.sh)',
+    });
   }
   removeStalePins();
   const dir = path.join(PIN_ROOT, ownerDirName(selfOwner(), `session${sessionCount++}`));
@@ -147,8 +149,21 @@ export function startSession(opts: { preload?: string } = {}): PendingSession {
     close();
     throw err;
   }
-  const create = (p: string, type: string, key: number, value: number, entries: number, name: string): string[] =>
-    ['map', 'create', p, 'type', type, 'key', String(key), 'value', String(value), 'entries', String(entries), 'name', name];
+  const create = (p: string, type: string, key: number, value: number, entries: number, name: string): string[] => [
+    'map',
+    'create',
+    p,
+    'type',
+    type,
+    'key',
+    String(key),
+    'value',
+    String(value),
+    'entries',
+    String(entries),
+    'name',
+    name,
+  ];
   const first = [
     ['version'],
     create(maps.tuner_scope, 'array', 4, 24, 1, 'tuner_scope'),
@@ -166,13 +181,15 @@ export function startSession(opts: { preload?: string } = {}): PendingSession {
     signal: abort.signal,
     onSpawn: (pid) => (child = pid),
   });
-  const ended = out.then(
-    () => undefined,
-    () => undefined,
-  ).finally(() => {
-    settled = true;
-    removeKill();
-  });
+  const ended = out
+    .then(
+      () => undefined,
+      () => undefined,
+    )
+    .finally(() => {
+      settled = true;
+      removeKill();
+    });
   const cleanup = (): void => {
     prepared?.instance.unload();
     close();
@@ -192,7 +209,18 @@ export function startSession(opts: { preload?: string } = {}): PendingSession {
         throw new KernelError(`at most ${SCOPE_MAX_PIDS} PIDs can be observed at once`);
       }
       const commands = [
-        ...(scope.pids ?? []).map((pid) => ['map', 'update', 'pinned', maps.tuner_pids, 'key', 'hex', ...hexWords(u32le(pid)), 'value', 'hex', '01']),
+        ...(scope.pids ?? []).map((pid) => [
+          'map',
+          'update',
+          'pinned',
+          maps.tuner_pids,
+          'key',
+          'hex',
+          ...hexWords(u32le(pid)),
+          'value',
+          'hex',
+          '01',
+        ]),
         scopeUpdate(maps, encodeScope(scope)),
       ];
       // bpftool 7.5's batch checks errno after its last line, and `prog loadall` leaves EEXIST there
@@ -223,8 +251,21 @@ export function startSession(opts: { preload?: string } = {}): PendingSession {
 
 const lines = (commands: string[][]): string => commands.map((u) => u.join(' ')).join('\n') + '\n';
 
-const scopeUpdate = (maps: Record<SharedMap, string>, value: Uint8Array): string[] =>
-  ['map', 'update', 'pinned', maps.tuner_scope, 'key', 'hex', '00', '00', '00', '00', 'value', 'hex', ...hexWords(value)];
+const scopeUpdate = (maps: Record<SharedMap, string>, value: Uint8Array): string[] => [
+  'map',
+  'update',
+  'pinned',
+  maps.tuner_scope,
+  'key',
+  'hex',
+  '00',
+  '00',
+  '00',
+  '00',
+  'value',
+  'hex',
+  ...hexWords(value),
+];
 
 /** A session started ahead of its command (prestartSession), until openSession takes it. */
 let prestarted: PendingSession | undefined;

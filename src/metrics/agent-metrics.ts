@@ -62,12 +62,21 @@ export class AgentMetrics {
 
   constructor(private readonly o: MetricsOptions) {
     const r = [this.registry];
-    const counter = (name: string, help: string, labelNames: string[] = []): Counter => new Counter({ name, help, labelNames, registers: r });
+    const counter = (name: string, help: string, labelNames: string[] = []): Counter =>
+      new Counter({ name, help, labelNames, registers: r });
     const gauge = (name: string, help: string, labelNames: string[] = []): Gauge => new Gauge({ name, help, labelNames, registers: r });
     this.cgroupSet = new CgroupSeriesSet({ ...o.cgroups, exists: o.cgroupExists });
 
-    this.runqWait = new Log2Histogram('tuner_runqueue_wait_seconds', 'Run-queue waits (wakeup or preemption to running), measured by the scheduler probe.', [], this.registry);
-    this.runDelay = counter('tuner_run_delay_seconds_total', "Run-queue wait of every task, by the kernel's own accounting (sched_info.run_delay).");
+    this.runqWait = new Log2Histogram(
+      'tuner_runqueue_wait_seconds',
+      'Run-queue waits (wakeup or preemption to running), measured by the scheduler probe.',
+      [],
+      this.registry,
+    );
+    this.runDelay = counter(
+      'tuner_run_delay_seconds_total',
+      "Run-queue wait of every task, by the kernel's own accounting (sched_info.run_delay).",
+    );
     this.oncpu = counter('tuner_oncpu_seconds_total', 'Time tasks spent running on a CPU.');
     this.switches = counter('tuner_context_switches_total', 'Context switches, by kind.', ['kind']);
     this.runqLength = gauge('tuner_runqueue_length', 'Mean number of tasks waiting on the CPU run queue over the last interval.', ['cpu']);
@@ -78,11 +87,25 @@ export class AgentMetrics {
     this.ioBytes = counter('tuner_io_bytes_total', 'Block I/O bytes completed, by device and operation.', ['device', 'op']);
     this.netRetransmits = counter('tuner_net_retransmits_total', 'TCP segments retransmitted.');
     this.netDrops = counter('tuner_net_drops_total', 'Packets dropped, by the kernel drop reason.', ['reason']);
-    this.pressure = counter('tuner_pressure_stalled_seconds_total', 'Pressure stall time (PSI), by resource and kind (some, full).', ['resource', 'kind']);
-    this.cgRunDelay = counter('tuner_cgroup_run_delay_seconds_total', 'Run-queue wait of the tasks of a cgroup (bounded set of cgroups).', ['cgroup']);
-    this.cgOncpu = counter('tuner_cgroup_oncpu_seconds_total', 'On-CPU time of the tasks of a cgroup (bounded set of cgroups).', ['cgroup']);
-    this.cgSwitches = counter('tuner_cgroup_context_switches_total', 'Context switches of the tasks of a cgroup (bounded set of cgroups).', ['cgroup']);
-    this.cgDropped = counter('tuner_cgroup_series_dropped_total', 'Active cgroups left without series by the cardinality limit, summed over intervals.');
+    this.pressure = counter('tuner_pressure_stalled_seconds_total', 'Pressure stall time (PSI), by resource and kind (some, full).', [
+      'resource',
+      'kind',
+    ]);
+    this.cgRunDelay = counter('tuner_cgroup_run_delay_seconds_total', 'Run-queue wait of the tasks of a cgroup (bounded set of cgroups).', [
+      'cgroup',
+    ]);
+    this.cgOncpu = counter('tuner_cgroup_oncpu_seconds_total', 'On-CPU time of the tasks of a cgroup (bounded set of cgroups).', [
+      'cgroup',
+    ]);
+    this.cgSwitches = counter(
+      'tuner_cgroup_context_switches_total',
+      'Context switches of the tasks of a cgroup (bounded set of cgroups).',
+      ['cgroup'],
+    );
+    this.cgDropped = counter(
+      'tuner_cgroup_series_dropped_total',
+      'Active cgroups left without series by the cardinality limit, summed over intervals.',
+    );
     this.cgSeries = gauge('tuner_cgroup_series', 'Cgroups that have series of their own now.');
     this.actions = {
       applied: counter('tuner_actions_applied_total', 'Changes tuner made to a knob.', ['recipe', 'action']),

@@ -23,9 +23,7 @@ export class CgroupSeriesSet {
   /** Exported cgroup -> when it was last active (ms). */
   private readonly members = new Map<string, number>();
 
-  constructor(
-    private readonly o: { paths: readonly string[]; top: number; idleAfterMs: number; exists: (cgroup: string) => boolean },
-  ) {
+  constructor(private readonly o: { paths: readonly string[]; top: number; idleAfterMs: number; exists: (cgroup: string) => boolean }) {
     this.configured = new Set(o.paths);
   }
 

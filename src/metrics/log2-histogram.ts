@@ -13,7 +13,10 @@ const FIRST_SLOT = 9;
 const LAST_SLOT = 34;
 
 /** Upper bounds of the buckets, in seconds (without +Inf). */
-export const LOG2_BOUNDS_SECONDS: readonly number[] = Array.from({ length: LAST_SLOT - FIRST_SLOT + 1 }, (_, i) => 2 ** (FIRST_SLOT + i + 1) / 1e9);
+export const LOG2_BOUNDS_SECONDS: readonly number[] = Array.from(
+  { length: LAST_SLOT - FIRST_SLOT + 1 },
+  (_, i) => 2 ** (FIRST_SLOT + i + 1) / 1e9,
+);
 
 interface Series {
   labels: Record<string, string>;
@@ -66,7 +69,13 @@ export class Log2Histogram {
   }
 
   /** prom-client's metric shape: _bucket (cumulative, le), _sum, _count per series. */
-  async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> }> {
+  async get(): Promise<{
+    name: string;
+    help: string;
+    type: string;
+    aggregator: string;
+    values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }>;
+  }> {
     const values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> = [];
     for (const s of this.series.values()) {
       let acc = 0;

@@ -70,7 +70,10 @@ export async function renderHtml(r: CompareResult, profiles: { base: Profile; ne
   const charts: string[] = [];
   for (const m of rows.filter((x) => x.gated)) {
     const info = r.info[m.metric]!;
-    const svg = m.base.n + m.new.n > 0 ? await toSvg(metricSpec(m, info.unit, r.threshold, info.label)) : '<p class="muted">no values on either side</p>';
+    const svg =
+      m.base.n + m.new.n > 0
+        ? await toSvg(metricSpec(m, info.unit, r.threshold, info.label))
+        : '<p class="muted">no values on either side</p>';
     charts.push(`<figure class="chart metric-chart" data-metric="${esc(m.metric)}" data-verdict="${esc(m.verdict)}">${svg}</figure>`);
   }
 

@@ -28,7 +28,9 @@ export function renderJunit(r: CompareResult, now = new Date()): string {
   const counts = { tests, failures, errors: 0, skipped };
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(`<testsuites${attr({ name: 'tuner compare', ...counts })}>`);
-  out.push(`  <testsuite${attr({ name: `tuner compare ${r.base.path} vs ${r.new.path}`, ...counts, timestamp: now.toISOString().slice(0, 19) })}>`);
+  out.push(
+    `  <testsuite${attr({ name: `tuner compare ${r.base.path} vs ${r.new.path}`, ...counts, timestamp: now.toISOString().slice(0, 19) })}>`,
+  );
   const props: Record<string, string | number> = {
     threshold: r.threshold,
     alpha: r.alpha,
@@ -53,8 +55,14 @@ export function renderJunit(r: CompareResult, now = new Date()): string {
       `change ${fmtChange(m.ratio)}, ${Math.round((1 - r.alpha) * 100)}% CI ${fmtInterval(m.ci?.ratio)}, ` +
       `p regressed ${fmtP(m.p_regressed_adjusted)}, p improved ${fmtP(m.p_improved_adjusted)} (adjusted): ${m.reason}`;
     out.push(`    <testcase${attr({ classname: `tuner.${signal}`, name: m.metric, time: 0 })}>`);
-    if (m.verdict === 'regressed' && m.gated) out.push(`      <failure${attr({ type: 'regressed', message: `${m.metric} regressed ${fmtChange(m.ratio)}: ${m.reason}` })}>${xmlEscape(body)}</failure>`);
-    else if (r.failing.includes(m.metric)) out.push(`      <failure${attr({ type: m.verdict, message: `${m.metric} ${fmtChange(m.ratio)}, needs more runs: ${m.reason}` })}>${xmlEscape(body)}</failure>`);
+    if (m.verdict === 'regressed' && m.gated)
+      out.push(
+        `      <failure${attr({ type: 'regressed', message: `${m.metric} regressed ${fmtChange(m.ratio)}: ${m.reason}` })}>${xmlEscape(body)}</failure>`,
+      );
+    else if (r.failing.includes(m.metric))
+      out.push(
+        `      <failure${attr({ type: m.verdict, message: `${m.metric} ${fmtChange(m.ratio)}, needs more runs: ${m.reason}` })}>${xmlEscape(body)}</failure>`,
+      );
     else if (m.verdict === 'too-noisy') out.push(`      <skipped${attr({ message: `too noisy to say: ${m.reason}` })}/>`);
     else out.push(`      <system-out>${xmlEscape(`${m.verdict}: ${body}`)}</system-out>`);
     out.push('    </testcase>');

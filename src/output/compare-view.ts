@@ -52,7 +52,9 @@ export function headline(r: CompareResult): string {
 
 export function renderCompare(r: CompareResult): string {
   const lines: string[] = [];
-  lines.push(`${chalk.bold('BASE')} ${r.base.path} (${r.base.runs} runs, ${r.base.recorded})  vs  ${chalk.bold('NEW')} ${r.new.path} (${r.new.runs} runs, ${r.new.recorded})`);
+  lines.push(
+    `${chalk.bold('BASE')} ${r.base.path} (${r.base.runs} runs, ${r.base.recorded})  vs  ${chalk.bold('NEW')} ${r.new.path} (${r.new.runs} runs, ${r.new.recorded})`,
+  );
   for (const w of r.warnings) lines.push(chalk.red.bold(`WARNING: ${w}`));
   const level = `${Math.round((1 - r.alpha) * 100)}% CI`;
   const table = new Table({
@@ -63,7 +65,16 @@ export function renderCompare(r: CompareResult): string {
   for (const m of sortedRows(r)) {
     const unit = r.info[m.metric]!.unit;
     const p = m.ratio !== null && m.ratio < 1 ? m.p_improved_adjusted : m.p_regressed_adjusted;
-    table.push([m.metric, m.gated ? 'gated' : chalk.dim('reported'), fmtValue(m.base.median, unit), fmtValue(m.new.median, unit), fmtChange(m.ratio), fmtInterval(m.ci?.ratio), fmtP(p), colour(m.verdict)]);
+    table.push([
+      m.metric,
+      m.gated ? 'gated' : chalk.dim('reported'),
+      fmtValue(m.base.median, unit),
+      fmtValue(m.new.median, unit),
+      fmtChange(m.ratio),
+      fmtInterval(m.ci?.ratio),
+      fmtP(p),
+      colour(m.verdict),
+    ]);
   }
   lines.push(table.toString());
   lines.push((r.exit_code !== 0 ? chalk.red.bold : chalk.green)(headline(r)));

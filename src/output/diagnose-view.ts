@@ -19,7 +19,8 @@ export function renderDiagnose(r: DiagnoseReport): string {
   for (const f of r.findings) {
     lines.push(`${SEV[f.severity]} ${chalk.bold(f.kind)}: ${f.summary}`);
     lines.push(`         evidence: ${f.evidence.line}`);
-    for (const s of f.suggest) lines.push(`         next: ${s.command}${s.recipe ? chalk.dim('  (audit mode: prints what it would do)') : ''}`);
+    for (const s of f.suggest)
+      lines.push(`         next: ${s.command}${s.recipe ? chalk.dim('  (audit mode: prints what it would do)') : ''}`);
   }
   for (const m of r.missing) lines.push(chalk.dim(`not measured: ${m.signal}: ${m.reason}`));
   return lines.join('\n');

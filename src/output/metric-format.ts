@@ -10,9 +10,19 @@ export function fmtValue(v: number | null | undefined, unit: MetricUnit): string
     case 'us':
       return fmtUs(v);
     case 'bytes':
-      return v >= 1 << 30 ? `${(v / 2 ** 30).toFixed(2)} GiB` : v >= 1 << 20 ? `${(v / 2 ** 20).toFixed(1)} MiB` : v >= 1024 ? `${(v / 1024).toFixed(1)} KiB` : `${v} B`;
+      return v >= 1 << 30
+        ? `${(v / 2 ** 30).toFixed(2)} GiB`
+        : v >= 1 << 20
+          ? `${(v / 2 ** 20).toFixed(1)} MiB`
+          : v >= 1024
+            ? `${(v / 1024).toFixed(1)} KiB`
+            : `${v} B`;
     case 'count':
-      return Math.abs(v) >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : Math.abs(v) >= 1e4 ? `${(v / 1e3).toFixed(1)}k` : String(Math.round(v * 10) / 10);
+      return Math.abs(v) >= 1e6
+        ? `${(v / 1e6).toFixed(2)}M`
+        : Math.abs(v) >= 1e4
+          ? `${(v / 1e3).toFixed(1)}k`
+          : String(Math.round(v * 10) / 10);
   }
 }
 

@@ -12,7 +12,9 @@ export function renderProfile(p: Profile, file: string): string {
   const warm = p.warmup > 0 ? ` after ${p.warmups.length} warm-up run${p.warmups.length === 1 ? '' : 's'}` : '';
   lines.push(`${chalk.bold('recorded')} ${p.runs.length} of ${p.repeat} runs of \`${p.command.join(' ')}\`${warm} -> ${file}`);
   const e = p.env;
-  lines.push(`kernel ${e.kernel} · ${e.cpus} CPUs · ${e.cpu_model} · tuner ${e.tool.version} · signals ${p.signals.join(', ') || '(none)'}`);
+  lines.push(
+    `kernel ${e.kernel} · ${e.cpus} CPUs · ${e.cpu_model} · tuner ${e.tool.version} · signals ${p.signals.join(', ') || '(none)'}`,
+  );
   lines.push(`exit codes: ${p.runs.map((r) => (r.exit_code === null ? (r.signal ?? 'signal') : String(r.exit_code))).join(' ')}`);
 
   const names = [...new Set(p.runs.flatMap((r) => Object.keys(r.metrics)))];
@@ -29,7 +31,13 @@ export function renderProfile(p: Profile, file: string): string {
       continue;
     }
     const cv = cvPercent(v);
-    table.push([name, fmtValue(median(v), unit), fmtValue(Math.min(...v), unit), fmtValue(Math.max(...v), unit), cv === null ? '-' : `${cv.toFixed(1)}%`]);
+    table.push([
+      name,
+      fmtValue(median(v), unit),
+      fmtValue(Math.min(...v), unit),
+      fmtValue(Math.max(...v), unit),
+      cv === null ? '-' : `${cv.toFixed(1)}%`,
+    ]);
   }
   lines.push(table.toString());
   const warnings = p.runs.flatMap((r) => r.warnings.map((w) => `run ${r.run}: ${w}`));

@@ -32,12 +32,15 @@ export function renderSummary(s: SummaryEvent): string {
   const n = s.recipes.reduce((k, r) => k + r.changes.length, 0);
   const verb = s.mode === 'apply' ? 'change' : 'would-be change';
   const lines = [
-    chalk.bold(`summary (${s.mode}): ${n} ${verb}${n === 1 ? '' : 's'} in ${s.windows} window${s.windows === 1 ? '' : 's'}${s.first_change_ms !== null ? `; first after ${(s.first_change_ms / 1000).toFixed(1)} s` : ''}`),
+    chalk.bold(
+      `summary (${s.mode}): ${n} ${verb}${n === 1 ? '' : 's'} in ${s.windows} window${s.windows === 1 ? '' : 's'}${s.first_change_ms !== null ? `; first after ${(s.first_change_ms / 1000).toFixed(1)} s` : ''}`,
+    ),
   ];
   for (const r of s.recipes) {
     lines.push(`  ${r.recipe}:${r.changes.length === 0 ? ' no changes' : ''}`);
     for (const c of r.changes) lines.push(`    ${time(c.ts)} ${c.knob}: ${c.old} -> ${c.new}  (${c.reason})`);
-    for (const v of r.reverted) lines.push(`    at exit ${v.knob}: ${v.result}${v.result === 'restored' ? ` to ${v.to}` : v.result === 'kept' ? ` at ${v.to}` : ''}`);
+    for (const v of r.reverted)
+      lines.push(`    at exit ${v.knob}: ${v.result}${v.result === 'restored' ? ` to ${v.to}` : v.result === 'kept' ? ` at ${v.to}` : ''}`);
   }
   return lines.join('\n');
 }
@@ -57,11 +60,17 @@ export function renderRevert(r: RevertResult): string {
   for (const j of r.journals) {
     lines.push(j.error ? chalk.red(j.error) : `${j.journal}${j.owner ? ` (tuner pid ${j.owner.pid}, gone)` : ''}`);
     for (const o of j.outcomes) {
-      const what = o.result === 'restored' ? `restored ${o.found} -> ${o.original}` : o.result === 'unchanged' ? `already ${o.original}` : REVERT_WORDS[o.result]!;
+      const what =
+        o.result === 'restored'
+          ? `restored ${o.found} -> ${o.original}`
+          : o.result === 'unchanged'
+            ? `already ${o.original}`
+            : REVERT_WORDS[o.result]!;
       const line = `  ${o.knob}: ${what}${o.result === 'yielded' ? ` (now ${o.found}, original ${o.original})` : ''}${o.detail && o.result !== 'yielded' ? `: ${o.detail}` : ''}`;
       lines.push(o.result === 'failed' || o.result === 'refused' ? chalk.red(line) : line);
     }
-    if (!j.removed && !j.error) lines.push('  journal kept: something could not be restored or was refused; fix it and run tuner revert again');
+    if (!j.removed && !j.error)
+      lines.push('  journal kept: something could not be restored or was refused; fix it and run tuner revert again');
   }
   for (const l of r.live) lines.push(`kept ${l} (its tuner is running and reverts its own changes)`);
   for (const p of r.pins) lines.push(`removed pins ${p}`);
@@ -73,7 +82,8 @@ export function renderRevert(r: RevertResult): string {
       `${total} knob${total === 1 ? '' : 's'}: ${c.restored} restored, ${c.unchanged} already at the original, ${c.yielded} changed by someone else since, ${c.gone} gone, ${c.failed} failed, ${c.refused} refused`,
     );
   }
-  if (r.exitCode === 1) lines.push(chalk.red('exit 1: something tuner changed may still be changed (a failed write or an unreadable journal)'));
+  if (r.exitCode === 1)
+    lines.push(chalk.red('exit 1: something tuner changed may still be changed (a failed write or an unreadable journal)'));
   if (r.exitCode === 2) lines.push(chalk.red('exit 2: a journal or a knob in it was refused; nothing refused was applied'));
   return lines.join('\n');
 }

@@ -30,17 +30,23 @@ export const name = z.string({ error: NAME_TEXT }).regex(NAME_RE, { error: NAME_
 export type Condition = string | { all: Condition[] } | { any: Condition[] } | { not: Condition };
 
 const CONDITION_TEXT = 'a detector name, or {all: [...]}, {any: [...]} or {not: ...} of detector names';
-export const condition: z.ZodType<Condition> = z.lazy(() =>
-  z.union(
-    [
-      name,
-      z.strictObject({ all: z.array(condition, { error: 'a list of conditions' }).min(1, { error: 'a list of at least one condition' }) }),
-      z.strictObject({ any: z.array(condition, { error: 'a list of conditions' }).min(1, { error: 'a list of at least one condition' }) }),
-      z.strictObject({ not: condition }),
-    ],
-    { error: CONDITION_TEXT },
-  ),
-).meta({ id: 'condition', description: 'Detectors combined: a name, {all: [...]}, {any: [...]} or {not: ...}' });
+export const condition: z.ZodType<Condition> = z
+  .lazy(() =>
+    z.union(
+      [
+        name,
+        z.strictObject({
+          all: z.array(condition, { error: 'a list of conditions' }).min(1, { error: 'a list of at least one condition' }),
+        }),
+        z.strictObject({
+          any: z.array(condition, { error: 'a list of conditions' }).min(1, { error: 'a list of at least one condition' }),
+        }),
+        z.strictObject({ not: condition }),
+      ],
+      { error: CONDITION_TEXT },
+    ),
+  )
+  .meta({ id: 'condition', description: 'Detectors combined: a name, {all: [...]}, {any: [...]} or {not: ...}' });
 
 const TARGET_TEXT = '"scope", a detector name, or {detector: NAME, sibling_of: NAME, also: [NAME...]}';
 export const target = z
@@ -50,7 +56,9 @@ export const target = z
       name,
       z.strictObject({
         detector: name,
-        sibling_of: name.optional().meta({ description: 'only entities that share a parent cgroup with an active entity of this detector' }),
+        sibling_of: name
+          .optional()
+          .meta({ description: 'only entities that share a parent cgroup with an active entity of this detector' }),
         also: z
           .array(name, { error: 'a list of detector names' })
           .min(1, { error: 'a list of at least one detector name' })
@@ -60,7 +68,9 @@ export const target = z
     ],
     { error: TARGET_TEXT },
   )
-  .meta({ description: 'What the action changes: the scope itself, or the entities (cgroups, processes, devices) a detector holds active' });
+  .meta({
+    description: 'What the action changes: the scope itself, or the entities (cgroups, processes, devices) a detector holds active',
+  });
 
 export const RELAX = ['hold', 'step', 'restore'] as const;
 export type Relax = (typeof RELAX)[number];

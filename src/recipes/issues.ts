@@ -56,7 +56,8 @@ export function problemsOf(issue: Issue, data: unknown, allowedKeys: (path: Path
     const allowed = allowedKeys(path);
     return issue.keys.map((k) => {
       const guess = closest(k, allowed);
-      const expected = allowed.length > 0 ? `one of the keys ${allowed.join(', ')}${guess ? ` (did you mean "${guess}"?)` : ''}` : 'no other keys';
+      const expected =
+        allowed.length > 0 ? `one of the keys ${allowed.join(', ')}${guess ? ` (did you mean "${guess}"?)` : ''}` : 'no other keys';
       return error([...path, k], expected, `the unknown key ${JSON.stringify(k)}`, true);
     });
   }

@@ -39,7 +39,10 @@ export function keysAt(schema: z.ZodType, path: readonly PathSeg[], data: unknow
         s = def.options.find((o: any) => o._zod.def.shape?.[def.discriminator]?._zod.def.values?.includes(d[def.discriminator])) ?? s;
         return;
       } else if (def?.type === 'union') {
-        s = def.options.find((o: any) => o._zod.def.type === 'object' && d && typeof d === 'object' && Object.keys(d).some((k) => k in o._zod.def.shape)) ?? s;
+        s =
+          def.options.find(
+            (o: any) => o._zod.def.type === 'object' && d && typeof d === 'object' && Object.keys(d).some((k) => k in o._zod.def.shape),
+          ) ?? s;
         return;
       } else return;
     }
@@ -84,7 +87,12 @@ export function parseRecipe(text: string, file: string, opts: LoadOptions = {}):
   if (list.length === 0) return { file, problems: [{ ...error([], top, 'an empty file'), line: 1 }] };
   if (list.length > 1) {
     const second = list[1]!.range?.[0];
-    return { file, problems: [{ ...error([], 'one YAML document', `${list.length} documents`), line: second === undefined ? undefined : lc.linePos(second).line }] };
+    return {
+      file,
+      problems: [
+        { ...error([], 'one YAML document', `${list.length} documents`), line: second === undefined ? undefined : lc.linePos(second).line },
+      ],
+    };
   }
   const doc = list[0]!;
   const syntax = yamlProblems(text, list, lc);
@@ -95,7 +103,8 @@ export function parseRecipe(text: string, file: string, opts: LoadOptions = {}):
   } catch (err) {
     return { file, problems: [{ ...error([], 'valid YAML', err instanceof Error ? err.message : String(err)), line: 1 }] };
   }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return { file, problems: [{ ...error([], top, describe(data)), line: 1 }] };
+  if (data === null || typeof data !== 'object' || Array.isArray(data))
+    return { file, problems: [{ ...error([], top, describe(data)), line: 1 }] };
   const parsed = recipeSchema.safeParse(data);
   let problems: Problem[];
   if (!parsed.success) problems = parsed.error.issues.flatMap((i) => problemsOf(i, data, (p) => keysAt(recipeSchema, p, data)));
@@ -113,14 +122,25 @@ export function loadRecipeFile(file: string, opts: LoadOptions = {}): Loaded {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { file, problems: [error([], 'a readable recipe file', code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : String(code ?? err))] };
+    return {
+      file,
+      problems: [
+        error([], 'a readable recipe file', code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : String(code ?? err)),
+      ],
+    };
   }
   if (opts.asRoot ?? isRoot()) {
     const why = unsafeWritable(file);
     if (why) {
       return {
         file,
-        problems: [error([], 'a file only root can modify (tuner runs as root, and whoever can edit a recipe can make it change kernel knobs)', `a file ${why}; fix it with chmod go-w`)],
+        problems: [
+          error(
+            [],
+            'a file only root can modify (tuner runs as root, and whoever can edit a recipe can make it change kernel knobs)',
+            `a file ${why}; fix it with chmod go-w`,
+          ),
+        ],
       };
     }
   }
@@ -128,7 +148,10 @@ export function loadRecipeFile(file: string, opts: LoadOptions = {}): Loaded {
 }
 
 /** Load every file; throw one RecipeError listing every error of every file. */
-export function loadRecipes(files: readonly string[], opts: LoadOptions = {}): { recipes: Recipe[]; warnings: Array<{ file: string; problem: Problem }> } {
+export function loadRecipes(
+  files: readonly string[],
+  opts: LoadOptions = {},
+): { recipes: Recipe[]; warnings: Array<{ file: string; problem: Problem }> } {
   if (files.length === 0) throw new RecipeError([{ file: '(none)', problem: error([], 'at least one recipe file', 'none') }]);
   const loaded = files.map((f) => loadRecipeFile(f, opts));
   const errors = loaded.flatMap((l) => l.problems.filter((p) => p.severity === 'error').map((problem) => ({ file: l.file, problem })));
@@ -137,8 +160,15 @@ export function loadRecipes(files: readonly string[], opts: LoadOptions = {}): {
   for (const l of loaded) {
     const prev = names.get(l.recipe!.name);
     if (prev !== undefined) {
-      const line = readFileSync(l.file, 'utf8').split('\n').findIndex((x) => /^name\s*:/.test(x)) + 1;
-      const problem = error(['name'], 'a name no other recipe of this run has', `${JSON.stringify(l.recipe!.name)}, the name of ${prev} too`);
+      const line =
+        readFileSync(l.file, 'utf8')
+          .split('\n')
+          .findIndex((x) => /^name\s*:/.test(x)) + 1;
+      const problem = error(
+        ['name'],
+        'a name no other recipe of this run has',
+        `${JSON.stringify(l.recipe!.name)}, the name of ${prev} too`,
+      );
       throw new RecipeError([{ file: l.file, problem: { ...problem, ...(line > 0 ? { line } : {}) } }]);
     }
     names.set(l.recipe!.name, l.file);

@@ -17,11 +17,13 @@ export function unsafeWritable(file: string): string | undefined {
   } catch {
     return undefined; // missing files are reported elsewhere
   }
-  if (st.mode & 0o022) return `it is writable by ${st.mode & 0o020 ? 'group' : ''}${(st.mode & 0o022) === 0o022 ? ' and ' : ''}${st.mode & 0o002 ? 'others' : ''} (mode ${octal(st.mode)})`;
+  if (st.mode & 0o022)
+    return `it is writable by ${st.mode & 0o020 ? 'group' : ''}${(st.mode & 0o022) === 0o022 ? ' and ' : ''}${st.mode & 0o002 ? 'others' : ''} (mode ${octal(st.mode)})`;
   const dir = path.dirname(path.resolve(file));
   try {
     const d = statSync(dir);
-    if (d.mode & 0o022 && !(d.mode & 0o1000)) return `its directory ${dir} is writable by group or others (mode ${octal(d.mode)}) without the sticky bit`;
+    if (d.mode & 0o022 && !(d.mode & 0o1000))
+      return `its directory ${dir} is writable by group or others (mode ${octal(d.mode)}) without the sticky bit`;
   } catch {
     /* unreadable directory: the file was readable, go on */
   }

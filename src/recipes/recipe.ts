@@ -66,7 +66,12 @@ export function targetOf(t: unknown): TargetSpec {
   if (t === undefined || t === 'scope') return { kind: 'scope' };
   if (typeof t === 'string') return { kind: 'detector', detector: t };
   const o = t as { detector: string; sibling_of?: string; also?: string[] };
-  return { kind: 'detector', detector: o.detector, ...(o.sibling_of ? { siblingOf: o.sibling_of } : {}), ...(o.also ? { also: o.also } : {}) };
+  return {
+    kind: 'detector',
+    detector: o.detector,
+    ...(o.sibling_of ? { siblingOf: o.sibling_of } : {}),
+    ...(o.also ? { also: o.also } : {}),
+  };
 }
 
 export function ofSpec(o: string | undefined): OfSpec {
@@ -80,11 +85,30 @@ export function normalize(file: string, r: RecipeInput): Recipe {
   const detectors: DetectorSpec[] = Object.entries(r.detectors).map(([name, d]): DetectorSpec => {
     if (d.burst) {
       const burst = { k: d.burst.k ?? 4, minRise: d.burst.min_rise ?? 0.5, halfLife: d.burst.half_life ?? 10 };
-      return { name, signal: d.signal, op: 'above', threshold: NaN, clear: NaN, for: d.for ?? DEFAULTS.for, clearFor: d.clear_for ?? DEFAULTS.clearFor, burst, ...(d.smooth ? { smooth: d.smooth } : {}) };
+      return {
+        name,
+        signal: d.signal,
+        op: 'above',
+        threshold: NaN,
+        clear: NaN,
+        for: d.for ?? DEFAULTS.for,
+        clearFor: d.clear_for ?? DEFAULTS.clearFor,
+        burst,
+        ...(d.smooth ? { smooth: d.smooth } : {}),
+      };
     }
     const op = d.above !== undefined ? 'above' : 'below';
     const threshold = (op === 'above' ? d.above : d.below)!;
-    return { name, signal: d.signal, op, threshold, clear: d.clear ?? threshold, for: d.for ?? DEFAULTS.for, clearFor: d.clear_for ?? DEFAULTS.clearFor, ...(d.smooth ? { smooth: d.smooth } : {}) };
+    return {
+      name,
+      signal: d.signal,
+      op,
+      threshold,
+      clear: d.clear ?? threshold,
+      for: d.for ?? DEFAULTS.for,
+      clearFor: d.clear_for ?? DEFAULTS.clearFor,
+      ...(d.smooth ? { smooth: d.smooth } : {}),
+    };
   });
   const actions = r.actions.map((a, index): RecipeAction => {
     const def = ACTIONS[a.action as ActionName] as ActionDef;
@@ -109,9 +133,22 @@ export function normalize(file: string, r: RecipeInput): Recipe {
     detectors,
     when: r.when ?? (detectors.length === 1 ? detectors[0]!.name : { all: detectors.map((d) => d.name) }),
     ...(r.objective
-      ? { objective: { signal: r.objective.signal, of: ofSpec(r.objective.of), goal: r.objective.goal, noise: r.objective.noise, ...(r.objective.smooth ? { smooth: r.objective.smooth } : {}) } }
+      ? {
+          objective: {
+            signal: r.objective.signal,
+            of: ofSpec(r.objective.of),
+            goal: r.objective.goal,
+            noise: r.objective.noise,
+            ...(r.objective.smooth ? { smooth: r.objective.smooth } : {}),
+          },
+        }
       : {}),
-    constraints: (r.constraints ?? []).map((c) => ({ signal: c.signal, of: ofSpec(c.of), op: c.at_least !== undefined ? 'at_least' : 'at_most', limit: (c.at_least ?? c.at_most)! })),
+    constraints: (r.constraints ?? []).map((c) => ({
+      signal: c.signal,
+      of: ofSpec(c.of),
+      op: c.at_least !== undefined ? 'at_least' : 'at_most',
+      limit: (c.at_least ?? c.at_most)!,
+    })),
     strategy: r.strategy ?? 'heuristic',
     actions,
     guards: {
@@ -119,7 +156,15 @@ export function normalize(file: string, r: RecipeInput): Recipe {
       maxChangesPerHour: r.guards?.max_changes_per_hour ?? DEFAULTS.maxChangesPerHour,
       revertOnExit: r.guards?.revert_on_exit ?? true,
     },
-    signals: [...new Set([...detectors.map((d) => d.signal), ...(r.objective ? [r.objective.signal] : []), ...(r.constraints ?? []).map((c) => c.signal)].map((s) => parsePath(s).family))],
+    signals: [
+      ...new Set(
+        [
+          ...detectors.map((d) => d.signal),
+          ...(r.objective ? [r.objective.signal] : []),
+          ...(r.constraints ?? []).map((c) => c.signal),
+        ].map((s) => parsePath(s).family),
+      ),
+    ],
     apply: r.apply ?? false,
   };
 }

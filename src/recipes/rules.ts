@@ -41,24 +41,54 @@ function detectorRules(r: RecipeInput, out: Problem[]): void {
     const at: PathSeg[] = ['detectors', name];
     const triggers = (['above', 'below', 'burst'] as const).filter((k) => d[k] !== undefined);
     if (triggers.length !== 1) {
-      out.push(error(at, 'exactly one of "above", "below" or "burst"', triggers.length === 0 ? 'none' : triggers.map((k) => `"${k}"`).join(' and ')));
+      out.push(
+        error(
+          at,
+          'exactly one of "above", "below" or "burst"',
+          triggers.length === 0 ? 'none' : triggers.map((k) => `"${k}"`).join(' and '),
+        ),
+      );
       continue;
     }
     if (d.burst !== undefined) {
-      if (d.clear !== undefined) out.push(error([...at, 'clear'], 'no clear threshold with "burst" (a burst clears when the value is back under its moving threshold)', describe(d.clear)));
+      if (d.clear !== undefined)
+        out.push(
+          error(
+            [...at, 'clear'],
+            'no clear threshold with "burst" (a burst clears when the value is back under its moving threshold)',
+            describe(d.clear),
+          ),
+        );
       continue;
     }
     const op = d.above !== undefined ? 'above' : 'below';
     const t = (d.above ?? d.below)!;
     const unit = SIGNAL_PATHS.find((p) => p.path === d.signal)?.unit;
     const range = unit === '0..1' ? [0, 1, 'a fraction from 0 to 1'] : unit === '%' ? [0, 100, 'a percentage from 0 to 100'] : undefined;
-    for (const [k, v] of [[op, t], ['clear', d.clear]] as const) {
+    for (const [k, v] of [
+      [op, t],
+      ['clear', d.clear],
+    ] as const) {
       if (v === undefined || !range) continue;
-      if (v < (range[0] as number) || v > (range[1] as number)) out.push(error([...at, k], `${range[2]} (${d.signal} is in ${unit})`, describe(v)));
+      if (v < (range[0] as number) || v > (range[1] as number))
+        out.push(error([...at, k], `${range[2]} (${d.signal} is in ${unit})`, describe(v)));
     }
-    if (d.clear === undefined) out.push(warning([...at, 'clear'], `a clear threshold ${op === 'above' ? 'below' : 'above'} ${t} for hysteresis`, 'none (it clears as soon as the value is back past the trigger threshold)'));
+    if (d.clear === undefined)
+      out.push(
+        warning(
+          [...at, 'clear'],
+          `a clear threshold ${op === 'above' ? 'below' : 'above'} ${t} for hysteresis`,
+          'none (it clears as soon as the value is back past the trigger threshold)',
+        ),
+      );
     else if (op === 'above' ? d.clear > t : d.clear < t) {
-      out.push(error([...at, 'clear'], `a value ${op === 'above' ? 'at most' : 'at least'} "${op}" (${t}), so it clears only after the value is back past the trigger`, describe(d.clear)));
+      out.push(
+        error(
+          [...at, 'clear'],
+          `a value ${op === 'above' ? 'at most' : 'at least'} "${op}" (${t}), so it clears only after the value is back past the trigger`,
+          describe(d.clear),
+        ),
+      );
     }
   }
 }
@@ -69,7 +99,10 @@ function targetRules(r: RecipeInput, i: number, def: ActionDef, params: Record<s
   const kinds = def.targetsFor?.(params) ?? def.targets;
   const words = (ks: readonly EntityKind[]): string => [...new Set(ks.filter((k) => k !== 'scope').map((k) => KIND_WORDS[k]))].join(' or ');
   if (t.kind === 'scope') {
-    if (!kinds.includes('scope')) out.push(error(at, `a detector about ${words(kinds)} (${def.name} cannot act on the scope as a whole)`, describe(params.target ?? 'scope')));
+    if (!kinds.includes('scope'))
+      out.push(
+        error(at, `a detector about ${words(kinds)} (${def.name} cannot act on the scope as a whole)`, describe(params.target ?? 'scope')),
+      );
     return;
   }
   const refs: Array<[PathSeg[], string]> = [[typeof params.target === 'string' ? at : [...at, 'detector'], t.detector]];
@@ -83,14 +116,28 @@ function targetRules(r: RecipeInput, i: number, def: ActionDef, params: Record<s
     }
     const kind = entityOf(r.detectors[name]!.signal);
     if (p === refs[0]![0] && !kinds.includes(kind)) {
-      out.push(error(p, `a detector about ${words(kinds)} (what ${def.name} changes)`, `"${name}", which reads ${r.detectors[name]!.signal} (about ${KIND_WORDS[kind]})`));
+      out.push(
+        error(
+          p,
+          `a detector about ${words(kinds)} (what ${def.name} changes)`,
+          `"${name}", which reads ${r.detectors[name]!.signal} (about ${KIND_WORDS[kind]})`,
+        ),
+      );
     }
     if (idx > 0 && idx < alsoAt && kind !== 'cgroup' && kind !== 'unified') {
-      out.push(error(p, 'a detector about cgroups (siblings are cgroups with the same parent)', `"${name}", which is about ${KIND_WORDS[kind]}`));
+      out.push(
+        error(p, 'a detector about cgroups (siblings are cgroups with the same parent)', `"${name}", which is about ${KIND_WORDS[kind]}`),
+      );
     }
     const own = entityOf(r.detectors[t.detector]?.signal ?? '');
     if (idx >= alsoAt && kind !== own) {
-      out.push(error(p, `a detector about ${KIND_WORDS[own]}, like "${t.detector}" (also: filters the same entities)`, `"${name}", which is about ${KIND_WORDS[kind]}`));
+      out.push(
+        error(
+          p,
+          `a detector about ${KIND_WORDS[own]}, like "${t.detector}" (also: filters the same entities)`,
+          `"${name}", which is about ${KIND_WORDS[kind]}`,
+        ),
+      );
     }
   }
 }
@@ -110,7 +157,13 @@ function ofRules(r: RecipeInput, signal: string, of: string | undefined, at: Pat
       const tk = t.kind === 'scope' ? 'scope' : r.detectors[t.detector] ? entityOf(r.detectors[t.detector]!.signal) : undefined;
       // A scope target is the scope's cgroup: cgroup signals can read it.
       if (tk !== undefined && tk !== kind && !(isCgroup(tk) && isCgroup(kind)) && !(tk === 'scope' && isCgroup(kind))) {
-        out.push(error([...at, 'of'], `a detector about ${KIND_WORDS[kind]} (${signal} is about ${KIND_WORDS[kind]}, and actions.${i} changes ${KIND_WORDS[tk]})`, describe(of ?? 'target (the default)')));
+        out.push(
+          error(
+            [...at, 'of'],
+            `a detector about ${KIND_WORDS[kind]} (${signal} is about ${KIND_WORDS[kind]}, and actions.${i} changes ${KIND_WORDS[tk]})`,
+            describe(of ?? 'target (the default)'),
+          ),
+        );
       }
     }
     return;
@@ -120,14 +173,18 @@ function ofRules(r: RecipeInput, signal: string, of: string | undefined, at: Pat
     return;
   }
   const dk = entityOf(r.detectors[of]!.signal);
-  if (dk !== kind && !(isCgroup(dk) && isCgroup(kind))) out.push(error([...at, 'of'], `a detector about ${KIND_WORDS[kind]} (what ${signal} is about)`, `"${of}", which is about ${KIND_WORDS[dk]}`));
+  if (dk !== kind && !(isCgroup(dk) && isCgroup(kind)))
+    out.push(
+      error([...at, 'of'], `a detector about ${KIND_WORDS[kind]} (what ${signal} is about)`, `"${of}", which is about ${KIND_WORDS[dk]}`),
+    );
 }
 
 const isCgroup = (k: EntityKind): boolean => k === 'cgroup' || k === 'unified';
 
 function objectiveRules(r: RecipeInput, known: Set<string>, out: Problem[]): void {
   if (r.objective) ofRules(r, r.objective.signal, r.objective.of, ['objective'], known, out);
-  if (r.strategy === 'learned' && !r.objective) out.push(error(['strategy'], 'an objective to learn from (strategy: learned maximizes it)', 'strategy "learned" and no objective'));
+  if (r.strategy === 'learned' && !r.objective)
+    out.push(error(['strategy'], 'an objective to learn from (strategy: learned maximizes it)', 'strategy "learned" and no objective'));
   (r.constraints ?? []).forEach((c, i) => {
     const at: PathSeg[] = ['constraints', i];
     if ((c.at_least === undefined) === (c.at_most === undefined)) {
@@ -136,7 +193,8 @@ function objectiveRules(r: RecipeInput, known: Set<string>, out: Problem[]): voi
     }
     const range = rangeOf(c.signal);
     const [k, v] = c.at_least !== undefined ? (['at_least', c.at_least] as const) : (['at_most', c.at_most!] as const);
-    if (range && (v < range[0] || v > range[1])) out.push(error([...at, k], `${range[2]} (${c.signal} is in ${SIGNAL_PATHS.find((p) => p.path === c.signal)?.unit})`, describe(v)));
+    if (range && (v < range[0] || v > range[1]))
+      out.push(error([...at, k], `${range[2]} (${c.signal} is in ${SIGNAL_PATHS.find((p) => p.path === c.signal)?.unit})`, describe(v)));
     ofRules(r, c.signal, c.of, at, known, out);
   });
 }
@@ -161,12 +219,21 @@ export function checkRules(r: RecipeInput, opts: { asRoot: boolean }): Problem[]
     }
     for (const p of def.check?.(params, opts) ?? []) out.push({ ...p, path: ['actions', i, ...p.path] });
   });
-  for (const name of known) if (!used.has(name)) out.push(warning(['detectors', name], 'a detector used by "when", an action\'s target or its relax_when', 'one nothing uses'));
+  for (const name of known)
+    if (!used.has(name))
+      out.push(warning(['detectors', name], 'a detector used by "when", an action\'s target or its relax_when', 'one nothing uses'));
   if (r.scope?.cgroup !== undefined && r.scope.cgroup.split('/').includes('..')) {
     out.push(error(['scope', 'cgroup'], 'a cgroup path without ".." (a scope cannot climb out of its subtree)', describe(r.scope.cgroup)));
   }
   if (r.scope?.cgroup !== undefined && r.scope.pids !== undefined) out.push(error(['scope'], 'either cgroup or pids, not both', 'both'));
-  if (r.guards?.revert_on_exit === false) out.push(warning(['guards', 'revert_on_exit'], 'true (changes are put back when tuner exits)', 'false: changes stay after exit (a crash is still reverted by `tuner revert`)'));
+  if (r.guards?.revert_on_exit === false)
+    out.push(
+      warning(
+        ['guards', 'revert_on_exit'],
+        'true (changes are put back when tuner exits)',
+        'false: changes stay after exit (a crash is still reverted by `tuner revert`)',
+      ),
+    );
   const interval = durationMs(r.interval ?? '1s');
   if (interval < 100) out.push(error(['interval'], 'at least 100ms', describe(r.interval)));
   if (r.guards?.cooldown !== undefined && durationMs(r.guards.cooldown) < interval) {

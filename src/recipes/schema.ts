@@ -11,21 +11,30 @@ import { condition, duration, name, num } from './fields.js';
 
 export const detectorSchema = z
   .strictObject({
-    signal: z.enum(SIGNAL_PATH_NAMES, { error: 'a signal path such as "sched.cgroups.wait_share" or "psi.cpu.some_avg10" (README lists them)' }).meta({
-      description: 'the value to watch, one per entity for per-collection paths',
-    }),
+    signal: z
+      .enum(SIGNAL_PATH_NAMES, { error: 'a signal path such as "sched.cgroups.wait_share" or "psi.cpu.some_avg10" (README lists them)' })
+      .meta({
+        description: 'the value to watch, one per entity for per-collection paths',
+      }),
     above: z.number({ error: 'a number' }).optional().meta({ description: 'trigger when the value is above this' }),
     burst: z
       .strictObject({
         k: num(0.5, 100).optional().meta({ description: 'standard deviations above the moving baseline (default 4)' }),
         min_rise: num(0, 100).optional().meta({ description: 'least relative rise over the baseline, 0.5 = +50% (default 0.5)' }),
-        half_life: num(1, 1000, true).optional().meta({ description: 'windows over which the baseline forgets half its memory (default 10)' }),
+        half_life: num(1, 1000, true)
+          .optional()
+          .meta({ description: 'windows over which the baseline forgets half its memory (default 10)' }),
       })
       .optional()
       .meta({ description: 'trigger on a burst: the value jumps above its own moving baseline (instead of a fixed above/below)' }),
-    smooth: num(1, 1000, true).optional().meta({ description: 'compare an exponentially weighted moving average with this half-life in windows, not the raw value' }),
+    smooth: num(1, 1000, true)
+      .optional()
+      .meta({ description: 'compare an exponentially weighted moving average with this half-life in windows, not the raw value' }),
     below: z.number({ error: 'a number' }).optional().meta({ description: 'trigger when the value is below this' }),
-    clear: z.number({ error: 'a number' }).optional().meta({ description: 'hysteresis: clear only once the value is back past this (default: the trigger threshold)' }),
+    clear: z
+      .number({ error: 'a number' })
+      .optional()
+      .meta({ description: 'hysteresis: clear only once the value is back past this (default: the trigger threshold)' }),
     for: num(1, 1000, true).optional().meta({ description: 'windows in a row the value must be past the trigger threshold (default 1)' }),
     clear_for: num(1, 1000, true).optional().meta({ description: 'windows in a row past the clear threshold to clear (default 1)' }),
     description: z.string().optional(),
@@ -34,14 +43,24 @@ export const detectorSchema = z
 
 export const guardsSchema = z
   .strictObject({
-    cooldown: duration.optional().meta({ description: 'after a change, leave the knob (and the recipe) alone this long, then re-evaluate (default 30s)' }),
-    max_changes_per_hour: num(1, 3600, true).optional().meta({ description: 'at most this many changes by this recipe in any hour (default 20)' }),
-    revert_on_exit: z.boolean({ error: 'true or false' }).optional().meta({ description: 'put every knob back when tuner exits (default true)' }),
+    cooldown: duration
+      .optional()
+      .meta({ description: 'after a change, leave the knob (and the recipe) alone this long, then re-evaluate (default 30s)' }),
+    max_changes_per_hour: num(1, 3600, true)
+      .optional()
+      .meta({ description: 'at most this many changes by this recipe in any hour (default 20)' }),
+    revert_on_exit: z
+      .boolean({ error: 'true or false' })
+      .optional()
+      .meta({ description: 'put every knob back when tuner exits (default true)' }),
   })
   .meta({ description: 'Limits on how often and how much the recipe changes things' });
 
-const signal = z.enum(SIGNAL_PATH_NAMES, { error: 'a signal path such as "sched.cgroups.wait_share" or "psi.cpu.some_avg10" (README lists them)' });
-const OF_TEXT = '"target" (the entity the action changes), "scope", or a detector name (the entity it held active when the recipe first acted)';
+const signal = z.enum(SIGNAL_PATH_NAMES, {
+  error: 'a signal path such as "sched.cgroups.wait_share" or "psi.cpu.some_avg10" (README lists them)',
+});
+const OF_TEXT =
+  '"target" (the entity the action changes), "scope", or a detector name (the entity it held active when the recipe first acted)';
 const of = z.union([z.literal('target'), z.literal('scope'), name], { error: OF_TEXT }).meta({ description: OF_TEXT });
 
 export const objectiveSchema = z
@@ -49,8 +68,13 @@ export const objectiveSchema = z
     signal: signal.meta({ description: 'the value of the protected entity that the recipe is for' }),
     of: of.optional().meta({ description: `whose value: ${OF_TEXT} (default "target")` }),
     goal: z.enum(['lower', 'raise'], { error: 'one of "lower" or "raise"' }).meta({ description: 'lower or raise the value' }),
-    noise: z.number({ error: 'a number' }).min(0, { error: 'a number from 0 up' }).meta({ description: 'changes of the value smaller than this are noise, in its unit (one window to the next)' }),
-    smooth: num(1, 1000, true).optional().meta({ description: 'judge an exponentially weighted moving average with this half-life in windows (default: each window as measured)' }),
+    noise: z
+      .number({ error: 'a number' })
+      .min(0, { error: 'a number from 0 up' })
+      .meta({ description: 'changes of the value smaller than this are noise, in its unit (one window to the next)' }),
+    smooth: num(1, 1000, true).optional().meta({
+      description: 'judge an exponentially weighted moving average with this half-life in windows (default: each window as measured)',
+    }),
     description: z.string().optional(),
   })
   .meta({ description: 'What the recipe is for: keep acting while this improves, step back when it gets worse' });
@@ -76,11 +100,15 @@ const PID_TEXT = 'a process ID (a whole number from 1 to 4194304)';
 export const recipeSchema = z
   .strictObject({
     $schema: z.string().optional().meta({ description: 'the JSON schema, for editors' }),
-    name: name.meta({ description: 'the recipe\'s name, used in logs and the journal' }),
+    name: name.meta({ description: "the recipe's name, used in logs and the journal" }),
     description: z.string({ error: 'a description of what the recipe is for' }).min(1, { error: 'a non-empty description' }),
     scope: z
       .strictObject({
-        cgroup: z.string({ error: 'a cgroup path' }).min(1, { error: 'a cgroup path' }).optional().meta({ description: 'a cgroup subtree: absolute, or relative to the cgroup root (--cgroup overrides)' }),
+        cgroup: z
+          .string({ error: 'a cgroup path' })
+          .min(1, { error: 'a cgroup path' })
+          .optional()
+          .meta({ description: 'a cgroup subtree: absolute, or relative to the cgroup root (--cgroup overrides)' }),
         pids: z
           .array(num(1, 4_194_304, true).meta({ description: PID_TEXT }), { error: 'a list of process IDs' })
           .min(1, { error: 'a list of at least one process ID' })
@@ -93,12 +121,19 @@ export const recipeSchema = z
     duration: duration.optional().meta({ description: 'how long `tuner run` lasts without --watch or --duration (default 1m)' }),
     detectors: z.record(name, detectorSchema, { error: 'a mapping of detector names to detectors' }),
     objective: objectiveSchema.optional(),
-    constraints: z.array(constraintSchema, { error: 'a list of constraints' }).optional().meta({ description: 'limits on other entities (requires an objective)' }),
-    strategy: z.enum(['heuristic', 'learned'], { error: 'one of "heuristic" or "learned"' }).optional().meta({ description: 'how to decide: thresholded rules (default), or an online learner over the action\'s steps (--strategy overrides)' }),
+    constraints: z
+      .array(constraintSchema, { error: 'a list of constraints' })
+      .optional()
+      .meta({ description: 'limits on other entities (requires an objective)' }),
+    strategy: z.enum(['heuristic', 'learned'], { error: 'one of "heuristic" or "learned"' }).optional().meta({
+      description: "how to decide: thresholded rules (default), or an online learner over the action's steps (--strategy overrides)",
+    }),
     when: condition.optional().meta({ description: 'when to act (default: all detectors at once)' }),
     actions: z.array(actionSchema, { error: 'a list of actions' }).min(1, { error: 'a list of at least one action' }),
     guards: guardsSchema.optional(),
-    apply: z.boolean({ error: 'true or false' }).optional().meta({ description: '`tuner agent` acts on this recipe when true (default false: audit only); `tuner run` ignores it (--apply decides)' }),
+    apply: z.boolean({ error: 'true or false' }).optional().meta({
+      description: '`tuner agent` acts on this recipe when true (default false: audit only); `tuner run` ignores it (--apply decides)',
+    }),
   })
   .meta({ title: 'tuner recipe', description: 'A tuner recipe: detectors on live signals trigger bounded, journaled, reverted actions' });
 

@@ -67,7 +67,10 @@ const schema = z.object({
   warmup: z.number().int().nonnegative(),
   started: z.string(),
   finished: z.string(),
-  metrics: z.record(z.string(), z.object({ label: z.string(), unit: z.enum(['ns', 'us', 'count', 'bytes']), floor: z.number().nonnegative() })),
+  metrics: z.record(
+    z.string(),
+    z.object({ label: z.string(), unit: z.enum(['ns', 'us', 'count', 'bytes']), floor: z.number().nonnegative() }),
+  ),
   warmups: z.array(z.object({ run: z.number(), exit_code: z.number().nullable(), signal: z.string().nullable(), wall_ns: z.number() })),
   runs: z.array(
     z.object({
@@ -90,7 +93,9 @@ export function parseProfile(value: unknown, what: string): Profile {
     throw new ProfileError(`${what}: not a tuner profile (expected "format": "${PROFILE_FORMAT}", written by \`tuner record\`)`);
   }
   if (head.version !== PROFILE_VERSION) {
-    throw new ProfileError(`${what}: profile format version ${JSON.stringify(head.version)} is not supported (this tuner reads version ${PROFILE_VERSION})`);
+    throw new ProfileError(
+      `${what}: profile format version ${JSON.stringify(head.version)} is not supported (this tuner reads version ${PROFILE_VERSION})`,
+    );
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {

@@ -19,7 +19,8 @@ export const VERDICT_COLOURS: Record<string, string> = {
 /** Values in a unit people read on an axis: ns -> ms, µs stay µs. */
 function axisScale(unit: MetricUnit, values: readonly number[]): { factor: number; label: string } {
   const max = Math.max(0, ...values);
-  if (unit === 'ns') return max >= 1e9 ? { factor: 1e-9, label: 's' } : max >= 1e6 ? { factor: 1e-6, label: 'ms' } : { factor: 1e-3, label: 'µs' };
+  if (unit === 'ns')
+    return max >= 1e9 ? { factor: 1e-9, label: 's' } : max >= 1e6 ? { factor: 1e-6, label: 'ms' } : { factor: 1e-3, label: 'µs' };
   if (unit === 'us') return max >= 1e3 ? { factor: 1e-3, label: 'ms' } : { factor: 1, label: 'µs' };
   if (unit === 'bytes') return { factor: 1 / 2 ** 20, label: 'MiB' };
   return { factor: 1, label: 'count' };
@@ -46,13 +47,21 @@ export function metricSpec(m: MetricComparison, unit: MetricUnit, threshold: num
     m.ci && m.base.median !== null && finite(m.ci.ratio.low) && finite(m.ci.ratio.high)
       ? [{ side: 'NEW', low: m.base.median * m.ci.ratio.low * factor, high: m.base.median * m.ci.ratio.high * factor }]
       : [];
-  const limit = m.base.median !== null && m.base.median > 0 ? [{ value: m.base.median * (1 + threshold) * factor, what: `BASE median +${Math.round(threshold * 100)}%` }] : [];
+  const limit =
+    m.base.median !== null && m.base.median > 0
+      ? [{ value: m.base.median * (1 + threshold) * factor, what: `BASE median +${Math.round(threshold * 100)}%` }]
+      : [];
   // A change of 10x or more squashes one side to the axis on a linear scale: log (symlog with zeros) instead.
   const positive = all.filter((v) => v > 0);
   const wide = positive.length > 0 && Math.max(...positive) / Math.min(...positive) >= 10;
   const yScale = wide ? (positive.length === all.length ? { type: 'log' } : { type: 'symlog' }) : { zero: false };
   const x = { field: 'side', type: 'nominal', title: null, sort: ['BASE', 'NEW'], axis: { labelAngle: 0 } };
-  const colour = { field: 'side', type: 'nominal', scale: { domain: ['BASE', 'NEW'], range: [SIDE_COLOURS.BASE, SIDE_COLOURS.NEW] }, legend: null };
+  const colour = {
+    field: 'side',
+    type: 'nominal',
+    scale: { domain: ['BASE', 'NEW'], range: [SIDE_COLOURS.BASE, SIDE_COLOURS.NEW] },
+    legend: null,
+  };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     width: 260,
@@ -117,9 +126,23 @@ export function histogramSpec(title: string, sides: readonly HistSide[]): object
     data: { values },
     mark: { type: 'bar', opacity: 0.55, binSpacing: 0 },
     encoding: {
-      x: { field: 'slot', type: 'ordinal', title: 'wait, from (log2 slots)', axis: { labelExpr: "datum.value == 0 ? '0' : pow(2, datum.value) >= 1e9 ? format(pow(2, datum.value) / 1e9, '.2~') + ' s' : pow(2, datum.value) >= 1e6 ? format(pow(2, datum.value) / 1e6, '.3~') + ' ms' : pow(2, datum.value) >= 1e3 ? format(pow(2, datum.value) / 1e3, '.3~') + ' µs' : pow(2, datum.value) + ' ns'", labelAngle: -45 } },
+      x: {
+        field: 'slot',
+        type: 'ordinal',
+        title: 'wait, from (log2 slots)',
+        axis: {
+          labelExpr:
+            "datum.value == 0 ? '0' : pow(2, datum.value) >= 1e9 ? format(pow(2, datum.value) / 1e9, '.2~') + ' s' : pow(2, datum.value) >= 1e6 ? format(pow(2, datum.value) / 1e6, '.3~') + ' ms' : pow(2, datum.value) >= 1e3 ? format(pow(2, datum.value) / 1e3, '.3~') + ' µs' : pow(2, datum.value) + ' ns'",
+          labelAngle: -45,
+        },
+      },
       y: { field: 'share', type: 'quantitative', title: 'share of waits', axis: { format: '%' }, stack: null },
-      color: { field: 'side', type: 'nominal', scale: { domain: ['BASE', 'NEW'], range: [SIDE_COLOURS.BASE, SIDE_COLOURS.NEW] }, title: null },
+      color: {
+        field: 'side',
+        type: 'nominal',
+        scale: { domain: ['BASE', 'NEW'], range: [SIDE_COLOURS.BASE, SIDE_COLOURS.NEW] },
+        title: null,
+      },
       tooltip: [{ field: 'side' }, { field: 'count' }, { field: 'share', format: '.1%' }],
     },
     config: { font: 'sans-serif' },

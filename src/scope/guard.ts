@@ -60,13 +60,16 @@ export class ScopeGuard {
         const why = this.cgroupRefusal(t.name, t.self ?? false);
         if (why) return why;
         const expected = path.join(t.mount, t.name);
-        if (path.resolve(t.path) !== expected || !expected.startsWith(t.mount + '/')) return `${t.path} is not the directory of cgroup ${t.name} under ${t.mount}`;
+        if (path.resolve(t.path) !== expected || !expected.startsWith(t.mount + '/'))
+          return `${t.path} is not the directory of cgroup ${t.name} under ${t.mount}`;
         return undefined;
       }
       case 'pid':
         return this.pidRefusal(t.pid);
       case 'device':
-        return /^[A-Za-z0-9._-]+$/.test(t.dev) && t.dev !== '.' && t.dev !== '..' ? undefined : `${JSON.stringify(t.dev)} is not a block device name`;
+        return /^[A-Za-z0-9._-]+$/.test(t.dev) && t.dev !== '.' && t.dev !== '..'
+          ? undefined
+          : `${JSON.stringify(t.dev)} is not a block device name`;
       case 'hook':
         return undefined;
     }

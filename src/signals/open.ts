@@ -72,13 +72,18 @@ export interface OpenedSignals {
  */
 export async function pickBackend(def: SignalDef, requested: BackendChoice): Promise<BackendPick> {
   const signal = def.name;
-  if (!def.backends.includes('bpf') && !def.backends.includes('bpftrace')) return { signal, backend: 'procfs', reason: 'reads /proc and /sys (no BPF)' };
+  if (!def.backends.includes('bpf') && !def.backends.includes('bpftrace'))
+    return { signal, backend: 'procfs', reason: 'reads /proc and /sys (no BPF)' };
   const chosen: Backend = await chooseBackend(requested);
   if (chosen === 'bpf') {
     return { signal, backend: 'bpf', reason: requested === 'bpf' ? '--backend bpf' : 'auto: bpftool loads and attaches the CO-RE objects' };
   }
   if (def.backends.includes('bpftrace')) {
-    return { signal, backend: 'bpftrace', reason: requested === 'bpftrace' ? '--backend bpftrace' : 'auto: bpftool cannot attach CO-RE objects (needs 7.2+); bpftrace can' };
+    return {
+      signal,
+      backend: 'bpftrace',
+      reason: requested === 'bpftrace' ? '--backend bpftrace' : 'auto: bpftool cannot attach CO-RE objects (needs 7.2+); bpftrace can',
+    };
   }
   throw new KernelError(`${signal} has only a CO-RE backend, which needs bpftool 7.2 or newer (autoattach)`, { hint: 'tuner doctor' });
 }
@@ -91,7 +96,13 @@ export async function pickBackend(def: SignalDef, requested: BackendChoice): Pro
  * and states this verdict. --backend bpf keeps the error, and so does any
  * other failure (bpffs, privileges).
  */
-async function fallbackPick(def: SignalDef, failed: BackendPick, err: unknown, requested: BackendChoice, warn: (m: string) => void): Promise<BackendPick | undefined> {
+async function fallbackPick(
+  def: SignalDef,
+  failed: BackendPick,
+  err: unknown,
+  requested: BackendChoice,
+  warn: (m: string) => void,
+): Promise<BackendPick | undefined> {
   const fallback = await coreFallback(requested, def.name, failed.backend, def.backends.includes('bpftrace'), err);
   if (!fallback) return undefined;
   warn(fallback.warning);
@@ -175,7 +186,11 @@ async function openOne(def: SignalDef, c: OpenContext): Promise<RecordSource> {
 export async function openSignals(signals: readonly string[], scope: Scope, opts: OpenOptions): Promise<OpenedSignals> {
   const wanted = [...new Set(signals)].map(defOf);
   const events = wanted.some((d) => d.needsSession);
-  const producers = events ? signalsWith('producesEvents').filter((s) => !wanted.some((d) => d.name === s)).map(defOf) : [];
+  const producers = events
+    ? signalsWith('producesEvents')
+        .filter((s) => !wanted.some((d) => d.name === s))
+        .map(defOf)
+    : [];
   const all = [...producers, ...wanted];
   const usesBpf = all.some((d) => d.backends.includes('bpf'));
   const opened: RecordSource[] = [];

@@ -69,7 +69,10 @@ export type RecordSummary =
   | { kind: 'record'; summarise: () => Promise<(record: unknown) => SignalSummary> };
 
 /** Fresh totals for one run; `finish` adds run-end warnings (pid: the workload's). */
-export type RawTotalsFactory = (reader: SignalReader<unknown>, pid: number) => {
+export type RawTotalsFactory = (
+  reader: SignalReader<unknown>,
+  pid: number,
+) => {
   add(delta: unknown): void;
   summary(): SignalSummary;
 };

@@ -28,7 +28,7 @@ const EXACT_MAX_N = 60;
 function doubledRanks(pooled: readonly number[]): number[] {
   const order = pooled.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
   const out = new Array<number>(pooled.length);
-  for (let k = 0; k < order.length; ) {
+  for (let k = 0; k < order.length;) {
     let j = k;
     while (j + 1 < order.length && order[j + 1]!.v === order[k]!.v) j++;
     // Ranks k+1 .. j+1 share their mean; doubled: (k+1 + j+1).

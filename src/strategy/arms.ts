@@ -75,7 +75,8 @@ export function posterior(arms: Arms, level: number, noise: number): Posterior {
 /** The visited level with the highest mean score (ties: the one closest to the original). */
 export function bestLevel(arms: Arms): number | undefined {
   let best: number | undefined;
-  for (const [l, a] of [...arms].sort((x, y) => x[0] - y[0])) if (a.n > 0 && (best === undefined || a.mean > arms.get(best)!.mean)) best = l;
+  for (const [l, a] of [...arms].sort((x, y) => x[0] - y[0]))
+    if (a.n > 0 && (best === undefined || a.mean > arms.get(best)!.mean)) best = l;
   return best;
 }
 
@@ -113,7 +114,8 @@ export function phi(z: number): number {
  */
 export function choose(arms: Arms, current: number, o: ChoiceOptions): Choice {
   const best = bestLevel(arms);
-  const near = (l: number): boolean => best === undefined || Math.abs(l - best) <= 1 || Math.sign(l - current) === Math.sign(best - current);
+  const near = (l: number): boolean =>
+    best === undefined || Math.abs(l - best) <= 1 || Math.sign(l - current) === Math.sign(best - current);
   const candidates = [current - 1, current, current + 1].filter((l) => l === current || (l >= 0 && !o.blocked.has(l) && near(l)));
   const cur = posterior(arms, current, o.noise);
   let pick = current;

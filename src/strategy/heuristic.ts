@@ -93,7 +93,8 @@ export class HeuristicStrategy implements Strategy {
     const o = this.outcome;
     const now = mean(this.since);
     const gain = o.objective && now !== undefined && this.before !== undefined ? o.score(now) - o.score(this.before) : undefined;
-    const what = gain !== undefined ? `${o.objective!.signal} of ${o.entity} went ${round(this.before!)} -> ${round(now!)} after the last step` : '';
+    const what =
+      gain !== undefined ? `${o.objective!.signal} of ${o.entity} went ${round(this.before!)} -> ${round(now!)} after the last step` : '';
     // While the detectors still hold, the rules go on (their own evidence says the victim still suffers);
     // the objective judges the steps taken beyond them, over at least two windows.
     const judged = cooled && this.pursuing && !trigger && gain !== undefined && this.since.length >= 2;
@@ -103,7 +104,14 @@ export class HeuristicStrategy implements Strategy {
       this.ceiling = Math.min(this.ceiling, this.level - 1);
       // Targets whose own relax condition holds are relaxed by it below (a restore, say), not stepped back here.
       const back = held.filter((h) => !this.relaxes(h, trigger));
-      if (back.length > 0) return this.stepsBack(back, { strategy: 'heuristic', mode: 'objective', expected_gain: -gain, level: this.level, text: `heuristic: the last step made the objective worse (${what}): one step back` });
+      if (back.length > 0)
+        return this.stepsBack(back, {
+          strategy: 'heuristic',
+          mode: 'objective',
+          expected_gain: -gain,
+          level: this.level,
+          text: `heuristic: the last step made the objective worse (${what}): one step back`,
+        });
     }
     if (trigger && this.streak >= this.need && cooled && this.level < this.ceiling) {
       for (const a of this.recipe.actions) {
@@ -115,7 +123,19 @@ export class HeuristicStrategy implements Strategy {
             if (v !== undefined) this.since = [v];
             if (o.violations(w.records).length > 0) this.violatedAt.add(0);
           }
-          out.push({ kind: 'step', action: a.index, target, rule: renderCondition(this.recipe.when), evidence, explain: { strategy: 'heuristic', mode: 'rule', level: this.level, text: `heuristic: ${renderCondition(this.recipe.when)} holds` } });
+          out.push({
+            kind: 'step',
+            action: a.index,
+            target,
+            rule: renderCondition(this.recipe.when),
+            evidence,
+            explain: {
+              strategy: 'heuristic',
+              mode: 'rule',
+              level: this.level,
+              text: `heuristic: ${renderCondition(this.recipe.when)} holds`,
+            },
+          });
         }
       }
       if (out.length > 0) return out;
@@ -123,7 +143,15 @@ export class HeuristicStrategy implements Strategy {
       const noise = o.objective!.noise;
       if (gain > noise && this.level < this.ceiling) {
         const text = `heuristic: objective improving (${what}, better by more than the noise ${noise}): one more step`;
-        for (const h of held) out.push({ kind: 'step', action: h.action, target: h.entity, rule: 'objective improving', evidence: [], explain: { strategy: 'heuristic', mode: 'objective', expected_gain: gain, level: this.level, text } });
+        for (const h of held)
+          out.push({
+            kind: 'step',
+            action: h.action,
+            target: h.entity,
+            rule: 'objective improving',
+            evidence: [],
+            explain: { strategy: 'heuristic', mode: 'objective', expected_gain: gain, level: this.level, text },
+          });
         if (out.length > 0) return out;
       } else {
         this.pursuing = false;
@@ -166,7 +194,15 @@ export class HeuristicStrategy implements Strategy {
 
   /** One step back on every held target. */
   private stepsBack(held: readonly HeldTarget[], explain: Explanation): Proposal[] {
-    return held.map((h) => ({ kind: 'relax' as const, stepBack: true, action: h.action, target: h.entity, rule: explain.mode, evidence: [], explain }));
+    return held.map((h) => ({
+      kind: 'relax' as const,
+      stepBack: true,
+      action: h.action,
+      target: h.entity,
+      rule: explain.mode,
+      evidence: [],
+      explain,
+    }));
   }
 
   /** The entities an action targets now: the scope, or a detector's active entities in scope (most extreme first). */
@@ -196,7 +232,8 @@ export class HeuristicStrategy implements Strategy {
   private evidence(a: RecipeAction, target: Entity, cond = this.recipe.when): Evidence[] {
     const names = positiveNames(cond);
     const t = a.target.kind === 'detector' ? a.target : undefined;
-    for (const n of [t?.detector, ...(t?.also ?? []), ...(cond !== this.recipe.when ? namesIn(cond) : [])]) if (n !== undefined && !names.includes(n)) names.push(n);
+    for (const n of [t?.detector, ...(t?.also ?? []), ...(cond !== this.recipe.when ? namesIn(cond) : [])])
+      if (n !== undefined && !names.includes(n)) names.push(n);
     const out: Evidence[] = [];
     for (const name of names) {
       const d = this.detectors.get(name);

@@ -78,7 +78,16 @@ export class LearnedStrategy implements Strategy {
   private pending: string[] = [];
   private readonly random: () => number;
   private readonly noise: number;
-  readonly stats: LearnedStats = { windows: 0, explores: 0, exploits: 0, rollbacks: 0, constraintSteps: 0, fallbackWindows: 0, level: 0, maxViolationRun: 0 };
+  readonly stats: LearnedStats = {
+    windows: 0,
+    explores: 0,
+    exploits: 0,
+    rollbacks: 0,
+    constraintSteps: 0,
+    fallbackWindows: 0,
+    level: 0,
+    maxViolationRun: 0,
+  };
   private violationRun = 0;
   private lastRecords: Window['records'] | undefined;
 
@@ -104,13 +113,16 @@ export class LearnedStrategy implements Strategy {
     const gap = this.lastTs === undefined ? 0 : w.ts - this.lastTs;
     this.lastTs = w.ts;
     const eng = this.engaged;
-    if (!eng) return this.rules.decide(w, held, trigger).map((p) => this.tag(p, 'the rules take the first step; the learner starts from it'));
+    if (!eng)
+      return this.rules.decide(w, held, trigger).map((p) => this.tag(p, 'the rules take the first step; the learner starts from it'));
     this.stats.windows++;
     const h = held.find((x) => x.action === eng.action && x.entity.key === eng.target.key);
     if (h?.original !== undefined && eng.original === undefined) {
       eng.original = h.original;
       if (eng.loaded !== undefined && eng.loaded !== h.original) {
-        this.pending.push(`learned: the saved model was learned from ${eng.loaded}, but the knob started at ${h.original} this time: starting cold`);
+        this.pending.push(
+          `learned: the saved model was learned from ${eng.loaded}, but the knob started at ${h.original} this time: starting cold`,
+        );
         this.arms = new Map();
       }
     }
@@ -119,7 +131,8 @@ export class LearnedStrategy implements Strategy {
       this.engaged = undefined;
       return [];
     }
-    if (gap > 3 * this.recipe.intervalMs) return this.fallBack(`the data is stale (${(gap / 1000).toFixed(1)} s since the previous window)`, w, held, trigger);
+    if (gap > 3 * this.recipe.intervalMs)
+      return this.fallBack(`the data is stale (${(gap / 1000).toFixed(1)} s since the previous window)`, w, held, trigger);
     const v = this.rules.lastValue;
     if (v === undefined || !Number.isFinite(v)) return this.fallBack('the objective has no finite value this window', w, held, trigger);
     const viol = this.rules.lastViolations;
@@ -141,14 +154,24 @@ export class LearnedStrategy implements Strategy {
         this.rollbackTo = this.prevLevel;
         this.block(this.level, BLOCK_WINDOWS);
         this.stats.rollbacks++;
-        this.pending.push(`learned: level ${this.level} scored ${round(score)} in its first window, worse than level ${this.prevLevel} (${round(prev.mean)}) by more than ${round(margin)}: rolling back`);
+        this.pending.push(
+          `learned: level ${this.level} scored ${round(score)} in its first window, worse than level ${this.prevLevel} (${round(prev.mean)}) by more than ${round(margin)}: rolling back`,
+        );
       }
     }
     if (this.rollbackTo !== undefined) {
       const to = this.rollbackTo;
       if (!cooled) return [];
       const gain = posterior(this.arms, to, this.noise).mean - score;
-      return [this.move(to, { ...base, mode: 'rollback', expected_gain: gain, confidence: 1, text: `learned: rollback to level ${to} (the last step made the objective worse beyond the noise; expected gain ${round(gain)})` })];
+      return [
+        this.move(to, {
+          ...base,
+          mode: 'rollback',
+          expected_gain: gain,
+          confidence: 1,
+          text: `learned: rollback to level ${to} (the last step made the objective worse beyond the noise; expected gain ${round(gain)})`,
+        }),
+      ];
     }
     if (viol.length > 0) {
       // Violated one level down too (mostly): not this learner's doing; no step further, no step back.
@@ -160,7 +183,13 @@ export class LearnedStrategy implements Strategy {
       this.block(this.level, BLOCK_WINDOWS);
       if (this.level > 0 && cooled) {
         this.stats.constraintSteps++;
-        return [this.move(this.level - 1, { ...base, mode: 'constraint', text: `learned: constraint violated (${violationText(viol)}): one step back, no exploration` })];
+        return [
+          this.move(this.level - 1, {
+            ...base,
+            mode: 'constraint',
+            text: `learned: constraint violated (${violationText(viol)}): one step back, no exploration`,
+          }),
+        ];
       }
       return [];
     }
@@ -180,9 +209,20 @@ export class LearnedStrategy implements Strategy {
       if (!blocked.has(this.level + 1) && !this.arms.get(this.level + 1)?.n) {
         this.stable = 0;
         this.stats.explores++;
-        return [this.move(this.level + 1, { ...base, mode: 'explore', confidence: 0.5, text: `learned: explore level ${this.level} -> ${this.level + 1} (the detectors still hold and level ${this.level + 1} is untried)` })];
+        return [
+          this.move(this.level + 1, {
+            ...base,
+            mode: 'explore',
+            confidence: 0.5,
+            text: `learned: explore level ${this.level} -> ${this.level + 1} (the detectors still hold and level ${this.level + 1} is untried)`,
+          }),
+        ];
       }
-      if (this.level > 0 && posterior(this.arms, this.level - 1, this.noise).mean <= posterior(this.arms, this.level, this.noise).mean + this.noise) blocked.add(this.level - 1);
+      if (
+        this.level > 0 &&
+        posterior(this.arms, this.level - 1, this.noise).mean <= posterior(this.arms, this.level, this.noise).mean + this.noise
+      )
+        blocked.add(this.level - 1);
     }
     const c = choose(this.arms, this.level, { noise: this.noise, changeCost: this.noise / 2, random: this.random, blocked });
     this.stats.best = c.best;
@@ -267,17 +307,33 @@ export class LearnedStrategy implements Strategy {
       if (entry) {
         this.arms = entry.arms;
         this.engaged.loaded = entry.original;
-        this.pending.push(`learned: warm start for ${p.target.key} from ${this.o.store.file} (${[...entry.arms.values()].reduce((n, a) => n + a.n, 0)} windows over ${entry.arms.size} levels; best-known level ${bestLevel(entry.arms) ?? 'none'})`);
+        this.pending.push(
+          `learned: warm start for ${p.target.key} from ${this.o.store.file} (${[...entry.arms.values()].reduce((n, a) => n + a.n, 0)} windows over ${entry.arms.size} levels; best-known level ${bestLevel(entry.arms) ?? 'none'})`,
+        );
         return;
       }
     }
-    if (before !== undefined) addSample(this.arms, 0, this.rules.outcome.score(before), this.lastRecords !== undefined && this.rules.outcome.violations(this.lastRecords).length > 0);
+    if (before !== undefined)
+      addSample(
+        this.arms,
+        0,
+        this.rules.outcome.score(before),
+        this.lastRecords !== undefined && this.rules.outcome.violations(this.lastRecords).length > 0,
+      );
   }
 
   private move(to: number, explain: Explanation): Proposal {
     const eng = this.engaged!;
     const up = to > this.level;
-    return { kind: up ? 'step' : 'relax', ...(up ? {} : { stepBack: true }), action: eng.action, target: eng.target, rule: `learned ${explain.mode}`, evidence: [], explain };
+    return {
+      kind: up ? 'step' : 'relax',
+      ...(up ? {} : { stepBack: true }),
+      action: eng.action,
+      target: eng.target,
+      rule: `learned ${explain.mode}`,
+      evidence: [],
+      explain,
+    };
   }
 
   private block(level: number, windows: number): void {

@@ -89,7 +89,12 @@ export class Outcome {
 }
 
 export function violationText(v: readonly Violation[]): string {
-  return v.map((x) => `${x.entity === 'scope' ? '' : `${x.entity} `}${x.signal} ${round(x.value)} ${x.op === 'at_least' ? '<' : '>'} ${x.limit} (constraint ${x.op.replace('_', ' ')} ${x.limit})`).join('; ');
+  return v
+    .map(
+      (x) =>
+        `${x.entity === 'scope' ? '' : `${x.entity} `}${x.signal} ${round(x.value)} ${x.op === 'at_least' ? '<' : '>'} ${x.limit} (constraint ${x.op.replace('_', ' ')} ${x.limit})`,
+    )
+    .join('; ');
 }
 
 export const round = (x: number): number => (Math.abs(x) >= 100 ? Math.round(x) : Math.round(x * 1000) / 1000);

@@ -53,7 +53,8 @@ function distrust(file: string): string | undefined {
   if (!st.isFile()) return 'it is not a regular file';
   const uid = process.getuid?.() ?? 0;
   if (st.uid !== uid) return `it is owned by uid ${st.uid}, not ${uid === 0 ? 'root' : `uid ${uid}`}`;
-  if ((st.mode & 0o022) !== 0) return `it is writable by ${st.mode & 0o020 ? 'its group' : 'others'} (mode ${(st.mode & 0o777).toString(8)})`;
+  if ((st.mode & 0o022) !== 0)
+    return `it is writable by ${st.mode & 0o020 ? 'its group' : 'others'} (mode ${(st.mode & 0o777).toString(8)})`;
   return undefined;
 }
 

@@ -91,7 +91,8 @@ export function evidenceText(ev: readonly Evidence[]): string {
       const w = `${e.windows} window${e.windows === 1 ? '' : 's'}`;
       const beyond = e.op === 'above' ? e.value > e.threshold : e.value < e.threshold;
       if (e.active && beyond) return `${who}${e.signal} ${round(e.value)} ${e.op === 'above' ? '>' : '<'} ${e.threshold}, active for ${w}`;
-      if (e.active) return `${who}${e.signal} ${round(e.value)}, active for ${w} (went ${e.op} ${e.threshold}, not yet back ${e.op === 'above' ? 'below' : 'above'} ${e.clear})`;
+      if (e.active)
+        return `${who}${e.signal} ${round(e.value)}, active for ${w} (went ${e.op} ${e.threshold}, not yet back ${e.op === 'above' ? 'below' : 'above'} ${e.clear})`;
       const clear = e.op === 'above' ? e.value < e.clear : e.value > e.clear;
       if (clear) return `${who}${e.signal} ${round(e.value)} is clear (${e.op === 'above' ? '<' : '>'} ${e.clear})`;
       return `${who}${e.signal} ${round(e.value)} is not active (it triggers ${e.op} ${e.threshold})`;

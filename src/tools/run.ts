@@ -67,7 +67,10 @@ const notFound = (err: unknown): boolean => (err as NodeJS.ErrnoException | unde
 export function runTool(file: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
   const argv = [file, ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: toolEnv(process.env), stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, {
+      env: toolEnv(process.env),
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     track(child);
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
     const out: Buffer[] = [];

@@ -69,6 +69,7 @@ export function spreadOrder(topo: Topology, allowed: readonly number[]): number[
   const listed = new Set(cores.flat());
   for (const c of allowed) if (!listed.has(c)) cores.push([c]);
   const out: number[] = [];
-  for (let round = 0; out.length < ok.size && round < 64; round++) for (const core of cores) if (core[round] !== undefined) out.push(core[round]!);
+  for (let round = 0; out.length < ok.size && round < 64; round++)
+    for (const core of cores) if (core[round] !== undefined) out.push(core[round]!);
   return out;
 }

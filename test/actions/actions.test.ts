@@ -35,7 +35,8 @@ function tree(opts: Parameters<typeof fakeTree>[0]): FakeTree {
 function ctx(host: HostView, io: KnobIo, o: Partial<ActionContext> = {}): ActionContext {
   return { host, io, recipe: 'r', actionIndex: 0, scopeCgroup: '/p', scopePids: undefined, held: [], ...o };
 }
-const changes = (p: Plan) => ('changes' in p ? p.changes.map((c) => [c.knob.kind === 'file' ? path.basename(c.knob.path) : c.knob.kind, c.old, c.new]) : p.skip);
+const changes = (p: Plan) =>
+  'changes' in p ? p.changes.map((c) => [c.knob.kind === 'file' ? path.basename(c.knob.path) : c.knob.kind, c.old, c.new]) : p.skip;
 
 describe('cpu_weight', () => {
   const params = { action: 'cpu_weight' as const, target: 'd', direction: 'lower' as const, factor: 0.25, bounds: { min: 25, max: 10000 } };
@@ -54,7 +55,12 @@ describe('cpu_weight', () => {
         break;
       }
       const c = p.changes[0]!;
-      expect(c.scopeTarget).toEqual({ kind: 'cgroup', name: '/p/hog', path: path.join(layout.cpu!.mountPoint, 'p/hog'), mount: layout.cpu!.mountPoint });
+      expect(c.scopeTarget).toEqual({
+        kind: 'cgroup',
+        name: '/p/hog',
+        path: path.join(layout.cpu!.mountPoint, 'p/hog'),
+        mount: layout.cpu!.mountPoint,
+      });
       expect(Number(c.new)).toBeGreaterThanOrEqual(c.bounds!.min);
       io.writeSync(c.knob, c.new);
       seen.push(c.new);
@@ -100,7 +106,15 @@ describe('pressure_backoff', () => {
       io.writeSync(p.changes[0]!.knob, p.changes[0]!.new);
       values.push(p.changes[0]!.new);
     }
-    expect(values).toEqual(['160000 100000', '128000 100000', '102400 100000', '81920 100000', '65536 100000', '52429 100000', '50000 100000']);
+    expect(values).toEqual([
+      '160000 100000',
+      '128000 100000',
+      '102400 100000',
+      '81920 100000',
+      '65536 100000',
+      '52429 100000',
+      '50000 100000',
+    ]);
     const knob = { kind: 'file' as const, path: path.join(layout.unified!.mountPoint, 'p/cpu.max') };
     const held: HeldKnob[] = [{ knob, original: 'max 100000', last: '50000 100000', entity: target }];
     const up: string[] = [];
@@ -127,8 +141,19 @@ describe('pressure_backoff', () => {
     ]);
     const hook = 'changes' in p ? p.changes[1]!.knob : undefined;
     expect(hook).toMatchObject({ kind: 'hook', argv: ['/bin/true', '--level', '{level}', '--for', '/p'] });
-    expect(changes(await pressureBackoff.plan(ctx(host, io, { scopeCgroup: '/' }), params, { kind: 'scope', key: '/' }, 'step'))).toMatch(/never limits the root cgroup/);
-    expect(changes(await pressureBackoff.plan(ctx(host, io, { scopeCgroup: undefined, scopePids: [5] }), params, { kind: 'scope', key: 'pids' }, 'step'))).toMatch(/a PID scope has no cgroup quota/);
+    expect(changes(await pressureBackoff.plan(ctx(host, io, { scopeCgroup: '/' }), params, { kind: 'scope', key: '/' }, 'step'))).toMatch(
+      /never limits the root cgroup/,
+    );
+    expect(
+      changes(
+        await pressureBackoff.plan(
+          ctx(host, io, { scopeCgroup: undefined, scopePids: [5] }),
+          params,
+          { kind: 'scope', key: 'pids' },
+          'step',
+        ),
+      ),
+    ).toMatch(/a PID scope has no cgroup quota/);
   });
 });
 
@@ -152,41 +177,94 @@ describe('io_prefetch', () => {
       seen.push(p.changes[0]!.new);
     }
     expect(seen).toEqual(['256', '512', '1024', 'readahead of loop3 is at its bound (1024 KiB)']);
-    expect(changes(await ioPrefetch.plan(ctx(host, io), { ...params, devices: ['vda'] }, dev, 'step'))).toMatch(/not in the action's devices/);
+    expect(changes(await ioPrefetch.plan(ctx(host, io), { ...params, devices: ['vda'] }, dev, 'step'))).toMatch(
+      /not in the action's devices/,
+    );
     expect(changes(await ioPrefetch.plan(ctx(host, io), params, { kind: 'device', key: 'vda1' }, 'step'))).toMatch(/a partition\?/);
-    expect(changes(await ioPrefetch.plan(ctx(host, io), params, { kind: 'device', key: '../etc' }, 'step'))).toMatch(/no \/sys\/block\/\.\.\/etc\/queue/);
+    expect(changes(await ioPrefetch.plan(ctx(host, io), params, { kind: 'device', key: '../etc' }, 'step'))).toMatch(
+      /no \/sys\/block\/\.\.\/etc\/queue/,
+    );
   });
 });
 
 describe('cpuset_spread', () => {
   it('core groups and CPU sets avoid SMT siblings and are never empty', () => {
-    const t = tree({ cpus: 8, siblings: [[0, 4], [1, 5], [2, 6], [3, 7]] });
+    const t = tree({
+      cpus: 8,
+      siblings: [
+        [0, 4],
+        [1, 5],
+        [2, 6],
+        [3, 7],
+      ],
+    });
     const topo = readTopology(t.sys);
-    expect(coreGroups(topo, topo.online, 2, true)).toEqual([[0, 2, 4, 6], [1, 3, 5, 7]]);
+    expect(coreGroups(topo, topo.online, 2, true)).toEqual([
+      [0, 2, 4, 6],
+      [1, 3, 5, 7],
+    ]);
     expect(threadSets(topo, topo.online, 3, 'pin', true)).toEqual([[0], [1], [2]]);
     expect(threadSets(topo, topo.online, 5, 'pin', true)).toEqual([[0], [1], [2], [3], [4]]);
-    expect(threadSets(topo, [0, 4], 3, 'spread', true)).toEqual([[0, 4], [0, 4], [0, 4]]);
+    expect(threadSets(topo, [0, 4], 3, 'spread', true)).toEqual([
+      [0, 4],
+      [0, 4],
+      [0, 4],
+    ]);
     expect(threadSets(topo, [], 3, 'spread', true)).toEqual([]);
     for (let n = 1; n <= 10; n++) for (const s of threadSets(topo, [1, 5, 6], n, 'spread', true)) expect(s.length).toBeGreaterThan(0);
   });
 
   it('spreads the runnable threads of a process (fake /proc), pins in pin mode, skips sleeping-only when spread', async () => {
-    const t = tree({ cpus: 4, siblings: [[0, 2], [1, 3]] });
-    t.addProcess(50, { threads: [{ tid: 50, state: 'S', allowed: '0' }, { tid: 51, state: 'R', allowed: '0' }, { tid: 52, state: 'R', allowed: '0' }] });
+    const t = tree({
+      cpus: 4,
+      siblings: [
+        [0, 2],
+        [1, 3],
+      ],
+    });
+    t.addProcess(50, {
+      threads: [
+        { tid: 50, state: 'S', allowed: '0' },
+        { tid: 51, state: 'R', allowed: '0' },
+        { tid: 52, state: 'R', allowed: '0' },
+      ],
+    });
     const host = new RealHost(fakeLayout(tmp(), 2), t.sys, t.proc);
-    const io = new SimIo([0, 1, 2, 3], new Map([['affinity of thread 51 (pid 50)', '0'], ['affinity of thread 52 (pid 50)', '0']]));
-    const spread = await cpusetSpread.plan(ctx(host, io), { action: 'cpuset_spread', target: 'q', mode: 'spread' }, { kind: 'pid', key: '50' }, 'step');
+    const io = new SimIo(
+      [0, 1, 2, 3],
+      new Map([
+        ['affinity of thread 51 (pid 50)', '0'],
+        ['affinity of thread 52 (pid 50)', '0'],
+      ]),
+    );
+    const spread = await cpusetSpread.plan(
+      ctx(host, io),
+      { action: 'cpuset_spread', target: 'q', mode: 'spread' },
+      { kind: 'pid', key: '50' },
+      'step',
+    );
     expect(changes(spread)).toEqual([
       ['affinity', '0', '0,2'],
       ['affinity', '0', '1,3'],
     ]);
-    const pin = await cpusetSpread.plan(ctx(host, io), { action: 'cpuset_spread', target: 'q', mode: 'pin' }, { kind: 'pid', key: '50' }, 'step');
+    const pin = await cpusetSpread.plan(
+      ctx(host, io),
+      { action: 'cpuset_spread', target: 'q', mode: 'pin' },
+      { kind: 'pid', key: '50' },
+      'step',
+    );
     // Pin: thread 51 -> CPU 0 (where it already is: no change), thread 52 -> CPU 1 (another core).
     expect(changes(pin)).toEqual([['affinity', '0', '1']]);
   });
 
   it('widens a cgroup cpuset one core at a time, preferring cores not in the set yet, up to the bound', async () => {
-    const t = tree({ cpus: 4, siblings: [[0, 2], [1, 3]] });
+    const t = tree({
+      cpus: 4,
+      siblings: [
+        [0, 2],
+        [1, 3],
+      ],
+    });
     const layout = fakeLayout(tmp(), 1);
     fakeFiles(layout.byController.cpuset!.mountPoint, '/p', { 'cpuset.effective_cpus': '0-3', 'cpuset.cpus': '0-3' });
     const dir = fakeFiles(layout.byController.cpuset!.mountPoint, '/p/app', { 'cpuset.cpus': '0' });
@@ -212,14 +290,28 @@ describe('numa_rebalance', () => {
   it('does not apply on a single-node host, and says so', () => {
     const t = tree({ cpus: 2 });
     const host = new RealHost(fakeLayout(tmp(), 2), t.sys, t.proc);
-    expect(numaRebalance.applies!(host, { action: 'numa_rebalance', target: 'r' })).toBe('this host has one NUMA node (node0): there is nowhere to move a workload to');
+    expect(numaRebalance.applies!(host, { action: 'numa_rebalance', target: 'r' })).toBe(
+      'this host has one NUMA node (node0): there is nowhere to move a workload to',
+    );
     // This machine: one node.
     expect(numaRebalance.applies!(new RealHost(fakeLayout(tmp(), 2)), { action: 'numa_rebalance', target: 'r' })).toMatch(/one NUMA node/);
   });
 
   it('moves a process to the node holding most of its pages (fake 2-node tree)', async () => {
-    const t = tree({ cpus: 4, nodes: [[0, 1], [2, 3]] });
-    t.addProcess(70, { threads: [{ tid: 70, cpu: 2 }, { tid: 71, cpu: 3 }], numaMaps: 'a default N0=900 N1=100\n' });
+    const t = tree({
+      cpus: 4,
+      nodes: [
+        [0, 1],
+        [2, 3],
+      ],
+    });
+    t.addProcess(70, {
+      threads: [
+        { tid: 70, cpu: 2 },
+        { tid: 71, cpu: 3 },
+      ],
+      numaMaps: 'a default N0=900 N1=100\n',
+    });
     const host = new RealHost(fakeLayout(tmp(), 2), t.sys, t.proc);
     expect(numaRebalance.applies!(host, { action: 'numa_rebalance', target: 'r' })).toBeUndefined();
     const io = new SimIo([0, 1, 2, 3], new Map(), (pid) => host.numaPages(pid));
@@ -231,13 +323,23 @@ describe('numa_rebalance', () => {
       ['pages', '0-1', '0'],
     ]);
     expect('changes' in p && p.changes[2]!.knob).toEqual({ kind: 'pages', pid: 70, start: 1070 });
-    const forced = await numaRebalance.plan(ctx(host, io), { action: 'numa_rebalance', target: 'r', node: 1 }, { kind: 'pid', key: '70' }, 'step');
+    const forced = await numaRebalance.plan(
+      ctx(host, io),
+      { action: 'numa_rebalance', target: 'r', node: 1 },
+      { kind: 'pid', key: '70' },
+      'step',
+    );
     expect(changes(forced)).toEqual([
       ['affinity', '0-3', '2-3'],
       ['affinity', '0-3', '2-3'],
       ['pages', '0-1', '1'],
     ]);
-    const threadsOnly = await numaRebalance.plan(ctx(host, io), { action: 'numa_rebalance', target: 'r', migrate_pages: false }, { kind: 'pid', key: '70' }, 'step');
+    const threadsOnly = await numaRebalance.plan(
+      ctx(host, io),
+      { action: 'numa_rebalance', target: 'r', migrate_pages: false },
+      { kind: 'pid', key: '70' },
+      'step',
+    );
     expect(changes(threadsOnly)).toEqual([
       ['affinity', '0-3', '0-1'],
       ['affinity', '0-3', '0-1'],
@@ -245,14 +347,25 @@ describe('numa_rebalance', () => {
   });
 
   it('moves a cgroup: memory_migrate on, then cpuset.mems and cpuset.cpus of the node', async () => {
-    const t = tree({ cpus: 4, nodes: [[0, 1], [2, 3]] });
+    const t = tree({
+      cpus: 4,
+      nodes: [
+        [0, 1],
+        [2, 3],
+      ],
+    });
     t.addProcess(80, { numaMaps: 'a default N1=500\n' });
     const layout = fakeLayout(tmp(), 1);
     const mount = layout.byController.cpuset!.mountPoint;
     fakeFiles(mount, '/p', { 'cpuset.effective_cpus': '0-3', 'cpuset.cpus': '0-3' });
     fakeFiles(mount, '/p/db', { 'cpuset.cpus': '0-3', 'cpuset.mems': '0-1', 'cpuset.memory_migrate': '0', 'cgroup.procs': '80' });
     const host = new RealHost(layout, t.sys, t.proc);
-    const p = await numaRebalance.plan(ctx(host, new RealIo()), { action: 'numa_rebalance', target: 'r' }, { kind: 'cgroup', key: '/p/db' }, 'step');
+    const p = await numaRebalance.plan(
+      ctx(host, new RealIo()),
+      { action: 'numa_rebalance', target: 'r' },
+      { kind: 'cgroup', key: '/p/db' },
+      'step',
+    );
     expect(changes(p)).toEqual([
       ['cpuset.memory_migrate', '0', '1'],
       ['cpuset.mems', '0-1', '1'],

@@ -46,10 +46,27 @@ async function typeCheck(ms: readonly Manifest[]): Promise<string> {
   const dir = path.join(ROOT, '.cache', `k8s-check-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   try {
-    const lines = ms.map((m, i) => `import type { I${m.kind} as T${i} } from '${modulePath(m)}';\nexport const m${i}: T${i} = ${JSON.stringify(m, null, 1)};`);
+    const lines = ms.map(
+      (m, i) => `import type { I${m.kind} as T${i} } from '${modulePath(m)}';\nexport const m${i}: T${i} = ${JSON.stringify(m, null, 1)};`,
+    );
     writeFileSync(path.join(dir, 'manifests.ts'), lines.join('\n') + '\n');
     const tsc = path.join(ROOT, 'node_modules', '.bin', 'tsc');
-    const r = await execa(tsc, ['--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', path.join(dir, 'manifests.ts')], { reject: false });
+    const r = await execa(
+      tsc,
+      [
+        '--noEmit',
+        '--strict',
+        '--skipLibCheck',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        path.join(dir, 'manifests.ts'),
+      ],
+      { reject: false },
+    );
     return r.stdout + r.stderr;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -108,7 +125,10 @@ describe('deploy/systemd/tuner.service', () => {
   it('passes systemd-analyze verify', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tuner-unit-'));
     // verify also checks that ExecStart's binary exists: point it at this checkout's CLI.
-    const unit = readFileSync(path.join(ROOT, 'deploy/systemd/tuner.service'), 'utf8').replaceAll('/usr/bin/tuner', path.join(ROOT, 'dist/cli.js'));
+    const unit = readFileSync(path.join(ROOT, 'deploy/systemd/tuner.service'), 'utf8').replaceAll(
+      '/usr/bin/tuner',
+      path.join(ROOT, 'dist/cli.js'),
+    );
     writeFileSync(path.join(dir, 'tuner.service'), unit);
     const r = await execa('systemd-analyze', ['verify', path.join(dir, 'tuner.service')], { reject: false });
     expect(r.stderr).toBe('');
@@ -138,8 +158,15 @@ describe('deploy/systemd/tuner.service', () => {
 
 describe('deploy/grafana/tuner.json', () => {
   it('queries only metric families the agent exports', async () => {
-    const dash = JSON.parse(readFileSync(path.join(ROOT, 'deploy/grafana/tuner.json'), 'utf8')) as { panels: Array<{ targets?: Array<{ expr: string }> }> };
-    const m = new AgentMetrics({ cgroups: { paths: [], top: 1, idleAfterMs: 1 }, cgroupExists: () => true, helperPids: () => [], version: 't' });
+    const dash = JSON.parse(readFileSync(path.join(ROOT, 'deploy/grafana/tuner.json'), 'utf8')) as {
+      panels: Array<{ targets?: Array<{ expr: string }> }>;
+    };
+    const m = new AgentMetrics({
+      cgroups: { paths: [], top: 1, idleAfterMs: 1 },
+      cgroupExists: () => true,
+      helperPids: () => [],
+      version: 't',
+    });
     const families = new Set(m.registry.getMetricsAsArray().map((x) => x.name));
     const exprs = dash.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr);
     expect(exprs.length).toBeGreaterThan(5);
@@ -160,7 +187,10 @@ describe('deploy/Containerfile', () => {
       if (src.includes('*')) {
         const dir = path.dirname(src);
         const re = new RegExp(`^${path.basename(src).replaceAll('.', '\\.').replaceAll('*', '.*')}$`);
-        expect(readdirSync(path.join(ROOT, dir)).some((f) => re.test(f)), src).toBe(true);
+        expect(
+          readdirSync(path.join(ROOT, dir)).some((f) => re.test(f)),
+          src,
+        ).toBe(true);
       } else expect(() => readFileSync(path.join(ROOT, src)) ?? readdirSync(path.join(ROOT, src)), src).not.toThrow(/ENOENT/);
     }
     expect(text).toMatch(/^CMD \["agent", "--config", "\/etc\/tuner\/agent.yaml"\]$/m);

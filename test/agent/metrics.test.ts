@@ -8,7 +8,17 @@ function delta(cgroups: Array<[string, number]>, hist: number[]): SchedDelta {
   return {
     intervalNs: 1e9,
     procs: [emptyProc(1, 'a', { histWakeup: hist, histPreempt: [], runDelayNs: 3000, waitNs: 3000, nvcsw: 2, nivcsw: 1 })],
-    cgroups: cgroups.map(([id, wait]) => ({ cgroupId: id, oncpuNs: 1e6, runDelayNs: wait, nvcsw: 1, nivcsw: 1, waits: 1, waitNs: wait, histWakeup: [], histPreempt: [] })),
+    cgroups: cgroups.map(([id, wait]) => ({
+      cgroupId: id,
+      oncpuNs: 1e6,
+      runDelayNs: wait,
+      nvcsw: 1,
+      nivcsw: 1,
+      waits: 1,
+      waitNs: wait,
+      histWakeup: [],
+      histPreempt: [],
+    })),
     cpus: [{ cpu: 0, switches: 3, waitNs: 5e8 }],
   };
 }
@@ -41,7 +51,14 @@ describe('agent metrics', () => {
   it('bounds per-cgroup series, counts the dropped ones and removes a deleted cgroup', async () => {
     const gone = new Set<string>();
     const m = metrics(2, (c) => !gone.has(c));
-    const d = delta([['/a', 30], ['/b', 20], ['/c', 10]], []);
+    const d = delta(
+      [
+        ['/a', 30],
+        ['/b', 20],
+        ['/c', 10],
+      ],
+      [],
+    );
     const rec = () => buildSchedRecord(d, { backend: 'bpf', now: new Date(), top: 10, cgroupName: (id) => id });
     m.sched(rec(), d, 0);
     let text = (await m.exposition()).body;
@@ -60,7 +77,17 @@ describe('agent metrics', () => {
 
   it('counts decisions and holds knob values as gauges until reverted', async () => {
     const m = metrics(1);
-    const base = { ts: '', recipe: 'r', detector: 'd', evidence: {}, action: 'cpu_weight', target: '/x', knob: '/x/cpu.shares', old: '1024', reason: '' } as const;
+    const base = {
+      ts: '',
+      recipe: 'r',
+      detector: 'd',
+      evidence: {},
+      action: 'cpu_weight',
+      target: '/x',
+      knob: '/x/cpu.shares',
+      old: '1024',
+      reason: '',
+    } as const;
     m.event({ type: 'decision', ...base, new: '512', applied: true, reverted: false, kind: 'step' });
     let text = (await m.exposition()).body;
     expect(value(text, 'tuner_actions_applied_total{recipe="r",action="cpu_weight"}')).toBe(1);

@@ -33,7 +33,9 @@ describe('systemd notifications', () => {
 
   it('takes the watchdog period only when it is meant for this process', () => {
     expect(systemdNotifier({ NOTIFY_SOCKET: '/x', WATCHDOG_USEC: '30000000' }).watchdogMs).toBe(30_000);
-    expect(systemdNotifier({ NOTIFY_SOCKET: '/x', WATCHDOG_USEC: '30000000', WATCHDOG_PID: String(process.pid + 1) }).watchdogMs).toBeUndefined();
+    expect(
+      systemdNotifier({ NOTIFY_SOCKET: '/x', WATCHDOG_USEC: '30000000', WATCHDOG_PID: String(process.pid + 1) }).watchdogMs,
+    ).toBeUndefined();
   });
 
   it('sends READY=1 with the main PID to the socket', async () => {
@@ -46,7 +48,7 @@ describe('systemd notifications', () => {
       const n = systemdNotifier({ NOTIFY_SOCKET: sock }, (m) => errors.push(m));
       await n.notify('READY=1', 'STATUS=2 recipes');
       await n.notify('WATCHDOG=1');
-      expect(errors.join("\n")).toBe("");
+      expect(errors.join('\n')).toBe('');
       listener.kill('SIGTERM');
       const out = String((await listener).stdout);
       expect(out).toContain(`MAINPID=${process.pid} READY=1 STATUS=2 recipes`);

@@ -72,7 +72,10 @@ describe('BurstDetector', () => {
     const d = new BurstDetector();
     const xs = steady(60);
     for (let i = 30; i < 35; i++) xs[i] = 3000;
-    const flagged = xs.map((x, i) => [i, d.observe(x).burst] as const).filter(([, b]) => b).map(([i]) => i);
+    const flagged = xs
+      .map((x, i) => [i, d.observe(x).burst] as const)
+      .filter(([, b]) => b)
+      .map(([i]) => i);
     expect(flagged).toEqual([30, 31, 32, 33, 34]);
   });
 

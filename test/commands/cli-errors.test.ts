@@ -28,19 +28,25 @@ function noStack(stderr: string): void {
 }
 
 describe('bad recipes through the CLI', () => {
-  it.each(BAD.filter((c) => c.path !== '' || c.line !== undefined))('$name: validate and run --apply exit 2 naming file, line and path', async (c) => {
-    const f = file(`${c.name.replace(/\W+/g, '-')}.yaml`, c.text);
-    for (const args of [['validate', f], ['run', f, '--apply', '--cgroup', '/sys/fs/cgroup', '--duration', '1s']]) {
-      const r = await tuner(args, { env });
-      expect(r.exitCode, String(r.stderr)).toBe(2);
-      noStack(String(r.stderr));
-      const where = `recipe "${f}"${c.line !== undefined ? `, line ${c.line}` : ''}: ${c.path ? `${c.path}: ` : ''}expected `;
-      expect(String(r.stderr)).toContain(where);
-      expect(String(r.stderr)).toContain(c.expected);
-      expect(String(r.stdout)).toBe('');
-    }
-    expect(existsSync(journal)).toBe(false);
-  });
+  it.each(BAD.filter((c) => c.path !== '' || c.line !== undefined))(
+    '$name: validate and run --apply exit 2 naming file, line and path',
+    async (c) => {
+      const f = file(`${c.name.replace(/\W+/g, '-')}.yaml`, c.text);
+      for (const args of [
+        ['validate', f],
+        ['run', f, '--apply', '--cgroup', '/sys/fs/cgroup', '--duration', '1s'],
+      ]) {
+        const r = await tuner(args, { env });
+        expect(r.exitCode, String(r.stderr)).toBe(2);
+        noStack(String(r.stderr));
+        const where = `recipe "${f}"${c.line !== undefined ? `, line ${c.line}` : ''}: ${c.path ? `${c.path}: ` : ''}expected `;
+        expect(String(r.stderr)).toContain(where);
+        expect(String(r.stderr)).toContain(c.expected);
+        expect(String(r.stdout)).toBe('');
+      }
+      expect(existsSync(journal)).toBe(false);
+    },
+  );
 
   it('validate prints what a good recipe does, and its warnings', async () => {
     const f = file('good.yaml', GOOD.replace('    clear: 0.2\n', ''));
@@ -51,10 +57,18 @@ describe('bad recipes through the CLI', () => {
   });
 
   it('validates every shipped recipe', async () => {
-    const recipes = ['noisy-neighbor', 'spread-hot-threads', 'psi-backoff', 'readahead-sequential', 'numa-locality'].map((n) => new URL(`../../recipes/${n}.yaml`, import.meta.url).pathname);
+    const recipes = ['noisy-neighbor', 'spread-hot-threads', 'psi-backoff', 'readahead-sequential', 'numa-locality'].map(
+      (n) => new URL(`../../recipes/${n}.yaml`, import.meta.url).pathname,
+    );
     const r = await tuner(['validate', '--json', ...recipes], { env });
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    expect(JSON.parse(String(r.stdout)).recipes.map((x: { name: string }) => x.name)).toEqual(['noisy-neighbor', 'spread-hot-threads', 'psi-backoff', 'readahead-sequential', 'numa-locality']);
+    expect(JSON.parse(String(r.stdout)).recipes.map((x: { name: string }) => x.name)).toEqual([
+      'noisy-neighbor',
+      'spread-hot-threads',
+      'psi-backoff',
+      'readahead-sequential',
+      'numa-locality',
+    ]);
   });
 });
 
@@ -65,11 +79,19 @@ describe('bad flags through the CLI', () => {
     ['an interval too short', ['--interval', '10ms', '--duration', '1s'], '--interval: expected at least 100ms, got 10ms'],
     ['--watch with --duration', ['--watch', '--duration', '1s'], '--watch and --duration cannot be combined'],
     ['--pid with --cgroup', ['--pid', String(process.pid), '--cgroup', 'x', '--duration', '1s'], '--pid and --cgroup cannot be combined'],
-    ['a PID that is not a number', ['--pid', 'abc', '--duration', '1s'], '--pid: expected a process ID (a whole number from 1 to 4194304), got "abc"'],
+    [
+      'a PID that is not a number',
+      ['--pid', 'abc', '--duration', '1s'],
+      '--pid: expected a process ID (a whole number from 1 to 4194304), got "abc"',
+    ],
     ['a PID that does not exist', ['--pid', '4194303', '--duration', '1s'], '--pid 4194303: no such process'],
     ['a cgroup that climbs out', ['--cgroup', '../../etc', '--duration', '1s'], 'escapes the cgroup root'],
     ['a cgroup that does not exist', ['--cgroup', 'tuner-no-such-cgroup', '--duration', '1s'], 'no such cgroup'],
-    ['--apply without a scope', ['--apply', '--duration', '1s'], '--apply: these recipes change cgroups or processes, so they need a scope'],
+    [
+      '--apply without a scope',
+      ['--apply', '--duration', '1s'],
+      '--apply: these recipes change cgroups or processes, so they need a scope',
+    ],
     ['an unknown backend', ['--backend', 'ebpf', '--duration', '1s'], '--backend: expected one of auto, bpf, bpftrace, got "ebpf"'],
     ['an unknown option', ['--aply'], "unknown option '--aply'"],
   ])('%s', async (_name, flags, message) => {
@@ -98,18 +120,35 @@ describe('bad flags through the CLI', () => {
     expect(String(missing.stderr)).toContain('cannot read the feed (ENOENT)');
     const junk = await tuner(['replay', file('junk.ndjson', 'hello\n{"x":1}\n'), good()], { env });
     expect(junk.exitCode).toBe(2);
-    expect(String(junk.stderr)).toContain('expected NDJSON records from `tuner watch ... --json`, got no usable record in 2 lines (line 1: not JSON)');
+    expect(String(junk.stderr)).toContain(
+      'expected NDJSON records from `tuner watch ... --json`, got no usable record in 2 lines (line 1: not JSON)',
+    );
   });
 
   it('replay --json prints audit records with the documented fields', async () => {
     const feed = new URL('../fixtures/replay/noisy-neighbor.ndjson', import.meta.url).pathname;
     const recipe = new URL('../../recipes/noisy-neighbor.yaml', import.meta.url).pathname;
-    const r = await tuner(['replay', feed, recipe, '--cgroup', '/tuner-test-rec', '--assume', '/sys/fs/cgroup/tuner-test-rec/hog/cpu.weight=10000', '--json'], { env });
+    const r = await tuner(
+      ['replay', feed, recipe, '--cgroup', '/tuner-test-rec', '--assume', '/sys/fs/cgroup/tuner-test-rec/hog/cpu.weight=10000', '--json'],
+      { env },
+    );
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    const lines = String(r.stdout).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = String(r.stdout)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const d = lines.find((l) => l.type === 'decision');
-    for (const k of ['ts', 'recipe', 'detector', 'evidence', 'action', 'target', 'knob', 'old', 'new', 'applied', 'reverted']) expect(d).toHaveProperty(k);
-    expect(d).toMatchObject({ recipe: 'noisy-neighbor', action: 'cpu_weight', target: '/tuner-test-rec/hog', old: '10000', new: '2500', applied: false, reverted: false });
+    for (const k of ['ts', 'recipe', 'detector', 'evidence', 'action', 'target', 'knob', 'old', 'new', 'applied', 'reverted'])
+      expect(d).toHaveProperty(k);
+    expect(d).toMatchObject({
+      recipe: 'noisy-neighbor',
+      action: 'cpu_weight',
+      target: '/tuner-test-rec/hog',
+      old: '10000',
+      new: '2500',
+      applied: false,
+      reverted: false,
+    });
     expect(lines.at(-1).type).toBe('summary');
   });
 });

@@ -121,7 +121,9 @@ describe('compare (real profiles)', () => {
     expect(r.exit_code).toBe(3);
     const row = r.metrics.find((m) => m.metric === 'sched.runq_wait_ns')!;
     expect(row.runs_needed).toBeGreaterThan(2);
-    expect(r.warnings.join('\n')).toMatch(/sched.runq_wait_ns: every NEW run is worse than every BASE run beyond the threshold, but 2 BASE and 2 NEW runs cannot make that significant: record about \d+ runs a side/);
+    expect(r.warnings.join('\n')).toMatch(
+      /sched.runq_wait_ns: every NEW run is worse than every BASE run beyond the threshold, but 2 BASE and 2 NEW runs cannot make that significant: record about \d+ runs a side/,
+    );
     const allowed = await run({ ...files, allowNeedsMoreRuns: true });
     expect(allowed.exit_code).toBe(0);
     expect(allowed.needs_more_runs).toContain('sched.runq_wait_ns');
@@ -130,10 +132,22 @@ describe('compare (real profiles)', () => {
   it.each([
     ['a missing file', () => path.join(dir, 'missing.json'), /cannot read: ENOENT/],
     ['not JSON', () => (writeFileSync(path.join(dir, 'bad.json'), '{"format": '), path.join(dir, 'bad.json')), /not JSON/],
-    ['not a profile', () => (writeFileSync(path.join(dir, 'np.json'), '{"signal": "sched"}'), path.join(dir, 'np.json')), /not a tuner profile/],
-    ['a newer format', () => variant('v2.json', (p) => void ((p as { version: number }).version = 2)), /profile format version 2 is not supported/],
+    [
+      'not a profile',
+      () => (writeFileSync(path.join(dir, 'np.json'), '{"signal": "sched"}'), path.join(dir, 'np.json')),
+      /not a tuner profile/,
+    ],
+    [
+      'a newer format',
+      () => variant('v2.json', (p) => void ((p as { version: number }).version = 2)),
+      /profile format version 2 is not supported/,
+    ],
     ['a broken field', () => variant('broken.json', (p) => void ((p.runs[0] as { metrics: unknown }).metrics = 'x')), /runs\.0\.metrics/],
-    ['a failed run', () => variant('failed.json', (p) => void ((p.runs[3]!.exit_code = 1), (p.ok = false))), /run 4 of the workload exited with code 1; a failed recording cannot be compared/],
+    [
+      'a failed run',
+      () => variant('failed.json', (p) => void ((p.runs[3]!.exit_code = 1), (p.ok = false))),
+      /run 4 of the workload exited with code 1; a failed recording cannot be compared/,
+    ],
   ])('%s is refused with exit status 2', async (_what, make, message) => {
     const p = run({ new: make() });
     await expect(p).rejects.toThrow(ProfileError);

@@ -30,21 +30,54 @@ const good = (): DoctorHost => ({
 /** One row per check: a host where only that check fails, and what the report then says. */
 const ROWS: Array<{ id: string; status: 'warn' | 'fail'; host: Partial<DoctorHost>; fix: RegExp; backend: 'bpf' | 'bpftrace' | null }> = [
   { id: 'privileges', status: 'fail', host: { caps: () => 0n, uid: () => 1000 }, fix: /sudo/, backend: null },
-  { id: 'btf', status: 'fail', host: { exists: (p) => p !== '/sys/kernel/btf/vmlinux' }, fix: /CONFIG_DEBUG_INFO_BTF/, backend: 'bpftrace' },
+  {
+    id: 'btf',
+    status: 'fail',
+    host: { exists: (p) => p !== '/sys/kernel/btf/vmlinux' },
+    fix: /CONFIG_DEBUG_INFO_BTF/,
+    backend: 'bpftrace',
+  },
   { id: 'bpffs', status: 'fail', host: { mounted: (p) => p !== '/sys/fs/bpf' }, fix: /mount -t bpf/, backend: 'bpftrace' },
   { id: 'tracefs', status: 'warn', host: { mounted: (_p, t) => t !== 'tracefs' }, fix: /mount -t tracefs/, backend: 'bpf' },
-  { id: 'bpftool', status: 'fail', host: { bpftool: async () => ({ version: '7.1.0', autoattach: false }) as never }, fix: /setup\.sh/, backend: 'bpftrace' },
-  { id: 'bpftrace', status: 'warn', host: { bpftrace: () => Promise.reject(new Error('ENOENT')) }, fix: /apt-get install bpftrace/, backend: 'bpf' },
+  {
+    id: 'bpftool',
+    status: 'fail',
+    host: { bpftool: async () => ({ version: '7.1.0', autoattach: false }) as never },
+    fix: /setup\.sh/,
+    backend: 'bpftrace',
+  },
+  {
+    id: 'bpftrace',
+    status: 'warn',
+    host: { bpftrace: () => Promise.reject(new Error('ENOENT')) },
+    fix: /apt-get install bpftrace/,
+    backend: 'bpf',
+  },
   { id: 'cgroups', status: 'warn', host: { layout: () => ({ ...V2, cpu: undefined }) }, fix: /cgroup2/, backend: 'bpf' },
   { id: 'psi', status: 'warn', host: { readable: () => false }, fix: /psi=1/, backend: 'bpf' },
   { id: 'sched_info', status: 'fail', host: { exists: (p) => p !== '/proc/self/schedstat' }, fix: /CONFIG_SCHED_INFO/, backend: null },
-  { id: 'kprobes', status: 'warn', host: { kconfig: () => undefined, exists: (p) => !p.includes('kprobe') }, fix: /CONFIG_KPROBES/, backend: 'bpf' },
-  { id: 'load', status: 'fail', host: { loadSched: () => Promise.reject(new Error('verifier: R1 invalid mem access\nmore')) }, fix: /--backend auto uses it: the scheduler signal comes from bpftrace/, backend: 'bpftrace' },
+  {
+    id: 'kprobes',
+    status: 'warn',
+    host: { kconfig: () => undefined, exists: (p) => !p.includes('kprobe') },
+    fix: /CONFIG_KPROBES/,
+    backend: 'bpf',
+  },
+  {
+    id: 'load',
+    status: 'fail',
+    host: { loadSched: () => Promise.reject(new Error('verifier: R1 invalid mem access\nmore')) },
+    fix: /--backend auto uses it: the scheduler signal comes from bpftrace/,
+    backend: 'bpftrace',
+  },
   // Each other CO-RE object refused alone: a warning naming the loss; the scheduler's backend stays.
   ...Object.keys(OBJECT_LOSS).map((name) => ({
     id: `load:${name}`,
     status: 'warn' as const,
-    host: { loadObject: (n: string) => (n === name ? Promise.reject(new Error(`could not load ${n}.bpf.o: libbpf: map 'x': failed to create`)) : Promise.resolve()) },
+    host: {
+      loadObject: (n: string) =>
+        n === name ? Promise.reject(new Error(`could not load ${n}.bpf.o: libbpf: map 'x': failed to create`)) : Promise.resolve(),
+    },
     fix: /other signals keep working/,
     backend: 'bpf' as const,
   })),
@@ -52,7 +85,11 @@ const ROWS: Array<{ id: string; status: 'warn' | 'fail'; host: Partial<DoctorHos
 
 describe('tuner doctor checks', () => {
   it('has a row here for every check that can fail', () => {
-    expect(ROWS.map((r) => r.id).sort()).toEqual(CHECKS.map((c) => c.id).filter((id) => id !== 'kernel').sort());
+    expect(ROWS.map((r) => r.id).sort()).toEqual(
+      CHECKS.map((c) => c.id)
+        .filter((id) => id !== 'kernel')
+        .sort(),
+    );
   });
 
   it('passes everything on a good host, with the CO-RE backend', async () => {

@@ -17,12 +17,18 @@ async function collect(o: Omit<ReplayOptions, 'feed' | 'recipes'> & { name: stri
   return out;
 }
 const decisions = (evs: RunEvent[]) =>
-  evs.filter((e): e is DecisionEvent => e.type === 'decision').map((e) => [e.ts.slice(11, 19), e.kind, e.knob, e.old, e.new, e.applied, e.reverted]);
+  evs
+    .filter((e): e is DecisionEvent => e.type === 'decision')
+    .map((e) => [e.ts.slice(11, 19), e.kind, e.knob, e.old, e.new, e.applied, e.reverted]);
 const summaryOf = (evs: RunEvent[]) => evs.at(-1) as SummaryEvent;
 
 describe('replay of the shipped recipes', () => {
   it('noisy-neighbor: lowers the hog a quarter per cooldown while the victim starves (every second window), then restores it at exit', async () => {
-    const evs = await collect({ name: 'noisy-neighbor', cgroup: '/tuner-test-rec', assume: ['/sys/fs/cgroup/tuner-test-rec/hog/cpu.weight=10000'] });
+    const evs = await collect({
+      name: 'noisy-neighbor',
+      cgroup: '/tuner-test-rec',
+      assume: ['/sys/fs/cgroup/tuner-test-rec/hog/cpu.weight=10000'],
+    });
     const hog = '/sys/fs/cgroup/tuner-test-rec/hog/cpu.weight';
     expect(decisions(evs)).toEqual([
       ['13:51:25', 'step', hog, '10000', '2500', false, false],
@@ -34,15 +40,41 @@ describe('replay of the shipped recipes', () => {
     ]);
     const first = evs.find((e): e is DecisionEvent => e.type === 'decision')!;
     expect(first.detector).toBe('starved+dominant');
-    expect(first.evidence.starved).toMatchObject({ signal: 'sched.cgroups.wait_share', entity: '/tuner-test-rec/victim', above: 0.4, clear: 0.2, windows: 2, active: true });
-    expect(first.evidence.dominant).toMatchObject({ signal: 'sched.cgroups.cpu_share', entity: '/tuner-test-rec/hog', windows: 2, active: true });
-    expect(first.reason).toMatch(/^lower CPU weight 10000 -> 2500 of \/tuner-test-rec\/hog because \/tuner-test-rec\/victim sched\.cgroups\.wait_share 0\.98\d > 0\.4/);
+    expect(first.evidence.starved).toMatchObject({
+      signal: 'sched.cgroups.wait_share',
+      entity: '/tuner-test-rec/victim',
+      above: 0.4,
+      clear: 0.2,
+      windows: 2,
+      active: true,
+    });
+    expect(first.evidence.dominant).toMatchObject({
+      signal: 'sched.cgroups.cpu_share',
+      entity: '/tuner-test-rec/hog',
+      windows: 2,
+      active: true,
+    });
+    expect(first.reason).toMatch(
+      /^lower CPU weight 10000 -> 2500 of \/tuner-test-rec\/hog because \/tuner-test-rec\/victim sched\.cgroups\.wait_share 0\.98\d > 0\.4/,
+    );
     expect(summaryOf(evs)).toMatchObject({ type: 'summary', mode: 'replay', windows: 10, first_change_ms: 992 });
   });
 
   it('noisy-neighbor: nothing outside the scope, nothing at the scope itself', async () => {
-    expect(decisions(await collect({ name: 'noisy-neighbor', cgroup: '/elsewhere', assume: ['/sys/fs/cgroup/tuner-test-rec/hog/cpu.weight=10000'] }))).toEqual([]);
-    expect(decisions(await collect({ name: 'noisy-neighbor', cgroup: '/tuner-test-rec/hog', assume: ['/sys/fs/cgroup/tuner-test-rec/hog/cpu.weight=10000'] }))).toEqual([]);
+    expect(
+      decisions(
+        await collect({ name: 'noisy-neighbor', cgroup: '/elsewhere', assume: ['/sys/fs/cgroup/tuner-test-rec/hog/cpu.weight=10000'] }),
+      ),
+    ).toEqual([]);
+    expect(
+      decisions(
+        await collect({
+          name: 'noisy-neighbor',
+          cgroup: '/tuner-test-rec/hog',
+          assume: ['/sys/fs/cgroup/tuner-test-rec/hog/cpu.weight=10000'],
+        }),
+      ),
+    ).toEqual([]);
     // At the default weight (100) one step remains before the bound (25).
     const atDefault = decisions(await collect({ name: 'noisy-neighbor', cgroup: '/tuner-test-rec' }));
     expect(atDefault.map((d) => [d[3], d[4]])).toEqual([

@@ -20,7 +20,8 @@ function compareSim(seed: number, runs: number, factor?: Record<string, number>)
   const next = simulateRuns(REALISTIC, random, { runs, factor });
   return analyse(names, base, next, opts);
 }
-const gateFails = (seed: number, runs: number, factor?: Record<string, number>): boolean => compareSim(seed, runs, factor).some((r) => failsGate(r));
+const gateFails = (seed: number, runs: number, factor?: Record<string, number>): boolean =>
+  compareSim(seed, runs, factor).some((r) => failsGate(r));
 
 describe('compare statistics on simulated runs', { timeout: 60_000 }, () => {
   it.each([5, 10])('identical workloads, %i runs a side: the gate fails in at most 1 of 20 comparisons', (runs) => {
@@ -36,7 +37,9 @@ describe('compare statistics on simulated runs', { timeout: 60_000 }, () => {
   });
 
   it('a 5% change is never flagged (inside the threshold)', () => {
-    const hits = Array.from({ length: 20 }, (_, i) => compareSim(4500 + i, 10, { wall_ns: 1.05, cpu_ns: 1.05 })).filter((rows) => rows.some((r) => failsGate(r))).length;
+    const hits = Array.from({ length: 20 }, (_, i) => compareSim(4500 + i, 10, { wall_ns: 1.05, cpu_ns: 1.05 })).filter((rows) =>
+      rows.some((r) => failsGate(r)),
+    ).length;
     expect(hits).toBeLessThanOrEqual(1);
   });
 
@@ -58,7 +61,8 @@ describe('compare statistics on simulated runs', { timeout: 60_000 }, () => {
 
 describe('verdicts at small run counts', () => {
   const fixed = (values: number[]) => values.map((v) => ({ wall_ns: v * 1e6, cpu_ns: 1e8 }));
-  const run = (b: number[], n: number[]) => analyse(['wall_ns', 'cpu_ns'], fixed(b), fixed(n), { ...opts, resamples: 500 }).find((r) => r.metric === 'wall_ns')!;
+  const run = (b: number[], n: number[]) =>
+    analyse(['wall_ns', 'cpu_ns'], fixed(b), fixed(n), { ...opts, resamples: 500 }).find((r) => r.metric === 'wall_ns')!;
 
   it('3 runs a side, every NEW run 2x and spread wide: needs-more-runs, with a run count, failing the gate', () => {
     const r = run([100, 180, 40], [250, 200, 900]);

@@ -4,14 +4,33 @@ import { ThresholdDetector, type DetectorSpec } from '../../src/detect/detector.
 import { entityOf, parsePath, SIGNAL_PATHS } from '../../src/detect/paths.js';
 import { samplesOf } from '../../src/detect/samples.js';
 
-const spec = (o: Partial<DetectorSpec> = {}): DetectorSpec => ({ name: 'd', signal: 'psi.cpu.some_avg10', op: 'above', threshold: 40, clear: 10, for: 2, clearFor: 1, ...o });
+const spec = (o: Partial<DetectorSpec> = {}): DetectorSpec => ({
+  name: 'd',
+  signal: 'psi.cpu.some_avg10',
+  op: 'above',
+  threshold: 40,
+  clear: 10,
+  for: 2,
+  clearFor: 1,
+  ...o,
+});
 const psi = (v: number | null) => ({ psi: { signal: 'psi', cpu: v === null ? null : { some_avg10: v } } });
 
 describe('signal paths', () => {
   it('splits paths into signal, collection and field', () => {
-    expect(parsePath('sched.cgroups.wait_share')).toEqual({ family: 'sched', collection: 'cgroups', entity: 'cgroup', field: ['wait_share'] });
+    expect(parsePath('sched.cgroups.wait_share')).toEqual({
+      family: 'sched',
+      collection: 'cgroups',
+      entity: 'cgroup',
+      field: ['wait_share'],
+    });
     expect(parsePath('psi.cpu.some_avg10')).toEqual({ family: 'psi', entity: 'scope', field: ['cpu', 'some_avg10'] });
-    expect(parsePath('psi.cgroups.io.full_pct')).toEqual({ family: 'psi', collection: 'cgroups', entity: 'unified', field: ['io', 'full_pct'] });
+    expect(parsePath('psi.cgroups.io.full_pct')).toEqual({
+      family: 'psi',
+      collection: 'cgroups',
+      entity: 'unified',
+      field: ['io', 'full_pct'],
+    });
     expect(entityOf('io.devices.read_lat.p99_us')).toBe('device');
     expect(new Set(SIGNAL_PATHS.map((p) => p.path)).size).toBe(SIGNAL_PATHS.length);
   });
@@ -37,9 +56,16 @@ describe('signal paths', () => {
     expect(samplesOf('sched.procs.wait_share', { sched })).toEqual([{ entity: { kind: 'pid', key: '7' }, value: 0.75 }]);
     expect(samplesOf('sched.runq.p99_us', { sched })).toEqual([{ entity: { kind: 'scope', key: 'scope' }, value: 120 }]);
     expect(samplesOf('psi.cpu.some_avg10', { sched })).toEqual([]);
-    expect(samplesOf('io.devices.read_lat.p99_us', { io: { devices: [{ dev: 'loop0', read_lat: { p99_us: null } }, { dev: 'vda', read_lat: { p99_us: 900 } }] } })).toEqual([
-      { entity: { kind: 'device', key: 'vda' }, value: 900 },
-    ]);
+    expect(
+      samplesOf('io.devices.read_lat.p99_us', {
+        io: {
+          devices: [
+            { dev: 'loop0', read_lat: { p99_us: null } },
+            { dev: 'vda', read_lat: { p99_us: 900 } },
+          ],
+        },
+      }),
+    ).toEqual([{ entity: { kind: 'device', key: 'vda' }, value: 900 }]);
   });
 });
 
@@ -48,7 +74,12 @@ describe('threshold detector', () => {
     // values, for, expected activity after each window
     { name: 'needs `for` windows in a row', values: [50, 50, 50], for: 2, active: [false, true, true] },
     { name: 'a dip resets the count', values: [50, 20, 50, 50], for: 2, active: [false, false, false, true] },
-    { name: 'hysteresis: stays active between clear and trigger', values: [50, 50, 30, 15, 11], for: 2, active: [false, true, true, true, true] },
+    {
+      name: 'hysteresis: stays active between clear and trigger',
+      values: [50, 50, 30, 15, 11],
+      for: 2,
+      active: [false, true, true, true, true],
+    },
     { name: 'clears below the clear threshold', values: [50, 50, 9, 50], for: 2, active: [false, true, false, false] },
     { name: 'a missing value counts toward clearing', values: [50, 50, null], for: 2, active: [false, true, false] },
     { name: 'exactly at the threshold does not trigger', values: [40, 40, 40], for: 1, active: [false, false, false] },
@@ -72,16 +103,29 @@ describe('threshold detector', () => {
 
   it('tracks entities separately and counts held windows', () => {
     const d = new ThresholdDetector(spec({ signal: 'sched.cgroups.wait_share', threshold: 0.4, clear: 0.2, for: 1 }));
-    const rec = (a: number, b: number) => ({ sched: { cgroups: [{ cgroup: '/a', wait_share: a }, { cgroup: '/b', wait_share: b }] } });
+    const rec = (a: number, b: number) => ({
+      sched: {
+        cgroups: [
+          { cgroup: '/a', wait_share: a },
+          { cgroup: '/b', wait_share: b },
+        ],
+      },
+    });
     d.update(rec(0.9, 0.1));
     d.update(rec(0.9, 0.9));
-    expect(d.active().map((s) => [s.entity.key, s.heldWindows])).toEqual([['/a', 2], ['/b', 1]]);
+    expect(d.active().map((s) => [s.entity.key, s.heldWindows])).toEqual([
+      ['/a', 2],
+      ['/b', 1],
+    ]);
   });
 });
 
 describe('conditions', () => {
   const dets = new Map<string, ThresholdDetector>();
-  for (const [name, v] of [['hot', 90], ['cold', 0]] as const) {
+  for (const [name, v] of [
+    ['hot', 90],
+    ['cold', 0],
+  ] as const) {
     const d = new ThresholdDetector(spec({ name, for: 1 }));
     d.update(psi(v));
     dets.set(name, d);

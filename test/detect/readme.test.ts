@@ -15,6 +15,7 @@ describe('docs/recipes.md documents', () => {
 
   it('every action and every shipped recipe', () => {
     for (const a of ACTION_NAMES) expect(readme).toContain(`| \`${a}\` |`);
-    for (const r of ['noisy-neighbor', 'spread-hot-threads', 'psi-backoff', 'readahead-sequential', 'numa-locality']) expect(readme).toContain(`| \`${r}.yaml\` |`);
+    for (const r of ['noisy-neighbor', 'spread-hot-threads', 'psi-backoff', 'readahead-sequential', 'numa-locality'])
+      expect(readme).toContain(`| \`${r}.yaml\` |`);
   });
 });

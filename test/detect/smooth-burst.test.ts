@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { ThresholdDetector, type DetectorSpec } from '../../src/detect/detector.js';
 
 const rec = (v: number) => ({ psi: { signal: 'psi', cpu: { some_pct: v } } });
-const spec = (o: Partial<DetectorSpec>): DetectorSpec => ({ name: 'd', signal: 'psi.cpu.some_pct', op: 'above', threshold: 50, clear: 30, for: 1, clearFor: 1, ...o });
+const spec = (o: Partial<DetectorSpec>): DetectorSpec => ({
+  name: 'd',
+  signal: 'psi.cpu.some_pct',
+  op: 'above',
+  threshold: 50,
+  clear: 30,
+  for: 1,
+  clearFor: 1,
+  ...o,
+});
 const activity = (d: ThresholdDetector, xs: number[]): boolean[] =>
   xs.map((x) => {
     d.update(rec(x));
@@ -12,9 +21,19 @@ const activity = (d: ThresholdDetector, xs: number[]): boolean[] =>
 describe('detector smoothing and bursts', () => {
   it.each([
     { name: 'raw: one spike triggers', spec: spec({}), xs: [10, 90, 10, 10], want: [false, true, false, false] },
-    { name: 'smoothed (half-life 2): one spike does not', spec: spec({ smooth: 2 }), xs: [10, 90, 10, 10], want: [false, false, false, false] },
+    {
+      name: 'smoothed (half-life 2): one spike does not',
+      spec: spec({ smooth: 2 }),
+      xs: [10, 90, 10, 10],
+      want: [false, false, false, false],
+    },
     // EWMA 10 -> 33.4 -> 50.0 -> 61.7 (> 50) -> 46.5 -> 35.8 -> 28.1 (< 30)
-    { name: 'smoothed: a sustained rise does, two windows late, and clears late', spec: spec({ smooth: 2 }), xs: [10, 90, 90, 90, 10, 10, 10, 10], want: [false, false, false, true, true, true, false, false] },
+    {
+      name: 'smoothed: a sustained rise does, two windows late, and clears late',
+      spec: spec({ smooth: 2 }),
+      xs: [10, 90, 90, 90, 10, 10, 10, 10],
+      want: [false, false, false, true, true, true, false, false],
+    },
     {
       name: 'burst: a jump over the moving baseline triggers, and clears once back under it',
       spec: spec({ threshold: NaN, clear: NaN, burst: { k: 4, minRise: 0.5, halfLife: 10 } }),

@@ -5,16 +5,47 @@ import { parseThresholds } from '../../src/diagnose/thresholds.js';
 const T = parseThresholds();
 /** 4 threads of pid 42 in cgroup /app, measured for 2 s: nothing in it by default. */
 const base: Measurements = { durationMs: 2000, target: { pid: 42, comm: 'app', threads: 4, cgroup: '/app' } };
-const sched = (runqWaitNs: number, oncpuNs: number): Measurements['sched'] => ({ oncpuNs, runqWaitNs, p99Us: 900, maxUs: 2000, switches: 10, involuntary: 5 });
+const sched = (runqWaitNs: number, oncpuNs: number): Measurements['sched'] => ({
+  oncpuNs,
+  runqWaitNs,
+  p99Us: 900,
+  maxUs: 2000,
+  switches: 10,
+  involuntary: 5,
+});
 
 /** One row per finding kind: measurements that raise it (and its severity), and just below its threshold. */
-const ROWS: Array<{ kind: Finding['kind']; severity: Finding['severity']; fires: Partial<Measurements>; below: Partial<Measurements>; command?: string }> = [
-  { kind: 'cpu-contention', severity: 'critical', fires: { sched: sched(4e9, 4e9) }, below: { sched: sched(0.09e9, 0.91e9) }, command: 'tuner run recipes/spread-hot-threads.yaml --pid 42' },
+const ROWS: Array<{
+  kind: Finding['kind'];
+  severity: Finding['severity'];
+  fires: Partial<Measurements>;
+  below: Partial<Measurements>;
+  command?: string;
+}> = [
+  {
+    kind: 'cpu-contention',
+    severity: 'critical',
+    fires: { sched: sched(4e9, 4e9) },
+    below: { sched: sched(0.09e9, 0.91e9) },
+    command: 'tuner run recipes/spread-hot-threads.yaml --pid 42',
+  },
   {
     kind: 'noisy-neighbor',
     severity: 'critical',
-    fires: { sched: sched(4e9, 4e9), hostCgroups: [{ cgroup: '/app', oncpuNs: 1e9 }, { cgroup: '/batch/hog', oncpuNs: 3e9, topTask: 'burn' }] },
-    below: { sched: sched(4e9, 4e9), hostCgroups: [{ cgroup: '/app', oncpuNs: 2.1e9 }, { cgroup: '/batch/hog', oncpuNs: 1.9e9 }] },
+    fires: {
+      sched: sched(4e9, 4e9),
+      hostCgroups: [
+        { cgroup: '/app', oncpuNs: 1e9 },
+        { cgroup: '/batch/hog', oncpuNs: 3e9, topTask: 'burn' },
+      ],
+    },
+    below: {
+      sched: sched(4e9, 4e9),
+      hostCgroups: [
+        { cgroup: '/app', oncpuNs: 2.1e9 },
+        { cgroup: '/batch/hog', oncpuNs: 1.9e9 },
+      ],
+    },
     command: 'tuner run recipes/noisy-neighbor.yaml --cgroup /',
   },
   {
@@ -39,22 +70,41 @@ const ROWS: Array<{ kind: Finding['kind']; severity: Finding['severity']; fires:
     below: { throttle: { quotaCpus: 0.5, periods: 20, throttled: 1, throttledUs: 0.09e6, cgroup: '/app', dir: '/sys/fs/cgroup/app' } },
     command: 'tuner run recipes/psi-backoff.yaml --cgroup /app',
   },
-  { kind: 'memory-pressure', severity: 'warn', fires: { psi: { scope: '/app', memory: 12 } }, below: { psi: { scope: '/app', memory: 9.9 } }, command: 'tuner run recipes/psi-backoff.yaml --cgroup /app' },
-  { kind: 'io-pressure', severity: 'critical', fires: { psi: { scope: '/app', io: 41 } }, below: { psi: { scope: '/app', io: 9 } }, command: 'tuner run recipes/psi-backoff.yaml --cgroup /app' },
+  {
+    kind: 'memory-pressure',
+    severity: 'warn',
+    fires: { psi: { scope: '/app', memory: 12 } },
+    below: { psi: { scope: '/app', memory: 9.9 } },
+    command: 'tuner run recipes/psi-backoff.yaml --cgroup /app',
+  },
+  {
+    kind: 'io-pressure',
+    severity: 'critical',
+    fires: { psi: { scope: '/app', io: 41 } },
+    below: { psi: { scope: '/app', io: 9 } },
+    command: 'tuner run recipes/psi-backoff.yaml --cgroup /app',
+  },
 ];
 
 describe('diagnose rules', () => {
   it('has a row here for every kind a rule can find', () => {
-    expect(RULES.flatMap((r) => r.kinds).filter((k) => k !== 'healthy').sort()).toEqual(ROWS.map((r) => r.kind).sort());
+    expect(
+      RULES.flatMap((r) => r.kinds)
+        .filter((k) => k !== 'healthy')
+        .sort(),
+    ).toEqual(ROWS.map((r) => r.kind).sort());
   });
 
-  it.each(ROWS)('$kind: found at its threshold with its evidence and command, not below it', ({ kind, severity, fires, below, command }) => {
-    const found = findings({ ...base, ...fires }, T).find((f) => f.kind === kind);
-    expect(found).toMatchObject({ kind, severity });
-    expect(found!.evidence.line.length).toBeGreaterThan(0);
-    if (command) expect(found!.suggest.map((s) => s.command)).toContain(command);
-    expect(findings({ ...base, ...below }, T).map((f) => f.kind)).not.toContain(kind);
-  });
+  it.each(ROWS)(
+    '$kind: found at its threshold with its evidence and command, not below it',
+    ({ kind, severity, fires, below, command }) => {
+      const found = findings({ ...base, ...fires }, T).find((f) => f.kind === kind);
+      expect(found).toMatchObject({ kind, severity });
+      expect(found!.evidence.line.length).toBeGreaterThan(0);
+      if (command) expect(found!.suggest.map((s) => s.command)).toContain(command);
+      expect(findings({ ...base, ...below }, T).map((f) => f.kind)).not.toContain(kind);
+    },
+  );
 
   it('healthy only when nothing else is found, and most severe first otherwise', () => {
     expect(findings(base, T).map((f) => f.kind)).toEqual(['healthy']);

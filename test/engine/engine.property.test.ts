@@ -49,13 +49,26 @@ const schedWindows = fc.array(
   fc.record({
     dt: fc.integer({ min: 200, max: 4000 }),
     cgroups: fc
-      .tuple(...CGROUPS.map((n) => fc.option(fc.record({ cgroup: fc.constant(n), wait_share: share, oncpu_ns: fc.oneof(fc.constantFrom(0, 1e6, 2e9), fc.integer({ min: 0, max: 2e9 })) }), { freq: 6 })))
+      .tuple(
+        ...CGROUPS.map((n) =>
+          fc.option(
+            fc.record({
+              cgroup: fc.constant(n),
+              wait_share: share,
+              oncpu_ns: fc.oneof(fc.constantFrom(0, 1e6, 2e9), fc.integer({ min: 0, max: 2e9 })),
+            }),
+            { freq: 6 },
+          ),
+        ),
+      )
       .map((xs) => xs.filter((x) => x !== null)),
   }),
   { minLength: 5, maxLength: 60, size: 'max' },
 );
 
-const initialWeights = fc.record(Object.fromEntries(CGROUPS.map((c) => [c, fc.integer({ min: 1, max: 10000 })])) as Record<string, fc.Arbitrary<number>>);
+const initialWeights = fc.record(
+  Object.fromEntries(CGROUPS.map((c) => [c, fc.integer({ min: 1, max: 10000 })])) as Record<string, fc.Arbitrary<number>>,
+);
 
 function weightRecipe(p: fc.RecordValue<typeof weightParams.constraints> | any): string {
   const factor = p.direction === 'lower' ? p.lowerFactor : p.raiseFactor;
@@ -77,13 +90,26 @@ guards: { cooldown: ${p.cooldownS}s, max_changes_per_hour: ${p.perHour} }
 `;
 }
 
-async function drive(recipeText: string, scope: string, windows: Array<{ dt: number; records: Record<string, unknown> }>, assume: Map<string, string>) {
+async function drive(
+  recipeText: string,
+  scope: string,
+  windows: Array<{ dt: number; records: Record<string, unknown> }>,
+  assume: Map<string, string>,
+) {
   const l = parseRecipe(recipeText, 'prop.yaml', { asRoot: false });
   if (!l.recipe) throw new Error(l.problems.map((x) => JSON.stringify(x)).join('\n'));
   const host = SimHost.withCpus(2);
   const io = new StampedIo([0, 1], assume);
   const guard = new ScopeGuard({ cgroup: scope }, host);
-  const engine = new Engine({ recipe: l.recipe, strategy: new HeuristicStrategy(l.recipe, guard), host, io, scope: guard, mode: 'replay', claims: new Map() });
+  const engine = new Engine({
+    recipe: l.recipe,
+    strategy: new HeuristicStrategy(l.recipe, guard),
+    host,
+    io,
+    scope: guard,
+    mode: 'replay',
+    claims: new Map(),
+  });
   let ts = Date.parse('2026-01-01T00:00:00Z');
   for (const w of windows) {
     ts += w.dt;
@@ -103,8 +129,16 @@ describe('engine properties', () => {
     let relaxed = 0;
     await fc.assert(
       fc.asyncProperty(weightParams, schedWindows, initialWeights, async (p, ws, init) => {
-        const assume = new Map(CGROUPS.filter((c) => c.startsWith('/') && !c.includes('..')).map((c) => [`/sys/fs/cgroup${c === '/' ? '' : c}/cpu.weight`, String(init[c])]));
-        const windows = ws.map((w) => ({ dt: w.dt, records: { sched: { signal: 'sched', interval_ms: 1000, cpus: [{ cpu: 0 }, { cpu: 1 }], cgroups: w.cgroups } } }));
+        const assume = new Map(
+          CGROUPS.filter((c) => c.startsWith('/') && !c.includes('..')).map((c) => [
+            `/sys/fs/cgroup${c === '/' ? '' : c}/cpu.weight`,
+            String(init[c]),
+          ]),
+        );
+        const windows = ws.map((w) => ({
+          dt: w.dt,
+          records: { sched: { signal: 'sched', interval_ms: 1000, cpus: [{ cpu: 0 }, { cpu: 1 }], cgroups: w.cgroups } },
+        }));
         const { recipe, io, steps, reverts } = await drive(weightRecipe(p), '/p', windows, assume);
         if (steps.length > 0) active++;
         if (steps.length > 2) multi++;
@@ -121,7 +155,9 @@ describe('engine properties', () => {
           // Within bounds, or moving back toward / onto the original (relax).
           const prev = byKnob.get(s.path)?.at(-1)?.value ?? original(s.path);
           const towardOriginal = Math.min(Number(prev), orig) <= v && v <= Math.max(Number(prev), orig);
-          expect(v >= min && v <= max ? true : towardOriginal, `${s.path}: ${prev} -> ${v}, bounds ${min}..${max}, original ${orig}`).toBe(true);
+          expect(v >= min && v <= max ? true : towardOriginal, `${s.path}: ${prev} -> ${v}, bounds ${min}..${max}, original ${orig}`).toBe(
+            true,
+          );
           if (byKnob.has(s.path) && Math.abs(v - orig) < Math.abs(Number(prev) - orig)) relaxed++;
           const list = byKnob.get(s.path) ?? [];
           // Cooldown between two changes of one knob.
@@ -144,7 +180,11 @@ describe('engine properties', () => {
   });
 
   it('io_prefetch: only whole-disk names, at most max_kb, restored exactly', async () => {
-    const params = fc.record({ maxKb: fc.integer({ min: 1, max: 2048 }).map((x) => x * 4), factor: fc.double({ min: 1.1, max: 16, noNaN: true }), cooldownS: fc.integer({ min: 1, max: 10 }) });
+    const params = fc.record({
+      maxKb: fc.integer({ min: 1, max: 2048 }).map((x) => x * 4),
+      factor: fc.double({ min: 1.1, max: 16, noNaN: true }),
+      cooldownS: fc.integer({ min: 1, max: 10 }),
+    });
     const devWindows = fc.array(
       fc.record({
         dt: fc.integer({ min: 500, max: 3000 }),

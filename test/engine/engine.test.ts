@@ -58,12 +58,26 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function engine(o: { mode?: Mode; io?: SimIo | OverlayIo; journal?: Journal; claims?: Map<string, string>; r?: Recipe; scope?: string } = {}) {
+function engine(
+  o: { mode?: Mode; io?: SimIo | OverlayIo; journal?: Journal; claims?: Map<string, string>; r?: Recipe; scope?: string } = {},
+) {
   const host = SimHost.withCpus(2);
   const io = o.io ?? new SimIo([0, 1], new Map([[HOG, '1000']]));
   const r = o.r ?? recipe();
   const scope = new ScopeGuard({ cgroup: o.scope ?? '/p' }, host);
-  return { io, e: new Engine({ recipe: r, strategy: new HeuristicStrategy(r, scope), host, io, scope, mode: o.mode ?? 'replay', journal: o.journal, claims: o.claims ?? new Map() }) };
+  return {
+    io,
+    e: new Engine({
+      recipe: r,
+      strategy: new HeuristicStrategy(r, scope),
+      host,
+      io,
+      scope,
+      mode: o.mode ?? 'replay',
+      journal: o.journal,
+      claims: o.claims ?? new Map(),
+    }),
+  };
 }
 
 async function run(e: Engine, from: number, n: number, step = 1000): Promise<RunEvent[]> {
@@ -71,14 +85,20 @@ async function run(e: Engine, from: number, n: number, step = 1000): Promise<Run
   for (let i = 0; i < n; i++) out.push(...(await e.tick(window(from + i * step))));
   return out;
 }
-const kinds = (evs: RunEvent[]) => evs.map((e) => (e.type === 'decision' ? `${e.kind} ${e.old}->${e.new}` : e.type === 'skip' ? `skip: ${e.reason}` : e.type));
+const kinds = (evs: RunEvent[]) =>
+  evs.map((e) => (e.type === 'decision' ? `${e.kind} ${e.old}->${e.new}` : e.type === 'skip' ? `skip: ${e.reason}` : e.type));
 
 describe('engine', () => {
   it('steps once per cooldown, re-evaluating on fresh windows, within its hourly budget', async () => {
     const { e, io } = engine();
     const evs = await run(e, 0, 9);
     // Steps at 0 s, 2 s and 4 s (cooldown 2 s); the fourth would exceed 3 changes per hour.
-    expect(kinds(evs)).toEqual(['step 1000->500', 'step 500->250', 'step 250->125', `skip: ${HOG}: its budget of 3 changes per hour is used up`]);
+    expect(kinds(evs)).toEqual([
+      'step 1000->500',
+      'step 500->250',
+      'step 250->125',
+      `skip: ${HOG}: its budget of 3 changes per hour is used up`,
+    ]);
     expect(io.readSync(hogKnob)).toBe('125');
     const end = await e.revertAll(10_000);
     expect(kinds(end.events)).toEqual(['revert 125->1000']);
@@ -142,14 +162,26 @@ describe('engine', () => {
     // An action that plans outside the scope is refused by the engine's guard, whatever the action says.
     const rogue: ActionDef = {
       ...(recipe().actions[0]!.def as ActionDef),
-      plan: async () => ({ changes: [{ knob: { kind: 'file', path: '/sys/fs/cgroup/cpu.weight' }, old: '100', new: '50', scopeTarget: { kind: 'cgroup', name: '/', path: '/sys/fs/cgroup', mount: '/sys/fs/cgroup' }, detail: 'rogue' }] }),
+      plan: async () => ({
+        changes: [
+          {
+            knob: { kind: 'file', path: '/sys/fs/cgroup/cpu.weight' },
+            old: '100',
+            new: '50',
+            scopeTarget: { kind: 'cgroup', name: '/', path: '/sys/fs/cgroup', mount: '/sys/fs/cgroup' },
+            detail: 'rogue',
+          },
+        ],
+      }),
       schema: z.any(),
     };
     const r = recipe();
     r.actions[0] = { ...r.actions[0]!, def: rogue };
     const x = engine({ r });
     const evs = await run(x.e, 0, 1);
-    expect(evs).toEqual([expect.objectContaining({ type: 'refused', knob: '/sys/fs/cgroup/cpu.weight', reason: 'tuner never changes the root cgroup' })]);
+    expect(evs).toEqual([
+      expect.objectContaining({ type: 'refused', knob: '/sys/fs/cgroup/cpu.weight', reason: 'tuner never changes the root cgroup' }),
+    ]);
     expect(x.io.writes).toEqual([]);
   });
 
@@ -172,7 +204,9 @@ describe('engine', () => {
     class CheckingIo extends SimIo {
       override writeSync(k: KnobRef, v: string): void {
         const onDisk = existsSync(journal.file) ? JSON.parse(readFileSync(journal.file, 'utf8')) : { entries: [] };
-        seen.push(`${v}: journal has ${JSON.stringify(onDisk.entries.map((x: { original: string; written: string[] }) => [x.original, x.written]))}`);
+        seen.push(
+          `${v}: journal has ${JSON.stringify(onDisk.entries.map((x: { original: string; written: string[] }) => [x.original, x.written]))}`,
+        );
         super.writeSync(k, v);
       }
     }
@@ -180,13 +214,19 @@ describe('engine', () => {
     const { e } = engine({ mode: 'apply', io, journal });
     await run(e, 0, 3);
     await e.revertAll(5000);
-    expect(seen).toEqual(['500: journal has [["1000",["500"]]]', '250: journal has [["1000",["500","250"]]]', '1000: journal has [["1000",["500","250"]]]']);
+    expect(seen).toEqual([
+      '500: journal has [["1000",["500"]]]',
+      '250: journal has [["1000",["500","250"]]]',
+      '1000: journal has [["1000",["500","250"]]]',
+    ]);
     // Reverted: nothing left in the journal.
     expect(journal.entries()).toEqual([]);
   });
 
   it('revert_on_exit: false keeps the change and says so', async () => {
-    const { e, io } = engine({ r: recipe(RECIPE.replace('max_changes_per_hour: 3 }', 'max_changes_per_hour: 3, revert_on_exit: false }')) });
+    const { e, io } = engine({
+      r: recipe(RECIPE.replace('max_changes_per_hour: 3 }', 'max_changes_per_hour: 3, revert_on_exit: false }')),
+    });
     await run(e, 0, 1);
     const end = await e.revertAll(2000);
     expect(end.reverted).toEqual([{ knob: HOG, to: '500', result: 'kept' }]);

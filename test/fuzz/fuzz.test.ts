@@ -23,9 +23,13 @@ import { InternalError, TunerError } from '../../src/errors.js';
 import { tuner } from '../helpers/cli.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const RECIPES = readdirSync(path.join(ROOT, 'recipes')).filter((f) => f.endsWith('.yaml')).map((f) => path.join(ROOT, 'recipes', f));
+const RECIPES = readdirSync(path.join(ROOT, 'recipes'))
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => path.join(ROOT, 'recipes', f));
 const shipped = RECIPES.map((f) => readFileSync(f, 'utf8'));
-const FEEDS = readdirSync(path.join(ROOT, 'test/fixtures/replay')).map((f) => readFileSync(path.join(ROOT, 'test/fixtures/replay', f), 'utf8'));
+const FEEDS = readdirSync(path.join(ROOT, 'test/fixtures/replay')).map((f) =>
+  readFileSync(path.join(ROOT, 'test/fixtures/replay', f), 'utf8'),
+);
 const PROFILE = readFileSync(path.join(ROOT, 'test/fixtures/profiles/mutex-base.json'), 'utf8');
 
 const work = mkdtempSync(path.join(tmpdir(), 'tuner-fuzz-'));
@@ -54,7 +58,17 @@ function expectInputError(err: unknown): void {
 const mutated = fc
   .tuple(
     fc.integer({ min: 0, max: shipped.length - 1 }),
-    fc.array(fc.tuple(fc.nat(), fc.nat({ max: 40 }), fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('-', ':', '{', '[', '"', '\n', '  ', '0', '-1', '1e400', 'null', '~', '&a', '*a', '!!binary', '\t', '\u0000'))), { minLength: 1, maxLength: 4 }),
+    fc.array(
+      fc.tuple(
+        fc.nat(),
+        fc.nat({ max: 40 }),
+        fc.oneof(
+          fc.string({ maxLength: 12 }),
+          fc.constantFrom('-', ':', '{', '[', '"', '\n', '  ', '0', '-1', '1e400', 'null', '~', '&a', '*a', '!!binary', '\t', '\u0000'),
+        ),
+      ),
+      { minLength: 1, maxLength: 4 },
+    ),
   )
   .map(([i, edits]) => {
     let t = shipped[i]!;
@@ -86,24 +100,45 @@ describe('fuzz: recipe files', () => {
       expect(r.problems.some((p) => p.severity === 'error')).toBe(true);
       for (const p of r.problems) expect(`${p.expected} ${p.found}`.length).toBeGreaterThan(1);
     };
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), (b) => check(Buffer.from(b).toString('utf8'), 'bytes')), RUNS);
-    fc.assert(fc.property(fc.string({ maxLength: 300, unit: 'binary' }), (s) => check(s, 'string')), RUNS);
-    fc.assert(fc.property(fc.anything({ maxDepth: 3 }), (v) => check(stringify(v, { aliasDuplicateObjects: false }) ?? '', 'yaml')), RUNS);
-    fc.assert(fc.property(mutated, (t) => check(t, 'mutated')), { numRuns: 500 });
-    fc.assert(fc.property(revalued, (t) => check(t, 'revalued')), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), (b) => check(Buffer.from(b).toString('utf8'), 'bytes')),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300, unit: 'binary' }), (s) => check(s, 'string')),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(fc.anything({ maxDepth: 3 }), (v) => check(stringify(v, { aliasDuplicateObjects: false }) ?? '', 'yaml')),
+      RUNS,
+    );
+    fc.assert(
+      fc.property(mutated, (t) => check(t, 'mutated')),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(revalued, (t) => check(t, 'revalued')),
+      { numRuns: 500 },
+    );
   });
 });
 
 /** A feed line: a shipped feed's record with values replaced, or anything. */
 const feedLine = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
-  fc.tuple(fc.integer({ min: 0, max: FEEDS.length - 1 }), fc.nat(), fc.array(fc.tuple(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 })), { maxLength: 3 })).map(([f, at, edits]) => {
-    const lines = FEEDS[f]!.trim().split('\n');
-    const rec = JSON.parse(lines[at % lines.length]!) as Record<string, unknown>;
-    const keys = Object.keys(rec);
-    for (const [k, v] of edits) rec[keys.length > 0 && k.length % 2 === 0 ? keys[k.length % keys.length]! : k] = v;
-    return JSON.stringify(rec);
-  }),
+  fc
+    .tuple(
+      fc.integer({ min: 0, max: FEEDS.length - 1 }),
+      fc.nat(),
+      fc.array(fc.tuple(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 })), { maxLength: 3 }),
+    )
+    .map(([f, at, edits]) => {
+      const lines = FEEDS[f]!.trim().split('\n');
+      const rec = JSON.parse(lines[at % lines.length]!) as Record<string, unknown>;
+      const keys = Object.keys(rec);
+      for (const [k, v] of edits) rec[keys.length > 0 && k.length % 2 === 0 ? keys[k.length % keys.length]! : k] = v;
+      return JSON.stringify(rec);
+    }),
   fc.string({ maxLength: 60 }),
 );
 
@@ -111,15 +146,20 @@ describe('fuzz: replay feeds', () => {
   it('arbitrary and mutated feed lines: events or an input error, never a throw of another kind', async () => {
     const recipes = RECIPES.filter((f) => !f.includes('numa'));
     await fc.assert(
-      fc.asyncProperty(fc.array(feedLine, { maxLength: 12 }), fc.integer({ min: 0, max: FEEDS.length - 1 }), fc.boolean(), async (lines, base, prefix) => {
-        count('replay feed');
-        const text = (prefix ? FEEDS[base]!.trim().split('\n').slice(0, 6).concat(lines) : lines).join('\n');
-        try {
-          for await (const e of replay({ feed: file(text, 'ndjson'), recipes, cgroup: 'p' })) expect(typeof e.type).toBe('string');
-        } catch (err) {
-          expectInputError(err);
-        }
-      }),
+      fc.asyncProperty(
+        fc.array(feedLine, { maxLength: 12 }),
+        fc.integer({ min: 0, max: FEEDS.length - 1 }),
+        fc.boolean(),
+        async (lines, base, prefix) => {
+          count('replay feed');
+          const text = (prefix ? FEEDS[base]!.trim().split('\n').slice(0, 6).concat(lines) : lines).join('\n');
+          try {
+            for await (const e of replay({ feed: file(text, 'ndjson'), recipes, cgroup: 'p' })) expect(typeof e.type).toBe('string');
+          } catch (err) {
+            expectInputError(err);
+          }
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -132,30 +172,39 @@ describe('fuzz: profiles given to compare', () => {
       const p = at % (PROFILE.length + 1);
       return PROFILE.slice(0, p) + ins + PROFILE.slice(p + len);
     });
-    const revalue = fc.tuple(fc.array(fc.string({ maxLength: 12 }), { minLength: 1, maxLength: 4 }), fc.jsonValue({ maxDepth: 2 })).map(([keys, v]) => {
-      const p = JSON.parse(PROFILE) as Record<string, unknown>;
-      let o: any = p;
-      for (const k of keys.slice(0, -1)) {
-        const ks = o && typeof o === 'object' ? Object.keys(o) : [];
-        if (ks.length === 0) break;
-        o = o[ks[k.length % ks.length]!];
-      }
-      if (o && typeof o === 'object') {
-        const ks = Object.keys(o);
-        o[ks.length > 0 ? ks[keys.at(-1)!.length % ks.length]! : 'x'] = v;
-      }
-      return JSON.stringify(p);
-    });
-    await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)), mutate, revalue), async (text) => {
-        count('compare profile');
-        try {
-          await compare({ base, new: file(text, 'json'), threshold: 0.1, alpha: 0.05, resamples: 200 });
-        } catch (err) {
-          expectInputError(err);
-          expect((err as TunerError).exitCode).toBe(2);
+    const revalue = fc
+      .tuple(fc.array(fc.string({ maxLength: 12 }), { minLength: 1, maxLength: 4 }), fc.jsonValue({ maxDepth: 2 }))
+      .map(([keys, v]) => {
+        const p = JSON.parse(PROFILE) as Record<string, unknown>;
+        let o: any = p;
+        for (const k of keys.slice(0, -1)) {
+          const ks = o && typeof o === 'object' ? Object.keys(o) : [];
+          if (ks.length === 0) break;
+          o = o[ks[k.length % ks.length]!];
         }
-      }),
+        if (o && typeof o === 'object') {
+          const ks = Object.keys(o);
+          o[ks.length > 0 ? ks[keys.at(-1)!.length % ks.length]! : 'x'] = v;
+        }
+        return JSON.stringify(p);
+      });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+          mutate,
+          revalue,
+        ),
+        async (text) => {
+          count('compare profile');
+          try {
+            await compare({ base, new: file(text, 'json'), threshold: 0.1, alpha: 0.05, resamples: 200 });
+          } catch (err) {
+            expectInputError(err);
+            expect((err as TunerError).exitCode).toBe(2);
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -179,8 +228,26 @@ class Recorder implements KnobIo {
 }
 
 const knobArb: fc.Arbitrary<unknown> = fc.oneof(
-  fc.record({ kind: fc.constant('file'), path: fc.oneof(fc.string(), fc.constantFrom('/etc/passwd', '/tmp/x', '/sys/fs/cgroup/../../etc/shadow', '/sys/fs/cgroup/x/cgroup.kill', '/sys/block/sda/queue/read_ahead_kb', '/sys/fs/cgroup/unified/x/cpu.weight')) }),
-  fc.record({ kind: fc.constant('hook'), id: fc.string(), argv: fc.array(fc.oneof(fc.string(), fc.constant('/usr/bin/touch'))), timeoutMs: fc.integer() }),
+  fc.record({
+    kind: fc.constant('file'),
+    path: fc.oneof(
+      fc.string(),
+      fc.constantFrom(
+        '/etc/passwd',
+        '/tmp/x',
+        '/sys/fs/cgroup/../../etc/shadow',
+        '/sys/fs/cgroup/x/cgroup.kill',
+        '/sys/block/sda/queue/read_ahead_kb',
+        '/sys/fs/cgroup/unified/x/cpu.weight',
+      ),
+    ),
+  }),
+  fc.record({
+    kind: fc.constant('hook'),
+    id: fc.string(),
+    argv: fc.array(fc.oneof(fc.string(), fc.constant('/usr/bin/touch'))),
+    timeoutMs: fc.integer(),
+  }),
   fc.record({ kind: fc.constantFrom('affinity', 'pages'), pid: fc.integer(), tid: fc.integer(), start: fc.integer() }),
   fc.anything({ maxDepth: 2 }),
 );
@@ -188,7 +255,11 @@ const journalArb = fc.oneof(
   fc.record(
     {
       version: fc.oneof(fc.constant(1), fc.anything({ maxDepth: 1 })),
-      owner: fc.oneof(fc.constant({ pid: 999_999_999, start: 1 }), fc.record({ pid: fc.integer({ min: 1, max: 4194304 }), start: fc.nat() }), fc.anything({ maxDepth: 1 })),
+      owner: fc.oneof(
+        fc.constant({ pid: 999_999_999, start: 1 }),
+        fc.record({ pid: fc.integer({ min: 1, max: 4194304 }), start: fc.nat() }),
+        fc.anything({ maxDepth: 1 }),
+      ),
       created: fc.string(),
       entries: fc.array(
         knobArb.chain((knob) =>
@@ -221,19 +292,25 @@ function safeId(k: object): string {
 describe('fuzz: journals given to revert', () => {
   it('arbitrary journals: refused or restored only at places tuner changes, hooks never run, never a throw', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(journalArb.map((j) => JSON.stringify(j) ?? 'null'), fc.string({ maxLength: 200 })), async (text) => {
-        count('revert journal');
-        const d = mkdtempSync(path.join(work, 'j-'));
-        writeFileSync(path.join(d, '1-1.json'), text, { mode: 0o600 });
-        const io = new Recorder();
-        const { restored } = await restoreStale(io, d);
-        for (const k of io.writes) {
-          expect(k.kind).not.toBe('hook');
-          expect(knobRefusal(k)).toBeUndefined();
-        }
-        for (const j of restored) if (!j.removed && j.outcomes.length === 0) expect(j.error).toBeTruthy();
-        rmSync(d, { recursive: true, force: true });
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          journalArb.map((j) => JSON.stringify(j) ?? 'null'),
+          fc.string({ maxLength: 200 }),
+        ),
+        async (text) => {
+          count('revert journal');
+          const d = mkdtempSync(path.join(work, 'j-'));
+          writeFileSync(path.join(d, '1-1.json'), text, { mode: 0o600 });
+          const io = new Recorder();
+          const { restored } = await restoreStale(io, d);
+          for (const k of io.writes) {
+            expect(k.kind).not.toBe('hook');
+            expect(knobRefusal(k)).toBeUndefined();
+          }
+          for (const j of restored) if (!j.removed && j.outcomes.length === 0) expect(j.error).toBeTruthy();
+          rmSync(d, { recursive: true, force: true });
+        },
+      ),
       { numRuns: 400 },
     );
   });

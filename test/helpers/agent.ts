@@ -57,7 +57,12 @@ export interface RunningAgent {
  * port), `metrics` lines of `metricsLines` (indented two spaces) and the
  * top-level lines of `config`.
  */
-export async function startAgent(config: string, metricsLines = '', recipes: Record<string, string> = {}, env: Record<string, string> = {}): Promise<RunningAgent> {
+export async function startAgent(
+  config: string,
+  metricsLines = '',
+  recipes: Record<string, string> = {},
+  env: Record<string, string> = {},
+): Promise<RunningAgent> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tuner-agent-test-'));
   chmodSync(dir, 0o755);
   const recipesDir = path.join(dir, 'recipes');
@@ -66,7 +71,14 @@ export async function startAgent(config: string, metricsLines = '', recipes: Rec
   const port = await freePort();
   const file = path.join(dir, 'agent.yaml');
   writeFileSync(file, `recipes: ${recipesDir}\nmetrics:\n  listen: 127.0.0.1:${port}\n${metricsLines}${config}`, { mode: 0o644 });
-  const proc = execa('node', [CLI, 'agent', '--config', file], { reject: false, env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe', buffer: { stdout: false } });
+  const proc = execa('node', [CLI, 'agent', '--config', file], {
+    reject: false,
+    env,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: { stdout: false },
+  });
   const log: Array<Record<string, unknown>> = [];
   let buf = '';
   proc.stdout!.setEncoding('utf8');
@@ -89,10 +101,14 @@ export async function startAgent(config: string, metricsLines = '', recipes: Rec
   };
   let exited = false;
   void proc.then(() => (exited = true));
-  await until('the agent to be ready', async () => {
-    if (exited) throw new Error(`the agent exited: ${String((await proc).stderr)}`);
-    return (await get('/readyz')).status === 200 ? true : undefined;
-  }, 60_000);
+  await until(
+    'the agent to be ready',
+    async () => {
+      if (exited) throw new Error(`the agent exited: ${String((await proc).stderr)}`);
+      return (await get('/readyz')).status === 200 ? true : undefined;
+    },
+    60_000,
+  );
   return {
     port,
     dir,
@@ -111,7 +127,10 @@ export async function startAgent(config: string, metricsLines = '', recipes: Rec
 
 export interface RunningPrometheus {
   url: string;
-  query(q: string, at?: number): Promise<Array<{ metric: Record<string, string>; value?: [number, string]; values?: Array<[number, string]> }>>;
+  query(
+    q: string,
+    at?: number,
+  ): Promise<Array<{ metric: Record<string, string>; value?: [number, string]; values?: Array<[number, string]> }>>;
   stop(): Promise<void>;
 }
 
@@ -120,15 +139,26 @@ export async function startPrometheus(target: string): Promise<RunningPrometheus
   const dir = mkdtempSync(path.join(tmpdir(), 'tuner-prometheus-'));
   const port = await freePort();
   const cfg = path.join(dir, 'prometheus.yml');
-  writeFileSync(cfg, `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: tuner\n    static_configs:\n      - targets: ['${target}']\n`);
-  const proc = execa('prometheus', [`--config.file=${cfg}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' });
+  writeFileSync(
+    cfg,
+    `global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: tuner\n    static_configs:\n      - targets: ['${target}']\n`,
+  );
+  const proc = execa(
+    'prometheus',
+    [`--config.file=${cfg}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' },
+  );
   const url = `http://127.0.0.1:${port}`;
   let exited = false;
   void proc.then(() => (exited = true));
-  await until('prometheus to be ready', async () => {
-    if (exited) throw new Error(`prometheus exited: ${String((await proc).stderr)}`);
-    return (await fetch(`${url}/-/ready`)).status === 200 ? true : undefined;
-  }, 30_000);
+  await until(
+    'prometheus to be ready',
+    async () => {
+      if (exited) throw new Error(`prometheus exited: ${String((await proc).stderr)}`);
+      return (await fetch(`${url}/-/ready`)).status === 200 ? true : undefined;
+    },
+    30_000,
+  );
   return {
     url,
     async query(q, at) {

@@ -13,7 +13,15 @@ export interface FakeTree {
   proc: string;
   write(rel: string, text: string): void;
   /** A process with threads: `stat` fields after comm are synthesized (state, start time, last CPU). */
-  addProcess(pid: number, opts: { comm?: string; threads?: Array<{ tid: number; state?: string; cpu?: number; start?: number; allowed?: string }>; numaMaps?: string; cgroup?: string }): void;
+  addProcess(
+    pid: number,
+    opts: {
+      comm?: string;
+      threads?: Array<{ tid: number; state?: string; cpu?: number; start?: number; allowed?: string }>;
+      numaMaps?: string;
+      cgroup?: string;
+    },
+  ): void;
   remove(): void;
 }
 
@@ -44,7 +52,10 @@ export function fakeTree(opts: { cpus: number; nodes?: number[][]; siblings?: nu
   write('sys/devices/system/node/online', formatCpuList(nodes.map((_, i) => i)) + '\n');
   nodes.forEach((cpus, i) => {
     write(`sys/devices/system/node/node${i}/cpulist`, formatCpuList(cpus) + '\n');
-    write(`sys/devices/system/node/node${i}/numastat`, 'numa_hit 0\nnuma_miss 0\nnuma_foreign 0\ninterleave_hit 0\nlocal_node 0\nother_node 0\n');
+    write(
+      `sys/devices/system/node/node${i}/numastat`,
+      'numa_hit 0\nnuma_miss 0\nnuma_foreign 0\ninterleave_hit 0\nlocal_node 0\nother_node 0\n',
+    );
   });
   mkdirSync(proc, { recursive: true });
   return {

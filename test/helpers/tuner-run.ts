@@ -53,13 +53,22 @@ export function startTuner(args: string[], env: Record<string, string>): TunerRu
           }
           return false;
         };
-        const timer = setTimeout(() => reject(new Error(`no matching event within ${timeoutMs} ms; events: ${JSON.stringify(events).slice(0, 2000)}; stderr: ${err}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(new Error(`no matching event within ${timeoutMs} ms; events: ${JSON.stringify(events).slice(0, 2000)}; stderr: ${err}`)),
+          timeoutMs,
+        );
         if (check()) return;
         const again = (): void => {
           if (!check()) waiters.push(again);
         };
         waiters.push(again);
-        void proc.then(() => setTimeout(() => check() || reject(new Error(`tuner exited (code ${proc.exitCode}) before a matching event; stderr: ${err}`)), 50));
+        void proc.then(() =>
+          setTimeout(
+            () => check() || reject(new Error(`tuner exited (code ${proc.exitCode}) before a matching event; stderr: ${err}`)),
+            50,
+          ),
+        );
       });
     },
   };

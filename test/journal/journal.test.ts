@@ -69,7 +69,9 @@ describe('journal', () => {
     const j = Journal.open(d, dead);
     j.record(file('/a'), '262144', '25600', meta);
     const onDisk = () => JSON.parse(readFileSync(j.file, 'utf8'));
-    expect(onDisk().entries).toEqual([expect.objectContaining({ id: 'file:' + K('/a'), original: '262144', written: ['25600'], recipe: 'r' })]);
+    expect(onDisk().entries).toEqual([
+      expect.objectContaining({ id: 'file:' + K('/a'), original: '262144', written: ['25600'], recipe: 'r' }),
+    ]);
     j.record(file('/a'), '25600', '6400', meta); // the original stays the first one
     j.confirm(file('/a'), '6399');
     expect(onDisk().entries[0]).toMatchObject({ original: '262144', written: ['25600', '6400', '6399'] });
@@ -80,7 +82,7 @@ describe('journal', () => {
     expect(existsSync(j.file)).toBe(false);
   });
 
-  it('restores a dead tuner\'s knobs: only values it wrote; yields to foreign values; skips gone knobs; always calls hooks back', async () => {
+  it("restores a dead tuner's knobs: only values it wrote; yields to foreign values; skips gone knobs; always calls hooks back", async () => {
     const d = dir();
     const j = Journal.open(d, dead);
     const hook: KnobRef = { kind: 'hook', id: 'r/0/p', argv: ['/bin/true', '{level}'], timeoutMs: 1000 };
@@ -120,7 +122,7 @@ describe('journal', () => {
     expect(readdirSync(d)).toEqual(['r.yaml']); // the journal is gone
   });
 
-  it('keeps a journal whose restore failed (to retry), and never touches a live tuner\'s journal', async () => {
+  it("keeps a journal whose restore failed (to retry), and never touches a live tuner's journal", async () => {
     const d = dir();
     const j = Journal.open(d, dead);
     j.record(file('/busy'), '1', '2', meta);
@@ -146,7 +148,9 @@ describe('journal', () => {
     const j = Journal.open(d, dead);
     j.record(file('/a'), '1', '2', meta);
     mkdirSync(`${j.file}.tmp`); // the next write cannot create its temporary file
-    expect(() => j.record(file('/b'), '5', '6', meta)).toThrow(/cannot write the journal .* \(EISDIR\): tuner changes nothing it cannot journal first/);
+    expect(() => j.record(file('/b'), '5', '6', meta)).toThrow(
+      /cannot write the journal .* \(EISDIR\): tuner changes nothing it cannot journal first/,
+    );
     expect(() => j.record(file('/a'), '1', '3', meta)).toThrow(/cannot write the journal/);
     expect(j.entries()).toEqual([expect.objectContaining({ id: 'file:' + K('/a'), written: ['2'] })]);
     rmSync(`${j.file}.tmp`, { recursive: true });

@@ -70,7 +70,9 @@ describe.skipIf(!asRoot)('revert trusts only journals only root could write', ()
       const { restored } = await restoreStale(io, d);
       expect(io.writes, how).toEqual([]);
       expect(restored[0], how).toMatchObject({ refused: true, removed: false });
-      expect(restored[0]!.error, how).toMatch(how.startsWith('owned') ? /owned by uid 65534, not by root/ : /writable by (group|others) \(mode 06[02][02]\)/);
+      expect(restored[0]!.error, how).toMatch(
+        how.startsWith('owned') ? /owned by uid 65534, not by root/ : /writable by (group|others) \(mode 06[02][02]\)/,
+      );
       expect(existsSync(f), how).toBe(true);
       expect(revertExitCode(restored)).toBe(2);
     }
@@ -82,7 +84,10 @@ describe.skipIf(!asRoot)('revert trusts only journals only root could write', ()
     chmodSync(d, 0o777);
     const io = new Recorder();
     let { restored } = await restoreStale(io, d);
-    expect(restored[0]).toMatchObject({ refused: true, error: expect.stringMatching(/journal directory .* refused: it is writable by group and others \(mode 0777\)/) });
+    expect(restored[0]).toMatchObject({
+      refused: true,
+      error: expect.stringMatching(/journal directory .* refused: it is writable by group and others \(mode 0777\)/),
+    });
     chmodSync(d, 0o700);
     chownSync(d, NOBODY, NOBODY);
     ({ restored } = await restoreStale(io, d));
@@ -97,12 +102,20 @@ describe.skipIf(!asRoot)('revert trusts only journals only root could write', ()
     expect(io.writes).toEqual([]);
   });
 
-  it('refuses knob paths outside cgroup knob files and disks\' read_ahead_kb, and restores the rest', async () => {
+  it("refuses knob paths outside cgroup knob files and disks' read_ahead_kb, and restores the rest", async () => {
     const d = dir();
     const victim = path.join(d, 'victim');
     writeFileSync(victim, '2');
     const j = Journal.open(d, dead);
-    const bad = [victim, '/etc/passwd', `${CG}/../../../tmp/x/cpu.weight`, `${CG}/tuner-trust/cgroup.kill`, `${CG}/tuner-trust/cgroup.procs`, 'relative/cpu.weight', '/sys/block/sda/queue/scheduler'];
+    const bad = [
+      victim,
+      '/etc/passwd',
+      `${CG}/../../../tmp/x/cpu.weight`,
+      `${CG}/tuner-trust/cgroup.kill`,
+      `${CG}/tuner-trust/cgroup.procs`,
+      'relative/cpu.weight',
+      '/sys/block/sda/queue/scheduler',
+    ];
     for (const p of bad) j.record({ kind: 'file', path: p }, '1', '2', meta);
     const good = [`${CG}/tuner-trust/cpu.weight`, '/sys/block/nosuchdisk/queue/read_ahead_kb'];
     for (const p of good) j.record({ kind: 'file', path: p }, '1', '2', meta);
@@ -135,13 +148,19 @@ describe.skipIf(!asRoot)('revert trusts only journals only root could write', ()
     mkdirSync(jdir, { mode: 0o700 });
     const run = async () => {
       const r = await tuner(['revert', '--json'], { env: { TUNER_JOURNAL_DIR: jdir } });
-      return { code: r.exitCode, out: JSON.parse(String(r.stdout)) as { journals: Array<{ outcomes: Array<{ result: string; detail?: string }> }> } };
+      return {
+        code: r.exitCode,
+        out: JSON.parse(String(r.stdout)) as { journals: Array<{ outcomes: Array<{ result: string; detail?: string }> }> },
+      };
     };
     // 1. No recipe named: refused.
     journalWith(jdir, hook(['/usr/bin/touch', marker]));
     let r = await run();
     expect(r.code).toBe(2);
-    expect(r.out.journals[0]!.outcomes[0]).toMatchObject({ result: 'refused', detail: expect.stringMatching(/does not name the recipe file/) });
+    expect(r.out.journals[0]!.outcomes[0]).toMatchObject({
+      result: 'refused',
+      detail: expect.stringMatching(/does not name the recipe file/),
+    });
     expect(existsSync(marker)).toBe(false);
     rmSync(jdir, { recursive: true });
     mkdirSync(jdir, { mode: 0o700 });

@@ -64,7 +64,11 @@ function loopDevice(): { dev: string; node: string; file: string } {
 
 const ra = (dev: string) => readFileSync(`/sys/block/${dev}/queue/read_ahead_kb`, 'utf8').trim();
 const ioRecord = (dev: string, seq: number, p99: number, ts: number) => ({
-  io: { signal: 'io', ts: new Date(ts).toISOString(), devices: [{ dev, reads: 100, read_seq_pct: seq, read_lat: { p50_us: p99 / 3, p99_us: p99 } }] },
+  io: {
+    signal: 'io',
+    ts: new Date(ts).toISOString(),
+    devices: [{ dev, reads: 100, read_seq_pct: seq, read_lat: { p50_us: p99 / 3, p99_us: p99 } }],
+  },
 });
 
 describe.skipIf(skipKernel)('actions on this machine', () => {
@@ -80,7 +84,16 @@ describe.skipIf(skipKernel)('actions on this machine', () => {
     const jdir = path.join(tmp(), 'journal');
     // A journal owned by a "process" that is gone: what a kill -9 leaves.
     const journal = Journal.open(jdir, { pid: process.pid, start: 1 });
-    const engine = new Engine({ recipe: r, strategy: new HeuristicStrategy(r, scope), host, io, scope, mode: 'apply', journal, claims: new Map() });
+    const engine = new Engine({
+      recipe: r,
+      strategy: new HeuristicStrategy(r, scope),
+      host,
+      io,
+      scope,
+      mode: 'apply',
+      journal,
+      claims: new Map(),
+    });
     let ts = Date.now();
     const seen: string[] = [];
     for (let i = 0; i < 14; i++) {
@@ -98,24 +111,41 @@ describe.skipIf(skipKernel)('actions on this machine', () => {
 
     // And the normal path: reads turn random -> restore (relax), nothing left to revert at exit.
     const journal2 = Journal.open(jdir, { pid: process.pid, start: 2 });
-    const e2 = new Engine({ recipe: r, strategy: new HeuristicStrategy(r, scope), host, io, scope, mode: 'apply', journal: journal2, claims: new Map() });
+    const e2 = new Engine({
+      recipe: r,
+      strategy: new HeuristicStrategy(r, scope),
+      host,
+      io,
+      scope,
+      mode: 'apply',
+      journal: journal2,
+      claims: new Map(),
+    });
     for (let i = 0; i < 3; i++) await e2.tick({ ts: (ts += 1000), records: ioRecord(dev, 95, 6000, ts) });
     expect(ra(dev)).toBe(String(o * 2));
     const relax: string[] = [];
-    for (let i = 0; i < 8; i++) for (const e of await e2.tick({ ts: (ts += 1000), records: ioRecord(dev, 10, 300, ts) })) if (e.type === 'decision') relax.push(`${e.kind} ${e.old}->${e.new}`);
+    for (let i = 0; i < 8; i++)
+      for (const e of await e2.tick({ ts: (ts += 1000), records: ioRecord(dev, 10, 300, ts) }))
+        if (e.type === 'decision') relax.push(`${e.kind} ${e.old}->${e.new}`);
     expect(relax).toEqual([`relax ${o * 2}->${original}`]);
     expect(ra(dev)).toBe(original);
     expect((await e2.revertAll(ts)).reverted).toEqual([]);
     expect(journal2.entries()).toEqual([]);
   });
 
-  it('tuner run with the live io signal raises a loop device\'s readahead while it is read sequentially, and restores it at exit', async () => {
+  it("tuner run with the live io signal raises a loop device's readahead while it is read sequentially, and restores it at exit", async () => {
     const { dev, node } = loopDevice();
     const original = ra(dev);
     // A copy of the shipped recipe limited to this loop device.
     const dir = tmp();
     const copy = path.join(dir, 'ra.yaml');
-    writeFileSync(copy, readFileSync(recipe('readahead-sequential'), 'utf8').replace('above: 2000\n    clear: 500', 'above: 0\n    clear: 0').replace('  - action: io_prefetch\n', `  - action: io_prefetch\n    devices: [${dev}]\n`), { mode: 0o600 });
+    writeFileSync(
+      copy,
+      readFileSync(recipe('readahead-sequential'), 'utf8')
+        .replace('above: 2000\n    clear: 500', 'above: 0\n    clear: 0')
+        .replace('  - action: io_prefetch\n', `  - action: io_prefetch\n    devices: [${dev}]\n`),
+      { mode: 0o600 },
+    );
     const j = journalDir();
     cleanups.push(() => j.remove());
     const reader = execa('sh', ['-c', `while :; do dd if=${node} of=/dev/null bs=64k iflag=direct status=none; done`], { reject: false });
@@ -125,7 +155,14 @@ describe.skipIf(skipKernel)('actions on this machine', () => {
     });
     const run = startTuner(['run', copy, '--apply', '--duration', '8s'], { TUNER_JOURNAL_DIR: j.dir });
     const step = await run.waitFor((e) => e.type === 'decision' && e.kind === 'step', 15_000);
-    expect(step).toMatchObject({ action: 'io_prefetch', target: dev, knob: `/sys/block/${dev}/queue/read_ahead_kb`, old: original, new: String(Number(original) * 2), applied: true });
+    expect(step).toMatchObject({
+      action: 'io_prefetch',
+      target: dev,
+      knob: `/sys/block/${dev}/queue/read_ahead_kb`,
+      old: original,
+      new: String(Number(original) * 2),
+      applied: true,
+    });
     expect(Number(ra(dev))).toBeGreaterThan(Number(original));
     const r = await run.proc;
     expect(r.exitCode, run.stderr()).toBe(0);
@@ -139,30 +176,42 @@ describe.skipIf(skipKernel)('actions on this machine', () => {
     const spin = await start('spin', [2, 0]);
     running.push(spin);
     execFileSync('taskset', ['-a', '-p', '-c', '0', String(spin.pid)], { stdio: 'ignore' });
-    const tids = () => execFileSync('ls', [`/proc/${spin.pid}/task`], { encoding: 'utf8' }).trim().split('\n');
-    const allowed = () => tids().map((t) => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${spin.pid}/task/${t}/status`, 'utf8'))![1]);
+    const tids = () =>
+      execFileSync('ls', [`/proc/${spin.pid}/task`], { encoding: 'utf8' })
+        .trim()
+        .split('\n');
+    const allowed = () =>
+      tids().map((t) => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${spin.pid}/task/${t}/status`, 'utf8'))![1]);
     expect(new Set(allowed())).toEqual(new Set(['0']));
     const j = journalDir();
     cleanups.push(() => j.remove());
     // The shipped recipe also wants a CPU idle a third of the time; other work on this shared 2-CPU machine
     // can keep CPU 1 busier than that, so the copy only asks that some CPU is not saturated.
     const copy = path.join(tmp(), 'spread.yaml');
-    writeFileSync(copy, readFileSync(recipe('spread-hot-threads'), 'utf8').replace('below: 66\n    clear: 90', 'below: 99.5\n    clear: 100'), { mode: 0o600 });
+    writeFileSync(
+      copy,
+      readFileSync(recipe('spread-hot-threads'), 'utf8').replace('below: 66\n    clear: 90', 'below: 99.5\n    clear: 100'),
+      { mode: 0o600 },
+    );
     const run = startTuner(['run', copy, '--apply', '--pid', String(spin.pid), '--duration', '8s'], { TUNER_JOURNAL_DIR: j.dir });
     const step = await run.waitFor((e) => e.type === 'decision' && e.action === 'cpuset_spread', 15_000);
     expect(step).toMatchObject({ target: String(spin.pid), old: '0', new: '1', applied: true });
     // The runnable threads now have different CPUs: both spinners can run at once.
-    await until(() => {
-      const a = allowed();
-      return a.includes('1') ? a : undefined;
-    }, 5000, 'a thread on CPU 1');
+    await until(
+      () => {
+        const a = allowed();
+        return a.includes('1') ? a : undefined;
+      },
+      5000,
+      'a thread on CPU 1',
+    );
     const r = await run.proc;
     expect(r.exitCode, run.stderr()).toBe(0);
     expect(new Set(allowed())).toEqual(new Set(['0']));
     expect(j.files()).toEqual([]);
   });
 
-  it('pressure_backoff steps a cgroup\'s CPU quota down under pressure, calls its hook, and restores both', async () => {
+  it("pressure_backoff steps a cgroup's CPU quota down under pressure, calls its hook, and restores both", async () => {
     const cg = makeCgroup(CPU);
     cgroups.push(cg);
     const spin = await start('spin', [4, 0]);
@@ -175,7 +224,14 @@ describe.skipIf(skipKernel)('actions on this machine', () => {
     writeFileSync(hook, `#!/bin/sh\necho "$1 $2" >> ${log}\n`);
     chmodSync(hook, 0o755);
     const copy = path.join(dir, 'psi.yaml');
-    writeFileSync(copy, readFileSync(recipe('psi-backoff'), 'utf8').replace('    bounds: { min_cpus: 0.5 }\n', `    bounds: { min_cpus: 0.5 }\n    hook: { command: [${hook}, "{level}", "{target}"], timeout: 2s }\n`), { mode: 0o600 });
+    writeFileSync(
+      copy,
+      readFileSync(recipe('psi-backoff'), 'utf8').replace(
+        '    bounds: { min_cpus: 0.5 }\n',
+        `    bounds: { min_cpus: 0.5 }\n    hook: { command: [${hook}, "{level}", "{target}"], timeout: 2s }\n`,
+      ),
+      { mode: 0o600 },
+    );
     const j = journalDir();
     cleanups.push(() => j.remove());
     const run = startTuner(['run', copy, '--apply', '--watch', '--cgroup', cg.path], { TUNER_JOURNAL_DIR: j.dir });
@@ -201,9 +257,13 @@ describe.skipIf(skipKernel)('actions on this machine', () => {
     running.push(spin);
     const j = journalDir();
     cleanups.push(() => j.remove());
-    const r = await tuner(['run', recipe('numa-locality'), '--apply', '--pid', String(spin.pid), '--duration', '2s'], { env: { TUNER_JOURNAL_DIR: j.dir } });
+    const r = await tuner(['run', recipe('numa-locality'), '--apply', '--pid', String(spin.pid), '--duration', '2s'], {
+      env: { TUNER_JOURNAL_DIR: j.dir },
+    });
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    expect(String(r.stdout)).toContain('numa-locality: numa_rebalance does not apply on this host: this host has one NUMA node (node0): there is nowhere to move a workload to');
+    expect(String(r.stdout)).toContain(
+      'numa-locality: numa_rebalance does not apply on this host: this host has one NUMA node (node0): there is nowhere to move a workload to',
+    );
     expect(String(r.stdout)).toContain('summary (apply): 0 changes in 0 windows');
     expect(j.files()).toEqual([]);
   });

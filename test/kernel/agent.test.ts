@@ -55,7 +55,11 @@ describe.skipIf(skipKernel)('tuner agent', () => {
     }
     const agent = await startAgent('interval: 1s\nsignals: [sched, futex, psi]\n', `  cgroups:\n    paths: [${name}/a]\n    top: 1\n`);
     agents.push(agent);
-    const watch = execa('node', [CLI, 'watch', 'sched', '--json', '--interval', '1s'], { reject: false, stdin: 'ignore', buffer: { stdout: false } });
+    const watch = execa('node', [CLI, 'watch', 'sched', '--json', '--interval', '1s'], {
+      reject: false,
+      stdin: 'ignore',
+      buffer: { stdout: false },
+    });
     const records: WatchRecord[] = [];
     let buf = '';
     watch.stdout!.setEncoding('utf8');
@@ -70,13 +74,21 @@ describe.skipIf(skipKernel)('tuner agent', () => {
     const prom = await startPrometheus(`127.0.0.1:${agent.port}`);
     proms.push(prom);
     try {
-      await until('40 scrapes', async () => {
-        const r = await prom.query('count_over_time(tuner_oncpu_seconds_total[2m])');
-        return Number(r[0]?.value?.[1] ?? 0) >= 40 ? true : undefined;
-      }, 90_000, 1000);
+      await until(
+        '40 scrapes',
+        async () => {
+          const r = await prom.query('count_over_time(tuner_oncpu_seconds_total[2m])');
+          return Number(r[0]?.value?.[1] ?? 0) >= 40 ? true : undefined;
+        },
+        90_000,
+        1000,
+      );
 
       // The same window from both: the first and last scrape of the last 35 s, and the records that ended between them.
-      const compare = async (expr: string, fromRecord: (r: WatchRecord) => number): Promise<{ prom: number; watch: number; ratio: number }> => {
+      const compare = async (
+        expr: string,
+        fromRecord: (r: WatchRecord) => number,
+      ): Promise<{ prom: number; watch: number; ratio: number }> => {
         const [series] = await prom.query(`${expr}[35s]`);
         const v = series!.values!;
         const [t1, v1] = [v[0]![0], Number(v[0]![1])];
@@ -89,7 +101,9 @@ describe.skipIf(skipKernel)('tuner agent', () => {
       const delay = await compare('tuner_run_delay_seconds_total', (r) => r.runq.wait_ns / 1e9);
       const waits = await compare('tuner_runqueue_wait_seconds_count', (r) => r.runq.count);
       const switches = await compare('tuner_context_switches_total{kind="involuntary"}', (r) => r.involuntary);
-      console.log(`agent vs watch over the same window: on-CPU ${JSON.stringify(oncpu)}, run delay ${JSON.stringify(delay)}, run-queue waits ${JSON.stringify(waits)}, switches ${JSON.stringify(switches)}`);
+      console.log(
+        `agent vs watch over the same window: on-CPU ${JSON.stringify(oncpu)}, run delay ${JSON.stringify(delay)}, run-queue waits ${JSON.stringify(waits)}, switches ${JSON.stringify(switches)}`,
+      );
       for (const c of [oncpu, delay, waits, switches]) {
         expect(c.watch).toBeGreaterThan(0);
         expect(c.ratio).toBeGreaterThan(0.9);
@@ -106,7 +120,9 @@ describe.skipIf(skipKernel)('tuner agent', () => {
 
       // The limit: the configured cgroup plus one more, whatever else is busy; the rest counted.
       const cgSeries = await prom.query('tuner_cgroup_oncpu_seconds_total');
-      console.log(`cgroup series: ${cgSeries.map((s) => s.metric.cgroup).join(', ')}; dropped: ${(await prom.query('tuner_cgroup_series_dropped_total'))[0]?.value?.[1]}`);
+      console.log(
+        `cgroup series: ${cgSeries.map((s) => s.metric.cgroup).join(', ')}; dropped: ${(await prom.query('tuner_cgroup_series_dropped_total'))[0]?.value?.[1]}`,
+      );
       expect(cgSeries.length).toBe(2);
       expect(cgSeries.map((s) => s.metric.cgroup)).toContain(`${name}/a`);
       expect(Number((await prom.query('tuner_cgroup_series_dropped_total'))[0]!.value![1])).toBeGreaterThan(0);
@@ -121,8 +137,16 @@ describe.skipIf(skipKernel)('tuner agent', () => {
       await work[0]!.stop();
       rmdirSync(path.join(parent.path, 'a'));
       const gone = Date.now();
-      await until('the deleted cgroup to leave the exposition', async () => ((await agent.get('/metrics')).body.includes(`cgroup="${name}/a"`) ? undefined : true), 10_000);
-      await until('the deleted cgroup to leave Prometheus', async () => ((await prom.query(`tuner_cgroup_oncpu_seconds_total{cgroup="${name}/a"}`)).length === 0 ? true : undefined), 15_000);
+      await until(
+        'the deleted cgroup to leave the exposition',
+        async () => ((await agent.get('/metrics')).body.includes(`cgroup="${name}/a"`) ? undefined : true),
+        10_000,
+      );
+      await until(
+        'the deleted cgroup to leave Prometheus',
+        async () => ((await prom.query(`tuner_cgroup_oncpu_seconds_total{cgroup="${name}/a"}`)).length === 0 ? true : undefined),
+        15_000,
+      );
       console.log(`deleted cgroup's series gone from Prometheus ${Date.now() - gone} ms after rmdir`);
     } finally {
       watch.kill('SIGTERM');

@@ -69,7 +69,7 @@ async function noisyNeighbor() {
 }
 
 describe.skipIf(!pureV2)('cgroup v2', () => {
-  it('cpu_weight on cpu.weight raises the starved victim\'s progress several-fold, then puts cpu.weight back', async () => {
+  it("cpu_weight on cpu.weight raises the starved victim's progress several-fold, then puts cpu.weight back", async () => {
     const { parent, hog, victim, duty, journal, env } = await noisyNeighbor();
     // Windows of the same length without the tuner and from its first nudge on (under emulation the
     // tuner's start alone can take several seconds).
@@ -82,7 +82,14 @@ describe.skipIf(!pureV2)('cgroup v2', () => {
     const first = await run.waitFor((e) => e.type === 'decision' && e.kind === 'step', 60_000);
     const t0 = procTruth(duty.pid).oncpuNs;
     const t0At = Date.now();
-    expect(first).toMatchObject({ action: 'cpu_weight', target: rel(hog), knob: path.join(hog.path, 'cpu.weight'), old: '10000', new: '2500', applied: true });
+    expect(first).toMatchObject({
+      action: 'cpu_weight',
+      target: rel(hog),
+      knob: path.join(hog.path, 'cpu.weight'),
+      old: '10000',
+      new: '2500',
+      applied: true,
+    });
     expect(first.evidence.starved).toMatchObject({ entity: rel(victim), active: true });
     expect(Number(hog.read('cpu.weight'))).toBeLessThan(10000);
     expect(journal.files()).toHaveLength(1);
@@ -103,7 +110,10 @@ describe.skipIf(!pureV2)('cgroup v2', () => {
 
   it('kill -9 mid-nudge, then `tuner revert` puts cpu.weight back and clears journal and pins', async () => {
     const { parent, hog, journal, env } = await noisyNeighbor();
-    const run = startTuner(['run', recipe('noisy-neighbor'), '--apply', '--watch', '--cgroup', parent.path], { ...env, TUNER_TEST_NUDGE_PAUSE_MS: '3000' });
+    const run = startTuner(['run', recipe('noisy-neighbor'), '--apply', '--watch', '--cgroup', parent.path], {
+      ...env,
+      TUNER_TEST_NUDGE_PAUSE_MS: '3000',
+    });
     await until(() => hog.read('cpu.weight') === '2500', 60_000, 'the first nudge');
     run.proc.kill('SIGKILL');
     await run.proc.catch(() => undefined);
@@ -111,7 +121,10 @@ describe.skipIf(!pureV2)('cgroup v2', () => {
     const r = await tuner(['revert', '--json'], { env });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const out = JSON.parse(String(r.stdout));
-    expect(out.journals[0]).toMatchObject({ removed: true, outcomes: [expect.objectContaining({ knob: path.join(hog.path, 'cpu.weight'), original: '10000', result: 'restored' })] });
+    expect(out.journals[0]).toMatchObject({
+      removed: true,
+      outcomes: [expect.objectContaining({ knob: path.join(hog.path, 'cpu.weight'), original: '10000', result: 'restored' })],
+    });
     expect(hog.read('cpu.weight')).toBe('10000');
     expect(journal.files()).toEqual([]);
     expect(leftoverPins()).toEqual([]);
@@ -141,7 +154,7 @@ describe.skipIf(!pureV2)('cgroup v2', () => {
     expect(journal.files()).toEqual([]);
   });
 
-  it('cpuset_spread widens a queued cgroup\'s cpuset.cpus by one CPU, and puts it back', async () => {
+  it("cpuset_spread widens a queued cgroup's cpuset.cpus by one CPU, and puts it back", async () => {
     const cg = parentCgroup([]);
     cg.write('cpuset.cpus', '0');
     const spin = await start('spin', [2, 0]);
@@ -197,10 +210,18 @@ describe.skipIf(!pureV2)('cgroup v2', () => {
     const parentWeight = nocpu.read('cpu.weight');
     const journal = journalDir();
     cleanups.push(() => journal.remove());
-    const r = await tuner(['run', recipe('noisy-neighbor'), '--apply', '--cgroup', nocpu.path, '--duration', '8s', '--json'], { env: { TUNER_JOURNAL_DIR: journal.dir } });
+    const r = await tuner(['run', recipe('noisy-neighbor'), '--apply', '--cgroup', nocpu.path, '--duration', '8s', '--json'], {
+      env: { TUNER_JOURNAL_DIR: journal.dir },
+    });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const out = String(r.stdout);
-    console.log(`cgroup v2 without the cpu controller: ${out.split('\n').filter((l) => /controller/.test(l)).slice(0, 1).join('')}`);
+    console.log(
+      `cgroup v2 without the cpu controller: ${out
+        .split('\n')
+        .filter((l) => /controller/.test(l))
+        .slice(0, 1)
+        .join('')}`,
+    );
     expect(out).toContain(`the cpu controller is not enabled for ${rel(leaf)}`);
     expect(out).not.toMatch(/"applied":true/);
     expect(nocpu.read('cpu.weight')).toBe(parentWeight);

@@ -26,7 +26,13 @@ afterEach(async () => {
 interface Report {
   pid: number;
   exited: boolean;
-  findings: Array<{ kind: string; severity: string; summary: string; evidence: { line: string } & Record<string, unknown>; suggest: Array<{ recipe: string | null; command: string }> }>;
+  findings: Array<{
+    kind: string;
+    severity: string;
+    summary: string;
+    evidence: { line: string } & Record<string, unknown>;
+    suggest: Array<{ recipe: string | null; command: string }>;
+  }>;
   signals: Record<string, unknown>;
   summary: Record<string, unknown>;
   missing: unknown[];
@@ -39,7 +45,9 @@ async function diagnose(label: string, args: string[]): Promise<Report> {
   expect(r.exitCode, String(r.stderr)).toBe(0);
   const rep = JSON.parse(String(r.stdout)) as Report;
   const top = rep.findings[0]!;
-  console.log(`diagnose [${label}] in ${secs} s: top ${top.severity} ${top.kind}; evidence: ${top.evidence.line}; all: ${rep.findings.map((f) => f.kind).join(', ')}`);
+  console.log(
+    `diagnose [${label}] in ${secs} s: top ${top.severity} ${top.kind}; evidence: ${top.evidence.line}; all: ${rep.findings.map((f) => f.kind).join(', ')}`,
+  );
   return rep;
 }
 
@@ -158,7 +166,22 @@ describe.skipIf(skipKernel)('tuner diagnose', () => {
   it('without the privilege: exit 1 naming CAP_BPF and CAP_PERFMON, nothing loaded', async () => {
     // Root's user with every capability dropped: it lacks CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN, yet can
     // still read the checkout wherever it lives (another user could not read one in a 0700 directory).
-    const r = await execa('setpriv', ['--bounding-set=-all', '--inh-caps=-all', '--ambient-caps=-all', process.execPath, CLI, 'diagnose', '--pid', String(process.pid), '--duration', '1s'], { reject: false });
+    const r = await execa(
+      'setpriv',
+      [
+        '--bounding-set=-all',
+        '--inh-caps=-all',
+        '--ambient-caps=-all',
+        process.execPath,
+        CLI,
+        'diagnose',
+        '--pid',
+        String(process.pid),
+        '--duration',
+        '1s',
+      ],
+      { reject: false },
+    );
     expect(r.exitCode).toBe(1);
     expect(String(r.stderr)).toMatch(/CAP_BPF and CAP_PERFMON/);
     expect(String(r.stderr)).toMatch(/sudo tuner diagnose --pid/);

@@ -192,7 +192,15 @@ describe.skipIf(skipKernel)('burst detection on real I/O', () => {
       }
       const before = series.filter((s) => s.t < 3500);
       const during = series.filter((s) => s.t >= 3800 && s.t <= 4300);
-      console.log(`burst: steady ${before.slice(-3).map((s) => s.iops.toFixed(0)).join(', ')} IOPS; during burst ${during.map((s) => s.iops.toFixed(0)).join(', ')}; flagged at ${series.filter((s) => s.burst).map((s) => s.t).join(', ')} ms`);
+      console.log(
+        `burst: steady ${before
+          .slice(-3)
+          .map((s) => s.iops.toFixed(0))
+          .join(', ')} IOPS; during burst ${during.map((s) => s.iops.toFixed(0)).join(', ')}; flagged at ${series
+          .filter((s) => s.burst)
+          .map((s) => s.t)
+          .join(', ')} ms`,
+      );
       expect(before.length).toBeGreaterThan(10);
       expect(before.filter((s) => s.burst)).toEqual([]);
       expect(during.some((s) => s.burst)).toBe(true);

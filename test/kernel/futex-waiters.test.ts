@@ -35,7 +35,9 @@ async function contended(armed: boolean) {
   lw.send('go');
   await sleep(800);
   if (armed) await writeConfig(objects.batch, core.map('futex_config'), encodeFutexConfig(0, 2n));
-  const words = decodeFutexAddrs(await objects.batch.request(['map', 'dump', 'pinned', core.map('futex_addrs')])).filter((w) => w.value.tgid === lw.pid);
+  const words = decodeFutexAddrs(await objects.batch.request(['map', 'dump', 'pinned', core.map('futex_addrs')])).filter(
+    (w) => w.value.tgid === lw.pid,
+  );
   const procs = (await objects.batch.request(['map', 'dump', 'pinned', core.map('futex_procs')])) as unknown[];
   return { objects, words, procs };
 }

@@ -30,7 +30,9 @@ afterEach(async () => {
 
 /** A child node process running `code`; resolves with its stdout once it exits. */
 async function node(code: string, prefix: string[] = []): Promise<string> {
-  const r = await execa(prefix[0] ?? process.execPath, [...prefix.slice(1), ...(prefix.length ? [process.execPath] : []), '-e', code], { reject: false });
+  const r = await execa(prefix[0] ?? process.execPath, [...prefix.slice(1), ...(prefix.length ? [process.execPath] : []), '-e', code], {
+    reject: false,
+  });
   if (r.exitCode !== 0) throw new Error(`child failed: ${r.stderr}`);
   return String(r.stdout);
 }
@@ -61,7 +63,9 @@ describe.skipIf(skipKernel)('net (CO-RE)', () => {
       await sleep(100);
       const d = await reader.read();
       const p = d.procs.find((x) => x.pid === pid);
-      console.log(`net: hooks ${JSON.stringify(d.hooks)}; child ${pid} tx ${p?.txBytes} rx ${p?.rxBytes}; drops ${JSON.stringify(d.drops)}`);
+      console.log(
+        `net: hooks ${JSON.stringify(d.hooks)}; child ${pid} tx ${p?.txBytes} rx ${p?.rxBytes}; drops ${JSON.stringify(d.drops)}`,
+      );
       expect(p).toBeDefined();
       // It sent the TCP payload and 200 one-byte datagrams, and received the same TCP payload.
       expect(relErr(p!.txBytes, bytes + 200)).toBeLessThan(0.01);
@@ -84,16 +88,44 @@ describe.skipIf(skipKernel)('net (CO-RE)', () => {
     execFileSync('ip', ['link', 'add', 'tnr0', 'netns', a, 'type', 'veth', 'peer', 'name', 'tnr1', 'netns', b]);
     ip(a, 'addr', 'add', '10.213.7.1/24', 'dev', 'tnr0');
     ip(b, 'addr', 'add', '10.213.7.2/24', 'dev', 'tnr1');
-    for (const [ns, dev] of [[a, 'tnr0'], [b, 'tnr1'], [a, 'lo'], [b, 'lo']] as const) ip(ns, 'link', 'set', dev, 'up');
-    const server = execa('ip', ['netns', 'exec', b, process.execPath, '-e', `require('net').createServer((s) => s.on('data', () => {})).listen(7777, '10.213.7.2', () => console.log('up'))`], { reject: false });
+    for (const [ns, dev] of [
+      [a, 'tnr0'],
+      [b, 'tnr1'],
+      [a, 'lo'],
+      [b, 'lo'],
+    ] as const)
+      ip(ns, 'link', 'set', dev, 'up');
+    const server = execa(
+      'ip',
+      [
+        'netns',
+        'exec',
+        b,
+        process.execPath,
+        '-e',
+        `require('net').createServer((s) => s.on('data', () => {})).listen(7777, '10.213.7.2', () => console.log('up'))`,
+      ],
+      { reject: false },
+    );
     try {
       await new Promise<void>((resolve) => server.stdout!.once('data', () => resolve()));
       const reader = await openNetBpf({});
       try {
         await reader.read();
-        const client = execa('ip', ['netns', 'exec', a, process.execPath, '-e', `
+        const client = execa(
+          'ip',
+          [
+            'netns',
+            'exec',
+            a,
+            process.execPath,
+            '-e',
+            `
           const c = require('net').connect(7777, '10.213.7.2', () => { const t = setInterval(() => c.write(Buffer.alloc(1000)), 20); setTimeout(() => { clearInterval(t); c.destroy(); }, 3500); });
-          c.on('error', () => {});`], { reject: false });
+          c.on('error', () => {});`,
+          ],
+          { reject: false },
+        );
         await sleep(500);
         ip(b, 'link', 'set', 'tnr1', 'down');
         await client;
@@ -129,7 +161,9 @@ describe.skipIf(skipKernel)('psi', () => {
     const [f1, s1] = [file(), sys()];
     const rec = buildPsiRecord(d, new Date());
     const mine = rec.cgroups.find((c) => c.cgroup === name)!;
-    console.log(`psi: cgroup cpu some ${mine.cpu!.some_total_us} us (${mine.cpu!.some_pct}%) vs file delta ${f1 - f0} us; system ${rec.cpu!.some_total_us} vs ${s1 - s0}`);
+    console.log(
+      `psi: cgroup cpu some ${mine.cpu!.some_total_us} us (${mine.cpu!.some_pct}%) vs file delta ${f1 - f0} us; system ${rec.cpu!.some_total_us} vs ${s1 - s0}`,
+    );
     expect(mine.cpu!.some_pct).toBeGreaterThan(50); // 3 spinners on 2 CPUs: someone always waits
     expect(relErr(mine.cpu!.some_total_us, f1 - f0)).toBeLessThan(0.05);
     expect(relErr(rec.cpu!.some_total_us, s1 - s0)).toBeLessThan(0.05);

@@ -40,7 +40,10 @@ const share = (pages: Map<number, number>, node: number) => {
 async function medianRate(w: Running, n: number): Promise<number> {
   const from = w.output.length;
   await until(() => w.output.length >= from + n, 30_000, `${n} rate lines`);
-  const rates = w.output.slice(from, from + n).map((l) => Number(/^rate (\d+)/.exec(l)?.[1])).sort((a, b) => a - b);
+  const rates = w.output
+    .slice(from, from + n)
+    .map((l) => Number(/^rate (\d+)/.exec(l)?.[1]))
+    .sort((a, b) => a - b);
   return rates[Math.floor(rates.length / 2)]!;
 }
 
@@ -65,13 +68,20 @@ describe.skipIf(!twoNodes)('numa_rebalance on two nodes', () => {
     const journal = journalDir();
     cleanups.push(() => journal.remove());
     const run = startTuner(['run', copy, '--apply', '--pid', String(walker.pid), '--watch'], { TUNER_JOURNAL_DIR: journal.dir });
-    const step = await run.waitFor((e) => e.type === 'decision' && e.kind === 'step' && e.knob === `NUMA nodes of the pages of pid ${walker.pid}`, 60_000);
+    const step = await run.waitFor(
+      (e) => e.type === 'decision' && e.kind === 'step' && e.knob === `NUMA nodes of the pages of pid ${walker.pid}`,
+      60_000,
+    );
     expect(step).toMatchObject({ action: 'numa_rebalance', new: '0', applied: true });
     expect(step.old).toMatch(/1/); // the nodes holding its pages: node 1 (and node 0 for a few shared pages)
-    const moved = await until(() => {
-      const p = pagesOn(walker.pid);
-      return share(p, 0) > 0.9 ? p : undefined;
-    }, 30_000, 'the pages on node 0');
+    const moved = await until(
+      () => {
+        const p = pagesOn(walker.pid);
+        return share(p, 0) > 0.9 ? p : undefined;
+      },
+      30_000,
+      'the pages on node 0',
+    );
     // kill -9 leaves the move in force (journaled): the walker's rate on local memory is measured
     // with no tuner running, as the remote one was; then `tuner revert` must put the pages back.
     run.proc.kill('SIGKILL');

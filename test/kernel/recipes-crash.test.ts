@@ -43,7 +43,10 @@ describe.skipIf(skipKernel)('crash safety and coexistence', () => {
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const out = JSON.parse(String(r.stdout));
     expect(out.journals).toHaveLength(1);
-    expect(out.journals[0]).toMatchObject({ removed: true, outcomes: [{ knob: path.join(hog.path, 'cpu.shares'), found: '25600', original: '262144', result: 'restored' }] });
+    expect(out.journals[0]).toMatchObject({
+      removed: true,
+      outcomes: [{ knob: path.join(hog.path, 'cpu.shares'), found: '25600', original: '262144', result: 'restored' }],
+    });
     expect(out.pins.length).toBeGreaterThan(0);
     expect(hog.read('cpu.shares')).toBe('262144');
     expect(journal.files()).toEqual([]);
@@ -74,8 +77,17 @@ describe.skipIf(skipKernel)('crash safety and coexistence', () => {
     await run.proc.catch(() => undefined);
     const r = await tuner(['run', RECIPE, '--apply', '--cgroup', parent.path, '--duration', '1s', '--json'], { env });
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    const events = String(r.stdout).trim().split('\n').map((l) => JSON.parse(l));
-    expect(events[0]).toMatchObject({ type: 'recovered', knob: path.join(hog.path, 'cpu.shares'), found: '25600', original: '262144', result: 'restored' });
+    const events = String(r.stdout)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events[0]).toMatchObject({
+      type: 'recovered',
+      knob: path.join(hog.path, 'cpu.shares'),
+      found: '25600',
+      original: '262144',
+      result: 'restored',
+    });
     expect(hog.read('cpu.shares')).toBe('262144');
     expect(journal.files()).toEqual([]);
     // The dead run's pins were removed at start (afterEach checks none is left).

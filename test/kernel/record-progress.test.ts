@@ -19,7 +19,24 @@ afterEach(() => {
 });
 
 describe.skipIf(skipKernel)('tuner record progress', () => {
-  const args = (out: string): string[] => ['record', '--repeat', '3', '--warmup', '1', '--quiet', '--signals', 'sched', '-o', out, '--', workload('mutex'), '2', '20000', '2000', '30000'];
+  const args = (out: string): string[] => [
+    'record',
+    '--repeat',
+    '3',
+    '--warmup',
+    '1',
+    '--quiet',
+    '--signals',
+    'sched',
+    '-o',
+    out,
+    '--',
+    workload('mutex'),
+    '2',
+    '20000',
+    '2000',
+    '30000',
+  ];
 
   it('stderr a terminal: run i of n and the time left', async () => {
     const out = path.join(dir, 'tty.json');

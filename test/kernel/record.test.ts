@@ -62,7 +62,9 @@ describe.skipIf(skipKernel)('tuner record (CLI)', () => {
     p.runs.forEach((run, i) => {
       const t = truth[i + 1]!;
       const m = run.metrics;
-      console.log(`run ${run.run}: cpu ${m.cpu_ns} vs ${t.oncpu}, runq wait ${m['sched.runq_wait_ns']} vs ${t.delay}, switches ${m['sched.switches']} vs ${t.switches}`);
+      console.log(
+        `run ${run.run}: cpu ${m.cpu_ns} vs ${t.oncpu}, runq wait ${m['sched.runq_wait_ns']} vs ${t.delay}, switches ${m['sched.switches']} vs ${t.switches}`,
+      );
       expect(run.exit_code).toBe(0);
       // The probe adds the gate shell's few instructions and can miss the last tick of each thread's runtime.
       expect(Math.abs(m.cpu_ns! - t.oncpu)).toBeLessThan(0.05 * t.oncpu + 2e6);
@@ -114,7 +116,11 @@ describe.skipIf(skipKernel)('tuner record (CLI)', () => {
     try {
       for (let run = 1; run <= 2; run++) {
         // The shell sends the workload's truth line to a file; the shell is part of the measured tree.
-        const r = await measureRun(['/bin/sh', '-c', `${mutex(3).join(' ')} > ${truthFile}`], run, { probes, output: 'ignore', pollMs: 50 });
+        const r = await measureRun(['/bin/sh', '-c', `${mutex(3).join(' ')} > ${truthFile}`], run, {
+          probes,
+          output: 'ignore',
+          pollMs: 50,
+        });
         const m = /truth oncpu_ns=(\d+) run_delay_ns=(\d+)/.exec(readFileSync(truthFile, 'utf8'))!;
         const [oncpu, delay] = [Number(m[1]), Number(m[2])];
         console.log(`polled run ${run}: cpu ${r.metrics.cpu_ns} vs ${oncpu}, runq wait ${r.metrics['sched.runq_wait_ns']} vs ${delay}`);
@@ -193,7 +199,9 @@ describe.skipIf(skipKernel)('tuner compare on real recordings', () => {
     expect(String(md.stdout)).toMatch(/\| 🔴 \| `sched.runq_wait_ns` \|.*\*\*regressed\*\*/);
     const junit = await tuner(['compare', base, next, '--format', 'junit']);
     expect(junit.exitCode).toBe(1);
-    expect(String(junit.stdout)).toMatch(/<testcase classname="tuner.sched" name="sched.runq_wait_ns" time="0">\s*<failure type="regressed"/);
+    expect(String(junit.stdout)).toMatch(
+      /<testcase classname="tuner.sched" name="sched.runq_wait_ns" time="0">\s*<failure type="regressed"/,
+    );
   });
 
   it('does not flag the same workload recorded twice (recorded in alternation, as docs/ci-example.md advises)', async () => {
@@ -216,7 +224,9 @@ describe.skipIf(skipKernel)('tuner compare on real recordings', () => {
   it('flags at most one of 20 comparisons of identical configurations drawn from real runs', async () => {
     const pool = file('pool.json');
     const r = await record(pool, mutex(2, 20000), ['--repeat', '24', '--quiet']);
-    console.log(`24 runs of a 0.1 s workload recorded in ${((Date.parse(load(pool).finished) - Date.parse(load(pool).started)) / 1000).toFixed(1)} s`);
+    console.log(
+      `24 runs of a 0.1 s workload recorded in ${((Date.parse(load(pool).finished) - Date.parse(load(pool).started)) / 1000).toFixed(1)} s`,
+    );
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const p = load(pool);
     const random = seededRandom(20);
@@ -224,13 +234,21 @@ describe.skipIf(skipKernel)('tuner compare on real recordings', () => {
     const regressed: string[][] = [];
     for (let k = 0; k < 20; k++) {
       // Two disjoint sets of 6 runs, drawn at random from the 24.
-      const order = p.runs.map((run) => ({ run, key: random() })).sort((x, y) => x.key - y.key).map((x) => x.run);
+      const order = p.runs
+        .map((run) => ({ run, key: random() }))
+        .sort((x, y) => x.key - y.key)
+        .map((x) => x.run);
       const write = (name: string, runs: Profile['runs']): string => {
         const f = file(name);
         writeFileSync(f, JSON.stringify({ ...p, repeat: runs.length, runs }));
         return f;
       };
-      const res = await compare({ base: write('pool-a.json', order.slice(0, 6)), new: write('pool-b.json', order.slice(6, 12)), threshold: 0.1, alpha: 0.05 });
+      const res = await compare({
+        base: write('pool-a.json', order.slice(0, 6)),
+        new: write('pool-b.json', order.slice(6, 12)),
+        threshold: 0.1,
+        alpha: 0.05,
+      });
       regressed.push(res.regressed);
       if (res.regressed.length > 0) flagged++;
     }

@@ -26,7 +26,8 @@ afterEach(async () => {
 /** Keys of the records in one read, in order (struct sched_rec: kind, size, key). */
 function recordKeys(buf: Buffer): string[] {
   const keys: string[] = [];
-  for (let at = 0; at < buf.length; at += 16 + buf.readUInt32LE(at + 4)) keys.push(`${buf.readUInt32LE(at)}:${buf.readBigUInt64LE(at + 8)}`);
+  for (let at = 0; at < buf.length; at += 16 + buf.readUInt32LE(at + 4))
+    keys.push(`${buf.readUInt32LE(at)}:${buf.readBigUInt64LE(at + 8)}`);
   return keys;
 }
 
@@ -40,7 +41,8 @@ describe.skipIf(skipKernel)('sched dump iterator', () => {
       const inst = await loadInstance('sched', { reuse: session.maps });
       try {
         const flush = (): Promise<string> => readFile(inst.link('flush'), 'utf8');
-        const json = async (map: string): Promise<unknown> => parseJson(await runTool('bpftool', ['-j', 'map', 'dump', 'pinned', inst.map(map)]));
+        const json = async (map: string): Promise<unknown> =>
+          parseJson(await runTool('bpftool', ['-j', 'map', 'dump', 'pinned', inst.map(map)]));
         await flush(); // adopts the tasks in scope
         await sleep(300);
         await flush();
@@ -82,7 +84,7 @@ describe.skipIf(skipKernel)('sched dump iterator', () => {
     }
   });
 
-  it('loads in the session\'s own bpftool batch (preload), handed out once, removed with the session', async () => {
+  it("loads in the session's own bpftool batch (preload), handed out once, removed with the session", async () => {
     const live = await start('spin', [1, 0]);
     running.push(live);
     const session = await openSession({ pids: [live.pid] }, { preload: 'sched' });

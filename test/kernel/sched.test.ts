@@ -134,7 +134,7 @@ describe.skipIf(skipKernel)('sched (CO-RE) against /proc', () => {
 });
 
 describe.skipIf(skipKernel || (!hasBpftrace() && !requireBpf))('sched: bpftrace backend against CO-RE', () => {
-  it('(c) both backends agree within 15% on the same workload (short waits: within bpftrace\'s own cost per wait)', async () => {
+  it("(c) both backends agree within 15% on the same workload (short waits: within bpftrace's own cost per wait)", async () => {
     const spin = await start('spin', [3, 0]);
     const pp = await start('pingpong', [0]);
     running.push(spin, pp);
@@ -209,7 +209,10 @@ const readPidMax = (): number => Number(readFileSync('/proc/sys/kernel/pid_max',
 
 /** The tids of a process, modulo the sched object's table size (bpf/sched.bpf.c: SCHED_TID_SLOTS). */
 const TID_SLOTS = 32768;
-const slotsOf = (pid: number): number[] => readdirSync(`/proc/${pid}/task`).map((t) => Number(t) % TID_SLOTS).sort((a, b) => a - b);
+const slotsOf = (pid: number): number[] =>
+  readdirSync(`/proc/${pid}/task`)
+    .map((t) => Number(t) % TID_SLOTS)
+    .sort((a, b) => a - b);
 
 describe.skipIf(skipKernel)('sched (CO-RE): histograms, CPUs and table collisions', () => {
   it('(d) every wait is in the histogram: counts match schedstat timeslices, slots bound schedstat run_delay', async () => {
@@ -276,7 +279,9 @@ describe.skipIf(skipKernel)('sched (CO-RE): histograms, CPUs and table collision
         for (const r of [first, second!]) {
           const truth = truthOf(r.pid);
           const p = proc(d, r.pid);
-          console.log(`sched (f): pid ${r.pid} (slots ${slotsOf(r.pid).join(',')}): run-queue wait ${p.runDelayNs} vs schedstat ${truth.runDelayNs}`);
+          console.log(
+            `sched (f): pid ${r.pid} (slots ${slotsOf(r.pid).join(',')}): run-queue wait ${p.runDelayNs} vs schedstat ${truth.runDelayNs}`,
+          );
           expect(relErr(p.runDelayNs, truth.runDelayNs)).toBeLessThan(0.05);
           expect(relErr(p.waitNs, truth.runDelayNs)).toBeLessThan(0.05);
           expectHistMatches(`(f) pid ${r.pid}`, p, truth);

@@ -122,7 +122,10 @@ describe.skipIf(skipKernel)('tuner watch sched (CLI)', () => {
     const child = tuner(['watch', 'sched', '--json', '--interval', '200ms']);
     await firstLine(child.stdout!);
     const pins = leftoverPins();
-    expect(pins.sort()).toEqual([expect.stringMatching(new RegExp(`^${child.pid}-\\d+-sched$`)), expect.stringMatching(new RegExp(`^${child.pid}-\\d+-session\\d+$`))]);
+    expect(pins.sort()).toEqual([
+      expect.stringMatching(new RegExp(`^${child.pid}-\\d+-sched$`)),
+      expect.stringMatching(new RegExp(`^${child.pid}-\\d+-session\\d+$`)),
+    ]);
     child.kill('SIGKILL');
     await child;
     expect(leftoverPins()).toEqual(pins); // still attached: nothing ran at exit
@@ -153,7 +156,10 @@ describe.skipIf(skipKernel)('tuner watch: the other signals (CLI)', () => {
     lw.send('go');
     const r = await tuner(['watch', 'all', '--json', '--count', '2', '--interval', '700ms', '--pid', String(lw.pid)]);
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    const recs = String(r.stdout).trim().split('\n').map((l) => JSON.parse(l));
+    const recs = String(r.stdout)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(recs.map((x) => x.signal)).toEqual(['sched', 'futex', 'io', 'psi', 'sched', 'futex', 'io', 'psi']);
     const futex = recs[5];
     for (const k of ['ts', 'interval_ms', 'waits', 'wait_ns']) expect(futex).toHaveProperty(k);
@@ -171,9 +177,24 @@ describe.skipIf(skipKernel)('tuner watch: the other signals (CLI)', () => {
   it('watch events: run-queue outliers of the PID with the task that ran before, and lost counts', async () => {
     const spin = await start('spin', [3, 0]);
     running.push(spin);
-    const r = await tuner(['watch', 'events', '--json', '--count', '2', '--interval', '500ms', '--runq-outlier', '2ms', '--pid', String(spin.pid)]);
+    const r = await tuner([
+      'watch',
+      'events',
+      '--json',
+      '--count',
+      '2',
+      '--interval',
+      '500ms',
+      '--runq-outlier',
+      '2ms',
+      '--pid',
+      String(spin.pid),
+    ]);
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    const recs = String(r.stdout).trim().split('\n').map((l) => JSON.parse(l));
+    const recs = String(r.stdout)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(recs).toHaveLength(2);
     const evs = recs.flatMap((x) => x.events);
     expect(recs.every((x) => x.signal === 'events' && typeof x.lost === 'number')).toBe(true);

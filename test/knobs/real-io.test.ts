@@ -64,7 +64,13 @@ describe('RealIo: the pages of a process (migratepages)', () => {
   // A fake /proc and a stand-in migratepages on PATH that logs its arguments
   // and moves the fake process's pages the way the real one would.
   function scene(numaMaps: string) {
-    const t = fakeTree({ cpus: 4, nodes: [[0, 1], [2, 3]] });
+    const t = fakeTree({
+      cpus: 4,
+      nodes: [
+        [0, 1],
+        [2, 3],
+      ],
+    });
     dirs.push(path.dirname(t.proc));
     t.addProcess(70, { threads: [{ tid: 70, start: 5000 }], numaMaps });
     const bin = dir();

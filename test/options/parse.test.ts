@@ -34,6 +34,8 @@ describe('parsePids', () => {
 
 describe('parseChoice', () => {
   it('names the choices', () => {
-    expect(() => parseChoice('bfp', ['bpf', 'bpftrace'] as const, '--backend')).toThrow('--backend: expected one of bpf, bpftrace, got "bfp"');
+    expect(() => parseChoice('bfp', ['bpf', 'bpftrace'] as const, '--backend')).toThrow(
+      '--backend: expected one of bpf, bpftrace, got "bfp"',
+    );
   });
 });

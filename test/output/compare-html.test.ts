@@ -26,7 +26,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function withHistograms(name: string, slot: number): string {
   const p = JSON.parse(readFileSync(fixture(name), 'utf8')) as Profile;
   p.runs.forEach((r, i) => {
-    const h = (centre: number): number[] => Array.from({ length: centre + 4 }, (_, k) => (Math.abs(k - centre) <= 2 ? 10 * (3 - Math.abs(k - centre)) + i : 0));
+    const h = (centre: number): number[] =>
+      Array.from({ length: centre + 4 }, (_, k) => (Math.abs(k - centre) <= 2 ? 10 * (3 - Math.abs(k - centre)) + i : 0));
     r.details['sched.runq_hist_ns'] = h(slot);
     r.details['futex.wait_hist_ns'] = h(slot + 3);
   });
@@ -45,7 +46,12 @@ describe('compare --html: the page', () => {
     const p = (f: string): Profile => JSON.parse(readFileSync(f, 'utf8')) as Profile;
     const html = await renderHtml(r, { base: p(BASE), new: p(NEW) });
     const charts = [...html.matchAll(/<figure class="chart metric-chart" data-metric="([^"]+)" data-verdict="([^"]+)"><svg/g)];
-    expect(charts.map((m) => m[1])).toEqual(r.metrics.filter((m) => m.gated).map((m) => m.metric).sort((a, b) => charts.findIndex((c) => c[1] === a) - charts.findIndex((c) => c[1] === b)));
+    expect(charts.map((m) => m[1])).toEqual(
+      r.metrics
+        .filter((m) => m.gated)
+        .map((m) => m.metric)
+        .sort((a, b) => charts.findIndex((c) => c[1] === a) - charts.findIndex((c) => c[1] === b)),
+    );
     expect(charts.map((m) => m[1]).sort()).toEqual([...r.gated].sort());
     for (const [, metric, verdict] of charts) expect(verdict).toBe(r.metrics.find((m) => m.metric === metric)!.verdict);
     expect(html.match(/<figure class="chart histogram-chart" data-histogram="[^"]+"><svg/g)).toHaveLength(2);
@@ -96,7 +102,9 @@ describe('compare --html in a real headless browser', { timeout: 60_000 }, () =>
     await browser?.close();
   });
 
-  async function shot(file: string): Promise<{ png: PNG; sizes: Array<{ metric: string | null; width: number; height: number; marks: number }>; outcome: string }> {
+  async function shot(
+    file: string,
+  ): Promise<{ png: PNG; sizes: Array<{ metric: string | null; width: number; height: number; marks: number }>; outcome: string }> {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     try {
       const requests: string[] = [];
@@ -106,7 +114,12 @@ describe('compare --html in a real headless browser', { timeout: 60_000 }, () =>
         figs.map((f) => {
           const svg = f.querySelector('svg');
           const box = svg?.getBoundingClientRect();
-          return { metric: f.getAttribute('data-metric'), width: box?.width ?? 0, height: box?.height ?? 0, marks: svg?.querySelectorAll('path, line, rect').length ?? 0 };
+          return {
+            metric: f.getAttribute('data-metric'),
+            width: box?.width ?? 0,
+            height: box?.height ?? 0,
+            marks: svg?.querySelectorAll('path, line, rect').length ?? 0,
+          };
         }),
       );
       const outcome = await page.evaluate(() => document.querySelector('#outcome')?.textContent ?? '');

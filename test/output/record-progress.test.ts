@@ -65,7 +65,10 @@ describe('RecordProgress on a real pseudo-terminal', { timeout: 30_000 }, () => 
   })`;
 
   it('stderr a TTY: the progress line; stderr a pipe: nothing', async () => {
-    const tty = await execa('script', ['-qec', `node -e "${program.replace(/"/g, '\\"')}"`, '/dev/null'], { reject: false, stdin: 'ignore' });
+    const tty = await execa('script', ['-qec', `node -e "${program.replace(/"/g, '\\"')}"`, '/dev/null'], {
+      reject: false,
+      stdin: 'ignore',
+    });
     expect(tty.exitCode, String(tty.stderr)).toBe(0);
     expect(String(tty.stdout)).toContain('tuner record: run 1/2, time left unknown until a run ends');
     expect(String(tty.stdout)).toMatch(/tuner record: run 2\/2, under a second left/);

@@ -8,12 +8,23 @@ describe('procfs parsers', () => {
     const a = parseProcStat('cpu  1 2 3 4\ncpu0 100 0 50 800 50 0 0 0 0 0\ncpu1 0 0 0 1000 0 0 0 0 0 0\nintr 5\n');
     const b = parseProcStat('cpu0 150 0 100 850 100 0 0 0 0 0\ncpu1 0 0 0 1100 0 0 0 0 0 0\n');
     expect(a).toHaveLength(2);
-    expect(busyPercent(a, b)).toEqual(new Map([[0, 50], [1, 0]]));
+    expect(busyPercent(a, b)).toEqual(
+      new Map([
+        [0, 50],
+        [1, 0],
+      ]),
+    );
   });
 
   it('mountinfo with escaped spaces and optional fields', () => {
     const [m] = parseMountInfo('36 35 98:0 /mnt1 /mnt\\040two rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n');
-    expect(m).toEqual({ root: '/mnt1', mountPoint: '/mnt two', fsType: 'ext3', source: '/dev/root', superOptions: ['rw', 'errors=continue'] });
+    expect(m).toEqual({
+      root: '/mnt1',
+      mountPoint: '/mnt two',
+      fsType: 'ext3',
+      source: '/dev/root',
+      superOptions: ['rw', 'errors=continue'],
+    });
   });
 
   it('kernel config lines', () => {

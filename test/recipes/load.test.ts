@@ -28,8 +28,21 @@ describe('recipe loading', () => {
       signals: ['sched'],
       when: { all: ['starved', 'dominant'] },
     });
-    expect(l.recipe!.detectors[0]).toEqual({ name: 'starved', signal: 'sched.cgroups.wait_share', op: 'above', threshold: 0.4, clear: 0.2, for: 2, clearFor: 1 });
-    expect(l.recipe!.actions[0]).toMatchObject({ index: 0, name: 'cpu_weight', target: { kind: 'detector', detector: 'dominant', siblingOf: 'starved' }, relax: 'hold' });
+    expect(l.recipe!.detectors[0]).toEqual({
+      name: 'starved',
+      signal: 'sched.cgroups.wait_share',
+      op: 'above',
+      threshold: 0.4,
+      clear: 0.2,
+      for: 2,
+      clearFor: 1,
+    });
+    expect(l.recipe!.actions[0]).toMatchObject({
+      index: 0,
+      name: 'cpu_weight',
+      target: { kind: 'detector', detector: 'dominant', siblingOf: 'starved' },
+      relax: 'hold',
+    });
   });
 
   it.each(BAD)('$name: line $line, $path', (c) => {
@@ -49,9 +62,16 @@ describe('recipe loading', () => {
   });
 
   it('warns (but accepts) a detector without a clear threshold and revert_on_exit: false', () => {
-    const l = parseRecipe(GOOD.replace('    clear: 0.2\n', '').replace('max_changes_per_hour: 30', 'max_changes_per_hour: 30\n  revert_on_exit: false'), 'w.yaml', { asRoot: false });
+    const l = parseRecipe(
+      GOOD.replace('    clear: 0.2\n', '').replace('max_changes_per_hour: 30', 'max_changes_per_hour: 30\n  revert_on_exit: false'),
+      'w.yaml',
+      { asRoot: false },
+    );
     expect(l.recipe).toBeDefined();
-    expect(l.problems.map((p) => `${p.severity} ${dotted(p.path)}`)).toEqual(['warning detectors.starved.clear', 'warning guards.revert_on_exit']);
+    expect(l.problems.map((p) => `${p.severity} ${dotted(p.path)}`)).toEqual([
+      'warning detectors.starved.clear',
+      'warning guards.revert_on_exit',
+    ]);
   });
 
   it('as root, refuses a recipe file writable by group or others, and says why', () => {
@@ -61,7 +81,9 @@ describe('recipe loading', () => {
     chmodSync(f, 0o664);
     const l = loadRecipeFile(f, { asRoot: true });
     expect(l.recipe).toBeUndefined();
-    expect(formatProblem(f, l.problems[0]!)).toMatch(/expected a file only root can modify .*got a file it is writable by group \(mode 0664\); fix it with chmod go-w/);
+    expect(formatProblem(f, l.problems[0]!)).toMatch(
+      /expected a file only root can modify .*got a file it is writable by group \(mode 0664\); fix it with chmod go-w/,
+    );
     chmodSync(f, 0o644);
     expect(loadRecipeFile(f, { asRoot: true }).recipe).toBeDefined();
     // Not as root: the same file is fine.
@@ -74,9 +96,14 @@ describe('recipe loading', () => {
     const prog = path.join(d, 'hook.sh');
     writeFileSync(prog, '#!/bin/sh\nexit 0\n');
     chmodSync(prog, 0o757);
-    const text = GOOD.replace('actions:\n', `actions:\n  - action: pressure_backoff\n    bounds: { min_cpus: 0.5 }\n    hook: { command: [${prog}, "{level}"] }\n`);
+    const text = GOOD.replace(
+      'actions:\n',
+      `actions:\n  - action: pressure_backoff\n    bounds: { min_cpus: 0.5 }\n    hook: { command: [${prog}, "{level}"] }\n`,
+    );
     const bad = parseRecipe(text, 'h.yaml', { asRoot: true });
-    expect(bad.problems.map((p) => formatProblem('h.yaml', p)).join('\n')).toMatch(/line 20: actions\[0\]\.hook\.command\[0\]: expected a program only root can modify .* writable by others \(mode 0757\)/);
+    expect(bad.problems.map((p) => formatProblem('h.yaml', p)).join('\n')).toMatch(
+      /line 20: actions\[0\]\.hook\.command\[0\]: expected a program only root can modify .* writable by others \(mode 0757\)/,
+    );
     chmodSync(prog, 0o755);
     expect(parseRecipe(text, 'h.yaml', { asRoot: true }).recipe).toBeDefined();
   });
@@ -99,6 +126,8 @@ describe('recipe loading', () => {
     expect(lines).toHaveLength(3);
     expect(lines[2]).toContain('missing.yaml": expected a readable recipe file, got no such file');
     writeFileSync(b, GOOD);
-    expect(() => loadRecipes([a.replace('a.yaml', 'b.yaml'), b], { asRoot: false })).toThrow(/line 1: name: expected a name no other recipe of this run has/);
+    expect(() => loadRecipes([a.replace('a.yaml', 'b.yaml'), b], { asRoot: false })).toThrow(
+      /line 1: name: expected a name no other recipe of this run has/,
+    );
   });
 });

@@ -18,7 +18,11 @@ describe('FutexTotals', () => {
   it('sums waits over reads and processes and merges histograms before the percentile', () => {
     const t = new FutexTotals();
     t.add({ intervalNs: 1, addrs: [], procs: [fproc(1, { waits: 98, waitNs: 200_000, hist: hist({ 10: 98 }), maxWaitNs: 2000 })] });
-    t.add({ intervalNs: 1, addrs: [], procs: [fproc(2, { waits: 2, waitNs: 8_000_000, timeouts: 1, hist: hist({ 22: 2 }), maxWaitNs: 5_000_000 })] });
+    t.add({
+      intervalNs: 1,
+      addrs: [],
+      procs: [fproc(2, { waits: 2, waitNs: 8_000_000, timeouts: 1, hist: hist({ 22: 2 }), maxWaitNs: 5_000_000 })],
+    });
     const s = t.summary();
     expect(s.metrics['futex.wait_ns']).toBe(8_200_000);
     expect(s.metrics['futex.waits']).toBe(100);
@@ -31,7 +35,21 @@ describe('FutexTotals', () => {
 });
 
 function disk(dev: string, o: Partial<IoDevDelta>): IoDevDelta {
-  return { dev, major: 8, minor: 0, reads: 0, writes: 0, others: 0, readBytes: 0, writeBytes: 0, readSeq: 0, lat: hist({}), readLat: hist({}), queue: hist({}), ...o };
+  return {
+    dev,
+    major: 8,
+    minor: 0,
+    reads: 0,
+    writes: 0,
+    others: 0,
+    readBytes: 0,
+    writeBytes: 0,
+    readSeq: 0,
+    lat: hist({}),
+    readLat: hist({}),
+    queue: hist({}),
+    ...o,
+  };
 }
 
 describe('IoTotals', () => {
@@ -39,7 +57,10 @@ describe('IoTotals', () => {
     const t = new IoTotals();
     t.add({
       intervalNs: 1,
-      devices: [disk('sda', { reads: 10, readBytes: 40960, lat: hist({ 20: 10 }), maxLatNs: 1_900_000 }), disk('nvme0n1', { writes: 90, writeBytes: 8192, lat: hist({ 14: 90 }), maxLatNs: 30_000 })],
+      devices: [
+        disk('sda', { reads: 10, readBytes: 40960, lat: hist({ 20: 10 }), maxLatNs: 1_900_000 }),
+        disk('nvme0n1', { writes: 90, writeBytes: 8192, lat: hist({ 14: 90 }), maxLatNs: 30_000 }),
+      ],
       procs: [{ pid: 1, comm: 'a', cgroupId: '', ios: 100, bytes: 49152, waitNs: 3_000_000 }],
     });
     t.add({ intervalNs: 1, devices: [], procs: [{ pid: 1, comm: 'a', cgroupId: '', ios: 0, bytes: 0, waitNs: 1_000_000 }] });

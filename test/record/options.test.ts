@@ -26,7 +26,9 @@ describe('option parsers', () => {
     ['2.5%', 0.025],
     [' 50 % ', 0.5],
   ])('parsePercent(%j) = %d', (t, v) => expect(parsePercent(t, '--threshold')).toBeCloseTo(v, 12));
-  it.each(['10', '0.1', '-5%', '0%', 'ten%'])('parsePercent refuses %j', (t) => expect(() => parsePercent(t, '--threshold')).toThrow(UsageError));
+  it.each(['10', '0.1', '-5%', '0%', 'ten%'])('parsePercent refuses %j', (t) =>
+    expect(() => parsePercent(t, '--threshold')).toThrow(UsageError),
+  );
   it('parseAlpha', () => {
     expect(parseAlpha('0.05')).toBe(0.05);
     expect(parseAlpha('.01')).toBe(0.01);

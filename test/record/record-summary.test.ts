@@ -19,7 +19,9 @@ describe('summariseRecord', () => {
   });
 
   it('an unknown signal contributes its numbers, named after it', () => {
-    expect(summariseGeneric({ signal: 'numa', ts: 'x', interval_ms: 5, migrations: 3, faults: { local: 9, remote: 1 }, nodes: [1, 2] }).metrics).toEqual({
+    expect(
+      summariseGeneric({ signal: 'numa', ts: 'x', interval_ms: 5, migrations: 3, faults: { local: 9, remote: 1 }, nodes: [1, 2] }).metrics,
+    ).toEqual({
       'numa.migrations': 3,
       'numa.faults.local': 9,
       'numa.faults.remote': 1,

@@ -5,7 +5,13 @@ import { ScopeGuard, within } from '../../src/scope/guard.js';
 const host = SimHost.withCpus(2);
 host.learnCgroup(500, '/p/app');
 host.learnCgroup(600, '/q');
-const cg = (name: string, self?: boolean) => ({ kind: 'cgroup' as const, name, path: `/sys/fs/cgroup${name === '/' ? '' : name}`, mount: '/sys/fs/cgroup', ...(self ? { self } : {}) });
+const cg = (name: string, self?: boolean) => ({
+  kind: 'cgroup' as const,
+  name,
+  path: `/sys/fs/cgroup${name === '/' ? '' : name}`,
+  mount: '/sys/fs/cgroup',
+  ...(self ? { self } : {}),
+});
 
 describe('scope guard', () => {
   const g = new ScopeGuard({ cgroup: '/p' }, host);

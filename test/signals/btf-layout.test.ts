@@ -33,7 +33,9 @@ const hasBpftool = ((): boolean => {
 
 const CASES: Array<[string, string, { size: number; members: Record<string, number> }]> = [
   ...Object.entries(SCHED_LAYOUT).map(([name, l]) => ['sched.bpf.o', name, l] as [string, string, typeof l]),
-  ...['sched.bpf.o', 'futex.bpf.o', 'io.bpf.o'].map((o) => [o, 'tuner_event', EVENT_LAYOUT.tuner_event] as [string, string, typeof EVENT_LAYOUT.tuner_event]),
+  ...['sched.bpf.o', 'futex.bpf.o', 'io.bpf.o'].map(
+    (o) => [o, 'tuner_event', EVENT_LAYOUT.tuner_event] as [string, string, typeof EVENT_LAYOUT.tuner_event],
+  ),
 ];
 
 describe.skipIf(!hasBpftool && !process.env.TUNER_REQUIRE_BPF)('BPF struct layouts against the objects’ BTF', () => {

@@ -10,25 +10,60 @@ afterEach(() => {
 
 describe('numa signal', () => {
   it('parses numastat, numa_maps and the last CPU of a thread', () => {
-    expect(parseNumastat('numa_hit 10\nnuma_miss 2\nother_node 3\n')).toMatchObject({ numa_hit: 10, numa_miss: 2, other_node: 3, local_node: 0 });
-    expect(parseNumaMaps('7f00 default anon=3 N0=2 N1=1 kernelpagesize_kB=4\n7f01 bind:1 N1=5\n')).toEqual(new Map([[0, 2], [1, 6]]));
+    expect(parseNumastat('numa_hit 10\nnuma_miss 2\nother_node 3\n')).toMatchObject({
+      numa_hit: 10,
+      numa_miss: 2,
+      other_node: 3,
+      local_node: 0,
+    });
+    expect(parseNumaMaps('7f00 default anon=3 N0=2 N1=1 kernelpagesize_kB=4\n7f01 bind:1 N1=5\n')).toEqual(
+      new Map([
+        [0, 2],
+        [1, 6],
+      ]),
+    );
     const stat = '42 (a b) c) S 1 42 42 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 777 ' + '0 '.repeat(16) + '3 0 0';
     expect(lastCpuOf(stat)).toBe(3);
   });
 
   it('builds per-node deltas and per-process placement from a fake 2-node tree', () => {
-    const t = fakeTree({ cpus: 4, nodes: [[0, 1], [2, 3]] });
+    const t = fakeTree({
+      cpus: 4,
+      nodes: [
+        [0, 1],
+        [2, 3],
+      ],
+    });
     trees.push(t);
     // Threads run on node 1 (CPU 2, 3) but most pages sit on node 0: remote.
-    t.addProcess(100, { comm: 'db', threads: [{ tid: 100, cpu: 2 }, { tid: 101, cpu: 3 }], numaMaps: 'a default N0=300 N1=100\n' });
+    t.addProcess(100, {
+      comm: 'db',
+      threads: [
+        { tid: 100, cpu: 2 },
+        { tid: 101, cpu: 3 },
+      ],
+      numaMaps: 'a default N0=300 N1=100\n',
+    });
     const reader = openNuma({ pids: [100] }, { sysRoot: t.sys, procRoot: t.proc });
-    t.write('sys/devices/system/node/node0/numastat', 'numa_hit 90\nnuma_miss 10\nnuma_foreign 0\ninterleave_hit 0\nlocal_node 80\nother_node 20\n');
+    t.write(
+      'sys/devices/system/node/node0/numastat',
+      'numa_hit 90\nnuma_miss 10\nnuma_foreign 0\ninterleave_hit 0\nlocal_node 80\nother_node 20\n',
+    );
     const rec = buildNumaRecord(reader.read(), new Date('2026-01-01T00:00:00Z'));
     expect(rec.signal).toBe('numa');
     expect(rec.nodes[0]).toMatchObject({ node: 0, cpus: '0-1', numa_hit: 90, numa_miss: 10, miss_pct: 10, other_pct: 20 });
     expect(rec.nodes[1]).toMatchObject({ node: 1, cpus: '2-3', numa_hit: 0, miss_pct: 0 });
     expect(rec.procs).toEqual([
-      { pid: 100, comm: 'db', pages: { '0': 300, '1': 100 }, total_pages: 400, run_node: 1, home_node: 0, remote_pages: 300, remote_pct: 75 },
+      {
+        pid: 100,
+        comm: 'db',
+        pages: { '0': 300, '1': 100 },
+        total_pages: 400,
+        run_node: 1,
+        home_node: 0,
+        remote_pages: 300,
+        remote_pct: 75,
+      },
     ]);
   });
 

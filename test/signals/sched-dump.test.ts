@@ -81,7 +81,9 @@ describe('sched dump records', () => {
       { cpu: 0, switches: 5n, waitNs: 7n },
       { cpu: 1, switches: 11n, waitNs: 8n },
     ]);
-    expect(() => decodeDump(Buffer.concat([header(3, 16, 0n), Buffer.alloc(16)]))).toThrow(/expected a struct sched_cpu of 24 bytes, got 16/);
+    expect(() => decodeDump(Buffer.concat([header(3, 16, 0n), Buffer.alloc(16)]))).toThrow(
+      /expected a struct sched_cpu of 24 bytes, got 16/,
+    );
   });
 
   it('keeps the last record of an entry written twice', () => {
@@ -94,7 +96,9 @@ describe('sched dump records', () => {
   });
 
   it('refuses an entry of another size, an unknown kind, and a cut record', () => {
-    expect(() => decodeDump(Buffer.concat([header(1, PROC_SIZE - 8, 1n), Buffer.alloc(PROC_SIZE - 8)]))).toThrow(/expected a struct sched_proc of 456 bytes, got 448/);
+    expect(() => decodeDump(Buffer.concat([header(1, PROC_SIZE - 8, 1n), Buffer.alloc(PROC_SIZE - 8)]))).toThrow(
+      /expected a struct sched_proc of 456 bytes, got 448/,
+    );
     expect(() => decodeDump(Buffer.concat([header(9, 8, 1n), Buffer.alloc(8)]))).toThrow(/unknown record kind 9/);
     expect(() => decodeDump(Buffer.concat([header(2, COUNTS_SIZE, 1n), Buffer.alloc(10)]))).toThrow(/cut/);
     expect(() => decodeDump(Buffer.alloc(9))).toThrow(/cut/);
@@ -128,7 +132,10 @@ function countsOf(f: Fields): Buffer {
   return b;
 }
 
-function procOf(tgid: number, f: Fields & { comm?: string; exited?: boolean; max?: [bigint, bigint]; threads?: [number, bigint]; cgroup?: bigint }): Buffer {
+function procOf(
+  tgid: number,
+  f: Fields & { comm?: string; exited?: boolean; max?: [bigint, bigint]; threads?: [number, bigint]; cgroup?: bigint },
+): Buffer {
   const b = Buffer.alloc(56);
   b.writeBigUInt64LE(f.cgroup ?? 7n, 0);
   b.writeBigUInt64LE(f.max?.[0] ?? 0n, 8);
@@ -156,7 +163,12 @@ describe('sched dump deltas', () => {
   });
 
   it('counts a new or re-created entry from zero, skips idle ones, keeps one whose last thread just exited', () => {
-    const prev = read(procOf(1, { oncpu: 100n }), procOf(2, { oncpu: 50n, created: 1n }), procOf(3, { oncpu: 9n }), procOf(4, { oncpu: 1n }));
+    const prev = read(
+      procOf(1, { oncpu: 100n }),
+      procOf(2, { oncpu: 50n, created: 1n }),
+      procOf(3, { oncpu: 9n }),
+      procOf(4, { oncpu: 1n }),
+    );
     const cur = read(
       procOf(1, { oncpu: 100n }), // idle
       procOf(2, { oncpu: 20n, created: 5n }), // deleted and re-created since
@@ -175,7 +187,10 @@ describe('sched dump deltas', () => {
   });
 
   it('takes the maximum wait and the thread count only when the last flush cycle wrote them', () => {
-    const cur = read(procOf(1, { nvcsw: 1n, max: [5000n, 8n], threads: [3, 8n] }), procOf(2, { nvcsw: 1n, max: [7000n, 7n], threads: [2, 7n] }));
+    const cur = read(
+      procOf(1, { nvcsw: 1n, max: [5000n, 8n], threads: [3, 8n] }),
+      procOf(2, { nvcsw: 1n, max: [7000n, 7n], threads: [2, 7n] }),
+    );
     const d = dumpDeltas(cur, undefined, 8).procs;
     expect(d.map((p) => [p.pid, p.maxWaitNs, p.threads])).toEqual([
       [1, 5000, 3],
@@ -194,7 +209,17 @@ describe('sched dump deltas', () => {
 
   it('agrees with subtracting the fully decoded entries', () => {
     const a = [procOf(1, { oncpu: 123_456_789_012n, waits: 7n, wakeup: [[10, 3]] }), procOf(2, { nivcsw: 2n })];
-    const b = [procOf(1, { oncpu: 223_456_789_013n, waits: 9n, wakeup: [[10, 4], [11, 1]] }), procOf(2, { nivcsw: 5n })];
+    const b = [
+      procOf(1, {
+        oncpu: 223_456_789_013n,
+        waits: 9n,
+        wakeup: [
+          [10, 4],
+          [11, 1],
+        ],
+      }),
+      procOf(2, { nivcsw: 5n }),
+    ];
     const full = (bufs: Buffer[]) => decodeDump(Buffer.concat(bufs)).procs;
     const [p1, p2] = [full(a), full(b)];
     const d = dumpDeltas(read(...b), read(...a), 1).procs;

@@ -40,7 +40,9 @@ describe('CO-RE map decoding (recorded bpftool -jp dumps)', () => {
 
   it('encodes struct tuner_scope little-endian', () => {
     const hier = { version: 1 as const, mountPoint: '/sys/fs/cgroup/cpu', root: '/', controllers: ['cpu'] };
-    const b = Buffer.from(encodeScope({ cgroup: { path: '/sys/fs/cgroup/cpu/x', name: '/x', hierarchy: hier, id: 0x0102030405n, level: 1 } }));
+    const b = Buffer.from(
+      encodeScope({ cgroup: { path: '/sys/fs/cgroup/cpu/x', name: '/x', hierarchy: hier, id: 0x0102030405n, level: 1 } }),
+    );
     expect([...b]).toEqual([2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 5, 4, 3, 2, 1, 0, 0, 0]);
     expect([...encodeScope({ pids: [1], followChildren: true })].slice(0, 8)).toEqual([1, 0, 0, 0, 1, 0, 0, 0]);
     expect([...encodeScope({})]).toEqual(new Array(24).fill(0));
@@ -65,7 +67,10 @@ describe('Cumulative', () => {
 
 describe('bpftrace output (recorded)', () => {
   it('folds one interval of printed maps into a delta', () => {
-    const lines = fixture('bpftrace/sched.ndjson').trim().split('\n').map((l) => parseJson(l) as { type: string; data: unknown });
+    const lines = fixture('bpftrace/sched.ndjson')
+      .trim()
+      .split('\n')
+      .map((l) => parseJson(l) as { type: string; data: unknown });
     const maps = new Map<string, Record<string, unknown>>();
     const marks: bigint[] = [];
     let delta: SchedDelta | undefined;
@@ -109,7 +114,19 @@ describe('buildSchedRecord', () => {
         proc(2, { runDelayNs: 300, nivcsw: 2, histPreempt: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2], maxWaitNs: 1500 }),
         proc(3, { runDelayNs: 50, nvcsw: 4 }),
       ],
-      cgroups: [{ cgroupId: '7', oncpuNs: 100, runDelayNs: 300, nvcsw: 5, nivcsw: 2, waits: 3, waitNs: 360, histWakeup: [0, 0, 0, 1], histPreempt: [] }],
+      cgroups: [
+        {
+          cgroupId: '7',
+          oncpuNs: 100,
+          runDelayNs: 300,
+          nvcsw: 5,
+          nivcsw: 2,
+          waits: 3,
+          waitNs: 360,
+          histWakeup: [0, 0, 0, 1],
+          histPreempt: [],
+        },
+      ],
       cpus: [{ cpu: 0, switches: 10, waitNs: 5e8 }],
     };
     const r = buildSchedRecord(delta, { ...base, busyPct: new Map([[0, 55.55]]) });

@@ -45,8 +45,16 @@ describe('bootstrapMedianChange', () => {
 
   it('a wider level gives a wider interval', () => {
     const noisy = [90, 120, 100, 80, 130, 95, 105];
-    const n90 = bootstrapMedianChange(noisy, noisy.map((v) => v * 1.05), { level: 0.9, seed: 9 });
-    const n99 = bootstrapMedianChange(noisy, noisy.map((v) => v * 1.05), { level: 0.99, seed: 9 });
+    const n90 = bootstrapMedianChange(
+      noisy,
+      noisy.map((v) => v * 1.05),
+      { level: 0.9, seed: 9 },
+    );
+    const n99 = bootstrapMedianChange(
+      noisy,
+      noisy.map((v) => v * 1.05),
+      { level: 0.99, seed: 9 },
+    );
     expect(n99.ratio.low).toBeLessThanOrEqual(n90.ratio.low);
     expect(n99.ratio.high).toBeGreaterThanOrEqual(n90.ratio.high);
   });

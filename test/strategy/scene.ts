@@ -21,7 +21,9 @@ import type { Strategy, Window } from '../../src/strategy/strategy.js';
 export const HOG = '/sys/fs/cgroup/p/hog/cpu.weight';
 export const hogKnob: KnobRef = { kind: 'file', path: HOG };
 
-export function sceneRecipe(o: { objective?: boolean; constraint?: number; cooldown?: string; strategy?: StrategyKind; noise?: number } = {}): Recipe {
+export function sceneRecipe(
+  o: { objective?: boolean; constraint?: number; cooldown?: string; strategy?: StrategyKind; noise?: number } = {},
+): Recipe {
   const text = `name: nn
 description: test
 detectors:
@@ -86,11 +88,24 @@ export interface SceneRun {
   io: SimIo;
 }
 
-export async function runScene(o: { recipe: Recipe; response: Response; windows: number; seed: number; strategy?: StrategyKind; store?: LearnedStore; constraint?: number; start?: number }): Promise<SceneRun> {
+export async function runScene(o: {
+  recipe: Recipe;
+  response: Response;
+  windows: number;
+  seed: number;
+  strategy?: StrategyKind;
+  store?: LearnedStore;
+  constraint?: number;
+  start?: number;
+}): Promise<SceneRun> {
   const host = SimHost.withCpus(2);
   const io = new SimIo([0, 1], new Map([[HOG, '1000']]));
   const scope = new ScopeGuard({ cgroup: '/p' }, host);
-  const strategy = makeStrategy(o.recipe, scope, { ...(o.strategy ? { strategy: o.strategy } : {}), seed: o.seed, ...(o.store ? { store: o.store } : {}) });
+  const strategy = makeStrategy(o.recipe, scope, {
+    ...(o.strategy ? { strategy: o.strategy } : {}),
+    seed: o.seed,
+    ...(o.store ? { store: o.store } : {}),
+  });
   const e = new Engine({ recipe: o.recipe, strategy, host, io, scope, mode: 'replay', claims: new Map() });
   const random = seededRandom(o.seed ^ 0x5eed);
   const events: RunEvent[] = [];
@@ -110,5 +125,9 @@ export async function runScene(o: { recipe: Recipe; response: Response; windows:
 
 /** A unimodal response: the wait share is lowest at level `best`, rising `slope` per level away from it. */
 export function unimodal(best: number, slope = 0.1, sd = 0.01, floor = 0.25): Response {
-  return { wait: (l) => Math.min(0.95, floor + slope * Math.abs(l - best) + (l === 0 ? 0.3 : 0)), hogShare: (l) => 0.3 + 0.6 * Math.pow(0.5, l), sd };
+  return {
+    wait: (l) => Math.min(0.95, floor + slope * Math.abs(l - best) + (l === 0 ? 0.3 : 0)),
+    hogShare: (l) => 0.3 + 0.6 * Math.pow(0.5, l),
+    sd,
+  };
 }

@@ -13,7 +13,8 @@ const decisions = (evs: RunEvent[]): DecisionEvent[] => evs.filter((e): e is Dec
 const notices = (evs: RunEvent[]): string[] => evs.filter((e) => e.type === 'notice').map((e) => (e as { message: string }).message);
 
 /** The longest run of consecutive true values. */
-const longestRun = (xs: readonly boolean[]): number => xs.reduce((acc, x) => ({ cur: x ? acc.cur + 1 : 0, max: Math.max(acc.max, x ? acc.cur + 1 : 0) }), { cur: 0, max: 0 }).max;
+const longestRun = (xs: readonly boolean[]): number =>
+  xs.reduce((acc, x) => ({ cur: x ? acc.cur + 1 : 0, max: Math.max(acc.max, x ? acc.cur + 1 : 0) }), { cur: 0, max: 0 }).max;
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -53,12 +54,18 @@ describe('heuristic with an objective', () => {
     expect(longestRun(run.violated)).toBe(1);
   });
 
-  it('a constraint already violated before the first step is not the recipe\'s doing: no step back', async () => {
+  it("a constraint already violated before the first step is not the recipe's doing: no step back", async () => {
     const r: Response = { ...falling, hogShare: () => 0.3 }; // outside load: below the limit at every weight
     const heur = await runScene({ recipe: sceneRecipe({ constraint: 0.42 }), response: r, windows: 20, seed: 1, constraint: 0.42 });
     expect(decisions(heur.events).filter((d) => d.kind === 'relax')).toEqual([]);
     expect(Math.max(...heur.levels)).toBeGreaterThanOrEqual(3);
-    const learned = await runScene({ recipe: sceneRecipe({ constraint: 0.42, strategy: 'learned' }), response: r, windows: 20, seed: 1, constraint: 0.42 });
+    const learned = await runScene({
+      recipe: sceneRecipe({ constraint: 0.42, strategy: 'learned' }),
+      response: r,
+      windows: 20,
+      seed: 1,
+      constraint: 0.42,
+    });
     expect(decisions(learned.events).filter((d) => d.strategy?.mode === 'constraint')).toEqual([]);
   });
 
@@ -87,11 +94,55 @@ describe('Thompson choice (arms)', () => {
   const random = () => 0.5; // a draw of 0: the choice is the posterior mean's
 
   it.each([
-    { name: 'a better neighbour: move to it (exploit)', arms: arms([[0, [-0.6, -0.6]], [1, [-0.4, -0.4]], [2, [-0.2, -0.2]]]), current: 1, want: 2 },
-    { name: 'the current level is best: stay', arms: arms([[0, [-0.6, -0.6]], [1, [-0.1, -0.1]], [2, [-0.4, -0.4]]]), current: 1, want: 1 },
-    { name: 'a gain smaller than the change cost: stay', arms: arms([[1, [-0.3, -0.3]], [2, [-0.29, -0.29]]]), current: 1, want: 1 },
-    { name: 'a blocked neighbour is never chosen', arms: arms([[0, [-0.6, -0.6]], [1, [-0.4, -0.4]], [2, [-0.2, -0.2]]]), current: 1, want: 1, blocked: [2] },
-    { name: 'never below level 0', arms: arms([[0, [-0.2, -0.2]], [1, [-0.4, -0.4]]]), current: 0, want: 0 },
+    {
+      name: 'a better neighbour: move to it (exploit)',
+      arms: arms([
+        [0, [-0.6, -0.6]],
+        [1, [-0.4, -0.4]],
+        [2, [-0.2, -0.2]],
+      ]),
+      current: 1,
+      want: 2,
+    },
+    {
+      name: 'the current level is best: stay',
+      arms: arms([
+        [0, [-0.6, -0.6]],
+        [1, [-0.1, -0.1]],
+        [2, [-0.4, -0.4]],
+      ]),
+      current: 1,
+      want: 1,
+    },
+    {
+      name: 'a gain smaller than the change cost: stay',
+      arms: arms([
+        [1, [-0.3, -0.3]],
+        [2, [-0.29, -0.29]],
+      ]),
+      current: 1,
+      want: 1,
+    },
+    {
+      name: 'a blocked neighbour is never chosen',
+      arms: arms([
+        [0, [-0.6, -0.6]],
+        [1, [-0.4, -0.4]],
+        [2, [-0.2, -0.2]],
+      ]),
+      current: 1,
+      want: 1,
+      blocked: [2],
+    },
+    {
+      name: 'never below level 0',
+      arms: arms([
+        [0, [-0.2, -0.2]],
+        [1, [-0.4, -0.4]],
+      ]),
+      current: 0,
+      want: 0,
+    },
   ])('$name', ({ arms: a, current, want, blocked }) => {
     const c = choose(a, current, { noise: 0.03, changeCost: 0.015, random, blocked: new Set(blocked ?? []) });
     expect(c.level).toBe(want);
@@ -109,18 +160,23 @@ describe('Thompson choice (arms)', () => {
 
   it('property: candidates stay next to the current level and within one step of the best-known (or on the way to it)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 8 }), fc.double({ min: -1, max: 0, noNaN: true })), { minLength: 1, maxLength: 30 }), fc.integer({ min: 0, max: 8 }), fc.integer(), (samples, current, seed) => {
-        const a: Arms = new Map();
-        for (const [l, v] of samples) addSample(a, l, v, false);
-        let s = seed >>> 0;
-        const random = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296);
-        const c = choose(a, current, { noise: 0.03, changeCost: 0.015, random, blocked: new Set() });
-        expect(Math.abs(c.level - current)).toBeLessThanOrEqual(1);
-        expect(c.level).toBeGreaterThanOrEqual(0);
-        if (c.best !== undefined && c.level !== current) {
-          expect(Math.abs(c.level - c.best) <= 1 || Math.sign(c.level - current) === Math.sign(c.best - current)).toBe(true);
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 8 }), fc.double({ min: -1, max: 0, noNaN: true })), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 0, max: 8 }),
+        fc.integer(),
+        (samples, current, seed) => {
+          const a: Arms = new Map();
+          for (const [l, v] of samples) addSample(a, l, v, false);
+          let s = seed >>> 0;
+          const random = () => (s = (s * 1664525 + 1013904223) >>> 0) / 4294967296;
+          const c = choose(a, current, { noise: 0.03, changeCost: 0.015, random, blocked: new Set() });
+          expect(Math.abs(c.level - current)).toBeLessThanOrEqual(1);
+          expect(c.level).toBeGreaterThanOrEqual(0);
+          if (c.best !== undefined && c.level !== current) {
+            expect(Math.abs(c.level - c.best) <= 1 || Math.sign(c.level - current) === Math.sign(c.best - current)).toBe(true);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -161,7 +217,13 @@ describe('LearnedStrategy in a closed loop', () => {
 
   it('never explores while a constraint is violated, and a violation lasts one window at most', async () => {
     const r: Response = { wait: (l) => Math.max(0.05, 0.7 - 0.15 * l), hogShare: (l) => 0.3 + 0.6 * Math.pow(0.5, l), sd: 0.01 };
-    const run = await runScene({ recipe: sceneRecipe({ strategy: 'learned', constraint: 0.42 }), response: r, windows: 50, seed: 6, constraint: 0.42 });
+    const run = await runScene({
+      recipe: sceneRecipe({ strategy: 'learned', constraint: 0.42 }),
+      response: r,
+      windows: 50,
+      seed: 6,
+      constraint: 0.42,
+    });
     expect(longestRun(run.violated)).toBeLessThanOrEqual(1);
     expect(run.levels.slice(-10).every((l) => l === 2)).toBe(true);
   });
@@ -174,7 +236,12 @@ describe('LearnedStrategy in a closed loop', () => {
   });
 
   it('falls back when the objective is too noisy to learn from', async () => {
-    const run = await runScene({ recipe: sceneRecipe({ strategy: 'learned', noise: 0.01 }), response: unimodal(2, 0.1, 0.2), windows: 20, seed: 8 });
+    const run = await runScene({
+      recipe: sceneRecipe({ strategy: 'learned', noise: 0.01 }),
+      response: unimodal(2, 0.1, 0.2),
+      windows: 20,
+      seed: 8,
+    });
     expect(notices(run.events).some((m) => /varies too much to learn from/.test(m))).toBe(true);
   });
 
@@ -187,19 +254,32 @@ describe('LearnedStrategy in a closed loop', () => {
 
   it('property: for any unimodal response, noise and seed: steps of one level, within bounds, no constraint violated two windows in a row', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.double({ min: 0.02, max: 0.2, noNaN: true }), fc.double({ min: 0, max: 0.03, noNaN: true }), fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.option(fc.double({ min: 0.35, max: 0.8, noNaN: true }), { nil: undefined }), async (best, slope, sd, seed, constraint) => {
-        const response = unimodal(best, slope, sd);
-        const run = await runScene({ recipe: sceneRecipe({ strategy: 'learned', ...(constraint !== undefined ? { constraint } : {}) }), response, windows: 40, seed, ...(constraint !== undefined ? { constraint } : {}) });
-        for (let i = 1; i < run.levels.length; i++) expect(Math.abs(run.levels[i]! - run.levels[i - 1]!)).toBeLessThanOrEqual(1);
-        for (const w of run.io.writes) expect(Number(w.value)).toBeGreaterThanOrEqual(10);
-        expect(longestRun(run.violated)).toBeLessThanOrEqual(1);
-        // No explore or exploit step taken in a window that violated a constraint.
-        for (const d of decisions(run.events)) {
-          if (d.strategy?.mode !== 'explore' && d.strategy?.mode !== 'exploit') continue;
-          const i = Math.round(Date.parse(d.ts) / 1000) - 1;
-          expect(run.violated[i]).toBe(false);
-        }
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 6 }),
+        fc.double({ min: 0.02, max: 0.2, noNaN: true }),
+        fc.double({ min: 0, max: 0.03, noNaN: true }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.option(fc.double({ min: 0.35, max: 0.8, noNaN: true }), { nil: undefined }),
+        async (best, slope, sd, seed, constraint) => {
+          const response = unimodal(best, slope, sd);
+          const run = await runScene({
+            recipe: sceneRecipe({ strategy: 'learned', ...(constraint !== undefined ? { constraint } : {}) }),
+            response,
+            windows: 40,
+            seed,
+            ...(constraint !== undefined ? { constraint } : {}),
+          });
+          for (let i = 1; i < run.levels.length; i++) expect(Math.abs(run.levels[i]! - run.levels[i - 1]!)).toBeLessThanOrEqual(1);
+          for (const w of run.io.writes) expect(Number(w.value)).toBeGreaterThanOrEqual(10);
+          expect(longestRun(run.violated)).toBeLessThanOrEqual(1);
+          // No explore or exploit step taken in a window that violated a constraint.
+          for (const d of decisions(run.events)) {
+            if (d.strategy?.mode !== 'explore' && d.strategy?.mode !== 'exploit') continue;
+            const i = Math.round(Date.parse(d.ts) / 1000) - 1;
+            expect(run.violated[i]).toBe(false);
+          }
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -211,7 +291,14 @@ describe('what the learner learned, on disk', () => {
     const store = new LearnedStore(file);
     const first = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(3), windows: 60, seed: 21, store });
     expect(notices(first.events).some((m) => m.includes(`saved the model of /p/hog to ${file}`))).toBe(true);
-    const second = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(3), windows: 20, seed: 22, store, start: 100_000 });
+    const second = await runScene({
+      recipe: sceneRecipe({ strategy: 'learned' }),
+      response: unimodal(3),
+      windows: 20,
+      seed: 22,
+      store,
+      start: 100_000,
+    });
     expect(notices(second.events).some((m) => /warm start for \/p\/hog/.test(m))).toBe(true);
     // Warm: level 3 reached by the first steps, no detour.
     const firstAt3 = second.levels.indexOf(3);
@@ -223,16 +310,42 @@ describe('what the learner learned, on disk', () => {
   it.each([
     { name: 'group-writable', prep: (f: string) => chmodSync(f, 0o664), why: /writable by its group/ },
     { name: 'not JSON', prep: (f: string) => writeFileSync(f, '{nope', { mode: 0o600 }), why: /not JSON/ },
-    { name: 'a bad field', prep: (f: string) => writeFileSync(f, JSON.stringify({ version: 1, entries: { k: { original: '1', arms: { '0': { n: -1, mean: 0, m2: 0, violations: 0 } }, updated: 'x' } } }), { mode: 0o600 }), why: /entries\.k\.arms\.0\.n/ },
-    { name: 'a newer version', prep: (f: string) => writeFileSync(f, JSON.stringify({ version: 2, entries: {} }), { mode: 0o600 }), why: /version/ },
+    {
+      name: 'a bad field',
+      prep: (f: string) =>
+        writeFileSync(
+          f,
+          JSON.stringify({
+            version: 1,
+            entries: { k: { original: '1', arms: { '0': { n: -1, mean: 0, m2: 0, violations: 0 } }, updated: 'x' } },
+          }),
+          { mode: 0o600 },
+        ),
+      why: /entries\.k\.arms\.0\.n/,
+    },
+    {
+      name: 'a newer version',
+      prep: (f: string) => writeFileSync(f, JSON.stringify({ version: 2, entries: {} }), { mode: 0o600 }),
+      why: /version/,
+    },
   ])('refuses a file that is $name: a warning and a cold start', async ({ prep, why }) => {
     const file = path.join(tmp(), 'learned.json');
     const store = new LearnedStore(file);
     await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(3), windows: 30, seed: 31, store });
     prep(file);
-    const again = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(3), windows: 10, seed: 32, store, start: 100_000 });
+    const again = await runScene({
+      recipe: sceneRecipe({ strategy: 'learned' }),
+      response: unimodal(3),
+      windows: 10,
+      seed: 32,
+      store,
+      start: 100_000,
+    });
     const ns = notices(again.events);
-    expect(ns.some((m) => m.includes(`ignoring ${file}`) && why.test(m) && /starts cold/.test(m)), ns.join('\n')).toBe(true);
+    expect(
+      ns.some((m) => m.includes(`ignoring ${file}`) && why.test(m) && /starts cold/.test(m)),
+      ns.join('\n'),
+    ).toBe(true);
     expect(ns.some((m) => /warm start/.test(m))).toBe(false);
   });
 
@@ -240,9 +353,20 @@ describe('what the learner learned, on disk', () => {
     const file = path.join(tmp(), 'learned.json');
     const store = new LearnedStore(file);
     await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(3), windows: 30, seed: 41, store });
-    writeFileSync(file, (await import('node:fs')).readFileSync(file, 'utf8').replace('"original": "1000"', '"original": "2000"'), { mode: 0o600 });
-    const again = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(3), windows: 5, seed: 42, store, start: 100_000 });
-    expect(notices(again.events).some((m) => /learned from 2000, but the knob started at 1000 this time: starting cold/.test(m))).toBe(true);
+    writeFileSync(file, (await import('node:fs')).readFileSync(file, 'utf8').replace('"original": "1000"', '"original": "2000"'), {
+      mode: 0o600,
+    });
+    const again = await runScene({
+      recipe: sceneRecipe({ strategy: 'learned' }),
+      response: unimodal(3),
+      windows: 5,
+      seed: 42,
+      store,
+      start: 100_000,
+    });
+    expect(notices(again.events).some((m) => /learned from 2000, but the knob started at 1000 this time: starting cold/.test(m))).toBe(
+      true,
+    );
   });
 });
 
@@ -256,7 +380,15 @@ describe('tuner replay with the learned strategy', () => {
   const collect = async (seed: number): Promise<RunEvent[]> => {
     const { replay } = await import('../../src/commands/replay.js');
     const out: RunEvent[] = [];
-    for await (const e of replay({ feed, recipes: [recipe], cgroup: '/tuner-test-rec', assume: ['/sys/fs/cgroup/tuner-test-rec/hog/cpu.weight=10000'], strategy: 'learned', seed })) out.push(e);
+    for await (const e of replay({
+      feed,
+      recipes: [recipe],
+      cgroup: '/tuner-test-rec',
+      assume: ['/sys/fs/cgroup/tuner-test-rec/hog/cpu.weight=10000'],
+      strategy: 'learned',
+      seed,
+    }))
+      out.push(e);
     return out.filter((e) => e.type !== 'summary');
   };
 
@@ -275,7 +407,9 @@ describe('tuner replay with the learned strategy', () => {
     const { replay } = await import('../../src/commands/replay.js');
     const dir = tmp();
     const file = path.join(dir, 'plain.yaml');
-    writeFileSync(file, (await import('node:fs')).readFileSync(recipe, 'utf8').replace(/\nobjective:[\s\S]*?\nactions:/, '\nactions:'), { mode: 0o600 });
+    writeFileSync(file, (await import('node:fs')).readFileSync(recipe, 'utf8').replace(/\nobjective:[\s\S]*?\nactions:/, '\nactions:'), {
+      mode: 0o600,
+    });
     const it = replay({ feed, recipes: [file], cgroup: '/tuner-test-rec', strategy: 'learned' });
     await expect(async () => {
       for await (const _ of it) void _;

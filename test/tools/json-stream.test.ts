@@ -5,7 +5,10 @@ import { readNdjson } from '../../src/tools/ndjson.js';
 import { Readable } from 'node:stream';
 
 /** A struct tuner_event as the kernel writes it. */
-function event(type: number, fields: { pid: number; tid: number; comm: string; value: bigint; arg0: bigint; arg1: bigint; comm2?: string }): number[] {
+function event(
+  type: number,
+  fields: { pid: number; tid: number; comm: string; value: bigint; arg0: bigint; arg1: bigint; comm2?: string },
+): number[] {
   const b = Buffer.alloc(EVENT_SIZE);
   b.writeUInt32LE(type, 0);
   b.writeUInt32LE(1, 4);
@@ -43,14 +46,28 @@ describe('decodeEvent', () => {
 
   it('decodes a run-queue outlier with the task that ran before', () => {
     const e = decodeEvent(event(1, { pid: 10, tid: 11, comm: 'spin', value: 8_001_234n, arg0: 20n, arg1: 21n, comm2: 'hog' }), wall)!;
-    expect(e).toMatchObject({ type: 'runq_outlier', pid: 10, tid: 11, comm: 'spin', value_us: 8001.2, cpu: 1, ran_before: { pid: 20, tid: 21, comm: 'hog' } });
+    expect(e).toMatchObject({
+      type: 'runq_outlier',
+      pid: 10,
+      tid: 11,
+      comm: 'spin',
+      value_us: 8001.2,
+      cpu: 1,
+      ran_before: { pid: 20, tid: 21, comm: 'hog' },
+    });
     expect(e.ts).toBe(new Date(5000).toISOString());
   });
 
   it('decodes futex and io outliers', () => {
-    const f = decodeEvent(event(2, { pid: 1, tid: 2, comm: 'db', value: 1_000_000n, arg0: 0x7f00n, arg1: BigInt.asUintN(64, -110n) }), wall)!;
+    const f = decodeEvent(
+      event(2, { pid: 1, tid: 2, comm: 'db', value: 1_000_000n, arg0: 0x7f00n, arg1: BigInt.asUintN(64, -110n) }),
+      wall,
+    )!;
     expect(f).toMatchObject({ type: 'futex_wait', uaddr: '0x7f00', ret: -110, value_us: 1000 });
-    const i = decodeEvent(event(3, { pid: 1, tid: 0, comm: 'dd', value: 60_000_000n, arg0: BigInt((7 << 20) | 3), arg1: (1n << 32n) | 4096n }), wall)!;
+    const i = decodeEvent(
+      event(3, { pid: 1, tid: 0, comm: 'dd', value: 60_000_000n, arg0: BigInt((7 << 20) | 3), arg1: (1n << 32n) | 4096n }),
+      wall,
+    )!;
     expect(i).toMatchObject({ type: 'io_outlier', op: 'write', bytes: 4096, value_us: 60000 });
     expect(i.dev).toMatch(/^(loop3|7:3)$/);
   });
@@ -65,7 +82,11 @@ describe('readNdjson', () => {
   it('counts bad lines and hands them over instead of dropping them', async () => {
     const bad: string[] = [];
     const values: unknown[] = [];
-    const { stats, done } = readNdjson(Readable.from(['{"a":1}\n{oops\n\n', '{"b":18446744073709551615}\n']), (v) => values.push(v), (l) => bad.push(l));
+    const { stats, done } = readNdjson(
+      Readable.from(['{"a":1}\n{oops\n\n', '{"b":18446744073709551615}\n']),
+      (v) => values.push(v),
+      (l) => bad.push(l),
+    );
     await done;
     expect(values).toEqual([{ a: 1 }, { b: '18446744073709551615' }]);
     expect(bad).toEqual(['{oops']);

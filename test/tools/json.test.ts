@@ -3,7 +3,10 @@ import { num, parseJson, u64 } from '../../src/tools/json.js';
 
 describe('parseJson keeps 64-bit integers exact', () => {
   it('turns integers beyond 2^53 into strings and leaves the rest alone', () => {
-    const v = parseJson('{"a": 18446744073709551615, "b": [9007199254740993, 12], "c": "12345678901234567890", "d": 1.5}') as Record<string, unknown>;
+    const v = parseJson('{"a": 18446744073709551615, "b": [9007199254740993, 12], "c": "12345678901234567890", "d": 1.5}') as Record<
+      string,
+      unknown
+    >;
     expect(v.a).toBe('18446744073709551615');
     expect(v.b).toEqual(['9007199254740993', 12]);
     expect(v.c).toBe('12345678901234567890');

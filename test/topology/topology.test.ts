@@ -28,12 +28,32 @@ describe('CPU lists', () => {
 
 describe('topology from sysfs', () => {
   it('reads cores (SMT siblings) and nodes of a fake 2-node, 8-CPU tree', () => {
-    const t = fakeTree({ cpus: 8, nodes: [[0, 1, 2, 3], [4, 5, 6, 7]], siblings: [[0, 4], [1, 5], [2, 6], [3, 7]] });
+    const t = fakeTree({
+      cpus: 8,
+      nodes: [
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+      ],
+      siblings: [
+        [0, 4],
+        [1, 5],
+        [2, 6],
+        [3, 7],
+      ],
+    });
     trees.push(t);
     const topo = readTopology(t.sys);
     expect(topo.online).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect(topo.cores).toEqual([[0, 4], [1, 5], [2, 6], [3, 7]]);
-    expect(topo.nodes).toEqual([{ node: 0, cpus: [0, 1, 2, 3] }, { node: 1, cpus: [4, 5, 6, 7] }]);
+    expect(topo.cores).toEqual([
+      [0, 4],
+      [1, 5],
+      [2, 6],
+      [3, 7],
+    ]);
+    expect(topo.nodes).toEqual([
+      { node: 0, cpus: [0, 1, 2, 3] },
+      { node: 1, cpus: [4, 5, 6, 7] },
+    ]);
     expect(nodeOfCpu(topo, 6)).toBe(1);
     // One CPU of every core before any second sibling.
     expect(spreadOrder(topo, topo.online)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);

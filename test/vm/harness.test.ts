@@ -28,10 +28,12 @@ describe('vm harness', () => {
   });
 
   it('runs the whole selection in one vitest start, names as one escaped pattern', () => {
-    expect(vitest(TESTS)).toBe("node node_modules/vitest/vitest.mjs run --project kernel test/kernel/a.test.ts test/kernel/b.test.ts -t '\\(a\\) one|two|b all'");
+    expect(vitest(TESTS)).toBe(
+      "node node_modules/vitest/vitest.mjs run --project kernel test/kernel/a.test.ts test/kernel/b.test.ts -t '\\(a\\) one|two|b all'",
+    );
   });
 
-  it('reads the load probe, doctor\'s JSON and the runner\'s summary from a console transcript', () => {
+  it("reads the load probe, doctor's JSON and the runner's summary from a console transcript", () => {
     const lines = [
       '=== LOAD sched ok',
       '=== LOAD io fail failed to load: -22',

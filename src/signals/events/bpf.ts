@@ -151,7 +151,9 @@ export async function openEvents(session: Session): Promise<EventsReader> {
   let last = process.hrtime.bigint();
   let closed = false;
   const readDrops = async (): Promise<bigint> => {
-    const dump = (await batch.request(['map', 'dump', 'pinned', session.maps.tuner_ev_drops])) as Array<{ values?: Array<{ value: unknown }> }>;
+    const dump = (await batch.request(['map', 'dump', 'pinned', session.maps.tuner_ev_drops])) as Array<{
+      values?: Array<{ value: unknown }>;
+    }>;
     // No BTF on maps created by bpftool: values are raw little-endian bytes.
     let sum = 0n;
     for (const v of dump[0]?.values ?? []) sum += bytesToU64(v.value);

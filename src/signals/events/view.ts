@@ -20,7 +20,10 @@ export function describeEvent(e: TunerEvent): string {
 }
 
 export function renderEvents(r: EventsRecord): string {
-  const counts = Object.entries(r.counts).map(([k, v]) => `${k} ${v}`).join(', ') || 'no events';
+  const counts =
+    Object.entries(r.counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'no events';
   const lost = r.lost > 0 ? chalk.red(`  LOST ${r.lost}`) : '';
   const lines = r.events.slice(-40).map((e) => `${e.ts.slice(11, 23)}  ${describeEvent(e)}`);
   return [`${chalk.bold('events')}  ${r.ts.slice(11, 19)}  ${counts}${lost}${r.bad ? `  (${r.bad} unreadable)` : ''}`, ...lines].join('\n');

@@ -69,7 +69,18 @@ export function buildFutexRecord(
   if (opts.pids) {
     const by = new Map(procs.map((p) => [p.pid, p]));
     procs = opts.pids.map(
-      (pid) => by.get(pid) ?? { pid, comm: opts.commOf?.(pid) ?? '', cgroupId: '', waits: 0, waitNs: 0, timeouts: 0, wakes: 0, woken: 0, hist: [] },
+      (pid) =>
+        by.get(pid) ?? {
+          pid,
+          comm: opts.commOf?.(pid) ?? '',
+          cgroupId: '',
+          waits: 0,
+          waitNs: 0,
+          timeouts: 0,
+          wakes: 0,
+          woken: 0,
+          hist: [],
+        },
     );
   }
   const all = histAdd(...procs.map((p) => p.hist));

@@ -69,12 +69,15 @@ export async function openNetBpf(scope: SchedScope, opts: BpfOpenOptions = {}): 
   const hooks: Record<string, boolean> = {};
   for (const name of Object.keys(NET_HOOKS) as NetObject[]) {
     try {
-      const reuse: Record<string, string> = name === 'net_sock' ? { tuner_scope: session.maps.tuner_scope, tuner_pids: session.maps.tuner_pids } : {};
+      const reuse: Record<string, string> =
+        name === 'net_sock' ? { tuner_scope: session.maps.tuner_scope, tuner_pids: session.maps.tuner_pids } : {};
       loaded.set(name, await objects.load(name, reuse));
       hooks[NET_HOOKS[name]] = true;
     } catch (err) {
       hooks[NET_HOOKS[name]] = false;
-      warnings.push(`net: ${NET_HOOKS[name]} is not available on this kernel (${messageOf(err).split('\n')[0]}); the other network hooks keep working`);
+      warnings.push(
+        `net: ${NET_HOOKS[name]} is not available on this kernel (${messageOf(err).split('\n')[0]}); the other network hooks keep working`,
+      );
     }
   }
   if (loaded.size === 0) {
@@ -93,7 +96,12 @@ export async function openNetBpf(scope: SchedScope, opts: BpfOpenOptions = {}): 
   };
   const read = async (): Promise<NetDelta> => {
     const now = process.hrtime.bigint();
-    const [peers, cgs, drops, procs] = [await dump('net_tcp', 'net_retrans'), await dump('net_tcp', 'net_retrans_cg'), await dump('net_drop', 'net_drops'), await dump('net_sock', 'net_procs')];
+    const [peers, cgs, drops, procs] = [
+      await dump('net_tcp', 'net_retrans'),
+      await dump('net_tcp', 'net_retrans_cg'),
+      await dump('net_drop', 'net_drops'),
+      await dump('net_sock', 'net_procs'),
+    ];
     const intervalNs = Number(now - last);
     last = now;
     const out: NetDelta = { intervalNs, hooks, retrans: [], retransByCgroup: [], drops: [], procs: [] };
@@ -122,11 +130,24 @@ export async function openNetBpf(scope: SchedScope, opts: BpfOpenOptions = {}): 
     const curProcs = new Map<string, { tx: bigint; rx: bigint; txc: bigint; rxc: bigint; comm: string }>();
     for (const { formatted: f } of procs) {
       const v = f.value as Json;
-      curProcs.set(String(f.key), { tx: u64(v.tx_bytes), rx: u64(v.rx_bytes), txc: u64(v.tx_calls), rxc: u64(v.rx_calls), comm: String(v.comm ?? '') });
+      curProcs.set(String(f.key), {
+        tx: u64(v.tx_bytes),
+        rx: u64(v.rx_bytes),
+        txc: u64(v.tx_calls),
+        rxc: u64(v.rx_calls),
+        comm: String(v.comm ?? ''),
+      });
     }
     for (const [pid, c] of curProcs) {
       const p = prevProcs.get(pid);
-      const d = { pid: Number(pid), comm: c.comm, txBytes: delta64(c.tx, p?.tx), rxBytes: delta64(c.rx, p?.rx), txCalls: delta64(c.txc, p?.txc), rxCalls: delta64(c.rxc, p?.rxc) };
+      const d = {
+        pid: Number(pid),
+        comm: c.comm,
+        txBytes: delta64(c.tx, p?.tx),
+        rxBytes: delta64(c.rx, p?.rx),
+        txCalls: delta64(c.txc, p?.txc),
+        rxCalls: delta64(c.rxc, p?.rxc),
+      };
       if (d.txCalls || d.rxCalls) out.procs.push(d);
     }
     prevProcs = curProcs;

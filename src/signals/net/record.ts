@@ -21,7 +21,16 @@ export interface NetRecord {
   drops: number;
   drop_reasons: Array<{ reason: string; count: number }>;
   /** Socket traffic per process in scope, bytes per second. */
-  procs: Array<{ pid: number; comm: string; tx_bytes: number; rx_bytes: number; tx_bps: number; rx_bps: number; tx_calls: number; rx_calls: number }>;
+  procs: Array<{
+    pid: number;
+    comm: string;
+    tx_bytes: number;
+    rx_bytes: number;
+    tx_bps: number;
+    rx_bps: number;
+    tx_calls: number;
+    rx_calls: number;
+  }>;
 }
 
 export function buildNetRecord(d: NetDelta, opts: { now: Date; top: number }): NetRecord {
@@ -39,6 +48,15 @@ export function buildNetRecord(d: NetDelta, opts: { now: Date; top: number }): N
     procs: [...d.procs]
       .sort((a, b) => b.txBytes + b.rxBytes - (a.txBytes + a.rxBytes))
       .slice(0, opts.top)
-      .map((p) => ({ pid: p.pid, comm: p.comm, tx_bytes: p.txBytes, rx_bytes: p.rxBytes, tx_bps: rate(p.txBytes), rx_bps: rate(p.rxBytes), tx_calls: p.txCalls, rx_calls: p.rxCalls })),
+      .map((p) => ({
+        pid: p.pid,
+        comm: p.comm,
+        tx_bytes: p.txBytes,
+        rx_bytes: p.rxBytes,
+        tx_bps: rate(p.txBytes),
+        rx_bps: rate(p.rxBytes),
+        tx_calls: p.txCalls,
+        rx_calls: p.rxCalls,
+      })),
   };
 }

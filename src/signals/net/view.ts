@@ -7,7 +7,9 @@ const rate = (bps: number): string => (bps >= 1 << 20 ? `${(bps / (1 << 20)).toF
 
 export function renderNet(r: NetRecord): string {
   const style = { head: chalk.level > 0 ? ['cyan'] : [], border: [] };
-  const missing = Object.entries(r.hooks).filter(([, ok]) => !ok).map(([h]) => h);
+  const missing = Object.entries(r.hooks)
+    .filter(([, ok]) => !ok)
+    .map(([h]) => h);
   const head = `${chalk.bold('net')}  ${r.ts.slice(11, 19)}  interval ${r.interval_ms} ms  retransmits ${r.retransmits}  drops ${r.drops}${missing.length ? chalk.dim(`  (unavailable here: ${missing.join(', ')})`) : ''}`;
   const procs = new Table({ head: ['PID', 'COMM', 'TX', 'RX', 'SENDS', 'RECVS'], style });
   for (const p of r.procs) procs.push([p.pid, p.comm, rate(p.tx_bps), rate(p.rx_bps), p.tx_calls, p.rx_calls]);

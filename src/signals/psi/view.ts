@@ -18,6 +18,7 @@ export function renderPsi(r: PsiRecord): string {
     style: { head: chalk.level > 0 ? ['cyan'] : [], border: [] },
   });
   table.push(['system', cell(r.cpu, 'some'), cell(r.memory, 'some'), cell(r.memory, 'full'), cell(r.io, 'some'), cell(r.io, 'full')]);
-  for (const c of r.cgroups) table.push([c.cgroup, cell(c.cpu, 'some'), cell(c.memory, 'some'), cell(c.memory, 'full'), cell(c.io, 'some'), cell(c.io, 'full')]);
+  for (const c of r.cgroups)
+    table.push([c.cgroup, cell(c.cpu, 'some'), cell(c.memory, 'some'), cell(c.memory, 'full'), cell(c.io, 'some'), cell(c.io, 'full')]);
   return `${chalk.bold('psi')}  ${r.ts.slice(11, 19)}  interval ${r.interval_ms} ms  (stall share of the interval; avg10 from the kernel)\n${table.toString()}`;
 }

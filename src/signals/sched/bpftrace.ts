@@ -52,7 +52,13 @@ export function schedProgram(scope: SchedScope, intervalMs: number, procCgroups:
   }
   const program = text.replace('// TUNER_SCOPE', lines.join(' '));
   const hier = scope.cgroup?.hierarchy.version === 2 ? 1 : 0;
-  const args = [String(Math.max(1, Math.round(intervalMs))), String(kind), String(hier), String(cpuSubsysIndex(procCgroups)), scope.followChildren ? '1' : '0'];
+  const args = [
+    String(Math.max(1, Math.round(intervalMs))),
+    String(kind),
+    String(hier),
+    String(cpuSubsysIndex(procCgroups)),
+    scope.followChildren ? '1' : '0',
+  ];
   return { program, args };
 }
 
@@ -98,7 +104,17 @@ export function schedDeltaFromMaps(maps: Map<string, KeyedMap>, intervalNs: numb
   }
   const byCg = new Map<string, SchedCgroupDelta>();
   for (const p of procs) {
-    const c = byCg.get(p.cgroupId) ?? { cgroupId: p.cgroupId, oncpuNs: 0, runDelayNs: 0, nvcsw: 0, nivcsw: 0, waits: 0, waitNs: 0, histWakeup: [], histPreempt: [] };
+    const c = byCg.get(p.cgroupId) ?? {
+      cgroupId: p.cgroupId,
+      oncpuNs: 0,
+      runDelayNs: 0,
+      nvcsw: 0,
+      nivcsw: 0,
+      waits: 0,
+      waitNs: 0,
+      histWakeup: [],
+      histPreempt: [],
+    };
     c.oncpuNs += p.oncpuNs;
     c.runDelayNs += p.runDelayNs;
     c.nvcsw += p.nvcsw;
@@ -109,7 +125,11 @@ export function schedDeltaFromMaps(maps: Map<string, KeyedMap>, intervalNs: numb
     c.histPreempt = histAdd(c.histPreempt, p.histPreempt);
     byCg.set(p.cgroupId, c);
   }
-  const cpus = Array.from({ length: ncpu }, (_, cpu) => ({ cpu, switches: val('@cpu_sw', String(cpu)), waitNs: val('@cpu_wait', String(cpu)) }));
+  const cpus = Array.from({ length: ncpu }, (_, cpu) => ({
+    cpu,
+    switches: val('@cpu_sw', String(cpu)),
+    waitNs: val('@cpu_wait', String(cpu)),
+  }));
   return { intervalNs, procs, cgroups: [...byCg.values()], cpus };
 }
 

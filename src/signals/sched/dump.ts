@@ -36,7 +36,17 @@ const COUNTS = {
 };
 
 /** struct sched_proc: four u64, two u32, char comm[16], then struct sched_counts. */
-const PROC = { cgroupId: 0, maxWaitNs: 8, maxCycle: 16, threadsCycle: 24, threads: 32, exited: 36, comm: 40, counts: 56, size: 56 + COUNTS.size };
+const PROC = {
+  cgroupId: 0,
+  maxWaitNs: 8,
+  maxCycle: 16,
+  threadsCycle: 24,
+  threads: 32,
+  exited: 36,
+  comm: 40,
+  counts: 56,
+  size: 56 + COUNTS.size,
+};
 
 /**
  * The C structs read here, by their bpf/sched.h names: byte offsets of the
@@ -137,7 +147,11 @@ export interface RawCpu {
   waitNs: bigint;
 }
 
-const STRUCT_NAMES: Record<number, string> = { [REC_PROC]: 'struct sched_proc', [REC_CGROUP]: 'struct sched_counts', [REC_CPU]: 'struct sched_cpu' };
+const STRUCT_NAMES: Record<number, string> = {
+  [REC_PROC]: 'struct sched_proc',
+  [REC_CGROUP]: 'struct sched_counts',
+  [REC_CPU]: 'struct sched_cpu',
+};
 const SIZES: Record<number, number> = { [REC_PROC]: PROC.size, [REC_CGROUP]: COUNTS.size, [REC_CPU]: CPU.size };
 
 const TWO32 = 4294967296;
@@ -162,7 +176,7 @@ export function indexDump(input: Buffer): DumpIndex {
   const procs = new Map<number, number>();
   const cgroups = new Map<string, number>();
   const cpus = new Map<number, RawCpu>();
-  for (let at = 0; at < buf.length; ) {
+  for (let at = 0; at < buf.length;) {
     if (at + REC_HEADER > buf.length) throw new Error(`sched dump: a record header cut at byte ${at} of ${buf.length}`);
     const w = at >>> 2;
     const kind = u32[w]!;
@@ -250,7 +264,8 @@ const IDLE_FIELDS = [W.oncpu, W.runDelay, W.nvcsw, W.nivcsw, W.waits];
 /** Nothing ran, waited or switched between the two readings of the counts at words c and p. */
 function idle(cu: Uint32Array, c: number, pu: Uint32Array | undefined, p: number): boolean {
   for (const f of IDLE_FIELDS) {
-    if (pu === undefined ? cu[c + f] !== 0 || cu[c + f + 1] !== 0 : cu[c + f] !== pu[p + f] || cu[c + f + 1] !== pu[p + f + 1]) return false;
+    if (pu === undefined ? cu[c + f] !== 0 || cu[c + f + 1] !== 0 : cu[c + f] !== pu[p + f] || cu[c + f + 1] !== pu[p + f + 1])
+      return false;
   }
   return true;
 }
@@ -282,7 +297,11 @@ function cgroupIdAt(buf: Buffer, u32: Uint32Array, at: number): string {
  * flush cycle that preceded `cur` (per-interval maxima and thread counts
  * carry the cycle that wrote them).
  */
-export function dumpDeltas(cur: DumpIndex, prev: DumpIndex | undefined, cycle: number): { procs: SchedProcDelta[]; cgroups: SchedCgroupDelta[] } {
+export function dumpDeltas(
+  cur: DumpIndex,
+  prev: DumpIndex | undefined,
+  cycle: number,
+): { procs: SchedProcDelta[]; cgroups: SchedCgroupDelta[] } {
   const { buf, u32: cu } = cur;
   // Room for every entry's two histograms; the deltas hand out views of it.
   const out = new Uint32Array((cur.procs.size + cur.cgroups.size) * 2 * SCHED_SLOTS);

@@ -134,10 +134,7 @@ export function buildSchedRecord(delta: SchedDelta, opts: BuildOptions): SchedRe
   const wake = histSum(procs.map((p) => p.histWakeup));
   const pre = histSum(procs.map((p) => p.histPreempt));
   const all = histAdd(wake, pre);
-  const maxNs = procs.reduce<number | undefined>(
-    (m, p) => (p.maxWaitNs === undefined ? m : Math.max(m ?? 0, p.maxWaitNs)),
-    undefined,
-  );
+  const maxNs = procs.reduce<number | undefined>((m, p) => (p.maxWaitNs === undefined ? m : Math.max(m ?? 0, p.maxWaitNs)), undefined);
   const sum = (f: (p: SchedProcDelta) => number): number => procs.reduce((s, p) => s + f(p), 0);
 
   // The top processes by run-queue wait (then on-CPU time, then pid); with --pid, the ones asked for, in order.
@@ -156,7 +153,12 @@ export function buildSchedRecord(delta: SchedDelta, opts: BuildOptions): SchedRe
       switches: p.nvcsw + p.nivcsw,
       voluntary: p.nvcsw,
       involuntary: p.nivcsw,
-      runq: { count: histCount(h), p50_us: quantileUs(h, 0.5, p.maxWaitNs), p99_us: quantileUs(h, 0.99, p.maxWaitNs), max_us: us(p.maxWaitNs) },
+      runq: {
+        count: histCount(h),
+        p50_us: quantileUs(h, 0.5, p.maxWaitNs),
+        p99_us: quantileUs(h, 0.99, p.maxWaitNs),
+        max_us: us(p.maxWaitNs),
+      },
     };
     if (p.exited) rec.exited = true;
     return rec;
