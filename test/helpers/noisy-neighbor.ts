@@ -8,7 +8,8 @@
 import { expect } from 'vitest';
 import { leftoverCgroups, makeCgroup, type TestCgroup, type TestCgroupTree } from './cgroups.js';
 import { leftoverPins } from './kernel.js';
-import { journalDir } from './tuner-run.js';
+import { tuner } from './cli.js';
+import { journalDir, stopTuners } from './tuner-run.js';
 import { start, type Running } from './workloads.js';
 
 export const CPU = '/sys/fs/cgroup/cpu';
@@ -46,9 +47,15 @@ export async function noisyNeighbor(): Promise<NoisyNeighbor> {
 }
 
 export async function cleanup(): Promise<void> {
+  // A test that failed half-way can leave its tuner running, or killed with its pins and journal:
+  // end it and revert what it left before judging, so one failure does not fail every later test.
+  const stillRunning = await stopTuners();
+  const pins = leftoverPins();
+  if (pins.length > 0) for (const j of journals) await tuner(['revert'], { env: { TUNER_JOURNAL_DIR: j.dir }, reject: false });
   for (const r of running.splice(0)) await r.stop();
   for (const c of cgroups.splice(0)) c.remove();
   for (const j of journals.splice(0)) j.remove();
-  expect(leftoverPins()).toEqual([]);
+  expect(stillRunning, 'tuner runs the test left running').toBe(0);
+  expect(pins).toEqual([]);
   expect(leftoverCgroups([CPU, '/sys/fs/cgroup/unified'])).toEqual([]);
 }

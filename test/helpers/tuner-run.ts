@@ -17,8 +17,32 @@ export interface TunerRun {
   stderr(): string;
 }
 
+/** Runs started by startTuner() and not yet ended: stopTuners() ends them. */
+const liveRuns = new Set<ReturnType<typeof tuner>>();
+
+/**
+ * End every run this test started that is still running (a test that failed
+ * half-way leaves one): SIGTERM, so it reverts and unpins as a user's Ctrl-C
+ * would, then SIGKILL after `graceMs`. Returns how many were still running.
+ */
+export async function stopTuners(graceMs = 10_000): Promise<number> {
+  const live = [...liveRuns].filter((p) => p.exitCode === null && p.signalCode === null);
+  liveRuns.clear();
+  await Promise.all(
+    live.map(async (p) => {
+      p.kill('SIGTERM');
+      const timer = setTimeout(() => p.kill('SIGKILL'), graceMs);
+      await p.catch(() => undefined);
+      clearTimeout(timer);
+    }),
+  );
+  return live.length;
+}
+
 export function startTuner(args: string[], env: Record<string, string>): TunerRun {
   const proc = tuner([...args, '--json'], { env, buffer: false, stdout: 'pipe', stderr: 'pipe' });
+  liveRuns.add(proc);
+  void proc.catch(() => undefined).finally(() => liveRuns.delete(proc));
   const started = Date.now();
   const events: TunerRun['events'] = [];
   const waiters: Array<() => void> = [];
@@ -74,13 +98,18 @@ export function startTuner(args: string[], env: Record<string, string>): TunerRu
   };
 }
 
-/** Poll until fn() is truthy. */
-export async function until<T>(fn: () => T | undefined | false, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+/** Poll until fn() is truthy; on a timeout, the error includes `detail()` (a run's events, say). */
+export async function until<T>(
+  fn: () => T | undefined | false,
+  timeoutMs = 30_000,
+  what = 'condition',
+  detail?: () => unknown,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = fn();
     if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${detail ? `: ${JSON.stringify(detail()).slice(0, 3000)}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

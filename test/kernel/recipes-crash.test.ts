@@ -31,8 +31,9 @@ describe.skipIf(skipKernel)('crash safety and coexistence', () => {
     // Each nudge pauses 3 s between journaling and writing: a window to kill it in.
     const run = startTuner(['run', RECIPE, '--apply', '--watch', '--cgroup', parent.path], { ...env, TUNER_TEST_NUDGE_PAUSE_MS: '3000' });
     // The first nudge is applied; the second is journaled but not written yet.
-    await until(() => hog.read('cpu.shares') === '25600', 30_000, 'the first nudge');
-    await until(() => journalEntries(journal)[0]?.written.includes('6400'), 30_000, 'the second nudge to be journaled');
+    const seen = (): unknown => ({ events: run.events.map(({ type, kind, text }) => ({ type, kind, text })), stderr: run.stderr() });
+    await until(() => hog.read('cpu.shares') === '25600', 30_000, 'the first nudge', seen);
+    await until(() => journalEntries(journal)[0]?.written.includes('6400'), 30_000, 'the second nudge to be journaled', seen);
     expect(hog.read('cpu.shares')).toBe('25600');
     run.proc.kill('SIGKILL');
     await run.proc.catch(() => undefined);
