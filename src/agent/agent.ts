@@ -29,6 +29,7 @@ import type { PsiRecord } from '../signals/psi/record.js';
 import type { SchedDelta, SchedRecord } from '../signals/sched/record.js';
 import type { Json, SignalRecords } from '../detect/samples.js';
 import { loadAgentConfig, parseListen, type AgentConfig } from './config.js';
+import { LearnedStore } from '../strategy/store.js';
 import { serveAgent } from './http.js';
 import { agentLogger, logEvent, type Logger } from './log.js';
 import { loadRecipeSet, signalsFor, startEngines, type EngineContext, type LoadedSet } from './recipe-set.js';
@@ -89,6 +90,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentSummary> {
     journal: () => (journal ??= Journal.open()),
     claims,
     auditClaims: new Map(claims),
+    choice: { ...(cfg.strategy ? { strategy: cfg.strategy } : {}), seed: Date.now() % 2 ** 31, store: new LearnedStore() },
   };
   // Last resort (a second signal, or a revert that hangs): put back what the journal still holds, synchronously.
   const removeExitHandler = onExit(() => {
@@ -226,6 +228,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentSummary> {
           await endEngines(engines);
           engines = [];
           if (JSON.stringify([...wanted].sort()) !== JSON.stringify([...openSignals].sort())) await open(wanted);
+          ctx.choice = { ...ctx.choice!, strategy: next.strategy };
           engines = startEngines(nextSet.recipes, ctx);
           cfg = { ...next, intervalMs: cfg.intervalMs, backend: cfg.backend, listen: cfg.listen, cgroups: cfg.cgroups };
           set = nextSet;

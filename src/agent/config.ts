@@ -67,6 +67,9 @@ export const agentConfigSchema = z
       })
       .optional(),
     log_level: z.enum(['debug', 'info', 'warn', 'error'], { error: 'one of "debug", "info", "warn", "error"' }).optional(),
+    strategy: z.enum(['heuristic', 'learned'], { error: 'one of "heuristic" or "learned"' }).optional().meta({
+      description: "how every recipe with an objective decides (overrides the recipes' strategy; recipes without one keep the rules)",
+    }),
   })
   .meta({ title: 'tuner agent config' });
 
@@ -78,6 +81,8 @@ export interface AgentConfig {
   backend: 'auto' | 'bpf' | 'bpftrace';
   listen: { host: string; port: number };
   cgroups: { paths: string[]; top: number; idleAfterMs: number };
+  /** Overrides the recipes' strategy (for recipes with an objective). */
+  strategy?: 'heuristic' | 'learned';
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -144,6 +149,7 @@ export function parseAgentConfig(text: string, file: string): AgentConfig {
       idleAfterMs: durationMs(c.metrics?.cgroups?.idle_after ?? '5m'),
     },
     logLevel: c.log_level ?? 'info',
+    ...(c.strategy ? { strategy: c.strategy } : {}),
   };
 }
 

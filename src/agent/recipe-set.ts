@@ -8,7 +8,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { KernelError, UsageError } from '../errors.js';
-import { applicable, makeEngines, warningNotices } from '../engine/setup.js';
+import { applicable, makeEngines, warningNotices, type StrategyChoice } from '../engine/setup.js';
 import type { Engine } from '../engine/engine.js';
 import type { NoticeEvent } from '../engine/events.js';
 import type { HostView } from '../host/host.js';
@@ -85,6 +85,8 @@ export interface EngineContext {
   /** Knobs held by apply-mode recipes (and other tuners); audit recipes claim only among themselves. */
   claims: Map<string, string>;
   auditClaims: Map<string, string>;
+  /** The strategy override, the learner's seed, and where apply-mode learners keep what they learned. */
+  choice?: StrategyChoice;
 }
 
 /** One engine per recipe, each with its recipe's mode and scope. */
@@ -92,9 +94,20 @@ export function startEngines(recipes: readonly Recipe[], ctx: EngineContext): En
   return recipes.flatMap((r) => {
     const scope = resolveScope(r.scope ?? {}, ctx.layout);
     const guard = new ScopeGuard({ cgroup: scope.cgroup?.name, pids: scope.pids }, ctx.host);
+    const { strategy, store, seed } = ctx.choice ?? { seed: 1 };
+    // The override reaches recipes that have an objective to learn from; an audit learns nothing to keep.
+    const choice = { ...(strategy && r.objective ? { strategy } : {}), seed, ...(store && r.apply ? { store } : {}) };
     return r.apply
-      ? makeEngines([r], { host: ctx.host, io: ctx.realIo, scope: guard, mode: 'apply', journal: ctx.journal(), claims: ctx.claims })
-      : makeEngines([r], { host: ctx.host, io: ctx.auditIo, scope: guard, mode: 'audit', claims: ctx.auditClaims });
+      ? makeEngines([r], {
+          host: ctx.host,
+          io: ctx.realIo,
+          scope: guard,
+          mode: 'apply',
+          journal: ctx.journal(),
+          claims: ctx.claims,
+          choice,
+        })
+      : makeEngines([r], { host: ctx.host, io: ctx.auditIo, scope: guard, mode: 'audit', claims: ctx.auditClaims, choice });
   });
 }
 

@@ -67,7 +67,7 @@ describe('agent config', () => {
     ],
     [
       'recipe: /x\n',
-      'config "agent.yaml", line 1: recipe: expected one of the keys recipes, interval, signals, backend, metrics, log_level (did you mean "recipes"?), got the unknown key "recipe"',
+      'config "agent.yaml", line 1: recipe: expected one of the keys recipes, interval, signals, backend, metrics, log_level, strategy (did you mean "recipes"?), got the unknown key "recipe"',
     ],
     ['interval: 1s\ninterval: 2s\n', 'config "agent.yaml", line 2: expected each key at most once in a mapping'],
     ['- 1\n', 'config "agent.yaml", line 1: expected a mapping of settings, got a list of 1'],
