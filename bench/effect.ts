@@ -14,7 +14,7 @@
  * It loads BPF programs and saturates the CPUs: run it under the machine
  * lock, one scenario per command (each takes about 8-11 minutes).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { onCleanup, runCleanups } from './lib/cleanup.js';
@@ -31,6 +31,10 @@ interface Args {
   reps: number;
   seconds: number;
   interval: string;
+  /** Only these conditions (alone, none, heuristic, learned, static); a diagnosis run: nothing is merged into effect.json. */
+  conditions?: string[];
+  /** Keep every tuner run's full NDJSON event stream in this directory, and the signal feed (`tuner watch --json`) of every static setting. */
+  logs?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -45,6 +49,11 @@ function parseArgs(argv: string[]): Args {
     } else if (k === '--reps' && v && /^\d+$/.test(v) && Number(v) >= 1) a.reps = Number(v);
     else if (k === '--seconds' && v && /^\d+$/.test(v) && Number(v) >= 5) a.seconds = Number(v);
     else if (k === '--interval' && v && /^\d+(ms|s)$/.test(v)) a.interval = v;
+    else if (k === '--conditions' && v) {
+      a.conditions = v.split(',');
+      for (const c of a.conditions)
+        if (!CONDITION_KINDS.includes(c)) usage(`--conditions: unknown condition "${c}" (${CONDITION_KINDS.join(', ')})`);
+    } else if (k === '--logs' && v) a.logs = v;
     else usage(`bad argument "${k}${v !== undefined ? ` ${v}` : ''}"`);
   }
   return a;
@@ -52,11 +61,12 @@ function parseArgs(argv: string[]): Args {
 
 function usage(msg: string): never {
   process.stderr.write(
-    `effect: ${msg}\nusage: node dist/bench/effect.js [--only NAME,...] [--reps N>=1] [--seconds N>=5] [--interval 500ms]\n`,
+    `effect: ${msg}\nusage: node dist/bench/effect.js [--only NAME,...] [--reps N>=1] [--seconds N>=5] [--interval 500ms] [--conditions KIND,...] [--logs DIR]\n`,
   );
   process.exit(2);
 }
 
+const CONDITION_KINDS = ['alone', 'none', 'heuristic', 'learned', 'static'];
 type Cond = { kind: 'alone' } | { kind: 'none' } | { kind: 'heuristic' } | { kind: 'learned' } | { kind: 'static'; setting: Setting };
 const condName = (c: Cond): string => (c.kind === 'static' ? c.setting.label : c.kind);
 
@@ -124,6 +134,10 @@ async function runTuner(
   const done = (async (): Promise<TunerFacts> => {
     const r = await child;
     await read;
+    if (a.logs) {
+      mkdirSync(a.logs, { recursive: true });
+      writeFileSync(path.join(a.logs, `${sc.name}-${kind}-${seed}.ndjson`), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    }
     if (r.exitCode !== 0) throw new Error(`tuner run ${sc.recipe} (${kind}) exited ${r.exitCode ?? r.signal}: ${err().slice(0, 800)}`);
     const decisions = events.filter((e) => e.type === 'decision' && e.kind !== 'revert');
     const notes = events.filter((e) => e.type === 'notice').map((e) => String(e.message));
@@ -153,6 +167,28 @@ async function runTuner(
   return { done };
 }
 
+/** The signal feed of a static setting, as `tuner watch --json` records it, kept for replays of the learner's decisions. */
+async function recordFeed(sc: Scenario, scope: string[], a: Args, name: string): Promise<void> {
+  const child = start(process.execPath, [
+    CLI,
+    'watch',
+    sc.watch ?? 'sched',
+    ...scope,
+    '--json',
+    '--interval',
+    a.interval,
+    '--duration',
+    `${a.seconds}s`,
+  ]);
+  const out: string[] = [];
+  const read = lines(child, (line) => void out.push(line));
+  const r = await child;
+  await read;
+  if (r.exitCode !== 0) throw new Error(`tuner watch for ${name} exited ${r.exitCode ?? r.signal}`);
+  mkdirSync(a.logs!, { recursive: true });
+  writeFileSync(path.join(a.logs!, `${name}.ndjson`), out.join('\n') + '\n');
+}
+
 async function runOnce(sc: Scenario, c: Cond, bin: string, a: Args, seed: number): Promise<Outcome> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tuner-effect-'));
   const undo = onCleanup(() => rmSync(dir, { recursive: true, force: true }));
@@ -161,14 +197,20 @@ async function runOnce(sc: Scenario, c: Cond, bin: string, a: Args, seed: number
     if (c.kind === 'static') c.setting.apply(s);
     await sleep(1500); // let the workloads settle at the setting
     const tuner = c.kind === 'heuristic' || c.kind === 'learned' ? await runTuner(sc, sc.scope(s), c.kind, a, seed, dir) : undefined;
+    const feed =
+      c.kind === 'static' && a.logs
+        ? recordFeed(sc, sc.scope(s), a, `${sc.name}-${c.setting.label.replace(/[^\w.]+/g, '_')}-${seed}`)
+        : undefined;
     const from = Date.now();
     const psi0 = cpuSomeUs();
     await sleep(a.seconds * 1000);
     const to = Date.now();
     const psi1 = cpuSomeUs();
+    // The tuner and the recorder end while the workloads still run: their last windows see the scene, not its teardown.
+    const facts = tuner ? await tuner.done : undefined;
+    await feed;
     for (const w of Object.values(s.work)) await w.stop();
     const m = sc.measure(s, { from, to, psiSomePct: ((psi1 - psi0) / ((to - from) * 1000)) * 100 });
-    const facts = tuner ? await tuner.done : undefined;
     return { ...m, ...(facts ? { tuner: facts } : {}) };
   } finally {
     await s.teardown();
@@ -187,13 +229,14 @@ async function scenario(sc: Scenario, bin: string, a: Args, log: (s: string) => 
     log(`${sc.name}: skipped: ${skip}`);
     return { skipped: skip };
   }
-  const conds: Cond[] = [
+  const all: Cond[] = [
     { kind: 'alone' },
     { kind: 'none' },
     { kind: 'heuristic' },
     { kind: 'learned' },
     ...sc.settings.map((setting): Cond => ({ kind: 'static', setting })),
   ];
+  const conds = all.filter((c) => a.conditions === undefined || a.conditions.includes(c.kind));
   const reps: Array<Record<string, Outcome>> = [];
   for (let r = 0; r < a.reps; r++) {
     const rep: Record<string, Outcome> = {};
@@ -207,6 +250,8 @@ async function scenario(sc: Scenario, bin: string, a: Args, log: (s: string) => 
     }
     reps.push(rep);
   }
+  if (a.conditions !== undefined)
+    return { diagnosis: Object.fromEntries(conds.map((c) => [condName(c), reps.map((r) => r[condName(c)]!.value)])) };
   const values = (name: string): number[] => reps.map((r) => r[name]!.value);
   const med = (name: string): number => median(values(name));
   // The oracle: the static setting with the best median among those that satisfy the recipe's constraints.
@@ -263,7 +308,7 @@ async function main(): Promise<void> {
   const out = path.join(BENCH_SRC, 'effect.json');
   const prev = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { scenarios?: Record<string, unknown> }) : {};
   const m = machine();
-  const results: Record<string, unknown> = { ...(prev.scenarios ?? {}) };
+  const results: Record<string, unknown> = a.conditions !== undefined ? {} : { ...(prev.scenarios ?? {}) };
   for (const sc of SCENARIOS.filter((s) => a.only.includes(s.name))) {
     const t0 = Date.now();
     results[sc.name] = {
@@ -276,6 +321,10 @@ async function main(): Promise<void> {
         minutes: round((Date.now() - t0) / 60_000, 1),
       },
     };
+  }
+  if (a.conditions !== undefined) {
+    process.stdout.write(JSON.stringify(results, null, 1) + '\n');
+    return;
   }
   writeFileSync(out, JSON.stringify({ machine: `Linux ${m.kernel}, ${m.cpus} CPUs (${m.model})`, scenarios: results }, null, 1) + '\n');
   const rows: string[][] = [];

@@ -43,6 +43,8 @@ export interface WindowFacts {
 export interface Scenario {
   name: string;
   recipe: string;
+  /** The signal `tuner watch` records for the learner's replays (default sched). */
+  watch?: string;
   objective: { name: string; unit: string; goal: 'higher' | 'lower' };
   /** Why it cannot run here, or undefined. */
   skip?(): string | undefined;
@@ -171,6 +173,7 @@ const ITEM_US = 2000;
 export const pressure: Scenario = {
   name: 'pressure-backoff',
   recipe: 'psi-backoff.yaml',
+  watch: 'all',
   objective: { name: 'host CPU pressure (some)', unit: '%', goal: 'lower' },
   async setup(bin, alone) {
     const { cg: parent, remove } = makeCgroup();
@@ -215,6 +218,7 @@ const RA = [16, 64, 256, 1024, 4096];
 export const readahead: Scenario = {
   name: 'sequential-reads',
   recipe: 'readahead-sequential.yaml',
+  watch: 'io',
   objective: { name: 'sequential read throughput', unit: 'MiB/s', goal: 'higher' },
   async setup(bin) {
     const dir = mkdtempSync('/dev/shm/tuner-effect-');
