@@ -45,6 +45,24 @@ export function pooledSd(arms: Arms): number | undefined {
   return df > 0 ? Math.sqrt(ss / df) : undefined;
 }
 
+/** Pseudo-windows the prior spread counts for in a level's noise estimate. */
+const PRIOR_WINDOWS = 2;
+
+/**
+ * One window's spread at a level, estimated from the data at that level:
+ * its sum of squares, plus PRIOR_WINDOWS pseudo-windows at the prior spread
+ * (the pooled spread of all levels, never below the recipe's noise), so a
+ * level seen twice is not taken for noiseless and a level seen often
+ * speaks for itself (levels differ: a starved cgroup's wait share is
+ * steady near 1 and scattered near its best).
+ */
+export function levelSd(arms: Arms, level: number, noise: number): number {
+  const prior = Math.max(pooledSd(arms) ?? noise, noise, 1e-12);
+  const a = arms.get(level);
+  if (!a || a.n < 2) return prior;
+  return Math.max(Math.sqrt((a.m2 + PRIOR_WINDOWS * prior * prior) / (a.n - 1 + PRIOR_WINDOWS)), noise, 1e-12);
+}
+
 export interface Posterior {
   mean: number;
   sd: number;
@@ -53,23 +71,27 @@ export interface Posterior {
 
 /**
  * The posterior of a level's mean score. A visited level: its sample mean,
- * with standard error max(spread, noise)/sqrt(n). An unvisited one: the mean
- * of its nearest visited neighbour and a wide spread (3 x noise), so it is
- * tried only when its neighbourhood looks promising.
+ * with standard error levelSd/sqrt(n). An unvisited one: the mean of its
+ * nearest visited neighbour and a wide spread (3 x that neighbour's
+ * window spread), so it is tried only when its neighbourhood looks
+ * promising.
  */
 export function posterior(arms: Arms, level: number, noise: number): Posterior {
   const a = arms.get(level);
-  const spread = Math.max(pooledSd(arms) ?? noise, noise, 1e-12);
-  if (a && a.n > 0) return { mean: a.mean, sd: spread / Math.sqrt(a.n), n: a.n };
-  let near: Arm | undefined;
+  if (a && a.n > 0) return { mean: a.mean, sd: levelSd(arms, level, noise) / Math.sqrt(a.n), n: a.n };
+  let near: number | undefined;
   let dist = Infinity;
   for (const [l, x] of arms) {
     if (x.n > 0 && Math.abs(l - level) < dist) {
       dist = Math.abs(l - level);
-      near = x;
+      near = l;
     }
   }
-  return { mean: near?.mean ?? 0, sd: 3 * spread, n: 0 };
+  return {
+    mean: near !== undefined ? arms.get(near)!.mean : 0,
+    sd: 3 * (near !== undefined ? levelSd(arms, near, noise) : Math.max(noise, 1e-12)),
+    n: 0,
+  };
 }
 
 /** The visited level with the highest mean score (ties: the one closest to the original). */
@@ -108,16 +130,45 @@ export function phi(z: number): number {
 }
 
 /**
+ * The current level is far from the best-known one: worse by more than the
+ * noise and by more than twice the standard error of the difference. Then
+ * the learner goes back toward the best level and explores nothing.
+ */
+export function farFromBest(arms: Arms, current: number, noise: number): boolean {
+  const best = bestLevel(arms);
+  if (best === undefined || best === current) return false;
+  const b = posterior(arms, best, noise);
+  const c = posterior(arms, current, noise);
+  return b.mean - c.mean > Math.max(noise, 2 * Math.hypot(b.sd, c.sd));
+}
+
+/**
  * One decision among the current level and its two neighbours. Exploration
  * stays next to the best-known level: a neighbour is a candidate only when
- * it is within one step of the best level, or on the way to it.
+ * it is within one step of the best level, or on the way to it; and when
+ * the current level is far from the best-known one (farFromBest), the only
+ * candidate is the step toward it.
  */
 export function choose(arms: Arms, current: number, o: ChoiceOptions): Choice {
   const best = bestLevel(arms);
+  const far = farFromBest(arms, current, o.noise);
   const near = (l: number): boolean =>
-    best === undefined || Math.abs(l - best) <= 1 || Math.sign(l - current) === Math.sign(best - current);
+    best === undefined ||
+    (far ? l === current + Math.sign(best - current) : Math.abs(l - best) <= 1 || Math.sign(l - current) === Math.sign(best - current));
   const candidates = [current - 1, current, current + 1].filter((l) => l === current || (l >= 0 && !o.blocked.has(l) && near(l)));
   const cur = posterior(arms, current, o.noise);
+  if (far && candidates.length > 1) {
+    const to = candidates.find((l) => l !== current)!;
+    const p = posterior(arms, to, o.noise);
+    return {
+      level: to,
+      mode: 'exploit',
+      expectedGain: p.mean - cur.mean,
+      confidence: phi((p.mean - cur.mean) / Math.hypot(p.sd, cur.sd)),
+      best,
+      candidates,
+    };
+  }
   let pick = current;
   let top = -Infinity;
   let greedy = current;

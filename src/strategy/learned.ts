@@ -22,7 +22,7 @@ import type { Entity } from '../detect/paths.js';
 import type { Recipe } from '../recipes/recipe.js';
 import type { ScopeGuard } from '../scope/guard.js';
 import { seededRandom } from '../stats/rng.js';
-import { addSample, bestLevel, choose, pooledSd, posterior, type Arms } from './arms.js';
+import { addSample, bestLevel, choose, farFromBest, levelSd, posterior, type Arms } from './arms.js';
 import { HeuristicStrategy } from './heuristic.js';
 import { round, violationText } from './outcome.js';
 import { entryKey, type LearnedStore } from './store.js';
@@ -32,7 +32,7 @@ export interface LearnedOptions {
   seed: number;
   /** Where to keep what was learned (none: cold start, nothing written, as in a replay). */
   store?: LearnedStore;
-  /** Windows measured at a level before deciding to leave it (default 2). */
+  /** Windows measured at a level before deciding to leave it (default 3). */
   minSamples?: number;
 }
 
@@ -55,6 +55,15 @@ export interface LearnedStats {
 
 const BLOCK_WINDOWS = 30;
 const STABLE_WINDOWS = 5;
+/**
+ * The learner hands over to the rules when the objective's window-to-window
+ * spread at one level exceeds this many times the recipe's noise: the
+ * signal then is not the one the recipe describes (a level's own scatter
+ * up to that is estimated from the data, arms.ts levelSd).
+ */
+const UNCERTAIN = 10;
+/** A first window worse than the level before by this many times the noise (at least) is rolled back at once. */
+const CLIFF = 5;
 
 export class LearnedStrategy implements Strategy {
   readonly kind = 'learned';
@@ -103,7 +112,7 @@ export class LearnedStrategy implements Strategy {
   }
 
   private get minSamples(): number {
-    return this.o.minSamples ?? 2;
+    return this.o.minSamples ?? 3;
   }
 
   observe(w: Window, held: readonly HeldTarget[]): Proposal[] {
@@ -146,10 +155,12 @@ export class LearnedStrategy implements Strategy {
     const cooled = w.ts - this.lastChange >= this.recipe.guards.cooldownMs;
     const base: Pick<Explanation, 'strategy' | 'level'> = { strategy: 'learned', level: this.level };
 
-    // Roll back a step whose first window is worse than the level before it by more than the noise.
-    if (first && this.prevLevel !== undefined && !this.lastWasRollback) {
+    // Roll back a step whose first window is worse than the level before it beyond that level's own scatter
+    // (a cliff: no need to wait); a smaller loss is judged over several windows (choose: far from the best).
+    // (A window that violates a constraint is the constraint rule's to judge, below.)
+    if (first && this.prevLevel !== undefined && !this.lastWasRollback && viol.length === 0) {
       const prev = this.arms.get(this.prevLevel);
-      const margin = Math.max(this.noise, 2 * (pooledSd(this.arms) ?? 0));
+      const margin = Math.max(CLIFF * this.noise, 3 * levelSd(this.arms, this.prevLevel, this.noise));
       if (prev && prev.n > 0 && score < prev.mean - margin) {
         this.rollbackTo = this.prevLevel;
         this.block(this.level, BLOCK_WINDOWS);
@@ -195,8 +206,13 @@ export class LearnedStrategy implements Strategy {
     }
     if (!cooled || this.atLevel < this.minSamples) return [];
     const sd = this.recent.stddev();
-    if (this.recent.length >= 3 && sd !== undefined && sd > 4 * this.noise) {
-      return this.fallBack(`the objective varies too much to learn from (spread ${round(sd)} > 4 x noise ${this.noise})`, w, held, trigger);
+    if (this.recent.length >= 3 && sd !== undefined && sd > UNCERTAIN * this.noise) {
+      return this.fallBack(
+        `the objective varies too much to learn from (spread ${round(sd)} > ${UNCERTAIN} x noise ${this.noise})`,
+        w,
+        held,
+        trigger,
+      );
     }
     if (this.fallback !== undefined) {
       this.pending.push(`learned: back in control (${this.fallback} no longer holds)`);
@@ -205,8 +221,9 @@ export class LearnedStrategy implements Strategy {
     const blocked = new Set([...this.blocked].filter(([, until]) => until > this.window).map(([l]) => l));
     if (trigger) {
       // The detectors still say the protected entity suffers: go on in their direction to a level not tried
-      // yet, and go back only to a level known to be better by more than the noise.
-      if (!blocked.has(this.level + 1) && !this.arms.get(this.level + 1)?.n) {
+      // yet (unless a known level is far better: then back toward it), and go back only to a level known to
+      // be better by more than the noise.
+      if (!blocked.has(this.level + 1) && !this.arms.get(this.level + 1)?.n && !farFromBest(this.arms, this.level, this.noise)) {
         this.stable = 0;
         this.stats.explores++;
         return [

@@ -5,6 +5,7 @@
  * with seeded noise. Each window is built from the knob's current value, so
  * whatever the strategy and engine do feeds back into the next window.
  */
+import { readFileSync } from 'node:fs';
 import { Engine } from '../../src/engine/engine.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { makeStrategy } from '../../src/engine/setup.js';
@@ -17,12 +18,21 @@ import { ScopeGuard } from '../../src/scope/guard.js';
 import { normalDraw, seededRandom } from '../../src/stats/rng.js';
 import type { LearnedStore } from '../../src/strategy/store.js';
 import type { Strategy, Window } from '../../src/strategy/strategy.js';
+import type { SignalRecords } from '../../src/detect/samples.js';
 
 export const HOG = '/sys/fs/cgroup/p/hog/cpu.weight';
 export const hogKnob: KnobRef = { kind: 'file', path: HOG };
 
 export function sceneRecipe(
-  o: { objective?: boolean; constraint?: number; cooldown?: string; strategy?: StrategyKind; noise?: number } = {},
+  o: {
+    objective?: boolean;
+    constraint?: number;
+    cooldown?: string;
+    strategy?: StrategyKind;
+    noise?: number;
+    min?: number;
+    constraintSignal?: string;
+  } = {},
 ): Recipe {
   const text = `name: nn
 description: test
@@ -31,13 +41,15 @@ detectors:
   dominant: { signal: sched.cgroups.cpu_share, above: 0.6, clear: 0.45, for: 1 }
 when: { all: [starved, dominant] }
 ${o.objective === false ? '' : `objective: { signal: sched.cgroups.wait_share, of: starved, goal: lower, noise: ${o.noise ?? 0.03} }\n`}${
-    o.constraint !== undefined ? `constraints:\n  - { signal: sched.cgroups.machine_share, of: target, at_least: ${o.constraint} }\n` : ''
+    o.constraint !== undefined
+      ? `constraints:\n  - { signal: sched.cgroups.${o.constraintSignal ?? 'machine_share'}, of: target, at_least: ${o.constraint} }\n`
+      : ''
   }${o.strategy ? `strategy: ${o.strategy}\n` : ''}actions:
   - action: cpu_weight
     target: { detector: dominant, sibling_of: starved }
     direction: lower
     factor: 0.5
-    bounds: { min: 10, max: 10000 }
+    bounds: { min: ${o.min ?? 10}, max: 10000 }
 guards: { cooldown: ${o.cooldown ?? '1s'}, max_changes_per_hour: 1000 }
 `;
   const l = parseRecipe(text, 't.yaml', { asRoot: false });
@@ -79,6 +91,37 @@ export function window(ts: number, weight: number, r: Response, random: () => nu
   };
 }
 
+/**
+ * Windows the effect suite recorded (`tuner watch sched --json`) while the
+ * knob was held at each level: a real victim and hog on this kind of
+ * machine, with its real scatter and its shifts (other load comes and
+ * goes). The cgroups are renamed into the scene's /p.
+ */
+export function recordedLevels(file: string): Map<number, SignalRecords['sched'][]> {
+  const out = new Map<number, SignalRecords['sched'][]>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const { level, rep: _rep, ...r } = JSON.parse(line) as { level: number; rep: string; cgroups: Array<{ cgroup: string }> };
+    const rec = { ...r, cgroups: r.cgroups.map((c) => ({ ...c, cgroup: `/p/${c.cgroup.split('/').at(-1)}` })) };
+    out.set(level, [...(out.get(level) ?? []), rec as unknown as SignalRecords['sched']]);
+  }
+  return out;
+}
+
+/** A closed loop over recorded windows: each level reads on from its own cursor (a seeded start), so a shift lasts as recorded. */
+export function recordedResponse(levels: Map<number, SignalRecords['sched'][]>, seed: number): (level: number) => SignalRecords['sched'] {
+  const random = seededRandom(seed);
+  const cursor = new Map([...levels].map(([l, xs]) => [l, Math.floor(random() * xs.length)]));
+  const top = Math.max(...levels.keys());
+  return (level) => {
+    const l = Math.min(level, top);
+    const xs = levels.get(l)!;
+    const i = cursor.get(l)!;
+    cursor.set(l, (i + 1) % xs.length);
+    return xs[i]!;
+  };
+}
+
 export interface SceneRun {
   events: RunEvent[];
   /** Per window: the level in force during it, and whether the constraint was violated. */
@@ -97,6 +140,12 @@ export async function runScene(o: {
   store?: LearnedStore;
   constraint?: number;
   start?: number;
+  /** Windows from recordings per level instead of the response curves (recordedResponse). */
+  recorded?: (level: number) => SignalRecords['sched'];
+  /** Window length (ms, default 1000). */
+  stepMs?: number;
+  /** No window for this long (ms) after window `after`: the signal source stalled. */
+  stall?: { after: number; ms: number };
 }): Promise<SceneRun> {
   const host = SimHost.withCpus(2);
   const io = new SimIo([0, 1], new Map([[HOG, '1000']]));
@@ -116,9 +165,12 @@ export async function runScene(o: {
     const weight = Number(io.readSync(hogKnob));
     levels.push(levelOf(weight));
     violated.push(o.constraint !== undefined && o.response.hogShare(levelOf(weight)) < o.constraint);
-    events.push(...(await e.tick(window(t0 + i * 1000, weight, o.response, random, i))));
+    const step = o.stepMs ?? 1000;
+    const ts = t0 + i * step + (o.stall && i > o.stall.after ? o.stall.ms : 0);
+    const w = o.recorded ? { ts, records: { sched: o.recorded(levelOf(weight)) } } : window(ts, weight, o.response, random, i);
+    events.push(...(await e.tick(w)));
   }
-  const end = await e.revertAll(t0 + (o.windows + 1) * 1000);
+  const end = await e.revertAll(t0 + (o.windows + 1) * (o.stepMs ?? 1000) + (o.stall?.ms ?? 0));
   events.push(...end.events);
   return { events, levels, violated, strategy, io };
 }

@@ -7,7 +7,8 @@ import type { DecisionEvent, RunEvent } from '../../src/engine/events.js';
 import { addSample, choose, phi, type Arms } from '../../src/strategy/arms.js';
 import type { LearnedStrategy } from '../../src/strategy/learned.js';
 import { LearnedStore } from '../../src/strategy/store.js';
-import { levelOf, runScene, sceneRecipe, unimodal, type Response } from './scene.js';
+import type { SignalRecords } from '../../src/detect/samples.js';
+import { levelOf, recordedLevels, recordedResponse, runScene, sceneRecipe, unimodal, type Response } from './scene.js';
 
 const decisions = (evs: RunEvent[]): DecisionEvent[] => evs.filter((e): e is DecisionEvent => e.type === 'decision' && e.kind !== 'revert');
 const notices = (evs: RunEvent[]): string[] => evs.filter((e) => e.type === 'notice').map((e) => (e as { message: string }).message);
@@ -235,6 +236,26 @@ describe('LearnedStrategy in a closed loop', () => {
     expect((run.strategy as LearnedStrategy).stats.fallbackWindows).toBe(3);
   });
 
+  it('falls back to the rules when the data is stale (no fresh window), and says so', async () => {
+    const run = await runScene({
+      recipe: sceneRecipe({ strategy: 'learned' }),
+      response: unimodal(3),
+      windows: 20,
+      seed: 9,
+      stall: { after: 8, ms: 10_000 },
+    });
+    const ns = notices(run.events);
+    expect(
+      ns.some((m) => /falling back to the rules: the data is stale \(11\.0 s since the previous window\)/.test(m)),
+      ns.join('\n'),
+    ).toBe(true);
+    expect((run.strategy as LearnedStrategy).stats.fallbackWindows).toBe(1);
+    // Whatever is decided in the stale window is the rules' (tagged fallback), and the learner takes over again after it.
+    const at = Date.parse('1970-01-01T00:00:19.000Z');
+    for (const d of decisions(run.events).filter((x) => Date.parse(x.ts) === at)) expect(d.strategy?.mode).toBe('fallback');
+    expect(ns.some((m) => /learned: back in control/.test(m))).toBe(true);
+  });
+
   it('falls back when the objective is too noisy to learn from', async () => {
     const run = await runScene({
       recipe: sceneRecipe({ strategy: 'learned', noise: 0.01 }),
@@ -282,6 +303,58 @@ describe('LearnedStrategy in a closed loop', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('on windows recorded by the effect suite (misweighted neighbor: a starved victim next to a hog, other load coming and going)', () => {
+  // Recorded with `npm run effect -- --only misweighted-neighbor --conditions static --logs DIR` (500 ms windows, two
+  // repetitions of each static cpu.shares: 16384, 4096, 1024, 256 = levels 0..3), trimmed to the two cgroups.
+  const levels = recordedLevels(path.join(__dirname, '../fixtures/effect/misweighted-neighbor.ndjson'));
+  const recipe = (strategy: 'heuristic' | 'learned') =>
+    sceneRecipe({ strategy, min: 125, constraint: 0.25, constraintSignal: 'cpu_share' });
+  const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const victimWait = (r: SignalRecords['sched']): number => r!.cgroups!.find((c) => c.cgroup === '/p/victim')!.wait_share as number;
+
+  /** One closed-loop run over the recording; the victim's mean wait share after the first 10 windows. */
+  async function replay(strategy: 'heuristic' | 'learned' | number, seed: number) {
+    const rec = recordedResponse(levels, seed);
+    const waits: number[] = [];
+    const run = await runScene({
+      recipe: recipe(typeof strategy === 'number' ? 'heuristic' : strategy),
+      response: unimodal(3),
+      windows: 60,
+      seed,
+      stepMs: 500,
+      recorded: (l) => {
+        const r = rec(typeof strategy === 'number' ? strategy : l);
+        waits.push(victimWait(r));
+        return r;
+      },
+    });
+    return { run, wait: mean(waits.slice(10)) };
+  }
+
+  const seeds = [1, 2, 3, 4, 5, 6, 7, 8];
+  it('the learner converges within 30 windows, a constraint violated one window at a time, never worse than no tuner, at least as good as the rules', async () => {
+    const learned: number[] = [];
+    const heuristic: number[] = [];
+    for (const seed of seeds) {
+      const l = await replay('learned', seed);
+      const s = (l.run.strategy as LearnedStrategy).stats;
+      const log = notices(l.run.events).join('\n');
+      expect(s.convergedAfter, log).toBeDefined();
+      expect(s.convergedAfter!, log).toBeLessThanOrEqual(30);
+      expect(s.maxViolationRun, log).toBeLessThanOrEqual(1);
+      const none = (await replay(0, seed)).wait;
+      expect(l.wait, `seed ${seed}: ${l.run.levels.join('')}`).toBeLessThan(none - 0.3);
+      learned.push(l.wait);
+      heuristic.push((await replay('heuristic', seed)).wait);
+    }
+    const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+    expect(
+      med(learned),
+      `learned ${learned.map((x) => x.toFixed(3))}; heuristic ${heuristic.map((x) => x.toFixed(3))}`,
+    ).toBeLessThanOrEqual(med(heuristic) + 0.03);
   });
 });
 
