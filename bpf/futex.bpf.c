@@ -58,3 +58,15 @@ int futex_exit(struct syscall_exit_ctx *ctx)
 	futex_exit_any(ctx, ctx->ret);
 	return 0;
 }
+
+#ifdef TUNER_COMPAT
+/* A thread's entry goes with it (task storage would; see futex_tasks). The exiting thread is current. */
+SEC("tracepoint/sched/sched_process_exit")
+int futex_task_exit(void *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&futex_tasks, &tid);
+	return 0;
+}
+#endif

@@ -37,6 +37,7 @@
 #include <bpf/bpf_tracing.h>
 #include "include/scope.bpf.h"
 #include "include/events.bpf.h"
+#include "include/variant.bpf.h"
 #include "sched.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -85,6 +86,9 @@ struct {
 
 /* Per observed task: its flush baselines, and its switch state when it has no table slot. */
 struct sched_task {
+#ifdef TUNER_COMPAT
+	__u64 start;			/* the owner's start_time: an entry of a task that is gone is stale */
+#endif
 	__u32 in_slot;			/* the switch state is in the task's table slot, not in `sw` */
 	__u32 flushing;			/* a flush is in progress (iterator vs exit hook) */
 	__u32 f_hist[2][SCHED_SLOTS];
@@ -98,12 +102,77 @@ struct sched_task {
 	struct sched_sw sw;
 };
 
+#ifdef TUNER_COMPAT
+/*
+ * No task local storage for tracing programs before 5.11: a hash by thread
+ * id, whose entry belongs to the task with its start time (tids are reused),
+ * deleted at the task's exit. Observed tasks only; pid_max's default bounds
+ * it. NO_PREALLOC: memory for the tasks observed; entries are made by the
+ * iterator and at fork, never under the run-queue lock.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct sched_task);
+} sched_tasks SEC(".maps");
+
+/* The zeroed entry a new one is copied from (too large for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sched_task);
+} sched_task_new SEC(".maps");
+
+/* t's state, created zeroed if asked; NULL when t has none (a stale entry of an earlier task with its tid is not its). */
+static __always_inline struct sched_task *task_get(struct task_struct *t, bool create)
+{
+	__u32 tid = t->pid, zero = 0;
+	__u64 start = t->start_time;
+	struct sched_task *s = bpf_map_lookup_elem(&sched_tasks, &tid);
+
+	if (s && s->start == start)
+		return s;
+	if (!create)
+		return NULL;
+	s = bpf_map_lookup_elem(&sched_task_new, &zero);
+	if (!s)
+		return NULL;
+	__builtin_memset(s, 0, sizeof(*s));
+	s->start = start;
+	bpf_map_update_elem(&sched_tasks, &tid, s, BPF_ANY);
+	s = bpf_map_lookup_elem(&sched_tasks, &tid);
+	return s && s->start == start ? s : NULL;
+}
+
+static __always_inline void task_put(struct task_struct *t)
+{
+	__u32 tid = t->pid;
+	struct sched_task *s = bpf_map_lookup_elem(&sched_tasks, &tid);
+
+	if (s && s->start == t->start_time)
+		bpf_map_delete_elem(&sched_tasks, &tid);
+}
+#else
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);	/* required for local storage */
 	__type(key, int);
 	__type(value, struct sched_task);
 } sched_tasks SEC(".maps");
+
+static __always_inline struct sched_task *task_get(struct task_struct *t, bool create)
+{
+	return bpf_task_storage_get(&sched_tasks, t, 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+
+static __always_inline void task_put(struct task_struct *t)
+{
+	bpf_task_storage_delete(&sched_tasks, t);
+}
+#endif
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -117,19 +186,32 @@ struct {
  * hosts and the busy part of large ones; NO_PREALLOC so an idle watch costs
  * memory for the processes it sees, not for the maximum.
  */
+#ifdef TUNER_COMPAT
+/*
+ * Without bpf_for_each_map_elem (5.13) nothing deletes idle entries: LRU maps
+ * evict the least recently used when full (preallocated: about 9 MB and
+ * 2 MB), and an exited process's entry is deleted once the dump wrote it.
+ */
+#define SCHED_MAP_TYPE BPF_MAP_TYPE_LRU_HASH
+#define SCHED_MAP_FLAGS 0
+#else
+#define SCHED_MAP_TYPE BPF_MAP_TYPE_HASH
+#define SCHED_MAP_FLAGS BPF_F_NO_PREALLOC
+#endif
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, SCHED_MAP_TYPE);
 	__uint(max_entries, 16384);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(map_flags, SCHED_MAP_FLAGS);
 	__type(key, __u32);
 	__type(value, struct sched_proc);
 } sched_procs SEC(".maps");
 
 /* One entry per CPU-controller cgroup with observed tasks; hosts rarely have more than a few thousand. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, SCHED_MAP_TYPE);
 	__uint(max_entries, 4096);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(map_flags, SCHED_MAP_FLAGS);
 	__type(key, __u64);
 	__type(value, struct sched_counts);
 } sched_cgroups SEC(".maps");
@@ -147,6 +229,22 @@ __u64 flush_cycle = 0;
 
 /* Processes whose last thread exited and that no dump pass has written yet (a hint: the dump writes them first). */
 __u64 exited_pending = 0;
+
+/* Exited processes written per dump call: 32 entries of about 470 bytes, half of seq_file's 32 KB buffer. */
+#define DUMP_BATCH 32
+
+#ifdef TUNER_COMPAT
+/* Processes whose last thread exited, in order, for the dump to write once more and delete (no map walk before 5.13). */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, 4096);	/* exits between two reads; one more is left in the LRU map */
+	__type(value, __u32);
+} sched_exited SEC(".maps");
+
+/* Taken from the queue by a dump call, written by it (again when seq_file runs it again), then deleted. */
+__u32 carry_n = 0;
+__u32 carry[DUMP_BATCH];
+#endif
 
 static __always_inline struct sched_tid *tid_slot(struct task_struct *t)
 {
@@ -178,7 +276,11 @@ static __always_inline void cpu_add_wait(__u32 cpu, __u64 ns)
 		__sync_fetch_and_add(&c->wait_ns, ns);
 }
 
-/* Move the slot's unfolded waits to its CPU's counters; the owner's switches, the iterator and exit may race: one wins each amount. */
+/*
+ * Move the slot's unfolded waits to its CPU's counters; the owner's switches,
+ * the iterator and exit may race: one wins each amount (in the compat
+ * variant, rarely, both or neither: the CPU's wait share only).
+ */
 static __always_inline void fold_cpu(struct sched_tid *e)
 {
 	__u64 cum = e->cpu_wait_ns, folded;
@@ -187,14 +289,14 @@ static __always_inline void fold_cpu(struct sched_tid *e)
 	barrier();
 	cpu = e->cpu;
 	folded = e->cpu_folded;
-	if (cum > folded && __sync_val_compare_and_swap(&e->cpu_folded, folded, cum) == folded)
+	if (cum > folded && cas(&e->cpu_folded, folded, cum) == folded)
 		cpu_add_wait(cpu, cum - folded);
 }
 
 /* Claim a free slot for t (its state starts untracked); false when another task holds it. */
 static __always_inline bool claim_slot(struct sched_tid *e, struct task_struct *t, __u32 cpu)
 {
-	if (__sync_val_compare_and_swap(&e->start, 0, t->start_time) != 0)
+	if (cas(&e->start, 0, t->start_time) != 0)
 		return false;
 	e->cpu = cpu;
 	e->cpu_wait_ns = 0;
@@ -297,7 +399,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 		e = tid_slot(prev);
 		if (e && slot_owned(e, prev))
 			e->sw.preempted = 1;
-		else if ((s = bpf_task_storage_get(&sched_tasks, prev, 0, 0)) && !s->in_slot)
+		else if ((s = task_get(prev, false)) && !s->in_slot)
 			s->sw.preempted = 1;
 	}
 
@@ -319,7 +421,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	cpu = bpf_get_smp_processor_id();
 	if (!slot_owned(e, next)) {
 		/* Not in its slot: a task in scope whose slot was taken keeps its state in task storage. */
-		s = bpf_task_storage_get(&sched_tasks, next, 0, 0);
+		s = task_get(next, false);
 		if ((s && !s->in_slot) || (next->flags & PF_EXITING) || !claim_slot(e, next, cpu)) {
 			cpu_add_wait(cpu, pending);
 			if (!s || s->in_slot || !s->sw.tracked)
@@ -378,7 +480,7 @@ static __always_inline void add_counts(struct sched_counts *dst, struct sched_co
 	__sync_fetch_and_add(&dst->nivcsw, d->nivcsw);
 	__sync_fetch_and_add(&dst->waits, d->waits);
 	__sync_fetch_and_add(&dst->wait_ns, d->wait_ns);
-	bpf_loop(SCHED_SLOTS, add_slot, &x, 0);
+	loop(SCHED_SLOTS, SCHED_SLOTS, add_slot, &x);
 	if (dst->active != cycle)
 		dst->active = cycle;
 }
@@ -459,7 +561,7 @@ static __always_inline void flush_task(struct task_struct *t, struct sched_task 
 		return;
 	d = &scratch->c;
 	/* The iterator and the exit hook may flush the same task at once: one wins, the other skips. */
-	if (__sync_val_compare_and_swap(&s->flushing, 0, 1) != 0)
+	if (cas(&s->flushing, 0, 1) != 0)
 		return;
 
 	v = t->se.sum_exec_runtime; d->oncpu_ns = v - s->f_oncpu; s->f_oncpu = v;
@@ -476,8 +578,8 @@ static __always_inline void flush_task(struct task_struct *t, struct sched_task 
 
 		v = sw->waits; d->waits = v - s->f_waits; s->f_waits = v;
 		v = sw->run_delay_seen; d->wait_ns = v - s->f_wait_seen; s->f_wait_seen = v;
-		bpf_loop(SCHED_SLOTS, delta_slot, &x, 0);
-		max = __sync_lock_test_and_set(&sw->max_wait_ns, 0);
+		loop(SCHED_SLOTS, SCHED_SLOTS, delta_slot, &x);
+		max = take_zero(&sw->max_wait_ns);
 	} else {
 		d->waits = 0;
 		d->wait_ns = 0;
@@ -552,7 +654,7 @@ static __always_inline void track_task(struct task_struct *t, struct sched_task 
 /* Start observing t now: baselines are its current counters, so only what follows is counted. */
 static __always_inline void adopt_task(struct task_struct *t)
 {
-	struct sched_task *s = bpf_task_storage_get(&sched_tasks, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct sched_task *s = task_get(t, true);
 
 	if (!s)
 		return;
@@ -573,7 +675,7 @@ static __always_inline void drop_task(struct task_struct *t, struct sched_task *
 	sw = task_sw(t, s);
 	if (sw)
 		sw->tracked = 0;
-	bpf_task_storage_delete(&sched_tasks, t);
+	task_put(t);
 }
 
 /*
@@ -588,11 +690,15 @@ static __always_inline void copy_switches(struct task_struct *t)
 
 	if (!rq)
 		return;
+	/* Before 5.19 only this CPU's counters are reachable (see cpu_counters): other CPUs' switches are not copied. */
+	if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_map_lookup_percpu_elem) && rq->cpu != bpf_get_smp_processor_id())
+		return;
 	c = cpu_counters(rq->cpu);
 	if (c)
 		c->switches = rq->nr_switches;
 }
 
+#ifndef TUNER_COMPAT
 /*
  * Entries idle for a whole cycle were fully reported by the read after their
  * last active cycle: delete them, so reads move only what is alive.
@@ -610,6 +716,7 @@ static long gc_cgroup(void *map, __u64 *key, struct sched_counts *c, __u64 *cycl
 		bpf_map_delete_elem(map, key);
 	return 0;
 }
+#endif
 
 /*
  * Run by reading the pinned link (userspace does, once per interval): visits
@@ -628,8 +735,10 @@ int flush(struct bpf_iter__task *ctx)
 	if (!t) {
 		__u64 cycle = flush_cycle;
 
+#ifndef TUNER_COMPAT
 		bpf_for_each_map_elem(&sched_procs, gc_proc, &cycle, 0);
 		bpf_for_each_map_elem(&sched_cgroups, gc_cgroup, &cycle, 0);
+#endif
 		BPF_SEQ_PRINTF(seq, "cycle %llu tasks %llu\n", cycle, visited);
 		/*
 		 * bpftool's event_pipe holds an event's last line until the next
@@ -654,7 +763,7 @@ int flush(struct bpf_iter__task *ctx)
 	e = tid_slot(t);
 	if (e && slot_owned(e, t))
 		fold_cpu(e);
-	s = bpf_task_storage_get(&sched_tasks, t, 0, 0);
+	s = task_get(t, false);
 	if (!task_in_scope(t)) {
 		if (s)
 			drop_task(t, s);
@@ -676,8 +785,6 @@ int flush(struct bpf_iter__task *ctx)
  * and marks entries written only once all of its output fitted.
  */
 
-/* Exited processes written per call: 32 entries of about 470 bytes, half the buffer. */
-#define DUMP_BATCH 32
 /* What the last call writes at most (entries no live task led to), under the 32 KB buffer. */
 #define DUMP_REST_BYTES (28 * 1024)
 
@@ -708,6 +815,7 @@ static __always_inline int write_rec(struct seq_file *seq, __u32 kind, __u64 key
 	return bpf_seq_write(seq, v, size) ? -1 : 0;
 }
 
+#ifndef TUNER_COMPAT
 static long batch_exited(void *map, __u32 *key, struct sched_proc *p, struct dump_ctx *d)
 {
 	if (!p->exited || p->c.dumped == d->cycle)
@@ -760,6 +868,53 @@ static long rest_cgroup(void *map, __u64 *key, struct sched_counts *c, struct du
 	write_rec(d->seq, SCHED_REC_CGROUP, *key, c, sizeof(*c));
 	return 0;
 }
+#else
+/*
+ * Exited processes (the queue sched_exit fills): up to DUMP_BATCH are taken
+ * into `carry` and written; nonzero when the buffer is full (the call runs
+ * again and writes the same ones).
+ */
+static __always_inline int dump_carried(struct seq_file *seq)
+{
+	struct sched_proc *p;
+	__u32 tgid;
+
+	if (!carry_n) {
+		for (__u32 i = 0; i < DUMP_BATCH; i++) {
+			if (bpf_map_pop_elem(&sched_exited, &tgid))
+				break;
+			carry[i] = tgid;
+			carry_n = i + 1;
+		}
+	}
+	for (__u32 i = 0; i < DUMP_BATCH; i++) {
+		if (i >= carry_n)
+			break;
+		tgid = carry[i];
+		p = bpf_map_lookup_elem(&sched_procs, &tgid);
+		if (p && write_rec(seq, SCHED_REC_PROC, tgid, p, sizeof(*p)))
+			return -1;
+	}
+	return 0;
+}
+
+/* The carried processes were written whole: their entries go (an exited process is written once more, then never). */
+static __always_inline void drop_carried(void)
+{
+	struct sched_proc *p;
+	__u32 tgid;
+
+	for (__u32 i = 0; i < DUMP_BATCH; i++) {
+		if (i >= carry_n)
+			break;
+		tgid = carry[i];
+		p = bpf_map_lookup_elem(&sched_procs, &tgid);
+		if (p && p->exited)	/* not a new process that took the tgid since */
+			bpf_map_delete_elem(&sched_procs, &tgid);
+	}
+	carry_n = 0;
+}
+#endif
 
 /*
  * Run by reading its pinned link right after `flush`: writes every process
@@ -782,6 +937,13 @@ int dump(struct bpf_iter__task *ctx)
 	__u64 cgid;
 	__u32 tgid;
 
+#ifdef TUNER_COMPAT
+	/* No map walk: entries no live task leads to are not written (see dump_carried for exited processes). */
+	if (!t)
+		return 0;
+	if (dump_carried(d.seq))
+		return 0;	/* not deleted: this call runs again in an empty buffer */
+#else
 	if (!t) {
 		bpf_for_each_map_elem(&sched_procs, rest_proc, &d, 0);
 		bpf_for_each_map_elem(&sched_cgroups, rest_cgroup, &d, 0);
@@ -792,6 +954,7 @@ int dump(struct bpf_iter__task *ctx)
 		if (d.failed)
 			return 0;	/* not marked: this call runs again in an empty buffer */
 	}
+#endif
 	tgid = t->tgid;
 	p = bpf_map_lookup_elem(&sched_procs, &tgid);
 	if (p && p->c.dumped == d.cycle)
@@ -820,6 +983,9 @@ int dump(struct bpf_iter__task *ctx)
 		c->dumped = d.cycle;
 	if (cc)
 		cc->dumped = d.cycle;
+#ifdef TUNER_COMPAT
+	drop_carried();
+#else
 	bpf_loop(d.n, mark_batch, &d, 0);
 	if (exited_pending) {
 		if (d.n < DUMP_BATCH)
@@ -827,6 +993,7 @@ int dump(struct bpf_iter__task *ctx)
 		else
 			__sync_fetch_and_sub(&exited_pending, d.n);
 	}
+#endif
 	return 0;
 }
 
@@ -839,13 +1006,13 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 
 	if (!cfg)
 		return 0;
-	if (cfg->scope != SCOPE_ALL && !bpf_task_storage_get(&sched_tasks, parent, 0, 0))
+	if (cfg->scope != SCOPE_ALL && !task_get(parent, false))
 		return 0;
 	scope_follow_fork(parent, child);
 	if (cfg->scope == SCOPE_PIDS && !task_in_scope(child))
 		return 0;
 	/* A new task's counters all start at zero, so zero baselines are exact. */
-	s = bpf_task_storage_get(&sched_tasks, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	s = task_get(child, true);
 	if (s)
 		track_task(child, s, 0);
 	return 0;
@@ -857,7 +1024,7 @@ int BPF_PROG(sched_exec, struct task_struct *t)
 {
 	struct tuner_event *e;
 
-	if (!bpf_task_storage_get(&sched_tasks, t, 0, 0))
+	if (!task_get(t, false))
 		return 0;
 	e = event_start(EV_EXEC, t);
 	if (e)
@@ -872,13 +1039,17 @@ int BPF_PROG(sched_exec, struct task_struct *t)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_exit, struct task_struct *t)
 {
-	struct sched_task *s = bpf_task_storage_get(&sched_tasks, t, 0, 0);
+	struct sched_task *s = task_get(t, false);
 	struct sched_tid *slot = tid_slot(t);
 	struct sched_proc *p;
 	__u32 tgid;
 
 	if (s)
 		flush_task(t, s, flush_cycle);
+#ifdef TUNER_COMPAT
+	if (s)
+		task_put(t);	/* task storage goes with its task; this entry is deleted here */
+#endif
 	if (slot && slot_owned(slot, t))
 		release_slot(slot);
 	if (!s)
@@ -892,7 +1063,11 @@ int BPF_PROG(sched_exit, struct task_struct *t)
 		p = bpf_map_lookup_elem(&sched_procs, &tgid);
 		if (p && !p->exited) {
 			p->exited = 1;
+#ifdef TUNER_COMPAT
+			bpf_map_push_elem(&sched_exited, &tgid, 0);
+#else
 			__sync_fetch_and_add(&exited_pending, 1);
+#endif
 		}
 	}
 	return 0;

@@ -12,6 +12,7 @@
 #include "compat.h"
 #include "scope.bpf.h"
 #include "events.bpf.h"
+#include "variant.bpf.h"
 #include "../futex.h"
 
 #define ETIMEDOUT 110
@@ -36,12 +37,52 @@ struct futex_pending {
 	__u32 wake;		/* 1 between a wake's enter and exit */
 };
 
+#ifdef TUNER_COMPAT
+/*
+ * No task local storage for tracing programs before 5.11: a hash by thread
+ * id, its entry deleted when the thread exits (futex.bpf.c's exit hook).
+ * Threads that used futexes while observed; pid_max's default bounds them.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u32);
+	__type(value, struct futex_pending);
+} futex_tasks SEC(".maps");
+
+/* The current thread's pending call, created zeroed if asked. */
+static __always_inline struct futex_pending *futex_task(bool create)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct futex_pending *p = bpf_map_lookup_elem(&futex_tasks, &tid), init = {};
+
+	if (p || !create)
+		return p;
+	bpf_map_update_elem(&futex_tasks, &tid, &init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&futex_tasks, &tid);
+}
+
+/* The current task (untrusted before 5.11: fields through BPF_CORE_READ), its process id, whether it is observed. */
+#define futex_current() current_task()
+#define futex_tgid(t) ((void)(t), (__u32)(bpf_get_current_pid_tgid() >> 32))
+#define futex_in_scope(t) ((void)(t), current_in_scope())
+#else
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);	/* required for local storage */
 	__type(key, int);
 	__type(value, struct futex_pending);
 } futex_tasks SEC(".maps");
+
+static __always_inline struct futex_pending *futex_task(bool create)
+{
+	return bpf_task_storage_get(&futex_tasks, bpf_get_current_task_btf(), 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+
+#define futex_current() bpf_get_current_task_btf()
+#define futex_tgid(t) ((t)->tgid)
+#define futex_in_scope(t) task_in_scope(t)
+#endif
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -109,7 +150,7 @@ static __always_inline struct futex_addr *futex_unwait(__u32 tgid, __u64 uaddr)
  */
 static __always_inline void futex_wait_enter(__u64 uaddr)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *t = futex_current();
 	struct futex_config *cfg = futex_cfg();
 	struct futex_addr_key key = {};
 	struct futex_pending *p;
@@ -117,18 +158,18 @@ static __always_inline void futex_wait_enter(__u64 uaddr)
 	__s64 now_waiting;
 	__u32 i;
 
-	if (!cfg || !cfg->cycle || !task_in_scope(t))
+	if (!cfg || !cfg->cycle || !futex_in_scope(t))
 		return;
-	p = bpf_task_storage_get(&futex_tasks, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	p = futex_task(true);
 	if (!p)
 		return;
 	/* The exit of this thread's previous wait was not seen (a program run the kernel skipped): undo its count. */
 	if (p->waiting)
-		futex_unwait(t->tgid, p->uaddr);
+		futex_unwait(futex_tgid(t), p->uaddr);
 	p->start_ns = bpf_ktime_get_ns();
 	p->uaddr = uaddr;
 	p->waiting = 1;
-	key.tgid = t->tgid;
+	key.tgid = futex_tgid(t);
 	key.uaddr = uaddr;
 	a = bpf_map_lookup_elem(&futex_addrs, &key);
 	if (!a) {
@@ -139,7 +180,13 @@ static __always_inline void futex_wait_enter(__u64 uaddr)
 		if (!a)
 			return;
 	}
+#ifdef TUNER_COMPAT
+	/* No atomic fetch before 5.12: the count read after the add may include a concurrent waiter's add. */
+	__sync_fetch_and_add(&a->waiting, 1);
+	now_waiting = a->waiting;
+#else
 	now_waiting = __sync_fetch_and_add(&a->waiting, 1) + 1;
+#endif
 	i = cfg->cycle & 1;
 	if (a->max_cycle[i] != cfg->cycle) {
 		a->max_cycle[i] = cfg->cycle;
@@ -151,7 +198,7 @@ static __always_inline void futex_wait_enter(__u64 uaddr)
 
 static __always_inline struct futex_proc *futex_proc_of(struct task_struct *t, struct futex_config *cfg)
 {
-	__u32 tgid = t->tgid, zero = 0;
+	__u32 tgid = futex_tgid(t), zero = 0;
 	struct futex_proc *fp = bpf_map_lookup_elem(&futex_procs, &tgid), *tmpl;
 
 	if (fp)
@@ -162,7 +209,7 @@ static __always_inline struct futex_proc *futex_proc_of(struct task_struct *t, s
 	__builtin_memset(tmpl, 0, sizeof(*tmpl));
 	tmpl->created = cfg->cycle;
 	/* Name and cgroup are read once, when the process first waits (not on every wait). */
-	bpf_probe_read_kernel_str(tmpl->comm, sizeof(tmpl->comm), t->group_leader->comm);
+	bpf_probe_read_kernel_str(tmpl->comm, sizeof(tmpl->comm), BPF_CORE_READ(t, group_leader)->comm);
 	tmpl->cgroup_id = cgroup_id(task_cpu_cgroup(t));
 	bpf_map_update_elem(&futex_procs, &tgid, tmpl, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&futex_procs, &tgid);
@@ -178,7 +225,7 @@ static __always_inline void futex_wait_done(void *ctx, struct task_struct *t, st
 
 	p->waiting = 0;
 	d = bpf_ktime_get_ns() - p->start_ns;
-	a = futex_unwait(t->tgid, p->uaddr);
+	a = futex_unwait(futex_tgid(t), p->uaddr);
 	if (a) {
 		__sync_fetch_and_add(&a->waits, 1);
 		__sync_fetch_and_add(&a->wait_ns, d);
@@ -212,12 +259,12 @@ static __always_inline void futex_wait_done(void *ctx, struct task_struct *t, st
 
 static __always_inline void futex_wake_enter(void)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_struct *t = futex_current();
 	struct futex_pending *p;
 
-	if (!task_in_scope(t))
+	if (!futex_in_scope(t))
 		return;
-	p = bpf_task_storage_get(&futex_tasks, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	p = futex_task(true);
 	if (p)
 		p->wake = 1;
 }
@@ -238,8 +285,8 @@ static __always_inline void futex_wake_done(struct task_struct *t, struct futex_
 /* Any futex syscall returned: finish the wait or wake it started (one task-storage lookup). */
 static __always_inline void futex_exit_any(void *ctx, __s64 ret)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct futex_pending *p = bpf_task_storage_get(&futex_tasks, t, 0, 0);
+	struct task_struct *t = futex_current();
+	struct futex_pending *p = futex_task(false);
 	struct futex_config *cfg;
 
 	if (!p || !(p->waiting | p->wake))

@@ -12,6 +12,7 @@ import { detectLayout, type CgroupLayout } from '../cgroup/layout.js';
 import { isMounted } from '../procfs/mounts.js';
 import { readKernelConfig } from '../procfs/kconfig.js';
 import { loadInstance } from '../loader/instance.js';
+import { COMPAT_LOSS, loadVariant } from '../loader/variant.js';
 import { OBJECT_LOSS, SCHED_FALLBACK } from '../signals/degradations.js';
 import { messageOf } from '../errors.js';
 import { CAP_SYS_ADMIN, canLoadBpf, effectiveCaps, hasCap } from '../procfs/caps.js';
@@ -53,10 +54,10 @@ export interface DoctorHost {
   bpftraceStructs(): Promise<void>;
   layout(): CgroupLayout;
   kconfig(name: string): string | undefined;
-  /** Load, attach and unload the scheduler object. */
-  loadSched(): Promise<void>;
-  /** Load, attach and unload another CO-RE object (bpf/<name>.bpf.o). */
-  loadObject(name: string): Promise<void>;
+  /** Load, attach and unload the scheduler object; the object file that loaded (sched or sched_compat). */
+  loadSched(): Promise<string | void>;
+  /** Load, attach and unload another CO-RE object (bpf/<name>.bpf.o, or its compat variant): the file that loaded. */
+  loadObject(name: string): Promise<string | void>;
 }
 
 export const REAL_HOST: DoctorHost = {
@@ -84,10 +85,14 @@ export const REAL_HOST: DoctorHost = {
     return (name: string) => (config ??= readKernelConfig())?.get(name);
   })(),
   async loadSched() {
-    (await loadInstance('sched', { tag: 'doctor' })).unload();
+    const inst = await loadVariant('sched', (file) => loadInstance(file, { tag: 'doctor' }));
+    inst.unload();
+    return inst.name;
   },
   async loadObject(name) {
-    (await loadInstance(name, { tag: 'doctor' })).unload();
+    const inst = await loadVariant(name, (file) => loadInstance(file, { tag: 'doctor' }));
+    inst.unload();
+    return inst.name;
   },
 };
 
@@ -253,8 +258,7 @@ export const CHECKS: readonly CheckDef[] = [
     when: (passed, opts) => canUseBpf(passed) && !opts.noLoad,
     async run(h) {
       try {
-        await h.loadSched();
-        return { ok: true, detail: 'loaded, attached and detached' };
+        return { ok: true, detail: loadedDetail('sched', await h.loadSched()) };
       } catch (err) {
         return { ok: false, detail: messageOf(err).split('\n').slice(0, 3).join(' / ') };
       }
@@ -268,14 +272,19 @@ export const CHECKS: readonly CheckDef[] = [
     when: (passed, opts) => canUseBpf(passed) && !opts.noLoad,
     async run(h) {
       try {
-        await h.loadObject(name);
-        return { ok: true, detail: 'loaded, attached and detached' };
+        return { ok: true, detail: loadedDetail(name, await h.loadObject(name)) };
       } catch (err) {
         return { ok: false, detail: `${loss}: ${messageOf(err).split('\n')[0]}`, fix: 'none: the other signals keep working' };
       }
     },
   })),
 ];
+
+/** A load that passed: which variant, and what the compat one gives up. */
+function loadedDetail(name: string, file: string | void): string {
+  if (!file || file === name) return 'loaded, attached and detached';
+  return `loaded, attached and detached: ${file}.bpf.o, the compat variant (the kernel refused ${name}.bpf.o): ${COMPAT_LOSS[name] ?? 'no loss'}`;
+}
 
 /** What the CO-RE backend needs: root, BTF, bpffs, bpftool with autoattach, the kernel's run-queue accounting. */
 function canUseBpf(passed: (id: string) => boolean): boolean {

@@ -18,6 +18,7 @@ import { PIN_ROOT } from './paths.js';
 import { ownerDirName, selfOwner } from './owner.js';
 import { removePinRootIfEmpty, removeStalePins } from './stale.js';
 import { prepareInstance, type Instance, type PreparedInstance } from './instance.js';
+import { firstVariant } from './variant.js';
 
 /** Values of bpf/scope.h. */
 const SCOPE_ALL = 0;
@@ -143,7 +144,7 @@ export function startSession(opts: { preload?: string } = {}): PendingSession {
   const removeExit = onExit(close);
   let prepared: PreparedInstance | undefined;
   try {
-    if (opts.preload) prepared = prepareInstance(opts.preload, { reuse: maps });
+    if (opts.preload) prepared = prepareInstance(firstVariant(opts.preload), { reuse: maps });
   } catch (err) {
     removeKill();
     close();

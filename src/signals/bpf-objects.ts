@@ -7,11 +7,15 @@
 import { loadInstance, type Instance } from '../loader/instance.js';
 import { openSession, type BpfScope, type Session } from '../loader/session.js';
 import { BpftoolBatch } from '../tools/batch.js';
+import { firstVariant, loadVariant } from '../loader/variant.js';
 
 export interface BpfObjects {
   session: Session;
   batch: BpftoolBatch;
-  /** Load an object (maps named in `reuse` come from those pins; default: the session's shared maps). */
+  /**
+   * Load an object, in the variant the kernel takes (loader/variant.ts); maps named in `reuse` come from those
+   * pins (default: the session's shared maps).
+   */
   load(name: string, reuse?: Record<string, string>): Promise<Instance>;
   helperPids(): number[];
   close(): void;
@@ -27,7 +31,9 @@ export async function openBpfObjects(scope: BpfScope, opts: { session?: Session;
     session,
     batch,
     async load(name, reuse = session.maps) {
-      const inst = (reuse === session.maps ? session.takePreloaded(name) : undefined) ?? (await loadInstance(name, { reuse }));
+      const inst =
+        (reuse === session.maps ? session.takePreloaded(firstVariant(name)) : undefined) ??
+        (await loadVariant(name, (file) => loadInstance(file, { reuse })));
       if (closed) {
         inst.unload();
         throw new Error(`${name}: loaded after its reader was closed`);

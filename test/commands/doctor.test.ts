@@ -92,6 +92,17 @@ describe('tuner doctor checks', () => {
     );
   });
 
+  it('names the compat variant a kernel took, and what it gives up, in a passing load', async () => {
+    const r = await doctor({}, { ...good(), loadSched: async () => 'sched_compat', loadObject: async (n: string) => n });
+    const load = r.checks.find((c) => c.id === 'load')!;
+    expect(load.status).toBe('pass');
+    expect(load.detail).toMatch(
+      /sched_compat\.bpf\.o, the compat variant \(the kernel refused sched\.bpf\.o\): no per-CPU context switches/,
+    );
+    expect(r.checks.find((c) => c.id === 'load:futex')!.detail).toBe('loaded, attached and detached');
+    expect(r).toMatchObject({ ok: true, backend: 'bpf' });
+  });
+
   it('passes everything on a good host, with the CO-RE backend', async () => {
     const r = await doctor({}, good());
     expect(r.checks.map((c) => [c.id, c.status])).toEqual(CHECKS.map((c) => [c.id, 'pass']));

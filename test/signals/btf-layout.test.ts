@@ -32,8 +32,11 @@ const hasBpftool = ((): boolean => {
 })();
 
 const CASES: Array<[string, string, { size: number; members: Record<string, number> }]> = [
-  ...Object.entries(SCHED_LAYOUT).map(([name, l]) => ['sched.bpf.o', name, l] as [string, string, typeof l]),
-  ...['sched.bpf.o', 'futex.bpf.o', 'io.bpf.o'].map(
+  // The compat variants share the layouts (one source, bpf/include/variant.bpf.h).
+  ...['sched.bpf.o', 'sched_compat.bpf.o'].flatMap((o) =>
+    Object.entries(SCHED_LAYOUT).map(([name, l]) => [o, name, l] as [string, string, typeof l]),
+  ),
+  ...['sched.bpf.o', 'sched_compat.bpf.o', 'futex.bpf.o', 'futex_compat.bpf.o', 'io.bpf.o'].map(
     (o) => [o, 'tuner_event', EVENT_LAYOUT.tuner_event] as [string, string, typeof EVENT_LAYOUT.tuner_event],
   ),
 ];

@@ -1,0 +1,86 @@
+/**
+ * Which build of a CO-RE object to load: the default one, or its compat
+ * variant (bpf/<name>_compat.bpf.o, the same source without what older
+ * kernels lack: see bpf/include/variant.bpf.h). The kernel decides: the
+ * default is loaded first, and when the kernel refuses it (an
+ * ObjectLoadError: a map type, helper or instruction it lacks, or its
+ * verifier), the compat variant; the choice is kept for the process. No
+ * kernel version is compared. TUNER_BPF_VARIANT=default|compat forces one
+ * (the benchmark measures both on one kernel this way).
+ */
+import { UsageError } from '../errors.js';
+import { ObjectLoadError, type Instance } from './instance.js';
+
+export type Variant = 'default' | 'compat';
+
+/**
+ * Objects with a compat variant, and what a signal gives up with it (named
+ * by `tuner doctor`).
+ */
+export const COMPAT_LOSS: Record<string, string> = {
+  sched:
+    'no per-CPU context switches but for the CPU the read runs on (before 5.19: per-CPU values of other CPUs cannot be reached); waits of a task that changed CPU count on the CPU where they are folded; cgroups no live process leads to are not reported; idle entries are evicted (LRU) instead of collected',
+  futex: "waiters at once on a futex word may count a concurrent waiter's arrival early",
+  futex_wait: "waiters at once on a futex word may count a concurrent waiter's arrival early",
+  futex_waitv: "waiters at once on a futex word may count a concurrent waiter's arrival early",
+};
+
+/** Objects that share maps with another (loaded after it, with its pins): they take its variant, never their own. */
+const FOLLOWS: Record<string, string> = { futex_wait: 'futex', futex_waitv: 'futex' };
+
+/** The variant chosen for each object this process loaded (or tried). */
+const chosen = new Map<string, Variant>();
+
+/** TUNER_BPF_VARIANT, checked: auto (unset), default or compat. */
+export function forcedVariant(env: NodeJS.ProcessEnv = process.env): Variant | undefined {
+  const v = env.TUNER_BPF_VARIANT;
+  if (v === undefined || v === '' || v === 'auto') return undefined;
+  if (v === 'default' || v === 'compat') return v;
+  throw new UsageError(`TUNER_BPF_VARIANT: expected auto, default or compat, got "${v}"`);
+}
+
+const fileOf = (name: string, v: Variant): string => (v === 'compat' && name in COMPAT_LOSS ? `${name}_compat` : name);
+
+/** The object file (bpf/<result>.bpf.o) to try first for `name`. */
+export function firstVariant(name: string): string {
+  const lead = FOLLOWS[name] ?? name;
+  return fileOf(name, forcedVariant() ?? chosen.get(lead) ?? 'default');
+}
+
+/** The variant this process uses for `name`, once it loaded it (undefined before). */
+export function variantOf(name: string): Variant | undefined {
+  return chosen.get(FOLLOWS[name] ?? name);
+}
+
+/** Forget the choices (tests). */
+export function resetVariants(): void {
+  chosen.clear();
+}
+
+/**
+ * Load `name` with `load` (given the object file's name): the first variant;
+ * when the kernel refuses the default and a compat variant exists (and no
+ * variant is forced, and the object follows none), the compat one. When both
+ * are refused, the error gives both reasons.
+ */
+export async function loadVariant(name: string, load: (file: string) => Promise<Instance>): Promise<Instance> {
+  const forced = forcedVariant();
+  const lead = FOLLOWS[name];
+  const first = firstVariant(name);
+  const firstIs: Variant = first === name ? 'default' : 'compat';
+  try {
+    const inst = await load(first);
+    if (!lead) chosen.set(name, firstIs);
+    return inst;
+  } catch (err) {
+    if (!(err instanceof ObjectLoadError) || forced || lead || firstIs === 'compat' || !(name in COMPAT_LOSS)) throw err;
+    try {
+      const inst = await load(`${name}_compat`);
+      chosen.set(name, 'compat');
+      return inst;
+    } catch (err2) {
+      if (!(err2 instanceof ObjectLoadError)) throw err2;
+      throw new ObjectLoadError(name, `${err.reason}; its compat variant: ${err2.reason}`, err2);
+    }
+  }
+}
