@@ -36,6 +36,16 @@ async function libraries(bin) {
   return [...r.stdout.matchAll(/(\/\S+)/g)].map((m) => m[1]);
 }
 
+/** The UAPI header directories bpftrace needs (linux-libc-dev's linux/, asm-generic/ and the arch's asm/). */
+async function uapiHeaders() {
+  const multiarch = (await $({ nothrow: true })`gcc -dumpmachine`).stdout.trim() || 'x86_64-linux-gnu';
+  const dirs = ['/usr/include/linux', '/usr/include/asm-generic', `/usr/include/${multiarch}/asm`];
+  const missing = [];
+  for (const d of dirs) if (!(await fs.pathExists(d))) missing.push(d);
+  if (missing.length) throw new Error(`${missing.join(', ')} missing: install linux-libc-dev (bpftrace in the guest needs it)`);
+  return dirs;
+}
+
 async function copyFile(root, file) {
   const dest = path.join(root, file);
   if (await fs.pathExists(dest)) return;
@@ -95,6 +105,9 @@ export async function buildImage(project, out, log) {
     const addons = (await $`find ${path.join(project, 'node_modules')} -name *.node -type f`).stdout.split('\n').filter(Boolean);
     for (const a of addons) extra.push(...(await libraries(a)));
     for (const f of new Set(extra)) if (await fs.pathExists(f)) await copyFile(root, f);
+    // bpftrace's clang compiles every script against <linux/types.h> (and what it includes): the kernel's UAPI
+    // headers, from the host's linux-libc-dev (the guest kernels' UAPI types are the same ones).
+    for (const dir of await uapiHeaders()) await fs.copy(dir, path.join(root, dir.slice(1)), { dereference: true });
     // bpftrace and libbpf read the running kernel's BTF from /sys; nothing else of the host is needed.
     await fs.writeFile(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
     await fs.writeFile(path.join(root, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');

@@ -3,13 +3,20 @@
 // `tuner doctor --json`) and the test run's result.
 import { fs } from 'zx';
 
-/** Shell that prints one "=== LOAD <object> ok|fail <reason>" line per object and doctor's JSON. */
+/**
+ * Shell that prints one "=== LOAD <object> ok|fail <reason>" line per object and doctor's JSON. An object
+ * with a compat variant (bpf/<name>_compat.bpf.o) that the kernel refuses is tried in that variant, as
+ * tuner does: "ok compat variant (<why the default was refused>)".
+ */
 export function probeCommand() {
+  const reason =
+    '$(grep -m1 -o "map .[a-z_]*.: failed to create[^(]*\\|failed to load: .*\\|[a-z_]* #[0-9]* is not\\|invalid .*" /tmp/probe.log | head -c 160)';
   return [
-    'for o in bpf/*.bpf.o; do n=$(basename $o .bpf.o); d=/sys/fs/bpf/tuner-vm-probe-$n; mkdir -p $d;',
-    ' if bpftool prog loadall $o $d autoattach >/tmp/probe.log 2>&1; then echo "=== LOAD $n ok";',
-    ' else echo "=== LOAD $n fail $(grep -m1 -o "map .[a-z_]*.: failed to create[^(]*\\|failed to load: .*\\|[a-z_]* #[0-9]* is not\\|invalid .*" /tmp/probe.log | head -c 160)"; fi;',
-    ' rm -rf $d; done;',
+    'load() { d=/sys/fs/bpf/tuner-vm-probe-$1; mkdir -p $d; bpftool prog loadall bpf/$1.bpf.o $d autoattach >/tmp/probe.log 2>&1; r=$?; rm -rf $d; return $r; };',
+    'for o in bpf/*.bpf.o; do n=$(basename $o .bpf.o); case $n in *_compat) continue;; esac;',
+    ` if load $n; then echo "=== LOAD $n ok"; else why="${reason}";`,
+    `  if [ -f bpf/\${n}_compat.bpf.o ] && load \${n}_compat; then echo "=== LOAD $n ok compat variant (default: $why)";`,
+    `  else echo "=== LOAD $n fail $why"; fi; fi; done;`,
     'echo "=== DOCTOR-BEGIN"; node dist/cli.js doctor --json 2>/dev/null; echo "=== DOCTOR-END"',
   ].join('');
 }
@@ -55,7 +62,7 @@ export async function writeKernelsDoc(file, rows) {
   for (const r of rows) {
     const { loads, doctor } = r.probe;
     const kernel = doctor?.checks?.find((c) => c.id === 'kernel')?.detail ?? r.k.id;
-    const ok = loads.filter((l) => l.ok).map((l) => l.object);
+    const ok = loads.filter((l) => l.ok).map((l) => `${l.object}${l.reason ? ` (${l.reason})` : ''}`);
     const bad = loads.filter((l) => !l.ok).map((l) => `${l.object}${l.reason ? ` (${l.reason})` : ''}`);
     const gives = (doctor?.checks ?? []).filter((c) => c.status !== 'pass').map((c) => `${c.title}: ${c.detail}`);
     const variants = (doctor?.checks ?? [])

@@ -37,6 +37,7 @@ describe('vm harness', () => {
     const lines = [
       '=== LOAD sched ok',
       '=== LOAD io fail failed to load: -22',
+      "=== LOAD futex ok compat variant (default: map 'futex_tasks': failed to create)",
       '=== DOCTOR-BEGIN',
       '{"ok": true, "backend": "bpf",',
       ' "checks": []}',
@@ -48,6 +49,7 @@ describe('vm harness', () => {
       loads: [
         { object: 'sched', ok: true, reason: '' },
         { object: 'io', ok: false, reason: 'failed to load: -22' },
+        { object: 'futex', ok: true, reason: "compat variant (default: map 'futex_tasks': failed to create)" },
       ],
       doctor: { ok: true, backend: 'bpf', checks: [] },
     });
