@@ -8,6 +8,7 @@
  */
 #include "include/vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 #include "include/futex.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -40,6 +41,7 @@ static __always_inline bool is_wake(int cmd)
 	       cmd == FUTEX_CMP_REQUEUE || cmd == FUTEX_UNLOCK_PI || cmd == FUTEX_CMP_REQUEUE_PI;
 }
 
+#ifndef TUNER_COMPAT
 SEC("tracepoint/syscalls/sys_enter_futex")
 int futex_enter(struct syscall_enter_ctx *ctx)
 {
@@ -59,12 +61,82 @@ int futex_exit(struct syscall_exit_ctx *ctx)
 	return 0;
 }
 
-#ifdef TUNER_COMPAT
-/* A thread's entry goes with it (task storage would; see futex_tasks). The exiting thread is current. */
-SEC("tracepoint/sched/sched_process_exit")
-int futex_task_exit(void *ctx)
+#else
+/*
+ * Before 5.15 a classic tracepoint program is attached through a perf event
+ * that has no BPF link (5.15: "bpf: Add bpf_link support for perf events"),
+ * so bpftool cannot pin it, and tuner keeps programs attached by their pinned
+ * links. The compat variant hooks the raw sys_enter/sys_exit tracepoints
+ * (tp_btf, whose links pin) and picks the futex calls by number: a program
+ * run at every system call, and it covers futex_waitv(2) and futex_wait(2)
+ * and futex_wake(2) too (futex_wait.bpf.c and futex_waitv.bpf.c are not
+ * loaded with it). x86-64 only: the syscall numbers and argument registers.
+ */
+struct pt_regs;
+
+#if defined(__TARGET_ARCH_x86)
+#define NR_FUTEX 202		/* arch/x86/entry/syscalls/syscall_64.tbl */
+#define NR_FUTEX_WAITV 449
+#define NR_FUTEX_WAKE 454
+#define NR_FUTEX_WAIT 455
+
+/* The syscall's registers (x86-64 ABI: arguments in di, si, ...; the number in orig_ax). */
+struct pt_regs___x86 {
+	unsigned long di;
+	unsigned long si;
+	unsigned long orig_ax;
+} __attribute__((preserve_access_index));
+
+/* struct futex_waitv (uapi): __u64 val; __u64 uaddr; __u32 flags; __u32 __reserved. Charged to the first word. */
+#define WAITV_UADDR_OFFSET 8
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(futex_enter, struct pt_regs *regs, long id)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pt_regs___x86 *r = (void *)regs;
+	__u64 uaddr = 0;
+	int cmd;
+
+	switch (id) {
+	case NR_FUTEX:
+		cmd = (int)r->si & FUTEX_CMD_MASK;
+		if (is_wait(cmd))
+			futex_wait_enter(r->di);
+		else if (is_wake(cmd))
+			futex_wake_enter();
+		break;
+	case NR_FUTEX_WAIT:
+		futex_wait_enter(r->di);
+		break;
+	case NR_FUTEX_WAITV:
+		bpf_probe_read_user(&uaddr, sizeof(uaddr), (void *)(r->di + WAITV_UADDR_OFFSET));
+		futex_wait_enter(uaddr);
+		break;
+	case NR_FUTEX_WAKE:
+		futex_wake_enter();
+		break;
+	}
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(futex_exit, struct pt_regs *regs, long ret)
+{
+	long id = ((struct pt_regs___x86 *)regs)->orig_ax;
+
+	if (id == NR_FUTEX || id == NR_FUTEX_WAIT || id == NR_FUTEX_WAITV || id == NR_FUTEX_WAKE)
+		futex_exit_any(ctx, ret);
+	return 0;
+}
+#else
+#error "futex compat variant: syscall numbers and registers of this architecture are not written yet"
+#endif
+
+/* A thread's entry goes with it (task storage would; see futex_tasks). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(futex_task_exit, struct task_struct *t)
+{
+	__u32 tid = t->pid;
 
 	bpf_map_delete_elem(&futex_tasks, &tid);
 	return 0;

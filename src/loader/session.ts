@@ -240,7 +240,8 @@ export function startSession(opts: { preload?: string } = {}): PendingSession {
       }
       let preloaded = prepared?.instance;
       const takePreloaded = (name: string): Instance | undefined => {
-        if (preloaded?.name !== name) return undefined;
+        // By the object's name: the instance may be its compat variant (loader/variant.ts).
+        if (!preloaded || opts.preload !== name) return undefined;
         const inst = preloaded;
         preloaded = undefined;
         return inst;

@@ -20,13 +20,9 @@ export type Variant = 'default' | 'compat';
 export const COMPAT_LOSS: Record<string, string> = {
   sched:
     'no per-CPU context switches but for the CPU the read runs on (before 5.19: per-CPU values of other CPUs cannot be reached); waits of a task that changed CPU count on the CPU where they are folded; cgroups no live process leads to are not reported; idle entries are evicted (LRU) instead of collected',
-  futex: "waiters at once on a futex word may count a concurrent waiter's arrival early",
-  futex_wait: "waiters at once on a futex word may count a concurrent waiter's arrival early",
-  futex_waitv: "waiters at once on a futex word may count a concurrent waiter's arrival early",
+  futex:
+    "a program runs at every system call (raw sys_enter/sys_exit: before 5.15 a syscall tracepoint's attachment cannot be pinned); waiters at once on a futex word may count a concurrent waiter's arrival early",
 };
-
-/** Objects that share maps with another (loaded after it, with its pins): they take its variant, never their own. */
-const FOLLOWS: Record<string, string> = { futex_wait: 'futex', futex_waitv: 'futex' };
 
 /** The variant chosen for each object this process loaded (or tried). */
 const chosen = new Map<string, Variant>();
@@ -43,13 +39,12 @@ const fileOf = (name: string, v: Variant): string => (v === 'compat' && name in 
 
 /** The object file (bpf/<result>.bpf.o) to try first for `name`. */
 export function firstVariant(name: string): string {
-  const lead = FOLLOWS[name] ?? name;
-  return fileOf(name, forcedVariant() ?? chosen.get(lead) ?? 'default');
+  return fileOf(name, forcedVariant() ?? chosen.get(name) ?? 'default');
 }
 
 /** The variant this process uses for `name`, once it loaded it (undefined before). */
 export function variantOf(name: string): Variant | undefined {
-  return chosen.get(FOLLOWS[name] ?? name);
+  return chosen.get(name);
 }
 
 /** Forget the choices (tests). */
@@ -60,20 +55,19 @@ export function resetVariants(): void {
 /**
  * Load `name` with `load` (given the object file's name): the first variant;
  * when the kernel refuses the default and a compat variant exists (and no
- * variant is forced, and the object follows none), the compat one. When both
+ * variant is forced), the compat one. When both
  * are refused, the error gives both reasons.
  */
 export async function loadVariant(name: string, load: (file: string) => Promise<Instance>): Promise<Instance> {
   const forced = forcedVariant();
-  const lead = FOLLOWS[name];
   const first = firstVariant(name);
   const firstIs: Variant = first === name ? 'default' : 'compat';
   try {
     const inst = await load(first);
-    if (!lead) chosen.set(name, firstIs);
+    chosen.set(name, firstIs);
     return inst;
   } catch (err) {
-    if (!(err instanceof ObjectLoadError) || forced || lead || firstIs === 'compat' || !(name in COMPAT_LOSS)) throw err;
+    if (!(err instanceof ObjectLoadError) || forced || firstIs === 'compat' || !(name in COMPAT_LOSS)) throw err;
     try {
       const inst = await load(`${name}_compat`);
       chosen.set(name, 'compat');

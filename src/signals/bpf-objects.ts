@@ -7,7 +7,7 @@
 import { loadInstance, type Instance } from '../loader/instance.js';
 import { openSession, type BpfScope, type Session } from '../loader/session.js';
 import { BpftoolBatch } from '../tools/batch.js';
-import { firstVariant, loadVariant } from '../loader/variant.js';
+import { loadVariant } from '../loader/variant.js';
 
 export interface BpfObjects {
   session: Session;
@@ -32,7 +32,7 @@ export async function openBpfObjects(scope: BpfScope, opts: { session?: Session;
     batch,
     async load(name, reuse = session.maps) {
       const inst =
-        (reuse === session.maps ? session.takePreloaded(firstVariant(name)) : undefined) ??
+        (reuse === session.maps ? session.takePreloaded(name) : undefined) ??
         (await loadVariant(name, (file) => loadInstance(file, { reuse })));
       if (closed) {
         inst.unload();

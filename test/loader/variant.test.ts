@@ -1,7 +1,7 @@
 /**
  * Which variant of a CO-RE object is loaded: the default first, the compat
  * one when the kernel refuses it (and only then), a forced one through
- * TUNER_BPF_VARIANT; objects that share another's maps follow its choice.
+ * TUNER_BPF_VARIANT.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ObjectLoadError, type Instance } from '../../src/loader/instance.js';
@@ -58,25 +58,16 @@ describe('CO-RE object variants', () => {
   });
 
   it('has no fallback for an object without a compat variant, nor for errors other than a refusal', async () => {
-    const k = kernel(['net_sock']);
-    await expect(loadVariant('net_sock', k.load)).rejects.toBeInstanceOf(ObjectLoadError);
-    expect(k.tried).toEqual(['net_sock']);
+    for (const name of ['net_sock', 'futex_wait']) {
+      const k = kernel([name]);
+      await expect(loadVariant(name, k.load)).rejects.toBeInstanceOf(ObjectLoadError);
+      expect(k.tried).toEqual([name]);
+    }
     const boom = async (): Promise<Instance> => {
       throw new Error('bpffs is not mounted');
     };
     await expect(loadVariant('sched', boom)).rejects.toThrow('bpffs is not mounted');
     expect(variantOf('sched')).toBeUndefined();
-  });
-
-  it('futex_wait and futex_waitv take futex’s variant (they reuse its maps) and never switch alone', async () => {
-    await loadVariant('futex', kernel(['futex']).load);
-    const k = kernel([]);
-    expect((await loadVariant('futex_wait', k.load)).name).toBe('futex_wait_compat');
-    resetVariants();
-    await loadVariant('futex', kernel([]).load);
-    const k2 = kernel(['futex_waitv']);
-    await expect(loadVariant('futex_waitv', k2.load)).rejects.toBeInstanceOf(ObjectLoadError);
-    expect(k2.tried).toEqual(['futex_waitv']);
   });
 
   it('TUNER_BPF_VARIANT forces a variant, with no fallback; a bad value is a usage error naming it', async () => {

@@ -97,6 +97,7 @@ export async function openFutexBpf(scope: SchedScope, opts: BpfOpenOptions = {})
     core = await objects.load('futex');
     const reuse = { ...objects.session.maps, ...Object.fromEntries(FUTEX_MAPS.map((m) => [m, core.map(m)])) };
     for (const name of OPTIONAL) {
+      if (core.name === 'futex_compat') break; // its sys_enter/sys_exit hooks see futex_wait(2) and futex_waitv(2) too
       try {
         await objects.load(name, reuse);
       } catch (err) {
