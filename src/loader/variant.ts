@@ -19,7 +19,7 @@ export type Variant = 'default' | 'compat';
  */
 export const COMPAT_LOSS: Record<string, string> = {
   sched:
-    'no per-CPU context switches but for the CPU the read runs on (before 5.19: per-CPU values of other CPUs cannot be reached); waits of a task that changed CPU count on the CPU where they are folded; cgroups no live process leads to are not reported; idle entries are evicted (LRU) instead of collected',
+    'on kernels before 5.19 (no bpf_map_lookup_percpu_elem), no per-CPU run-queue length or switches (the counts land on the CPU the reader runs on); cgroups no live process leads to are not reported; idle entries are evicted (LRU) when the maps fill, not collected every interval',
   futex:
     "a program runs at every system call (raw sys_enter/sys_exit: before 5.15 a syscall tracepoint's attachment cannot be pinned); waiters at once on a futex word may count a concurrent waiter's arrival early",
 };
