@@ -1,6 +1,7 @@
 /**
  * What the workload runs next to: nothing, the empty floor program,
- * `tuner watch sched`, or the bpftrace yardstick. Each attaches, says when
+ * `tuner watch sched` (with the default object, or its compat variant
+ * forced by TUNER_BPF_VARIANT), or the bpftrace yardstick. Each attaches, says when
  * it is ready (steady state: first record or first histogram printed),
  * names its programs (for bpf_stats), and detaches without leaving pins
  * or processes.
@@ -12,7 +13,7 @@ import { BENCH_SRC, CLI, PIN_ROOT, RUNQLAT_BT } from './paths.js';
 import { progIdsOfPinnedLinks, progIdsOfProcess } from './bpfstats.js';
 import { lines, run, start, stderrOf, stop, type Child } from './spawn.js';
 
-export type ConfigName = 'none' | 'empty' | 'tuner' | 'bpftrace';
+export type ConfigName = 'none' | 'empty' | 'tuner' | 'tuner-compat' | 'bpftrace';
 
 export interface Attached {
   name: ConfigName;
@@ -71,9 +72,13 @@ export async function attach(name: ConfigName): Promise<Attached> {
         detach: async () => rmSync(dir, { recursive: true, force: true }),
       };
     }
-    case 'tuner': {
-      const dir = pinDir('tuner');
-      const child = start('node', [CLI, 'watch', 'sched', '--json', '--interval', '1s'], { TUNER_PIN_ROOT: dir });
+    case 'tuner':
+    case 'tuner-compat': {
+      const dir = pinDir(name);
+      const child = start('node', [CLI, 'watch', 'sched', '--json', '--interval', '1s'], {
+        TUNER_PIN_ROOT: dir,
+        TUNER_BPF_VARIANT: name === 'tuner' ? 'default' : 'compat',
+      });
       await waitReady(child, 'tuner watch sched', (l) => l.startsWith('{'));
       const readyMs = performance.now() - t0;
       return {

@@ -10,6 +10,7 @@ const LABEL: Record<string, string> = {
   none: 'nothing attached',
   empty: 'empty tp_btf (floor)',
   tuner: 'tuner watch sched',
+  'tuner-compat': 'tuner watch sched, compat variant',
   bpftrace: 'bpftrace runqlat.bt',
 };
 
@@ -29,7 +30,7 @@ export function tables(r: Results): Table[] {
       head: ['config', 'program', 'ns/event', 'events/switch', 'ns/switch'],
       rows,
       notes: [
-        `tuner / bpftrace = ${f(k.tunerOverBpftrace, 2)}x, tuner / empty = ${f(k.tunerOverEmpty, 2)}x (medians of per-round ratios)`,
+        `tuner / bpftrace = ${f(k.tunerOverBpftrace, 2)}x, tuner / empty = ${f(k.tunerOverEmpty, 2)}x, compat variant / empty = ${f(k.compatOverEmpty, 2)}x, compat / default = ${f(k.compatOverTuner, 2)}x (medians of per-round ratios)`,
         `context switches per run (/proc/stat ctxt): ${Math.min(...sw)}..${Math.max(...sw)}`,
       ],
     });

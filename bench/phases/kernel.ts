@@ -10,7 +10,7 @@ import { contextSwitches } from '../lib/proc.js';
 import { pipeBench, PLACEMENTS, type Placement } from '../lib/perf.js';
 import { median } from '../lib/stats.js';
 
-export const KERNEL_CONFIGS = ['empty', 'tuner', 'bpftrace'] as const satisfies readonly ConfigName[];
+export const KERNEL_CONFIGS = ['empty', 'tuner', 'tuner-compat', 'bpftrace'] as const satisfies readonly ConfigName[];
 export type KernelConfig = (typeof KERNEL_CONFIGS)[number];
 
 export interface ProgRun {
@@ -53,6 +53,9 @@ export interface KernelPlacementResult {
   /** Medians of the per-round ratios (each ratio taken within one round). */
   tunerOverBpftrace: number;
   tunerOverEmpty: number;
+  /** The compat variant (sched_compat.bpf.o, what kernels before 5.11-5.17 load) on this kernel. */
+  compatOverEmpty: number;
+  compatOverTuner: number;
 }
 
 export interface KernelResult {
@@ -140,6 +143,8 @@ export async function kernelCost(opts: { rounds: number; loops: number; log: (s:
         summary: KERNEL_CONFIGS.map((c) => summarizeConfig(c, mine)),
         tunerOverBpftrace: ratio('tuner', 'bpftrace'),
         tunerOverEmpty: ratio('tuner', 'empty'),
+        compatOverEmpty: ratio('tuner-compat', 'empty'),
+        compatOverTuner: ratio('tuner-compat', 'tuner'),
       };
     }),
   };
