@@ -3,7 +3,7 @@
  * run on this machine, next to bpftrace and to an empty program. Prints a
  * table, writes bench/results.json and bench/results.md.
  *
- *   node dist/bench/main.js [--only kernel,slowdown,agent,startup,scale,power,power-sim,soak] [--quick] [--duration 1h]
+ *   node dist/bench/main.js [--only kernel,slowdown,agent,startup,scale,power,power-sim,soak] [--quick] [--duration 1h] [--load-cpu PCT]
  *
  * --quick shortens every phase (for trying the benchmark out; its figures
  * are noisier and the agent windows are 10 s, not 60 s).
@@ -35,10 +35,11 @@ type Phase = (typeof PHASES)[number];
 /** Run only when named: `soak` lasts --duration (default 1h). */
 type Named = PowerPhase | 'soak';
 
-function parseArgs(argv: string[]): { only: Set<Phase | Named>; quick: boolean; durationS: number } {
+function parseArgs(argv: string[]): { only: Set<Phase | Named>; quick: boolean; durationS: number; loadCpuPct?: number } {
   let only = new Set<Phase | Named>(PHASES);
   let quick = false;
   let durationS = 3600;
+  let loadCpuPct: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') quick = true;
@@ -46,18 +47,23 @@ function parseArgs(argv: string[]): { only: Set<Phase | Named>; quick: boolean; 
       const m = /^(\d+)(s|m|h)$/.exec(argv[++i] ?? '');
       if (!m) usage(`--duration: expected a duration like 15m or 1h, got ${JSON.stringify(argv[i] ?? '')}`);
       durationS = Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'];
+    } else if (a === '--load-cpu') {
+      const v = Number(argv[++i]);
+      if (!(v >= 1 && v <= 100 * 1024))
+        usage(`--load-cpu: expected a percentage of one CPU (1 or more), got ${JSON.stringify(argv[i] ?? '')}`);
+      loadCpuPct = v;
     } else if (a === '--only') {
       const list = (argv[++i] ?? '').split(',').filter(Boolean);
       for (const p of list) if (![...PHASES, ...POWER_PHASES, 'soak'].includes(p as Phase)) usage(`--only: unknown phase "${p}"`);
       only = new Set(list as Array<Phase | Named>);
     } else usage(`unknown argument "${a}"`);
   }
-  return { only, quick, durationS };
+  return { only, quick, durationS, ...(loadCpuPct !== undefined ? { loadCpuPct } : {}) };
 }
 
 function usage(msg: string): never {
   process.stderr.write(
-    `bench: ${msg}\nusage: node dist/bench/main.js [--only ${[...PHASES, ...POWER_PHASES, 'soak'].join(',')}] [--quick] [--duration 1h]\n`,
+    `bench: ${msg}\nusage: node dist/bench/main.js [--only ${[...PHASES, ...POWER_PHASES, 'soak'].join(',')}] [--quick] [--duration 1h] [--load-cpu PCT]\n`,
   );
   process.exit(2);
 }
@@ -76,10 +82,10 @@ async function preflight(): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
-  const { only, quick, durationS } = parseArgs(process.argv.slice(2));
+  const { only, quick, durationS, loadCpuPct } = parseArgs(process.argv.slice(2));
   const log = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
   if (only.has('soak')) {
-    const r = await soak({ seconds: durationS, log });
+    const r = await soak({ seconds: durationS, ...(loadCpuPct !== undefined ? { loadCpuPct } : {}), log });
     process.stdout.write(renderSoak(r) + '\n');
     writeFileSync(
       path.join(BENCH_SRC, 'soak-results.json'),

@@ -16,6 +16,12 @@
  *    1,000 cgroups and 10,000 processes (records as `watch --json` prints
  *    them, on a simulated host: no knob is written), timed per window.
  *
+ * --load-cpu PCT caps the load at PCT% of one CPU, half of it for the hog
+ * cgroup and half for the victim (a cfs quota on each: no action touches
+ * them; pressure_backoff steps the quota of the scope above them, which
+ * stays at or above theirs), so a soak can run beside other measurements
+ * without disturbing them.
+ *
  * Everything it creates (cgroups under tuner-soak-<pid>, a journal
  * directory, workloads) is removed at the end, on error and on Ctrl-C.
  */
@@ -49,6 +55,8 @@ export interface SoakResult {
   exitCode: number | undefined;
   decisions: number;
   restored: boolean;
+  /** The cap on the load in % of one CPU, when one was set. */
+  loadCpuPct?: number;
   engine: { cgroups: number; processes: number; recipes: number; windows: number; msPerWindow: { median: number; max: number } };
 }
 
@@ -102,29 +110,38 @@ function removeCgroup(dir: string): void {
   rmdirSync(dir);
 }
 
-/** The load of phase k: the workloads it starts in the hog and victim cgroups. */
+/**
+ * The load of phase k: the workloads it starts in the hog and victim cgroups.
+ * Each joins its cgroup before it execs, so no thread or child runs outside
+ * it (and outside its CPU cap), and the PID stopped is the workload's own.
+ */
 function loadPhase(k: number, hog: string, victim: string, bin: (n: string) => string): { name: string; children: Child[] } {
-  const inCg = (c: Child, cg: string): Child => {
-    if (c.pid !== undefined) writeFileSync(path.join(cg, 'cgroup.procs'), String(c.pid));
-    return c;
-  };
+  const inCg = (cg: string, cmd: string, args: readonly string[], stdin?: string): Child =>
+    start('sh', [
+      '-c',
+      `echo $$ > "$0/cgroup.procs" && exec "$@"${stdin === undefined ? '' : ` <<'EOF'\n${stdin}\nEOF`}`,
+      cg,
+      cmd,
+      ...args,
+    ]);
   switch (k % 4) {
     case 0:
       return {
         name: 'burners+victim',
-        children: [inCg(start(bin('spin'), ['3', '0']), hog), inCg(start(bin('duty'), ['40', '10', '0']), victim)],
+        children: [inCg(hog, bin('spin'), ['3', '0']), inCg(victim, bin('duty'), ['40', '10', '0'])],
       };
     case 1:
       // lockwait starts on a "go" line on its stdin.
-      return { name: 'mutex', children: [inCg(start('sh', ['-c', `echo go | exec ${bin('lockwait')} 4 100000 200`]), hog)] };
+      return { name: 'mutex', children: [inCg(hog, bin('lockwait'), ['4', '100000', '200'], 'go')] };
     case 2:
-      return { name: 'pipe storm', children: [inCg(start('perf', ['bench', 'sched', 'pipe', '-l', '100000000']), hog)] };
+      // Threaded (-T): one process, so a kill ends both ends of the pipe (a forked receiver outlives its sender and blocks).
+      return { name: 'pipe storm', children: [inCg(hog, 'perf', ['bench', 'sched', 'pipe', '-T', '-l', '100000000'])] };
     default:
-      return { name: 'idle', children: [inCg(start(bin('duty'), ['10', '10', '0']), victim)] };
+      return { name: 'idle', children: [inCg(victim, bin('duty'), ['10', '10', '0'])] };
   }
 }
 
-async function soakRun(o: { seconds: number; log: (s: string) => void }): Promise<Omit<SoakResult, 'engine'>> {
+async function soakRun(o: { seconds: number; loadCpuPct?: number; log: (s: string) => void }): Promise<Omit<SoakResult, 'engine'>> {
   const phaseSeconds = Math.min(180, Math.max(20, Math.round(o.seconds / 5)));
   const warmupSeconds = Math.max(60, Math.round(o.seconds / 5));
   const bin = (n: string): string => path.join(ROOT, '.cache', 'workloads', n);
@@ -138,11 +155,28 @@ async function soakRun(o: { seconds: number; log: (s: string) => void }): Promis
   const victim = path.join(parent, 'victim');
   mkdirSync(hog, { recursive: true });
   mkdirSync(victim);
+  if (o.loadCpuPct !== undefined) {
+    for (const cg of [hog, victim]) {
+      writeFileSync(path.join(cg, 'cpu.cfs_period_us'), '100000');
+      writeFileSync(path.join(cg, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(o.loadCpuPct * 500))));
+    }
+  }
   writeFileSync(path.join(hog, 'cpu.shares'), '262144');
   const journal = mkdtempSync(path.join(tmpdir(), 'tuner-soak-journal-'));
   const pinRoot = `/sys/fs/bpf/tuner-soak-${process.pid}`;
   let load: Child[] = [];
   const endLoad = async (): Promise<void> => {
+    // Anything a workload forked is in its cgroup (and was started by this benchmark): end it too, or its
+    // open stdout would keep the workload's exit from being seen.
+    for (const cg of [hog, victim]) {
+      for (const pid of readFileSync(path.join(cg, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          /* exited */
+        }
+      }
+    }
     for (const c of load) await stop(c, 'SIGKILL', 2000);
     load = [];
   };
@@ -244,6 +278,7 @@ async function soakRun(o: { seconds: number; log: (s: string) => void }): Promis
     exitCode: tuner.exitCode ?? undefined,
     decisions,
     restored,
+    ...(o.loadCpuPct !== undefined ? { loadCpuPct: o.loadCpuPct } : {}),
   };
 }
 
@@ -332,7 +367,7 @@ export async function engineScale(o: { cgroups: number; procs: number; windows: 
   };
 }
 
-export async function soak(o: { seconds: number; log: (s: string) => void }): Promise<SoakResult> {
+export async function soak(o: { seconds: number; loadCpuPct?: number; log: (s: string) => void }): Promise<SoakResult> {
   o.log('soak: the engine at scale (1,000 cgroups, 10,000 processes)');
   const engine = await engineScale({ cgroups: 1_000, procs: 10_000, windows: 12 });
   o.log(`soak: engine ${JSON.stringify(engine)}`);
@@ -347,7 +382,7 @@ export function renderSoak(r: SoakResult): string {
   const first = r.samples[0];
   const last = r.samples.at(-1);
   return [
-    `soak: ${r.seconds} s of run --apply --watch with every shipped recipe (load changed every ${r.phaseSeconds} s; warm-up ${r.warmupSeconds} s), ${r.samples.length} samples, ${r.decisions} decisions, exit ${r.exitCode}, everything restored: ${r.restored}`,
+    `soak: ${r.seconds} s of run --apply --watch with every shipped recipe (load changed every ${r.phaseSeconds} s${r.loadCpuPct !== undefined ? `, capped at ${r.loadCpuPct}% of one CPU` : ''}; warm-up ${r.warmupSeconds} s), ${r.samples.length} samples, ${r.decisions} decisions, exit ${r.exitCode}, everything restored: ${r.restored}`,
     `  at start: RSS ${first?.rssMb} MB, CPU ${first?.cpuS} s, ${first?.fds} fds, ${first?.pins} pins; at the end: RSS ${last?.rssMb} MB, CPU ${last?.cpuS} s, ${last?.fds} fds, ${last?.pins} pins`,
     `  growth after warm-up (median of first 10 vs last 10 samples): RSS ${g.rssMb.start} -> ${g.rssMb.end} MB (${g.rssMb.pct}%), CPU ${g.cpuPct.start} -> ${g.cpuPct.end}% of a CPU (${g.cpuPct.pct}%), fds ${g.fds.start} -> ${g.fds.end} (${g.fds.pct}%), pins ${g.pins.start} -> ${g.pins.end} (${g.pins.pct}%)`,
     `  engine: ${r.engine.recipes} recipes on ${r.engine.cgroups} cgroups and ${r.engine.processes} processes: ${r.engine.msPerWindow.median} ms per window (median of ${r.engine.windows - 2}, max ${r.engine.msPerWindow.max})`,
