@@ -244,7 +244,11 @@ export class Engine {
           message: messageOf(err),
         });
         if (err instanceof KnobGone) this.o.journal!.forget(c.knob);
-        else this.hold(held, c, a, p.target, original, c.old, ts, c.new);
+        else if ((await this.readOrUndefined(c.knob)) === original) {
+          // The write was refused and the knob still holds its original: nothing to hold or restore.
+          if (held) this.drop(held);
+          else this.o.journal!.forget(c.knob);
+        } else this.hold(held, c, a, p.target, original, c.old, ts, c.new);
         return false;
       }
     } else {
@@ -283,6 +287,14 @@ export class Engine {
     this.changes.push({ ts: ev.ts, knob: label, old: c.old, new: actual, reason, applied: ev.applied });
     out.push(ev);
     return true;
+  }
+
+  private async readOrUndefined(knob: KnobRef): Promise<string | undefined> {
+    try {
+      return await this.o.io.read(knob);
+    } catch {
+      return undefined;
+    }
   }
 
   private hold(
@@ -360,6 +372,12 @@ export class Engine {
           });
           reverted.push({ knob: label, to: cur, result: 'yielded' });
           this.drop(h);
+          continue;
+        }
+        if (cur === h.original && h.knob.kind !== 'hook') {
+          // Already back (a write that was refused, a step back to the original): writing it again could only fail.
+          this.drop(h);
+          reverted.push({ knob: label, to: h.original, result: 'unchanged' });
           continue;
         }
         await this.o.io.write(h.knob, h.original);

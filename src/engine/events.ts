@@ -109,7 +109,7 @@ export interface SummaryEvent {
   recipes: Array<{
     recipe: string;
     changes: Array<{ ts: string; knob: string; old: string; new: string; reason: string; applied: boolean }>;
-    reverted: Array<{ knob: string; to: string; result: 'restored' | 'yielded' | 'gone' | 'kept' | 'failed' }>;
+    reverted: Array<{ knob: string; to: string; result: 'restored' | 'unchanged' | 'yielded' | 'gone' | 'kept' | 'failed' }>;
   }>;
 }
 

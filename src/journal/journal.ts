@@ -146,7 +146,10 @@ export class Journal {
     const id = knobId(knob);
     const before = this.data.entries.length;
     this.data.entries = this.data.entries.filter((x) => x.id !== id);
-    if (this.data.entries.length !== before) this.persist();
+    if (this.data.entries.length === before) return;
+    // A journal with nothing left to restore is not kept (a crash now must leave nothing for revert).
+    if (this.data.entries.length === 0) rmSync(this.file, { force: true });
+    else this.persist();
   }
 
   /** Remove the file when nothing is left in it. */

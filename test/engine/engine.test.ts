@@ -223,6 +223,59 @@ describe('engine', () => {
     expect(journal.entries()).toEqual([]);
   });
 
+  /** A knob that refuses every write (EROFS: a read-only file); `badReads` reads fail too before it reads again. */
+  class RefusingIo extends SimIo {
+    writes = 0;
+    badReads = 0;
+    override writeSync(_k: KnobRef, _v: string): void {
+      this.writes++;
+      throw Object.assign(new Error(`EROFS: read-only file system, open '${HOG}'`), { code: 'EROFS' });
+    }
+    override readSync(k: KnobRef): string {
+      if (this.writes > 0 && this.badReads > 0) {
+        this.badReads--;
+        throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+      }
+      return super.readSync(k);
+    }
+  }
+
+  it('a write the knob refuses: an error naming it, nothing held, no journal kept, nothing written at exit', async () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'tuner-eng-'));
+    dirs.push(d);
+    const journal = Journal.open(d, { pid: 1, start: 2 });
+    const io = new RefusingIo([0, 1], new Map([[HOG, '1000']]));
+    const { e } = engine({ mode: 'apply', io, journal });
+    const evs = await run(e, 0, 1);
+    expect(evs).toEqual([expect.objectContaining({ type: 'error', knob: HOG, message: expect.stringMatching(/EROFS/) })]);
+    expect(e.heldIds()).toEqual([]);
+    expect(journal.entries()).toEqual([]);
+    expect(existsSync(journal.file)).toBe(false);
+    const writes = io.writes;
+    const end = await e.revertAll(5000);
+    expect(end).toEqual({ events: [], reverted: [] });
+    expect(io.writes).toBe(writes);
+  });
+
+  it('at exit a held knob already at its original is not written again (a refused write left it there)', async () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'tuner-eng-'));
+    dirs.push(d);
+    const journal = Journal.open(d, { pid: 1, start: 2 });
+    const io = new RefusingIo([0, 1], new Map([[HOG, '1000']]));
+    io.badReads = 1; // the read after the refused write fails: the knob may hold either value, so it is held
+    const { e } = engine({ mode: 'apply', io, journal });
+    await run(e, 0, 1);
+    expect(e.heldIds()).toHaveLength(1);
+    expect(journal.entries()).toHaveLength(1);
+    const writes = io.writes;
+    const end = await e.revertAll(5000);
+    expect(end.reverted).toEqual([{ knob: HOG, to: '1000', result: 'unchanged' }]);
+    expect(end.events.filter((x) => x.type === 'error')).toEqual([]);
+    expect(io.writes).toBe(writes);
+    expect(journal.entries()).toEqual([]);
+    expect(existsSync(journal.file)).toBe(false);
+  });
+
   it('revert_on_exit: false keeps the change and says so', async () => {
     const { e, io } = engine({
       r: recipe(RECIPE.replace('max_changes_per_hour: 3 }', 'max_changes_per_hour: 3, revert_on_exit: false }')),
