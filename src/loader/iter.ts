@@ -6,7 +6,8 @@
  * fs.promises reads of a file of unknown size take several thread-pool round
  * trips per run, a third of an idle `watch sched`'s CPU when it used them.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { KernelError } from '../errors.js';
 
 /** Start size of a buffer; it doubles when an output does not fit. */
 const INITIAL = 64 * 1024;
@@ -16,7 +17,7 @@ export class IterBuffer {
 
   /** Run the iterator pinned at `link`; the result is a view of this buffer, valid until its next read. */
   read(link: string): Buffer {
-    const fd = openSync(link, 'r');
+    const fd = openPinned(link);
     try {
       let len = 0;
       for (;;) {
@@ -32,5 +33,35 @@ export class IterBuffer {
     } finally {
       closeSync(fd);
     }
+  }
+}
+
+/**
+ * The pin at `link` disappeared under the run (its bpffs unmounted, the pin
+ * removed): a KernelError saying so, for a message and a revert, not a crash.
+ */
+function pinGone(link: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== 'ENOENT' && code !== 'ENOTDIR') return err;
+  return new KernelError(
+    `the pinned BPF iterator ${link} is gone (${code}): its bpffs was unmounted or the pin removed while tuner ran, so tuner cannot read its signals`,
+    { cause: err },
+  );
+}
+
+function openPinned(link: string): number {
+  try {
+    return openSync(link, 'r');
+  } catch (err) {
+    throw pinGone(link, err);
+  }
+}
+
+/** Run a small iterator (one short line of output) pinned at `link`. */
+export function readPinned(link: string): string {
+  try {
+    return readFileSync(link, 'utf8');
+  } catch (err) {
+    throw pinGone(link, err);
   }
 }

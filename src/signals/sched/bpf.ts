@@ -7,8 +7,7 @@
  * long-lived batch starts at its first request (the outlier threshold, or a
  * host where the dump could not reach every CPU).
  */
-import { readFileSync } from 'node:fs';
-import { IterBuffer } from '../../loader/iter.js';
+import { IterBuffer, readPinned } from '../../loader/iter.js';
 import type { Instance } from '../../loader/instance.js';
 import { u64le, writeConfig } from '../../loader/session.js';
 import type { BpfOpenOptions, SchedScope, SignalReader } from '../reader.js';
@@ -134,7 +133,7 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
   let last = process.hrtime.bigint();
 
   // The flush iterator's output is one short line.
-  const flush = (): { cycle: bigint; tasks: number } => parseFlushOutput(readFileSync(inst.link('flush'), 'utf8'));
+  const flush = (): { cycle: bigint; tasks: number } => parseFlushOutput(readPinned(inst.link('flush')));
 
   try {
     if (opts.outlierNs) await writeConfig(batch, inst.map('sched_config'), u64le(BigInt(Math.round(opts.outlierNs))));
