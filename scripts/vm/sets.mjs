@@ -27,12 +27,6 @@ const MATRIX = [
 const EXPECTED_MISSING = {
   '*': [
     {
-      file: 'test/kernel/numa.test.ts',
-      name: 'numa_rebalance on two nodes',
-      reason:
-        'the journaled original of the pages knob is the set of nodes holding pages ("0-1" when a few pages started on node 0), not their split, so tuner revert can leave the pages on node 0 (seen on 6.12, 6.1 and 5.10); the move itself works',
-    },
-    {
       file: 'test/kernel/diagnose.test.ts',
       name: 'threads contending on one mutex',
       reason:

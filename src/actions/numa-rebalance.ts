@@ -1,10 +1,11 @@
 /**
  * numa_rebalance: move a workload toward its preferred node (the node that
  * holds most of its pages, or `node`) when cross-node signals rise. A
- * process: every thread's affinity becomes that node's CPUs, then its pages
- * on other nodes move to that node (migratepages(8); restoring puts the
- * threads back and leaves no page outside the nodes that held its pages
- * before). A cgroup (the scope, or a
+ * process: every thread's affinity becomes that node's CPUs, then, when its
+ * pages sit on one other node, they move to that node (migratepages(8);
+ * restoring puts the threads back and the pages back on their node; pages
+ * split across nodes stay where they are, as no page-by-page record could
+ * be replayed). A cgroup (the scope, or a
  * cgroup a detector names): cpuset.cpus and cpuset.mems become the node's,
  * with cpuset.memory_migrate on so the kernel moves its pages (reverting in
  * reverse order moves them back). On a single-node host it does not apply.
@@ -15,7 +16,7 @@ import type { Entity } from '../detect/paths.js';
 import type { HostView } from '../host/host.js';
 import type { KnobRef } from '../knobs/knob.js';
 import { actionCommon, num } from '../recipes/fields.js';
-import { formatCpuList } from '../topology/cpulist.js';
+import { formatCpuList, parseCpuList } from '../topology/cpulist.js';
 import type { ActionContext, ActionDef, Plan, PlannedChange } from './action.js';
 
 const schema = z
@@ -74,20 +75,32 @@ async function movePid(ctx: ActionContext, p: NumaRebalanceParams, pid: number):
       detail: `move thread ${t.tid} to node ${node}: CPUs ${old} -> ${target}`,
     });
   }
-  // The pages after the threads: they are read where the threads now run.
+  // The pages after the threads: they are read where the threads now run. Only pages that all sit on one
+  // other node move: migratepages moves every page of a node, so a split could not be put back as it was,
+  // while one node's pages go back to it exactly (the journal holds that node).
   const leader = threads.find((t) => t.tid === pid);
-  if ((p.migrate_pages ?? true) && leader && pages && [...pages].some(([n, count]) => n !== node && count > 0)) {
+  let pagesWhy: string | undefined;
+  if ((p.migrate_pages ?? true) && leader && pages) {
     const knob: KnobRef = { kind: 'pages', pid, start: leader.start };
     const old = await ctx.io.read(knob);
-    changes.push({
-      knob,
-      old,
-      new: String(node),
-      scopeTarget: { kind: 'pid', pid },
-      detail: `move the pages of pid ${pid} to node ${node}: nodes ${old} -> ${node}`,
-    });
+    const held = parseCpuList(old);
+    const counts = [...pages]
+      .sort((a, b) => a[0] - b[0])
+      .map(([n, c]) => `N${n}=${c}`)
+      .join(' ');
+    if (held.length === 1 && held[0] !== node)
+      changes.push({
+        knob,
+        old,
+        new: String(node),
+        scopeTarget: { kind: 'pid', pid },
+        detail: `move the pages of pid ${pid} to node ${node}: node ${old} (pages ${counts}) -> ${node}`,
+      });
+    else if (held.length > 1)
+      pagesWhy = `the pages of pid ${pid} are split across nodes ${old} (pages ${counts}): tuner leaves them, since a split cannot be put back as it was`;
   }
-  return changes.length > 0 ? changes : `pid ${pid} already runs on node ${node}`;
+  if (changes.length > 0) return changes;
+  return pagesWhy ?? `pid ${pid} already runs on node ${node}`;
 }
 
 async function moveCgroup(ctx: ActionContext, p: NumaRebalanceParams, name: string, self: boolean): Promise<PlannedChange[] | string> {

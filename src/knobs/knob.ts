@@ -11,9 +11,10 @@ export type KnobRef =
   | { kind: 'affinity'; pid: number; tid: number; start: number }
   /**
    * The NUMA nodes holding a process's resident pages, as a node list ("0",
-   * "0-1"). Writing a list moves the pages on nodes outside it onto it
-   * (migratepages(8)); so restoring the original list leaves no page outside
-   * the nodes that held pages before (a spread is not redrawn page by page).
+   * "0-1"; a node with under 5% of them does not count). Writing a list moves
+   * the pages on nodes outside it onto it (migratepages(8)); numa_rebalance
+   * changes it only from one node to another, so restoring the original
+   * puts the pages back on their node.
    */
   | { kind: 'pages'; pid: number; start: number }
   /** A hook command run without a shell; "{level}" in its arguments becomes the level written. */

@@ -310,30 +310,51 @@ describe('numa_rebalance', () => {
         { tid: 70, cpu: 2 },
         { tid: 71, cpu: 3 },
       ],
-      numaMaps: 'a default N0=900 N1=100\n',
+      // Its memory on node 0, and a few pages of a shared library on node 1 (2%: not a split).
+      numaMaps: 'a default N0=900\nb file=/lib/x.so N1=20\n',
     });
     const host = new RealHost(fakeLayout(tmp(), 2), t.sys, t.proc);
     expect(numaRebalance.applies!(host, { action: 'numa_rebalance', target: 'r' })).toBeUndefined();
     const io = new SimIo([0, 1, 2, 3], new Map(), (pid) => host.numaPages(pid));
     const p = await numaRebalance.plan(ctx(host, io), { action: 'numa_rebalance', target: 'r' }, { kind: 'pid', key: '70' }, 'step');
-    // The threads first, then the pages on the other node.
+    // The threads move to node 0; its pages are there already.
     expect(changes(p)).toEqual([
       ['affinity', '0-3', '0-1'],
       ['affinity', '0-3', '0-1'],
-      ['pages', '0-1', '0'],
     ]);
-    expect('changes' in p && p.changes[2]!.knob).toEqual({ kind: 'pages', pid: 70, start: 1070 });
     const forced = await numaRebalance.plan(
       ctx(host, io),
       { action: 'numa_rebalance', target: 'r', node: 1 },
       { kind: 'pid', key: '70' },
       'step',
     );
+    // The threads first, then the pages, from their one node to the other.
     expect(changes(forced)).toEqual([
       ['affinity', '0-3', '2-3'],
       ['affinity', '0-3', '2-3'],
-      ['pages', '0-1', '1'],
+      ['pages', '0', '1'],
     ]);
+    expect('changes' in forced && forced.changes[2]!.knob).toEqual({ kind: 'pages', pid: 70, start: 1070 });
+    expect('changes' in forced && forced.changes[2]!.detail).toBe('move the pages of pid 70 to node 1: node 0 (pages N0=900 N1=20) -> 1');
+    // Pages split across the nodes stay where they are (migratepages could not put a split back); the threads still move.
+    t.addProcess(72, { threads: [{ tid: 72, cpu: 2 }], numaMaps: 'a default N0=600 N1=400\n' });
+    const split = await numaRebalance.plan(
+      ctx(host, io),
+      { action: 'numa_rebalance', target: 'r', node: 0 },
+      { kind: 'pid', key: '72' },
+      'step',
+    );
+    expect(changes(split)).toEqual([['affinity', '0-3', '0-1']]);
+    await io.write({ kind: 'affinity', pid: 72, tid: 72, start: 1072 }, '0-1');
+    const splitAgain = await numaRebalance.plan(
+      ctx(host, io),
+      { action: 'numa_rebalance', target: 'r', node: 0 },
+      { kind: 'pid', key: '72' },
+      'step',
+    );
+    expect(splitAgain).toEqual({
+      skip: 'the pages of pid 72 are split across nodes 0-1 (pages N0=600 N1=400): tuner leaves them, since a split cannot be put back as it was',
+    });
     const threadsOnly = await numaRebalance.plan(
       ctx(host, io),
       { action: 'numa_rebalance', target: 'r', migrate_pages: false },

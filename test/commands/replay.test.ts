@@ -118,11 +118,10 @@ describe('replay of the shipped recipes', () => {
 
   it('numa-locality: moves pid 4242 to the node holding its pages (a two-node feed), leaves pid 4300 alone', async () => {
     const evs = await collect({ name: 'numa-locality', pids: [4242, 4300] });
+    // Its threads move to node 0; its pages (9000 on node 0, 1000 on node 1) are split, and a split could not be
+    // put back as it was (migratepages moves every page of a node), so they stay.
     expect(decisions(evs)).toEqual([
       ['14:00:06', 'step', 'affinity of pid 4242', '0-3', '0-1', false, false],
-      // Its pages on node 1 follow, after the threads; reverting goes in reverse order.
-      ['14:00:06', 'step', 'NUMA nodes of the pages of pid 4242', '0-1', '0', false, false],
-      ['14:00:24', 'revert', 'NUMA nodes of the pages of pid 4242', '0', '0-1', false, true],
       ['14:00:24', 'revert', 'affinity of pid 4242', '0-1', '0-3', false, true],
     ]);
   });

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KnobGone, KnobTimeout } from '../../src/knobs/knob.js';
 import { RealIo } from '../../src/knobs/real-io.js';
+import { Journal } from '../../src/journal/journal.js';
+import { restoreEntry } from '../../src/journal/restore.js';
 import { fakeTree } from '../helpers/fake-sys.js';
 
 const dirs: string[] = [];
@@ -100,6 +102,24 @@ describe('RealIo: the pages of a process (migratepages)', () => {
     io.writeSync(knob, '0'); // the exit path
     expect(calls()).toEqual(['70 0 1', '70 1 0']);
     expect(io.readSync(knob)).toBe('0');
+  });
+
+  it('pages bound to node 1 with a few shared pages on node 0: the node is 1, and revert after a move puts them back on it', async () => {
+    // As `numactl --membind=1` leaves a process: its memory on node 1, some library pages (page cache) on node 0.
+    const { io, knob, calls, proc } = scene('7f00 default anon=32768 N1=32768\n7f80 file=/usr/lib/libc.so.6 mapped=40 N0=40\n');
+    expect(await io.read(knob)).toBe('1');
+    await io.write(knob, '0'); // the step
+    expect(calls()).toEqual(['70 1 0']);
+    expect(await io.read(knob)).toBe('0');
+    // tuner revert, from the journal the run left: the original is node 1, and the pages go back there.
+    const d = dir();
+    const j = Journal.open(d, { pid: process.pid, start: 1 });
+    j.record(knob, '1', '0', { recipe: 'numa', action: 'numa_rebalance', target: '70' });
+    const [entry] = j.entries();
+    expect(await restoreEntry(io, entry!)).toMatchObject({ result: 'restored', found: '0', original: '1' });
+    expect(calls()).toEqual(['70 1 0', '70 0 1']);
+    expect(readFileSync(path.join(proc, '70', 'numa_maps'), 'utf8')).toContain('N1=1000');
+    expect(await io.read(knob)).toBe('1');
   });
 
   it('restoring a spread moves nothing: no page is outside the nodes that held pages before', async () => {

@@ -67,9 +67,17 @@ export function parseNumaMaps(text: string): Map<number, number> {
   return pages;
 }
 
-/** The nodes holding any of those pages, as a node list ("0-1"; "" for none). */
+/**
+ * A node holds a process's pages when it has at least this share of them: a
+ * few pages of shared libraries or page cache that sit on another node (as
+ * under `numactl --membind`) do not make a placement a split.
+ */
+export const HOLDS_SHARE = 0.05;
+
+/** The nodes holding those pages (HOLDS_SHARE of them at least), as a node list ("0-1"; "" for none). */
 export function nodesWithPages(pages: ReadonlyMap<number, number>): string {
-  return formatCpuList([...pages].filter(([, n]) => n > 0).map(([node]) => node));
+  const total = [...pages.values()].reduce((a, b) => a + b, 0);
+  return formatCpuList([...pages].filter(([, n]) => n > 0 && n >= HOLDS_SHARE * total).map(([node]) => node));
 }
 
 /** Field 39 of /proc/PID/task/TID/stat: the CPU the thread last ran on. */
