@@ -102,7 +102,7 @@ export class Engine {
           type: 'notice',
           ts: iso(ts),
           recipe: this.recipe.name,
-          message: `${knobLabel(h.knob)} is gone (${err.message}); nothing to restore`,
+          message: `${err.message.startsWith(knobLabel(h.knob)) ? err.message : `${knobLabel(h.knob)} is gone (${err.message})`}; nothing to restore`,
         });
         continue;
       }
