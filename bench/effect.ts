@@ -33,12 +33,14 @@ interface Args {
   interval: string;
   /** Only these conditions (alone, none, heuristic, learned, static); a diagnosis run: nothing is merged into effect.json. */
   conditions?: string[];
+  /** Seconds at the start of a run left out of the settled figures. */
+  settle: number;
   /** Keep every tuner run's full NDJSON event stream in this directory, and the signal feed (`tuner watch --json`) of every static setting. */
   logs?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { only: SCENARIOS.map((s) => s.name), reps: 3, seconds: 20, interval: '500ms' };
+  const a: Args = { only: SCENARIOS.map((s) => s.name), reps: 3, seconds: 20, interval: '500ms', settle: 5 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = argv[++i];
@@ -49,6 +51,7 @@ function parseArgs(argv: string[]): Args {
     } else if (k === '--reps' && v && /^\d+$/.test(v) && Number(v) >= 1) a.reps = Number(v);
     else if (k === '--seconds' && v && /^\d+$/.test(v) && Number(v) >= 5) a.seconds = Number(v);
     else if (k === '--interval' && v && /^\d+(ms|s)$/.test(v)) a.interval = v;
+    else if (k === '--settle' && v && /^\d+$/.test(v)) a.settle = Number(v);
     else if (k === '--conditions' && v) {
       a.conditions = v.split(',');
       for (const c of a.conditions)
@@ -61,7 +64,7 @@ function parseArgs(argv: string[]): Args {
 
 function usage(msg: string): never {
   process.stderr.write(
-    `effect: ${msg}\nusage: node dist/bench/effect.js [--only NAME,...] [--reps N>=1] [--seconds N>=5] [--interval 500ms] [--conditions KIND,...] [--logs DIR]\n`,
+    `effect: ${msg}\nusage: node dist/bench/effect.js [--only NAME,...] [--reps N>=1] [--seconds N>=5] [--interval 500ms] [--settle N] [--conditions KIND,...] [--logs DIR]\n`,
   );
   process.exit(2);
 }
@@ -83,6 +86,8 @@ interface TunerFacts {
 
 interface Outcome {
   value: number;
+  /** The objective over the run after its first `--settle` seconds (the tuners have acted by then). */
+  settled: number;
   extras: Record<string, number>;
   ok: boolean;
   tuner?: TunerFacts;
@@ -210,8 +215,10 @@ async function runOnce(sc: Scenario, c: Cond, bin: string, a: Args, seed: number
     const facts = tuner ? await tuner.done : undefined;
     await feed;
     for (const w of Object.values(s.work)) await w.stop();
-    const m = sc.measure(s, { from, to, psiSomePct: ((psi1 - psi0) / ((to - from) * 1000)) * 100 });
-    return { ...m, ...(facts ? { tuner: facts } : {}) };
+    const psiSomePct = ((psi1 - psi0) / ((to - from) * 1000)) * 100;
+    const m = sc.measure(s, { from, to, psiSomePct });
+    const settled = sc.measure(s, { from: from + a.settle * 1000, to, psiSomePct }).value;
+    return { ...m, settled, ...(facts ? { tuner: facts } : {}) };
   } finally {
     await s.teardown();
     undo();
@@ -292,7 +299,32 @@ async function scenario(sc: Scenario, bin: string, a: Args, log: (s: string) => 
       learned_to_best_static: perRep((r) => r.learned!.value / r[best.label]!.value),
       learned_to_heuristic: perRep((r) => r.learned!.value / r.heuristic!.value),
     },
+    // The same after the first seconds: what the tuners hold once they have acted, against the same span of every setting.
+    settled: settledSummary(sc, reps, conds),
     tuner: { heuristic: tunerFacts('heuristic'), learned: tunerFacts('learned') },
+  };
+}
+
+function settledSummary(sc: Scenario, reps: Array<Record<string, Outcome>>, conds: Cond[]): Record<string, unknown> {
+  const values = (name: string): number[] => reps.map((r) => r[name]!.settled);
+  const med = (name: string): number => median(values(name));
+  const allowed = sc.settings.filter(
+    (st) => reps.every((r) => r[st.label]!.ok) || median(reps.map((r) => (r[st.label]!.ok ? 1 : 0))) === 1,
+  );
+  const best = (allowed.length > 0 ? allowed : sc.settings).reduce((b, st) => (better(sc, med(st.label), med(b.label)) ? st : b));
+  const perRep = (f: (r: Record<string, Outcome>) => number): Summary => summarize(reps.map(f));
+  return {
+    best_static: best.label,
+    conditions: Object.fromEntries(conds.map((c) => [condName(c), { ...summarize(values(condName(c))), values: values(condName(c)) }])),
+    recovery: {
+      heuristic: perRep((r) => recovery(r.heuristic!.settled, r.none!.settled, r.alone!.settled)),
+      learned: perRep((r) => recovery(r.learned!.settled, r.none!.settled, r.alone!.settled)),
+    },
+    ratios: {
+      learned_to_best_static: perRep((r) => r.learned!.settled / r[best.label]!.settled),
+      learned_to_heuristic: perRep((r) => r.learned!.settled / r.heuristic!.settled),
+      heuristic_to_best_static: perRep((r) => r.heuristic!.settled / r[best.label]!.settled),
+    },
   };
 }
 
@@ -330,7 +362,7 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   for (const [name, r] of Object.entries(results) as Array<[string, any]>) {
     if (r.skipped) {
-      rows.push([name, 'skipped', '', '', '', '', '', '', '', '', '']);
+      rows.push([name, 'skipped', '', '', '', '', '', '', '', '', '', '']);
       continue;
     }
     const lt = r.tuner.learned as TunerFacts[];
@@ -344,6 +376,9 @@ async function main(): Promise<void> {
       `${fmt(r.conditions[r.best_static])} [${r.best_static}]`,
       `${fmt(r.recovery.heuristic, 2)} / ${fmt(r.recovery.learned, 2)}`,
       fmt(r.ratios.learned_to_best_static, 2),
+      r.settled
+        ? `${fmt(r.settled.conditions.heuristic)} / ${fmt(r.settled.conditions.learned)} / ${fmt(r.settled.conditions[r.settled.best_static])}; learned/best ${fmt(r.settled.ratios.learned_to_best_static, 2)}`
+        : '-',
       lt.map((t) => t.convergedAfter ?? '-').join(','),
       `${lt.map((t) => t.rollbacks).join(',')} / ${lt.map((t) => t.fallbackWindows).join(',')} / ${lt.map((t) => t.maxViolationRun).join(',')}`,
     ]);
@@ -361,12 +396,14 @@ async function main(): Promise<void> {
         'best static',
         'recovery heur / learned',
         'learned / best',
+        'settled: heuristic / learned / best static',
         'converged (windows)',
         'rollbacks / fallback windows / max violation run',
       ],
       rows,
       notes: [
         'recovery = (condition - no tuner) / (alone - no tuner), per repetition; learned / best = learned objective over the best static one in the same repetition',
+        `settled = the same objective after the first ${a.settle} s of each run (every condition over the same span)`,
       ],
     }) + '\n',
   );
