@@ -173,7 +173,7 @@ static __always_inline void futex_wait_enter(__u64 uaddr)
 	key.uaddr = uaddr;
 	a = bpf_map_lookup_elem(&futex_addrs, &key);
 	if (!a) {
-		struct futex_addr init = { .created = cfg->cycle };
+		struct futex_addr init = { .created = cfg->cycle, .changed = cfg->cycle };
 
 		bpf_map_update_elem(&futex_addrs, &key, &init, BPF_NOEXIST);
 		a = bpf_map_lookup_elem(&futex_addrs, &key);
@@ -187,6 +187,7 @@ static __always_inline void futex_wait_enter(__u64 uaddr)
 #else
 	now_waiting = __sync_fetch_and_add(&a->waiting, 1) + 1;
 #endif
+	a->changed = cfg->cycle;
 	i = cfg->cycle & 1;
 	if (a->max_cycle[i] != cfg->cycle) {
 		a->max_cycle[i] = cfg->cycle;
@@ -208,6 +209,7 @@ static __always_inline struct futex_proc *futex_proc_of(struct task_struct *t, s
 		return NULL;
 	__builtin_memset(tmpl, 0, sizeof(*tmpl));
 	tmpl->created = cfg->cycle;
+	tmpl->changed = cfg->cycle;
 	/* Name and cgroup are read once, when the process first waits (not on every wait). */
 	bpf_probe_read_kernel_str(tmpl->comm, sizeof(tmpl->comm), BPF_CORE_READ(t, group_leader)->comm);
 	tmpl->cgroup_id = cgroup_id(task_cpu_cgroup(t));
@@ -229,12 +231,14 @@ static __always_inline void futex_wait_done(void *ctx, struct task_struct *t, st
 	if (a) {
 		__sync_fetch_and_add(&a->waits, 1);
 		__sync_fetch_and_add(&a->wait_ns, d);
+		a->changed = cfg->cycle;
 	}
 	fp = futex_proc_of(t, cfg);
 	if (!fp)
 		return;
 	__sync_fetch_and_add(&fp->waits, 1);
 	__sync_fetch_and_add(&fp->wait_ns, d);
+	fp->changed = cfg->cycle;
 	if (ret == -ETIMEDOUT)
 		__sync_fetch_and_add(&fp->timeouts, 1);
 	__sync_fetch_and_add(&fp->hist[hist_slot(d, FUTEX_SLOTS)], 1);
@@ -278,6 +282,7 @@ static __always_inline void futex_wake_done(struct task_struct *t, struct futex_
 	if (!fp)
 		return;
 	__sync_fetch_and_add(&fp->wakes, 1);
+	fp->changed = cfg->cycle;
 	if (ret > 0)
 		__sync_fetch_and_add(&fp->woken, ret);
 }

@@ -152,6 +152,13 @@ struct bpf_iter__task {
 	struct task_struct *task;
 };
 
+struct bpf_map;
+
+struct bpf_iter__bpf_map {
+	struct bpf_iter_meta *meta;
+	struct bpf_map *map;
+};
+
 #pragma clang attribute pop
 
 /* Relocated by name against the running kernel (bpf_core_enum_value). */

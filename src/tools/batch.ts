@@ -92,6 +92,15 @@ export class BpftoolBatch {
     this.stop();
   }
 
+  /**
+   * End the bpftool process while nothing is asked of it (its memory goes
+   * with it: 10 to 30 MB once it has read the kernel's BTF); the next
+   * request starts another. For readers that need bpftool only to set up.
+   */
+  release(): void {
+    if (this.queue.length === 0) this.stop();
+  }
+
   private stop(): void {
     const proc = this.proc;
     this.proc = undefined;
@@ -120,7 +129,9 @@ export class BpftoolBatch {
       /* the exit handler reports */
     });
     void proc.child.then((result) => {
-      if (this.proc === proc) this.proc = undefined;
+      // A process ended by release() whose successor already runs: the queue and buffer are the successor's.
+      if (this.proc !== proc && this.proc !== undefined) return;
+      this.proc = undefined;
       this.finish(result.exitCode, result.cause);
     });
     return proc;

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EVENT_LAYOUT } from '../../src/signals/events/bpf.js';
+import { FUTEX_LAYOUT } from '../../src/signals/futex/dump.js';
 import { SCHED_LAYOUT } from '../../src/signals/sched/dump.js';
 
 interface BtfType {
@@ -35,6 +36,9 @@ const CASES: Array<[string, string, { size: number; members: Record<string, numb
   // The compat variants share the layouts (one source, bpf/include/variant.bpf.h).
   ...['sched.bpf.o', 'sched_compat.bpf.o'].flatMap((o) =>
     Object.entries(SCHED_LAYOUT).map(([name, l]) => [o, name, l] as [string, string, typeof l]),
+  ),
+  ...['futex.bpf.o', 'futex_compat.bpf.o'].flatMap((o) =>
+    Object.entries(FUTEX_LAYOUT).map(([name, l]) => [o, name, l] as [string, string, typeof l]),
   ),
   ...['sched.bpf.o', 'sched_compat.bpf.o', 'futex.bpf.o', 'futex_compat.bpf.o', 'io.bpf.o'].map(
     (o) => [o, 'tuner_event', EVENT_LAYOUT.tuner_event] as [string, string, typeof EVENT_LAYOUT.tuner_event],
