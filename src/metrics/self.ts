@@ -24,12 +24,12 @@ function procCost(pid: number | 'self', withChildren: boolean): ProcCost | undef
   }
 }
 
-/** This process and the given helpers, summed. */
+/** This process and the given helpers (each counted once: readers may share one), summed. */
 export function agentCost(helperPids: readonly number[]): ProcCost {
   const own = procCost('self', true) ?? { cpuSeconds: 0, rssBytes: 0 };
   let cpu = own.cpuSeconds;
   let rss = own.rssBytes;
-  for (const pid of helperPids) {
+  for (const pid of new Set(helperPids)) {
     const c = procCost(pid, false);
     if (c) {
       cpu += c.cpuSeconds;

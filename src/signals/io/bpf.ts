@@ -11,6 +11,7 @@ import { histDelta32 } from '../../aggregate/histogram.js';
 import { Cumulative, decodeMaxSlots, delta64, maxOf, type MaxSlots } from '../cumulative.js';
 import type { BpfOpenOptions, SchedScope, SignalReader } from '../reader.js';
 import { openBpfObjects } from '../bpf-objects.js';
+import { sessionBatch } from '../session-batch.js';
 import type { IoDelta, IoDevDelta, IoProcDelta } from './record.js';
 
 type Json = Record<string, unknown>;
@@ -95,7 +96,13 @@ export function encodeIoConfig(outlierNs: number, cycle: bigint): Uint8Array {
 
 export async function openIoBpf(scope: SchedScope, opts: BpfOpenOptions = {}): Promise<SignalReader<IoDelta>> {
   const objects = await openBpfObjects(scope, opts);
-  const { batch, close } = objects;
+  // Map dumps go through the session's shared bpftool (objects.batch is never asked: no process of its own).
+  const shared = sessionBatch(opts.session);
+  const { batch } = shared;
+  const close = (): void => {
+    shared.release();
+    objects.close();
+  };
   let cycle = 1n;
   const outlier = opts.outlierNs ?? 0;
   let core: Instance;
@@ -111,7 +118,7 @@ export async function openIoBpf(scope: SchedScope, opts: BpfOpenOptions = {}): P
   let last = process.hrtime.bigint();
   return {
     backend: 'bpf',
-    helperPids: objects.helperPids,
+    helperPids: () => [...objects.helperPids(), ...shared.helperPids()],
     close,
     async read(): Promise<IoDelta> {
       const ended = cycle;

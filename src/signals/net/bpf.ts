@@ -12,6 +12,7 @@ import { messageOf } from '../../errors.js';
 import { delta64 } from '../cumulative.js';
 import type { BpfOpenOptions, SchedScope, SignalReader } from '../reader.js';
 import { openBpfObjects } from '../bpf-objects.js';
+import { sessionBatch } from '../session-batch.js';
 import type { NetDelta } from './record.js';
 
 export const NET_HOOKS = { net_tcp: 'tcp_retransmit_skb', net_drop: 'kfree_skb', net_sock: 'sock_send_length/sock_recv_length' } as const;
@@ -63,7 +64,14 @@ export interface NetReader extends SignalReader<NetDelta> {
 
 export async function openNetBpf(scope: SchedScope, opts: BpfOpenOptions = {}): Promise<NetReader> {
   const objects = await openBpfObjects(scope, opts);
-  const { batch, close, session } = objects;
+  const { session } = objects;
+  // Map dumps go through the session's shared bpftool (objects.batch is never asked: no process of its own).
+  const shared = sessionBatch(opts.session);
+  const { batch } = shared;
+  const close = (): void => {
+    shared.release();
+    objects.close();
+  };
   const loaded = new Map<NetObject, Instance>();
   const warnings: string[] = [];
   const hooks: Record<string, boolean> = {};
@@ -159,5 +167,5 @@ export async function openNetBpf(scope: SchedScope, opts: BpfOpenOptions = {}): 
     close();
     throw err;
   }
-  return { backend: 'bpf', hooks, warnings, helperPids: objects.helperPids, close, read };
+  return { backend: 'bpf', hooks, warnings, helperPids: () => [...objects.helperPids(), ...shared.helperPids()], close, read };
 }
