@@ -31,6 +31,7 @@ import type { Json, SignalRecords } from '../detect/samples.js';
 import { loadAgentConfig, parseListen, type AgentConfig } from './config.js';
 import { LearnedStore } from '../strategy/store.js';
 import { serveAgent } from './http.js';
+import { recordsInScope, type RecordScope } from './scope-records.js';
 import { agentLogger, logEvent, type Logger } from './log.js';
 import { loadRecipeSet, signalsFor, startEngines, type EngineContext, type LoadedSet } from './recipe-set.js';
 import { systemdNotifier } from './systemd.js';
@@ -161,6 +162,17 @@ export async function runAgent(o: AgentOptions): Promise<AgentSummary> {
   };
 
   let engines: Engine[] = [];
+  // Each recipe is judged on its own scope's cgroups and processes (resolved once per engine).
+  const scopes = new WeakMap<Engine, RecordScope>();
+  const scopeOf = (e: Engine): RecordScope => {
+    let sc = scopes.get(e);
+    if (!sc) {
+      const r = resolveScope(e.recipe.scope ?? {}, layout);
+      sc = { cgroup: r.cgroup?.name, pids: r.pids };
+      scopes.set(e, sc);
+    }
+    return sc;
+  };
   let reloadWanted = false;
   const removeHangup = onHangup(() => {
     reloadWanted = true;
@@ -207,8 +219,8 @@ export async function runAgent(o: AgentOptions): Promise<AgentSummary> {
         else if (s.signal === 'net') metrics.net(rec as NetRecord);
       }
       deltas.sched = deltas.futex = undefined;
-      const w = { ts: Date.now(), records };
-      for (const e of engines) for (const ev of await e.tick(w)) emit(ev);
+      const ts = Date.now();
+      for (const e of engines) for (const ev of await e.tick({ ts, records: recordsInScope(records, scopeOf(e)) })) emit(ev);
       metrics.interval((performance.now() - t0) / 1000);
       summary.intervals++;
       if (lastTick === undefined) void notifier.notify('READY=1', `STATUS=${set.recipes.length} recipes, signals ${openSignals.join(',')}`);
