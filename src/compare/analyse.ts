@@ -11,7 +11,12 @@
  *
  * - Yuen's trimmed t-test on the log values (Welch's test on 20%-trimmed
  *   means: one disturbed run of five is dropped from each side). It can show
- *   a large, clean change as significant with 3 to 5 runs a side.
+ *   a large, clean change as significant with 3 to 5 runs a side. For a wait
+ *   total (`*.wait_ns`) it looks at the wait per second of the same run's
+ *   wall time instead, ln((x + floor) / wall): a busier machine stretches a
+ *   run's waits and its wall time together, and the within-run ratio cancels
+ *   that shared part (on recordings of a shared 2-CPU machine its spread was
+ *   2 to 3 times smaller than the wait's own; docs/compare.md).
  * - the exact Mann-Whitney U test: it sees runs that are all worse even when
  *   some are wildly so (two disturbed NEW runs of five swamp a t-test).
  *
@@ -21,7 +26,8 @@
  * other claim (improvements, metrics only reported). Metrics whose values
  * are all equal (0 in every run) cannot show a change and stay out of the
  * families. The bootstrap interval of the ratio of medians says "unchanged"
- * (inside the threshold) or "too noisy" (straddling it). The simulation
+ * (inside the threshold), "too noisy" (straddling it) or, beyond it without
+ * significance, "needs more runs". The simulation
  * behind these choices: `npm run bench -- --only power-sim`, docs/compare.md.
  */
 import { median } from 'simple-statistics';
@@ -52,9 +58,11 @@ export interface MetricComparison {
     /** Per claim: 2 x the smaller of the two tests' p-values, before adjustment. */
     p_regressed: number;
     p_improved: number;
-    /** Yuen's trimmed t-test on ln(x + floor), one-sided, of a change beyond the threshold. */
+    /** Yuen's trimmed t-test, one-sided, of a change beyond the threshold, on `t_scale` values. */
     t_p_regressed: number;
     t_p_improved: number;
+    /** ln(x + floor), or ln((x + floor) / wall time of the run) for a wait total (the wait per second of the run). */
+    t_scale: TScale;
     /** Mann-Whitney U of the same claims, exact for small samples, unadjusted. */
     rank_exact: boolean;
     rank_p_regressed: number;
@@ -77,6 +85,9 @@ export interface MetricComparison {
   reason: string;
 }
 
+/** The values the trimmed t-test looks at. */
+export type TScale = 'log' | 'log-share-of-wall';
+
 export interface AnalyseOptions {
   alpha: number;
   /** Metrics the gate looks at (default: all). */
@@ -85,6 +96,17 @@ export interface AnalyseOptions {
   floor: (metric: string) => number;
   /** Bootstrap resamples (default 4000). */
   resamples?: number;
+  /**
+   * Test a wait total's share of the run's wall time (default true). The
+   * power study turns it off to measure the design without it.
+   */
+  waitShare?: boolean;
+  /**
+   * A change whose interval lies beyond the threshold but that is not
+   * significant is needs-more-runs (default true); otherwise only runs that
+   * are all beyond are. For the power study, as above.
+   */
+  intervalNeedsMoreRuns?: boolean;
 }
 
 function sample(values: ReadonlyArray<number | null | undefined>): Sample {
@@ -107,13 +129,47 @@ interface Claims {
   rankDown: RankSumTest | null;
   plain: RankSumTest | null;
   tied: boolean;
+  scale: TScale;
 }
 
-function claims(metric: string, b: Sample, n: Sample, floor: number, scale: number): Claims {
+/** A wait total: its share of the run's wall time is what the t-test looks at. */
+const isWaitTotal = (metric: string): boolean => metric.endsWith('.wait_ns');
+
+/**
+ * ln(x + floor) - ln(wall) per run, or null unless every run with a value
+ * of the metric has a positive wall time (then the log values are used).
+ */
+function shareOfWall(runs: ReadonlyArray<Record<string, number | null>>, metric: string, floor: number, divide: number): number[] | null {
+  const out: number[] = [];
+  for (const r of runs) {
+    const x = r[metric];
+    if (typeof x !== 'number' || !Number.isFinite(x)) continue;
+    const wall = r.wall_ns;
+    if (typeof wall !== 'number' || !Number.isFinite(wall) || wall <= 0) return null;
+    out.push(Math.log(Math.max(0, x) / divide + floor) - Math.log(wall));
+  }
+  return out;
+}
+
+function claims(
+  metric: string,
+  base: ReadonlyArray<Record<string, number | null>>,
+  next: ReadonlyArray<Record<string, number | null>>,
+  floor: number,
+  scale: number,
+  waitShare: boolean,
+): Claims {
+  const b = sample(base.map((r) => r[metric]));
+  const n = sample(next.map((r) => r[metric]));
   const g = (x: number): number => Math.log(Math.max(0, x) + floor);
-  const lb = b.values.map(g);
-  const lUp = n.values.map((v) => g(v / scale));
-  const lDown = n.values.map((v) => g(v * scale));
+  const share = waitShare && isWaitTotal(metric);
+  const sb = share ? shareOfWall(base, metric, floor, 1) : null;
+  const sUp = share ? shareOfWall(next, metric, floor, scale) : null;
+  const sDown = share ? shareOfWall(next, metric, floor, 1 / scale) : null;
+  const useShare = sb !== null && sUp !== null && sDown !== null;
+  const lb = useShare ? sb : b.values.map(g);
+  const lUp = useShare ? sUp : n.values.map((v) => g(v / scale));
+  const lDown = useShare ? sDown : n.values.map((v) => g(v * scale));
   const ok = b.n > 0 && n.n > 0;
   const two = b.n >= 2 && n.n >= 2;
   const all = [...b.values, ...n.values];
@@ -141,6 +197,7 @@ function claims(metric: string, b: Sample, n: Sample, floor: number, scale: numb
       : null,
     plain: ok ? rankSumTest(b.values, n.values) : null,
     tied: all.every((v) => v === all[0]),
+    scale: useShare ? 'log-share-of-wall' : 'log',
   };
 }
 
@@ -167,9 +224,7 @@ export function analyse(
   opts: AnalyseOptions,
 ): MetricComparison[] {
   const scale = 1 + opts.threshold;
-  const rows = metrics.map((metric) =>
-    claims(metric, sample(base.map((r) => r[metric])), sample(next.map((r) => r[metric])), opts.floor(metric), scale),
-  );
+  const rows = metrics.map((metric) => claims(metric, base, next, opts.floor(metric), scale, opts.waitShare ?? true));
   const m = rows.length;
   const gated = rows.map((r) => !opts.gated || opts.gated.includes(r.metric));
   const eligible = rows.map((r) => r.rankUp !== null && !r.tied);
@@ -238,6 +293,7 @@ export function analyse(
       alpha: opts.alpha,
       threshold: opts.threshold,
       floor: c.floor,
+      intervalNeedsMoreRuns: opts.intervalNeedsMoreRuns ?? true,
     });
     return {
       ...common,
@@ -248,6 +304,7 @@ export function analyse(
         p_improved: pDown[i]!,
         t_p_regressed: c.up?.pGreater ?? 1,
         t_p_improved: c.down?.pLess ?? 1,
+        t_scale: c.scale,
         rank_exact: c.plain.exact,
         rank_p_regressed: c.rankUp.pGreater,
         rank_p_improved: c.rankDown.pLess,

@@ -6,9 +6,10 @@
  * - regressed / improved: the log-scale trimmed t-test of a change beyond
  *   the threshold is significant after the Benjamini-Hochberg adjustment
  *   over the gated metrics;
- * - needs-more-runs: every NEW run is beyond the threshold from every BASE
- *   run (as consistent as the runs can show), yet not significant with these
- *   counts; the reason says how many runs a side would be;
+ * - needs-more-runs: the change is consistent, yet not significant with
+ *   these counts: every NEW run is beyond the threshold from every BASE run,
+ *   or the interval of the ratio lies wholly beyond the threshold; the
+ *   reason says how many runs a side would be;
  * - unchanged: the interval of the ratio lies inside the threshold, or the
  *   interval of the difference inside the floor;
  * - too-noisy: the interval is wide and straddles the threshold.
@@ -36,6 +37,8 @@ export interface VerdictInput {
   /** 0.1 for 10%. */
   threshold: number;
   floor: number;
+  /** Whether an interval wholly beyond the threshold is needs-more-runs (default true). */
+  intervalNeedsMoreRuns?: boolean;
 }
 
 export interface Decision {
@@ -69,13 +72,21 @@ export function decide(v: VerdictInput): Decision {
       reason: `${pct(v.ratio)}, significantly beyond -${((1 - down) * 100).toFixed(1)}% (p=${p(v.pImproved)} adjusted, < ${v.alpha})`,
     };
   }
-  if ((v.separated === 'worse' && beyondUp) || (v.separated === 'better' && beyondDown)) {
-    const worse = v.separated === 'worse';
+  const interval = v.intervalNeedsMoreRuns ?? true;
+  const consistentUp = beyondUp && (v.separated === 'worse' || (interval && v.ci.ratio.low > up));
+  const consistentDown = beyondDown && (v.separated === 'better' || (interval && v.ci.ratio.high < down));
+  if (consistentUp || consistentDown) {
+    const worse = consistentUp;
+    const bound = worse ? `+${t}` : `-${((1 - down) * 100).toFixed(1)}%`;
+    const how =
+      v.separated !== null
+        ? `every NEW run is ${worse ? 'above' : 'below'} every BASE run by more than ${t}`
+        : `its ${level} CI (${pct(v.ci.ratio.low)} .. ${pct(v.ci.ratio.high)}) lies wholly ${worse ? 'above' : 'below'} ${bound}`;
     return {
       verdict: 'needs-more-runs',
-      direction: v.separated,
+      direction: worse ? 'worse' : 'better',
       reason:
-        `${pct(v.ratio)}: every NEW run is ${worse ? 'above' : 'below'} every BASE run by more than ${t}, ` +
+        `${pct(v.ratio)}: ${how}, ` +
         `but ${v.runs} runs a side cannot make that significant (p=${p(worse ? v.pRegressed : v.pImproved)} adjusted)` +
         (v.runsNeeded === null ? '' : `; record about ${v.runsNeeded} runs a side (--repeat ${v.runsNeeded})`),
     };

@@ -92,3 +92,35 @@ describe('verdicts at small run counts', () => {
     expect(run([100, 101, 99, 100.5, 99.5], [101, 100, 100.5, 99, 101]).verdict).toBe('unchanged');
   });
 });
+
+describe("wait totals are tested as a share of the run's wall time", () => {
+  // A busy machine stretches a whole run: wall time and futex wait move together by m.
+  const jitter = [1, 1.02, 0.98, 1.01, 0.99];
+  const runs = (machine: number[], waitPerWall: number) =>
+    machine.map((m, i) => ({ wall_ns: 100e6 * m, cpu_ns: 150e6, 'futex.wait_ns': waitPerWall * 100e6 * m * jitter[i]! }));
+  const base = runs([1, 1.6, 0.8, 1.3, 2.2], 0.8);
+  const next = runs([1.9, 0.9, 1.2, 2.4, 1.05], 1.6);
+  const futex = (o: Partial<typeof opts> & { waitShare?: boolean } = {}) =>
+    analyse(['wall_ns', 'cpu_ns', 'futex.wait_ns'], base, next, { ...opts, resamples: 500, ...o }).find(
+      (r) => r.metric === 'futex.wait_ns',
+    )!;
+
+  it('twice the wait per second of the run, under a machine factor that swamps the totals: regressed', () => {
+    const r = futex();
+    expect(r.test!.t_scale).toBe('log-share-of-wall');
+    expect(r.separated).toBeNull();
+    expect(r.verdict).toBe('regressed');
+  });
+
+  it('the same runs with the wait tested on its own log values: not regressed', () => {
+    const r = futex({ waitShare: false });
+    expect(r.test!.t_scale).toBe('log');
+    expect(r.verdict).not.toBe('regressed');
+  });
+
+  it('without a wall time in every run the log values are tested', () => {
+    const strip = (rs: typeof base) => rs.map((r, i) => (i === 2 ? { ...r, wall_ns: null } : r));
+    const r = analyse(['futex.wait_ns'], strip(base), strip(next), { ...opts, resamples: 100 })[0]!;
+    expect(r.test!.t_scale).toBe('log');
+  });
+});

@@ -47,6 +47,42 @@ describe('decide', () => {
       'better',
     ],
     [
+      'runs overlap, but the interval lies wholly beyond +10%, not significant',
+      {
+        newMedian: 200,
+        ratio: 2,
+        pRegressed: 0.09,
+        runsNeeded: 9,
+        ci: { level: 0.95, ratio: { low: 1.3, high: 2.6 }, diff: { low: 30, high: 160 } },
+      },
+      'needs-more-runs',
+      'worse',
+    ],
+    [
+      'the same with intervals not counted as consistent (the earlier design)',
+      {
+        newMedian: 200,
+        ratio: 2,
+        pRegressed: 0.09,
+        intervalNeedsMoreRuns: false,
+        ci: { level: 0.95, ratio: { low: 1.3, high: 2.6 }, diff: { low: 30, high: 160 } },
+      },
+      'too-noisy',
+      null,
+    ],
+    [
+      'runs overlap, the interval lies wholly below -9.1%, not significant',
+      { newMedian: 50, ratio: 0.5, pImproved: 0.09, ci: { level: 0.95, ratio: { low: 0.4, high: 0.85 }, diff: { low: -60, high: -15 } } },
+      'needs-more-runs',
+      'better',
+    ],
+    [
+      'the interval reaches the threshold: too-noisy',
+      { newMedian: 200, ratio: 2, pRegressed: 0.09, ci: { level: 0.95, ratio: { low: 1.1, high: 2.6 }, diff: { low: 10, high: 160 } } },
+      'too-noisy',
+      null,
+    ],
+    [
       'separated and significant: regressed, not needs-more-runs',
       { newMedian: 130, ratio: 1.3, pRegressed: 0.001, separated: 'worse', ci: up },
       'regressed',
@@ -122,5 +158,15 @@ describe('decide', () => {
   it('needs-more-runs says how many runs would do', () => {
     const d = decide(at({ newMedian: 130, ratio: 1.3, pRegressed: 0.2, separated: 'worse', runsNeeded: 8, ci: up }));
     expect(d.reason).toMatch(/every NEW run is above every BASE run by more than 10%.*--repeat 8/);
+    const i = decide(
+      at({
+        newMedian: 200,
+        ratio: 2,
+        pRegressed: 0.09,
+        runsNeeded: 9,
+        ci: { level: 0.95, ratio: { low: 1.3, high: 2.6 }, diff: { low: 30, high: 160 } },
+      }),
+    );
+    expect(i.reason).toMatch(/95% CI \(\+30\.0% \.\. \+160\.0%\) lies wholly above \+10%.*--repeat 9/);
   });
 });
