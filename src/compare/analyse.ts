@@ -239,6 +239,9 @@ export function analyse(
   const adjusted = all.map((_, k) => (gateFamily[k] ? adjGate[k]! : adjOther[k]!));
   const familySize = Math.max(1, gateFamily.filter(Boolean).length);
   const level = 1 - opts.alpha;
+  // An interval that makes a change "consistent" (needs-more-runs fails the gate) covers the whole family, as the tests do.
+  const consistencyLevel = (i: number): number =>
+    1 - opts.alpha / (gated[i] ? familySize : Math.max(1, otherFamily.slice(0, m).filter(Boolean).length));
 
   return rows.map((c, i): MetricComparison => {
     const { metric, b, n } = c;
@@ -268,6 +271,12 @@ export function analyse(
     }
     const ratio = medianRatio(b.median, n.median);
     const ci = bootstrapMedianChange(b.values, n.values, { level, seed: seedOf(metric), resamples: opts.resamples });
+    const scale1 = 1 + opts.threshold;
+    const wide = ratio > scale1 || ratio < 1 / scale1;
+    const consistency =
+      wide && (opts.intervalNeedsMoreRuns ?? true)
+        ? bootstrapMedianChange(b.values, n.values, { level: consistencyLevel(i), seed: seedOf(metric), resamples: opts.resamples })
+        : null;
     // The runs that would make the observed change significant, were it to hold: effect beyond the threshold, observed spread.
     const worse = ratio >= 1;
     const t = worse ? c.up : c.down;
@@ -293,7 +302,7 @@ export function analyse(
       alpha: opts.alpha,
       threshold: opts.threshold,
       floor: c.floor,
-      intervalNeedsMoreRuns: opts.intervalNeedsMoreRuns ?? true,
+      consistency: consistency && { level: consistency.level, ...consistency.ratio },
     });
     return {
       ...common,

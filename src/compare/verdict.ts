@@ -8,8 +8,9 @@
  *   over the gated metrics;
  * - needs-more-runs: the change is consistent, yet not significant with
  *   these counts: every NEW run is beyond the threshold from every BASE run,
- *   or the interval of the ratio lies wholly beyond the threshold; the
- *   reason says how many runs a side would be;
+ *   or the interval of the ratio at the family's level (1 - alpha / the
+ *   gated metrics: as strict as the tests) lies wholly beyond the threshold;
+ *   the reason says how many runs a side would be;
  * - unchanged: the interval of the ratio lies inside the threshold, or the
  *   interval of the difference inside the floor;
  * - too-noisy: the interval is wide and straddles the threshold.
@@ -37,8 +38,8 @@ export interface VerdictInput {
   /** 0.1 for 10%. */
   threshold: number;
   floor: number;
-  /** Whether an interval wholly beyond the threshold is needs-more-runs (default true). */
-  intervalNeedsMoreRuns?: boolean;
+  /** The interval of the ratio at the family's level: wholly beyond the threshold, the change is consistent (null: not looked at). */
+  consistency?: { level: number; low: number; high: number } | null;
 }
 
 export interface Decision {
@@ -72,16 +73,16 @@ export function decide(v: VerdictInput): Decision {
       reason: `${pct(v.ratio)}, significantly beyond -${((1 - down) * 100).toFixed(1)}% (p=${p(v.pImproved)} adjusted, < ${v.alpha})`,
     };
   }
-  const interval = v.intervalNeedsMoreRuns ?? true;
-  const consistentUp = beyondUp && (v.separated === 'worse' || (interval && v.ci.ratio.low > up));
-  const consistentDown = beyondDown && (v.separated === 'better' || (interval && v.ci.ratio.high < down));
+  const c = v.consistency ?? null;
+  const consistentUp = beyondUp && (v.separated === 'worse' || (c !== null && c.low > up));
+  const consistentDown = beyondDown && (v.separated === 'better' || (c !== null && c.high < down));
   if (consistentUp || consistentDown) {
     const worse = consistentUp;
     const bound = worse ? `+${t}` : `-${((1 - down) * 100).toFixed(1)}%`;
     const how =
-      v.separated !== null
+      v.separated !== null || c === null
         ? `every NEW run is ${worse ? 'above' : 'below'} every BASE run by more than ${t}`
-        : `its ${level} CI (${pct(v.ci.ratio.low)} .. ${pct(v.ci.ratio.high)}) lies wholly ${worse ? 'above' : 'below'} ${bound}`;
+        : `its ${(c.level * 100).toFixed(1)}% CI (${pct(c.low)} .. ${pct(c.high)}) lies wholly ${worse ? 'above' : 'below'} ${bound}`;
     return {
       verdict: 'needs-more-runs',
       direction: worse ? 'worse' : 'better',

@@ -47,38 +47,26 @@ describe('decide', () => {
       'better',
     ],
     [
-      'runs overlap, but the interval lies wholly beyond +10%, not significant',
-      {
-        newMedian: 200,
-        ratio: 2,
-        pRegressed: 0.09,
-        runsNeeded: 9,
-        ci: { level: 0.95, ratio: { low: 1.3, high: 2.6 }, diff: { low: 30, high: 160 } },
-      },
+      'runs overlap, but the family-level interval lies wholly beyond +10%, not significant',
+      { newMedian: 200, ratio: 2, pRegressed: 0.09, runsNeeded: 9, consistency: { level: 0.9875, low: 1.2, high: 2.9 } },
       'needs-more-runs',
       'worse',
     ],
     [
-      'the same with intervals not counted as consistent (the earlier design)',
-      {
-        newMedian: 200,
-        ratio: 2,
-        pRegressed: 0.09,
-        intervalNeedsMoreRuns: false,
-        ci: { level: 0.95, ratio: { low: 1.3, high: 2.6 }, diff: { low: 30, high: 160 } },
-      },
+      'the same without a family-level interval (the earlier design): the 95% interval alone does not make it consistent',
+      { newMedian: 200, ratio: 2, pRegressed: 0.09, ci: { level: 0.95, ratio: { low: 1.3, high: 2.6 }, diff: { low: 30, high: 160 } } },
       'too-noisy',
       null,
     ],
     [
-      'runs overlap, the interval lies wholly below -9.1%, not significant',
-      { newMedian: 50, ratio: 0.5, pImproved: 0.09, ci: { level: 0.95, ratio: { low: 0.4, high: 0.85 }, diff: { low: -60, high: -15 } } },
+      'runs overlap, the family-level interval lies wholly below -9.1%, not significant',
+      { newMedian: 50, ratio: 0.5, pImproved: 0.09, consistency: { level: 0.9875, low: 0.4, high: 0.85 } },
       'needs-more-runs',
       'better',
     ],
     [
-      'the interval reaches the threshold: too-noisy',
-      { newMedian: 200, ratio: 2, pRegressed: 0.09, ci: { level: 0.95, ratio: { low: 1.1, high: 2.6 }, diff: { low: 10, high: 160 } } },
+      'the family-level interval reaches the threshold: too-noisy',
+      { newMedian: 200, ratio: 2, pRegressed: 0.09, ci: up, consistency: { level: 0.9875, low: 1.1, high: 2.6 } },
       'too-noisy',
       null,
     ],
@@ -164,9 +152,9 @@ describe('decide', () => {
         ratio: 2,
         pRegressed: 0.09,
         runsNeeded: 9,
-        ci: { level: 0.95, ratio: { low: 1.3, high: 2.6 }, diff: { low: 30, high: 160 } },
+        consistency: { level: 0.9875, low: 1.3, high: 2.6 },
       }),
     );
-    expect(i.reason).toMatch(/95% CI \(\+30\.0% \.\. \+160\.0%\) lies wholly above \+10%.*--repeat 9/);
+    expect(i.reason).toMatch(/98\.8% CI \(\+30\.0% \.\. \+160\.0%\) lies wholly above \+10%.*--repeat 9/);
   });
 });
