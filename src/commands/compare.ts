@@ -150,7 +150,7 @@ export async function compare(opts: CompareOptions): Promise<CompareResult> {
   if (waiting.length > 0) {
     const need = Math.max(...waiting.map((r) => r.runs_needed ?? 0));
     warnings.push(
-      `${waiting.map((r) => r.metric).join(', ')}: every NEW run is worse than every BASE run beyond the threshold, but ${base.runs.length} BASE and ` +
+      `${waiting.map((r) => r.metric).join(', ')}: consistently worse than BASE beyond the threshold, but ${base.runs.length} BASE and ` +
         `${next.runs.length} NEW runs cannot make that significant` +
         (need > 0 ? `: record about ${need} runs a side (--repeat ${need}) to decide` : ': record more runs to decide') +
         (opts.allowNeedsMoreRuns ? ' (--allow-needs-more-runs: this passes the gate)' : ''),

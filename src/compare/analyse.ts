@@ -12,7 +12,7 @@
  * - Yuen's trimmed t-test on the log values (Welch's test on 20%-trimmed
  *   means: one disturbed run of five is dropped from each side). It can show
  *   a large, clean change as significant with 3 to 5 runs a side. For a wait
- *   total (`*.wait_ns`) it looks at the wait per second of the same run's
+ *   total (a `*wait_ns`: run-queue, futex, I/O wait) it looks at the wait per second of the same run's
  *   wall time instead, ln((x + floor) / wall): a busier machine stretches a
  *   run's waits and its wall time together, and the within-run ratio cancels
  *   that shared part (on recordings of a shared 2-CPU machine its spread was
@@ -133,7 +133,7 @@ interface Claims {
 }
 
 /** A wait total: its share of the run's wall time is what the t-test looks at. */
-const isWaitTotal = (metric: string): boolean => metric.endsWith('.wait_ns');
+const isWaitTotal = (metric: string): boolean => metric.endsWith('wait_ns');
 
 /**
  * ln(x + floor) - ln(wall) per run, or null unless every run with a value

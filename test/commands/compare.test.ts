@@ -112,21 +112,32 @@ describe('compare (real profiles)', () => {
   });
 
   it('2 runs a side, every NEW run worse: needs-more-runs fails the gate (exit 3) and says how many runs would tell', async () => {
+    // Context switches: 68, 49 -> 83, 79, every NEW run above every BASE run by more than 10%.
     const two = (name: string, from: string) => variant(name, (p) => void (p.runs = p.runs.slice(0, 2)), from);
-    const files = { base: two('b2.json', BASE), new: two('r2.json', REGRESSED) };
+    const files = { base: two('b2.json', BASE), new: two('r2.json', REGRESSED), metrics: ['sched.switches'] };
     const r = await run(files);
     expect(r.regressed).toEqual([]);
-    expect(r.needs_more_runs).toContain('sched.runq_wait_ns');
-    expect(r.failing).toContain('sched.runq_wait_ns');
+    expect(r.needs_more_runs).toContain('sched.switches');
+    expect(r.failing).toContain('sched.switches');
     expect(r.exit_code).toBe(3);
-    const row = r.metrics.find((m) => m.metric === 'sched.runq_wait_ns')!;
+    const row = r.metrics.find((m) => m.metric === 'sched.switches')!;
+    expect(row.separated).toBe('worse');
     expect(row.runs_needed).toBeGreaterThan(2);
     expect(r.warnings.join('\n')).toMatch(
-      /sched.runq_wait_ns: every NEW run is worse than every BASE run beyond the threshold, but 2 BASE and 2 NEW runs cannot make that significant: record about \d+ runs a side/,
+      /sched.switches: consistently worse than BASE beyond the threshold, but 2 BASE and 2 NEW runs cannot make that significant: record about \d+ runs a side/,
     );
     const allowed = await run({ ...files, allowNeedsMoreRuns: true });
     expect(allowed.exit_code).toBe(0);
-    expect(allowed.needs_more_runs).toContain('sched.runq_wait_ns');
+    expect(allowed.needs_more_runs).toContain('sched.switches');
+  });
+
+  it('2 runs a side: the run-queue wait per second of wall time quadrupled, a regression even at 2 runs', async () => {
+    const two = (name: string, from: string) => variant(name, (p) => void (p.runs = p.runs.slice(0, 2)), from);
+    const r = await run({ base: two('b2.json', BASE), new: two('r2.json', REGRESSED) });
+    const row = r.metrics.find((m) => m.metric === 'sched.runq_wait_ns')!;
+    expect(row.test!.t_scale).toBe('log-share-of-wall');
+    expect(row.verdict).toBe('regressed');
+    expect(r.exit_code).toBe(1);
   });
 
   it.each([

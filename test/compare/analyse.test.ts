@@ -118,6 +118,17 @@ describe("wait totals are tested as a share of the run's wall time", () => {
     expect(r.verdict).not.toBe('regressed');
   });
 
+  it('every wait total is tested so, run-queue and I/O wait too; wall and CPU time on their own logs', () => {
+    const both = (rs: typeof base) => rs.map((r) => ({ ...r, 'sched.runq_wait_ns': r['futex.wait_ns'], 'io.wait_ns': r['futex.wait_ns'] }));
+    const rows = analyse(['wall_ns', 'cpu_ns', 'sched.runq_wait_ns', 'io.wait_ns'], both(base), both(next), { ...opts, resamples: 100 });
+    expect(Object.fromEntries(rows.map((r) => [r.metric, r.test!.t_scale]))).toEqual({
+      wall_ns: 'log',
+      cpu_ns: 'log',
+      'sched.runq_wait_ns': 'log-share-of-wall',
+      'io.wait_ns': 'log-share-of-wall',
+    });
+  });
+
   it('without a wall time in every run the log values are tested', () => {
     const strip = (rs: typeof base) => rs.map((r, i) => (i === 2 ? { ...r, wall_ns: null } : r));
     const r = analyse(['futex.wait_ns'], strip(base), strip(next), { ...opts, resamples: 100 })[0]!;
