@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- --only power-sim` (the simulation; no root, several
- * minutes) and `--only power` (recordings of real workloads; root, loads
+ * `npm run bench -- --only power-sim` (the simulation, and compare on the
+ * real runs kept in bench/data/; no root, several minutes) and `--only power` (recordings of real workloads; root, loads
  * BPF: run it under the machine lock): prints the tables and writes
  * bench/power-results.md (the simulation) or bench/power-real-results.md.
  */
@@ -11,6 +11,7 @@ import { BENCH_SRC, CLI } from '../lib/paths.js';
 import { toMarkdown, toText, type Table } from '../lib/table.js';
 import { powerStudy, powerTables } from './power.js';
 import { powerReal, type RealResult } from './power-real.js';
+import { loadRecordings, realPower, realPowerTables } from './power-noise.js';
 import { existsSync } from 'node:fs';
 
 export const POWER_PHASES = ['power', 'power-sim'] as const;
@@ -59,11 +60,14 @@ export async function powerPhase(opts: { sim: boolean; real: boolean; quick: boo
     opts.log(`wrote bench/${name}`);
   };
   if (opts.sim) {
+    const t0 = performance.now();
+    const recs = loadRecordings();
+    const real = realPower(await compareLib(), recs, { trials: opts.quick ? 20 : 100, log: opts.log });
     const sim = await powerStudy({ trials: opts.quick ? 20 : 100, nullComparisons: opts.quick ? 40 : 200, log: opts.log });
     write(
       'power-results.md',
-      `${started.toISOString()}: compare power study, simulation${opts.quick ? ' (QUICK)' : ''}; ${sim.seconds.toFixed(0)} s`,
-      powerTables(sim),
+      `${started.toISOString()}: compare power study, simulation and real runs${opts.quick ? ' (QUICK)' : ''}; ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+      [...realPowerTables(real, recs), ...powerTables(sim)],
     );
   }
   if (opts.real) {

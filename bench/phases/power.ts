@@ -5,13 +5,13 @@
  * at 3, 5, 10 and 20 runs a side, among the 15 metrics of a full profile
  * (bench/lib/simulate.ts: shared per-run noise, 5% of runs disturbed by a
  * noisy neighbour, mostly-zero I/O metrics). Beside the design compare uses,
- * three others on the same simulated runs, as evidence for the choice.
+ * four others on the same simulated runs, as evidence for the choice.
  */
 import { compareLib, type CompareLib } from '../lib/compare-api.js';
 import { REALISTIC, simulateRuns, type SimMetric } from '../lib/simulate.js';
 import type { Table } from '../lib/table.js';
 
-export const DESIGNS = ['tuner', 'tuner-all', 'rank+holm', 'welch+bh'] as const;
+export const DESIGNS = ['tuner', 'before', 'tuner-all', 'rank+holm', 'welch+bh'] as const;
 export type Design = (typeof DESIGNS)[number];
 
 const ALPHA = 0.05;
@@ -20,7 +20,7 @@ const NAMES = REALISTIC.map((m) => m.name);
 
 /** Metrics whose changes the study injects: quiet, medium and noisy. */
 export const TARGETS = ['wall_ns', 'futex.wait_ns', 'sched.runq_wait_ns'] as const;
-export const FACTORS = [1.15, 1.2, 1.3, 1.5, 2, 3];
+export const FACTORS = [1.1, 1.25, 1.5, 2, 3];
 export const RUNS = [3, 5, 10, 20];
 
 type Runs = Array<Record<string, number>>;
@@ -28,7 +28,9 @@ type Runs = Array<Record<string, number>>;
 /**
  * What each design flags. "tuner": what compare does by default (the time
  * totals gated; regressed, and the gate's failures with needs-more-runs);
- * "tuner-all": the same with every metric gated (--metrics '*'). The others
+ * "before": compare without the wait-share t-test and without
+ * needs-more-runs from an interval beyond the threshold (the design this
+ * one refines); "tuner-all": tuner with every metric gated (--metrics '*'). The others
  * gate all 15 metrics: "regressed" when the median is beyond the threshold
  * and the floor and the adjusted p-value of the one-sided test of a change
  * beyond the threshold is below alpha. "rank+holm" is what compare did
@@ -42,8 +44,15 @@ export function flags(
 ): Record<Design, { regressed: Set<string>; gate: Set<string> }> {
   const { analyse, failsGate, bhAdjust, holmAdjust, taroneEligible, rankSumTest, trimmedTest } = lib;
   const floor = (m: string): number => lib.metricInfo(m).floor;
-  const ours = (gated?: readonly string[]): { regressed: Set<string>; gate: Set<string> } => {
-    const rows = analyse(NAMES, base, next, { alpha: ALPHA, threshold: THRESHOLD, floor, resamples, gated });
+  const ours = (gated?: readonly string[], earlier = false): { regressed: Set<string>; gate: Set<string> } => {
+    const rows = analyse(NAMES, base, next, {
+      alpha: ALPHA,
+      threshold: THRESHOLD,
+      floor,
+      resamples,
+      gated,
+      ...(earlier ? { waitShare: false, intervalNeedsMoreRuns: false } : {}),
+    });
     return {
       regressed: new Set(rows.filter((r) => r.gated && r.verdict === 'regressed').map((r) => r.metric)),
       gate: new Set(rows.filter((r) => failsGate(r)).map((r) => r.metric)),
@@ -97,7 +106,13 @@ export function flags(
   );
   const pick = (adj: number[]): Set<string> => new Set(rows.filter((_, i) => beyond[i] && adj[i]! < ALPHA).map((r) => r.metric));
   const wrap = (s: Set<string>): { regressed: Set<string>; gate: Set<string> } => ({ regressed: s, gate: s });
-  return { tuner, 'tuner-all': ours(), 'rank+holm': wrap(pick(holm)), 'welch+bh': wrap(pick(wbh)) };
+  return {
+    tuner,
+    before: ours(lib.PRIMARY_METRICS, true),
+    'tuner-all': ours(),
+    'rank+holm': wrap(pick(holm)),
+    'welch+bh': wrap(pick(wbh)),
+  };
 }
 
 export interface PowerCell {
@@ -107,8 +122,8 @@ export interface PowerCell {
   trials: number;
   /** Trials in which the metric was flagged "regressed", per design. */
   regressed: Record<Design, number>;
-  /** Trials in which compare's gate failed on the metric (regressed or needs-more-runs). */
-  gate: number;
+  /** Trials in which the gate failed on the metric (regressed or needs-more-runs), per design. */
+  gate: Record<Design, number>;
 }
 
 export interface FalseAlarms {
@@ -116,8 +131,8 @@ export interface FalseAlarms {
   comparisons: number;
   /** Comparisons with any metric flagged regressed, per design. */
   regressed: Record<Design, number>;
-  /** Comparisons whose gate failed (exit status not 0). */
-  gate: number;
+  /** Comparisons whose gate failed (exit status not 0), per design. */
+  gate: Record<Design, number>;
   /** The same counts over the first 20 comparisons. */
   first20Regressed: number;
   first20Gate: number;
@@ -128,12 +143,12 @@ export interface PowerResult {
   nullComparisons: number;
   cells: PowerCell[];
   falseAlarms: FalseAlarms[];
-  /** Smallest factor of FACTORS flagged regressed in >= 95% of trials, per metric and run count (null: none). */
-  reliable: Array<{ metric: string; runs: number; factor: number | null }>;
+  /** Smallest factor of FACTORS flagged in >= 95% of trials by tuner, per metric and run count (null: none): regressed, and gate failed. */
+  reliable: Array<{ metric: string; runs: number; factor: number | null; gate: number | null }>;
   seconds: number;
 }
 
-const zero = (): Record<Design, number> => ({ tuner: 0, 'tuner-all': 0, 'rank+holm': 0, 'welch+bh': 0 });
+const zero = (): Record<Design, number> => ({ tuner: 0, before: 0, 'tuner-all': 0, 'rank+holm': 0, 'welch+bh': 0 });
 
 export async function powerStudy(opts: {
   trials: number;
@@ -148,12 +163,19 @@ export async function powerStudy(opts: {
   const cells: PowerCell[] = [];
   const falseAlarms: FalseAlarms[] = [];
   for (const runs of RUNS) {
-    const fa: FalseAlarms = { runs, comparisons: opts.nullComparisons, regressed: zero(), gate: 0, first20Regressed: 0, first20Gate: 0 };
+    const fa: FalseAlarms = {
+      runs,
+      comparisons: opts.nullComparisons,
+      regressed: zero(),
+      gate: zero(),
+      first20Regressed: 0,
+      first20Gate: 0,
+    };
     for (let i = 0; i < opts.nullComparisons; i++) {
       const random = seededRandom(90_000 + 1000 * runs + i);
       const f = flags(lib, simulateRuns(metrics, random, { runs }), simulateRuns(metrics, random, { runs }));
       for (const d of DESIGNS) if (f[d].regressed.size > 0) fa.regressed[d]++;
-      if (f.tuner.gate.size > 0) fa.gate++;
+      for (const d of DESIGNS) if (f[d].gate.size > 0) fa.gate[d]++;
       if (i < 20) {
         if (f.tuner.regressed.size > 0) fa.first20Regressed++;
         if (f.tuner.gate.size > 0) fa.first20Gate++;
@@ -161,11 +183,11 @@ export async function powerStudy(opts: {
     }
     falseAlarms.push(fa);
     opts.log(
-      `power: identical workloads, ${runs} runs a side: ${fa.gate} of ${fa.comparisons} comparisons fail the gate (${fa.regressed.tuner} with a regression)`,
+      `power: identical workloads, ${runs} runs a side: ${fa.gate.tuner} of ${fa.comparisons} comparisons fail the gate (${fa.regressed.tuner} with a regression)`,
     );
     for (const metric of TARGETS) {
       for (const factor of FACTORS) {
-        const cell: PowerCell = { metric, runs, factor, trials: opts.trials, regressed: zero(), gate: 0 };
+        const cell: PowerCell = { metric, runs, factor, trials: opts.trials, regressed: zero(), gate: zero() };
         for (let i = 0; i < opts.trials; i++) {
           const random = seededRandom(70_000 + 1000 * runs + i);
           const f = flags(
@@ -174,7 +196,7 @@ export async function powerStudy(opts: {
             simulateRuns(metrics, random, { runs, factor: { [metric]: factor } }),
           );
           for (const d of DESIGNS) if (f[d].regressed.has(metric)) cell.regressed[d]++;
-          if (f.tuner.gate.has(metric)) cell.gate++;
+          for (const d of DESIGNS) if (f[d].gate.has(metric)) cell.gate[d]++;
         }
         cells.push(cell);
       }
@@ -183,11 +205,16 @@ export async function powerStudy(opts: {
   }
   const reliable = RUNS.flatMap((runs) =>
     TARGETS.map((metric) => {
-      const hit = FACTORS.find((factor) => {
-        const c = cells.find((x) => x.metric === metric && x.runs === runs && x.factor === factor)!;
-        return c.regressed.tuner >= 0.95 * c.trials;
-      });
-      return { metric, runs, factor: hit ?? null };
+      const at = (factor: number): PowerCell => cells.find((x) => x.metric === metric && x.runs === runs && x.factor === factor)!;
+      // Reliable from this factor up: every larger change is flagged as often.
+      const from = (ok: (c: PowerCell) => boolean): number | null =>
+        FACTORS.find((f, i) => FACTORS.slice(i).every((g) => ok(at(g)))) ?? null;
+      return {
+        metric,
+        runs,
+        factor: from((c) => c.regressed.tuner >= 0.95 * c.trials),
+        gate: from((c) => c.gate.tuner >= 0.95 * c.trials),
+      };
     }),
   );
   return {
@@ -203,29 +230,39 @@ export async function powerStudy(opts: {
 const pct = (k: number, n: number): string => `${Math.round((100 * k) / n)}%`;
 const change = (f: number): string => `${f >= 2 ? `${f}x` : `+${Math.round((f - 1) * 100)}%`}`;
 
+const LABEL: Record<Design, string> = {
+  tuner: 'tuner: 5 time totals gated',
+  before: 'before: no wait share, separation only',
+  'tuner-all': 'tuner, all 15 gated',
+  'rank+holm': 'rank, Tarone + Holm, 15',
+  'welch+bh': 'Welch t + BH, 15',
+};
+
 /** The study's tables: flag rate by change and run count, false alarms, the design comparison. */
 export function powerTables(r: PowerResult): Table[] {
   const noise = (m: string): string => `${Math.round(REALISTIC.find((x) => x.name === m)!.sigma * 100)}%`;
+  const cell = (metric: string, runs: number, factor: number): PowerCell =>
+    r.cells.find((x) => x.metric === metric && x.runs === runs && x.factor === factor)!;
+  const smallest = (metric: string, key: 'factor' | 'gate'): string =>
+    RUNS.map((runs) => {
+      const x = r.reliable.find((y) => y.metric === metric && y.runs === runs)![key];
+      return `${runs} runs ${x === null ? `none up to ${change(FACTORS.at(-1)!)}` : change(x)}`;
+    }).join(', ');
   const out: Table[] = [];
   for (const metric of TARGETS) {
     out.push({
-      title: `compare: ${metric} (log-noise ${noise(metric)}) changed in NEW: share of ${r.trials} simulated comparisons flagged regressed (gate failed)`,
+      title: `compare: ${metric} (log-noise ${noise(metric)}) changed in NEW: share of ${r.trials} simulated comparisons flagged regressed (gate failed on it)`,
       head: ['runs a side', ...FACTORS.map(change)],
       rows: RUNS.map((runs) => [
         String(runs),
         ...FACTORS.map((factor) => {
-          const c = r.cells.find((x) => x.metric === metric && x.runs === runs && x.factor === factor)!;
-          return `${pct(c.regressed.tuner, c.trials)} (${pct(c.gate, c.trials)})`;
+          const c = cell(metric, runs, factor);
+          return `${pct(c.regressed.tuner, c.trials)} (${pct(c.gate.tuner, c.trials)})`;
         }),
       ]),
       notes: [
-        `smallest change flagged regressed in >= 95%: ${RUNS.map(
-          (runs) =>
-            `${runs} runs ${(() => {
-              const x = r.reliable.find((y) => y.metric === metric && y.runs === runs)!.factor;
-              return x === null ? 'none up to 3x' : change(x);
-            })()}`,
-        ).join(', ')}`,
+        `smallest change flagged regressed in >= 95%: ${smallest(metric, 'factor')}`,
+        `smallest change failing the gate in >= 95%: ${smallest(metric, 'gate')}`,
       ],
     });
   }
@@ -234,27 +271,20 @@ export function powerTables(r: PowerResult): Table[] {
     head: ['runs a side', 'gate failed', 'gated metric regressed', 'first 20: gate failed', 'first 20: regressed'],
     rows: r.falseAlarms.map((f) => [
       String(f.runs),
-      `${f.gate} (${pct(f.gate, f.comparisons)})`,
+      `${f.gate.tuner} (${pct(f.gate.tuner, f.comparisons)})`,
       `${f.regressed.tuner} (${pct(f.regressed.tuner, f.comparisons)})`,
       String(f.first20Gate),
       String(f.first20Regressed),
     ]),
   });
-  const two = (runs: number, metric: string): PowerCell => r.cells.find((x) => x.metric === metric && x.runs === runs && x.factor === 2)!;
   out.push({
     title:
-      'compare designs on the same simulated runs: 2x change flagged (wall / futex wait / run-queue wait), and identical comparisons with any false regression',
+      'compare designs on the same simulated runs: 2x change failing the gate on it (wall / futex wait / run-queue wait), and identical comparisons failing the gate',
     head: ['design', ...RUNS.map((n) => `2x, ${n} runs`), ...RUNS.map((n) => `false, ${n} runs`)],
     rows: DESIGNS.map((d) => [
-      d === 'tuner'
-        ? 'tuner: 5 time totals gated'
-        : d === 'tuner-all'
-          ? 'tuner, all 15 gated'
-          : d === 'rank+holm'
-            ? 'before: rank, Tarone + Holm, 15'
-            : 'Welch t + BH, 15',
-      ...RUNS.map((n) => TARGETS.map((m) => pct(two(n, m).regressed[d], r.trials)).join(' / ')),
-      ...RUNS.map((n) => pct(r.falseAlarms.find((f) => f.runs === n)!.regressed[d], r.nullComparisons)),
+      LABEL[d],
+      ...RUNS.map((n) => TARGETS.map((m) => pct(cell(m, n, 2).gate[d], r.trials)).join(' / ')),
+      ...RUNS.map((n) => pct(r.falseAlarms.find((f) => f.runs === n)!.gate[d], r.nullComparisons)),
     ]),
   });
   return out;
