@@ -5,8 +5,6 @@
  * on this host, and one engine per recipe.
  */
 import type { HostView } from '../host/host.js';
-import type { Journal } from '../journal/journal.js';
-import type { KnobIo } from '../knobs/knob.js';
 import { formatProblem, type Problem } from '../recipes/problems.js';
 import type { Recipe } from '../recipes/recipe.js';
 import { UsageError } from '../errors.js';
@@ -16,8 +14,8 @@ import { LearnedStrategy } from '../strategy/learned.js';
 import type { LearnedStore } from '../strategy/store.js';
 import type { Strategy } from '../strategy/strategy.js';
 import type { StrategyKind } from '../recipes/recipe.js';
-import { Engine } from './engine.js';
-import type { Mode, NoticeEvent } from './events.js';
+import { Engine, type EngineOptions } from './engine.js';
+import type { NoticeEvent } from './events.js';
 
 /** The scope of a run: flags first, else the one scope every recipe declares (or none). */
 export function runScope(recipes: readonly Recipe[], flags: { cgroup?: string; pids?: number[] }): { cgroup?: string; pids?: number[] } {
@@ -78,16 +76,7 @@ export function makeStrategy(recipe: Recipe, scope: ScopeGuard, c: StrategyChoic
 
 export function makeEngines(
   recipes: readonly Recipe[],
-  o: {
-    host: HostView;
-    io: KnobIo;
-    scope: ScopeGuard;
-    mode: Mode;
-    journal?: Journal;
-    claims: Map<string, string>;
-    pauseMs?: number;
-    choice?: StrategyChoice;
-  },
+  o: Omit<EngineOptions, 'recipe' | 'strategy'> & { choice?: StrategyChoice },
 ): Engine[] {
   const { choice, ...rest } = o;
   return recipes.map((recipe) => new Engine({ recipe, strategy: makeStrategy(recipe, o.scope, choice ?? { seed: 1 }), ...rest }));
