@@ -264,10 +264,11 @@ static __always_inline void futex_wait_done(void *ctx, struct task_struct *t, st
 static __always_inline void futex_wake_enter(void)
 {
 	struct task_struct *t = futex_current();
+	struct futex_config *cfg = futex_cfg();
 	struct futex_pending *p;
 
-	if (!futex_in_scope(t))
-		return;
+	if (!cfg || !cfg->cycle || !futex_in_scope(t))
+		return;	/* not armed: nothing is counted yet (as for a wait) */
 	p = futex_task(true);
 	if (p)
 		p->wake = 1;
