@@ -10,10 +10,16 @@
  * windows before it, and keeps stepping while it improves by more than the
  * objective's noise; it steps back once when it got worse by more than the
  * noise, and stops when it stays flat. (While the detectors hold, their
- * evidence decides; the objective judges the steps taken beyond them.) A
- * constraint that was already violated one level down is not attributed to
- * the last step. A violated constraint makes it step
- * back one step and never go past that level again in this run.
+ * evidence decides; the objective judges the steps taken beyond them.)
+ *
+ * Constraints: a violation is the last step's doing only when it shows in
+ * the first window after that step and the window before the step held.
+ * Then it steps back one step and stays below that level; once the
+ * constraint has held again for two windows it retries the level once (a
+ * single window of outside load looks the same), and a second violation
+ * there makes the ceiling final for this run. A violation at a level that
+ * already held the constraint since the step, or one that was there before
+ * the step, is outside load: no step back, and stepping goes on.
  */
 import path from 'node:path';
 import { evaluate, namesIn, positiveNames, renderCondition } from '../detect/condition.js';
@@ -48,11 +54,19 @@ export class HeuristicStrategy implements Strategy {
   /** Stepping on because the objective improves (after the detectors cleared). */
   private pursuing = false;
   private pending: string[] = [];
-  /** Levels at which a constraint was seen violated. */
-  private violatedAt = new Set<number>();
+  /** A constraint was violated in the last window before the last change. */
+  private violatedBefore = false;
+  /** Windows since the last change that held every constraint, and whether every one of them did. */
+  private clean = 0;
+  private cleanSinceChange = true;
+  /** The level stepped back from after a violation, to retry once the constraint holds again; levels already retried. */
+  private retry: number | undefined;
+  private retried = new Set<number>();
+  private ceilingBeforeRetry = Infinity;
   /** The latest window's objective value and violations (for a strategy built on this one). */
   lastValue: number | undefined;
   lastViolations: Violation[] = [];
+  private lastOutsideNote: number | undefined;
 
   constructor(
     private readonly recipe: Recipe,
@@ -82,13 +96,46 @@ export class HeuristicStrategy implements Strategy {
   decide(w: Window, held: readonly HeldTarget[], trigger: boolean): Proposal[] {
     const cooled = w.ts - this.lastAction >= this.recipe.guards.cooldownMs;
     const out: Proposal[] = [];
-    if (this.lastViolations.length > 0) this.violatedAt.add(this.level);
-    // A constraint already violated one level down (before the last step) is not this recipe's doing.
-    if (cooled && this.lastViolations.length > 0 && held.length > 0 && !this.violatedAt.has(this.level - 1)) {
+    const violated = this.lastViolations.length > 0;
+    // The last step's doing: the window before it held, and this is the first window after it.
+    const ours = violated && held.length > 0 && !this.violatedBefore && this.cleanSinceChange && this.clean === 0;
+    if (violated) this.cleanSinceChange = false;
+    if (cooled && ours) {
+      const again = this.retried.has(this.level);
+      this.ceilingBeforeRetry = this.ceiling;
       this.ceiling = Math.min(this.ceiling, this.level - 1);
+      this.retry = again ? undefined : this.level;
       this.pursuing = false;
-      const text = `heuristic: constraint hit (${violationText(this.lastViolations)}): one step back, and no step past it again`;
+      const text = again
+        ? `heuristic: constraint hit again at the level it retried (${violationText(this.lastViolations)}): one step back, and no step past it again`
+        : `heuristic: constraint hit (${violationText(this.lastViolations)}): one step back; retried once when it holds again`;
       return this.stepsBack(held, { strategy: 'heuristic', mode: 'constraint', level: this.level, text });
+    }
+    if (violated && held.length > 0 && !ours && this.clean > 0 && this.cleanSinceChange === false && this.lastOutsideNote !== this.level) {
+      this.lastOutsideNote = this.level;
+      this.pending.push(
+        `heuristic: constraint violated (${violationText(this.lastViolations)}) at a level that held it for ${this.clean} window${this.clean === 1 ? '' : 's'} since the last step: outside load, no step back`,
+      );
+    }
+    if (!violated) this.clean++;
+    // Retry the level stepped back from, once, when the constraint has held again for two windows.
+    if (cooled && this.retry !== undefined && this.level === this.retry - 1 && !violated && this.clean >= 2 && this.cleanSinceChange) {
+      const level = this.retry;
+      this.retried.add(level);
+      this.retry = undefined;
+      this.ceiling = this.ceilingBeforeRetry;
+      const text = `heuristic: the constraint holds again (${this.clean} windows): level ${level} may be retried once, in case the violation there was outside load`;
+      // Back at the original value nothing is held: the rules decide whether to step again.
+      if (held.length === 0) this.pending.push(text);
+      else
+        return held.map((h) => ({
+          kind: 'step' as const,
+          action: h.action,
+          target: h.entity,
+          rule: 'constraint holds again',
+          evidence: [],
+          explain: { strategy: 'heuristic' as const, mode: 'constraint' as const, level: this.level, text },
+        }));
     }
     const o = this.outcome;
     const now = mean(this.since);
@@ -121,7 +168,7 @@ export class HeuristicStrategy implements Strategy {
             o.bind(target.key, evidence);
             const v = o.value(w.records);
             if (v !== undefined) this.since = [v];
-            if (o.violations(w.records).length > 0) this.violatedAt.add(0);
+            this.lastViolations = o.violations(w.records);
           }
           out.push({
             kind: 'step',
@@ -176,6 +223,9 @@ export class HeuristicStrategy implements Strategy {
     this.streak = 0;
     this.need = this.maxFor;
     this.level += p.kind === 'step' ? 1 : -1;
+    this.violatedBefore = this.lastViolations.length > 0;
+    this.clean = 0;
+    this.cleanSinceChange = true;
     this.before = mean(this.since);
     this.since = [];
     this.pursuing = p.kind === 'step' && this.outcome.objective !== undefined;

@@ -10,7 +10,9 @@
  * engine's bounds, cooldown, scope and change budget still decide.
  *
  * Safety: it explores only next to the best-known level; while a constraint
- * is violated it never explores and steps back; a step whose first window
+ * is violated it never explores, and steps back when the violation came with
+ * the step (its first window; a level that already held the constraint since
+ * the step is being squeezed by outside load: it holds instead); a step whose first window
  * is worse than the previous level by more than the noise is rolled back;
  * it falls back to the rules when the data is stale, the objective has no
  * finite value, or the objective varies too much to tell levels apart.
@@ -74,6 +76,9 @@ export class LearnedStrategy implements Strategy {
   private prevLevel: number | undefined;
   private lastWasRollback = false;
   private atLevel = 0;
+  /** Windows at this level since the last change that held every constraint. */
+  private cleanAtLevel = 0;
+  private outsideNoted: number | undefined;
   private recent = new RollingWindow(10);
   private lastTs: number | undefined;
   private lastChange = -Infinity;
@@ -147,8 +152,20 @@ export class LearnedStrategy implements Strategy {
     const viol = this.rules.lastViolations;
     this.violationRun = viol.length > 0 ? this.violationRun + 1 : 0;
     this.stats.maxViolationRun = Math.max(this.stats.maxViolationRun, this.violationRun);
-    const score = this.rules.outcome.score(v) - (viol.length > 0 ? 10 * this.noise : 0);
     const first = this.atLevel === 0;
+    // A violation at a level that held every constraint in the windows since the step is outside load, not the
+    // level's doing: the window says nothing about the level (no sample), and nothing changes while it lasts.
+    if (viol.length > 0 && !first && this.cleanAtLevel > 0) {
+      if (this.outsideNoted !== this.lastChangeWindow) {
+        this.outsideNoted = this.lastChangeWindow;
+        this.pending.push(
+          `learned: constraint violated (${violationText(viol)}) at level ${this.level}, which held it for ${this.cleanAtLevel} window${this.cleanAtLevel === 1 ? '' : 's'} since the step: outside load, not counted against the level; no change while it lasts`,
+        );
+      }
+      return [];
+    }
+    if (viol.length === 0) this.cleanAtLevel++;
+    const score = this.rules.outcome.score(v) - (viol.length > 0 ? 10 * this.noise : 0);
     addSample(this.arms, this.level, score, viol.length > 0);
     this.atLevel++;
     this.recent.push(score);
@@ -277,6 +294,7 @@ export class LearnedStrategy implements Strategy {
     this.lastWasRollback = p.explain?.mode === 'rollback';
     if (this.lastWasRollback) this.rollbackTo = undefined;
     this.atLevel = 0;
+    this.cleanAtLevel = 0;
     this.recent = new RollingWindow(10);
     this.lastChangeWindow = this.window;
     this.stats.level = this.level;
@@ -317,6 +335,7 @@ export class LearnedStrategy implements Strategy {
     this.level = 1;
     this.stats.level = 1;
     this.atLevel = 0;
+    this.cleanAtLevel = 0;
     const before = this.rules.baseline;
     if (this.o.store) {
       const { entry, warning } = this.o.store.load(this.engaged.key);

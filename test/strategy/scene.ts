@@ -69,11 +69,16 @@ export interface Response {
   sd: number;
   /** Windows (1-based) whose wait share is NaN or missing. */
   gaps?: ReadonlySet<number>;
+  /** The hog's share in window i (1-based) when outside load takes it, whatever the level. */
+  outside?: (i: number) => number | undefined;
 }
+
+/** The hog's share of the machine in window i at a level. */
+const hogShareAt = (r: Response, level: number, i: number): number => r.outside?.(i) ?? r.hogShare(level);
 
 export function window(ts: number, weight: number, r: Response, random: () => number, i: number): Window {
   const l = levelOf(weight);
-  const hog = r.hogShare(l);
+  const hog = hogShareAt(r, l, i);
   const wait = r.gaps?.has(i) ? undefined : Math.min(1, Math.max(0, r.wait(l) + r.sd * normalDraw(random)));
   return {
     ts,
@@ -164,7 +169,7 @@ export async function runScene(o: {
   for (let i = 1; i <= o.windows; i++) {
     const weight = Number(io.readSync(hogKnob));
     levels.push(levelOf(weight));
-    violated.push(o.constraint !== undefined && o.response.hogShare(levelOf(weight)) < o.constraint);
+    violated.push(o.constraint !== undefined && hogShareAt(o.response, levelOf(weight), i) < o.constraint);
     const step = o.stepMs ?? 1000;
     const ts = t0 + i * step + (o.stall && i > o.stall.after ? o.stall.ms : 0);
     const w = o.recorded ? { ts, records: { sched: o.recorded(levelOf(weight)) } } : window(ts, weight, o.response, random, i);

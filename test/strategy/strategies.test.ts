@@ -44,15 +44,68 @@ describe('heuristic with an objective', () => {
     expect(notices(withObjective.events).some((m) => /objective flat after the last step/.test(m))).toBe(true);
   });
 
-  it('steps back once a constraint is hit, and never goes past that level again', async () => {
+  it('steps back once a constraint is hit, retries that level once when it holds again, and never goes past it after a second hit', async () => {
     const r: Response = { ...falling, hogShare: (l) => 0.3 + 0.6 * Math.pow(0.5, l) }; // 0.9, 0.6, 0.45, 0.375, ...
     const run = await runScene({ recipe: sceneRecipe({ constraint: 0.42 }), response: r, windows: 25, seed: 1, constraint: 0.42 });
     expect(Math.max(...run.levels)).toBe(3);
     expect(run.levels.at(-1)).toBe(2);
-    const back = decisions(run.events).filter((d) => d.strategy?.mode === 'constraint');
-    expect(back).toHaveLength(1);
-    expect(back[0]!.reason).toMatch(/machine_share 0\.375 < 0\.42/);
+    const modes = decisions(run.events).filter((d) => d.strategy?.mode === 'constraint');
+    expect(modes.map((d) => d.kind)).toEqual(['relax', 'step', 'relax']);
+    for (const d of modes.filter((x) => x.kind === 'relax')) expect(d.reason).toMatch(/machine_share 0\.375 < 0\.42/);
+    expect(modes[2]!.reason).toMatch(/hit again at the level it retried/);
+    // Level 3 was in force for two windows in all (the first hit and the retry), each ended after one window.
+    expect(run.levels.filter((l) => l === 3)).toHaveLength(2);
     expect(longestRun(run.violated)).toBe(1);
+  });
+
+  it('a window of outside load that breaks a constraint does not stop the steps: they go on when it holds again', async () => {
+    // The hog keeps 0.9 of the machine at every level (the steps never break the constraint), except in one window
+    // where outside load takes it: in the first window after a step (looks like the step's doing: stepped back,
+    // then retried), at a level that held it already (no step back at all), or at the original value.
+    const undisturbed = await runScene({
+      recipe: sceneRecipe({ constraint: 0.42 }),
+      response: falling,
+      windows: 25,
+      seed: 1,
+      constraint: 0.42,
+    });
+    expect(undisturbed.levels.at(-1)).toBe(5);
+    for (const dip of [2, 3, 4, 5, 6, 8]) {
+      const r: Response = { ...falling, outside: (i) => (i === dip ? 0.3 : undefined) };
+      const run = await runScene({ recipe: sceneRecipe({ constraint: 0.42 }), response: r, windows: 25, seed: 1, constraint: 0.42 });
+      const log = `outside load in window ${dip}: levels ${run.levels.join('')}\n${notices(run.events).join('\n')}`;
+      expect(run.levels.at(-1), log).toBe(undisturbed.levels.at(-1));
+      expect(longestRun(run.violated), log).toBe(1);
+    }
+    // At a level that held the constraint for a window already: no step back, and the log says why.
+    const held = await runScene({
+      recipe: sceneRecipe({ constraint: 0.42 }),
+      response: { ...falling, outside: (i) => (i === 5 ? 0.3 : undefined) },
+      windows: 25,
+      seed: 1,
+      constraint: 0.42,
+    });
+    expect(decisions(held.events).filter((d) => d.kind === 'relax')).toEqual([]);
+    expect(notices(held.events).some((m) => /outside load, no step back/.test(m))).toBe(true);
+  });
+
+  it('the learner does not count a window of outside load against a level that held the constraint', async () => {
+    const recipe = sceneRecipe({ constraint: 0.42, strategy: 'learned' });
+    const r = (dip?: number): Response => ({ ...unimodal(3), hogShare: () => 0.9, outside: (i) => (i === dip ? 0.3 : undefined) });
+    const calm = await runScene({ recipe, response: r(), windows: 40, seed: 3, constraint: 0.42 });
+    // Window 6 is the learner's third window at its first level (the rules stepped at window 1, the cooldown is 1 s).
+    const run = await runScene({ recipe, response: r(6), windows: 40, seed: 3, constraint: 0.42 });
+    const log = `levels ${run.levels.join('')} (calm ${calm.levels.join('')})\n${notices(run.events).join('\n')}`;
+    expect(run.violated.filter(Boolean), log).toHaveLength(1);
+    expect(
+      decisions(run.events).filter((d) => d.strategy?.mode === 'constraint'),
+      log,
+    ).toEqual([]);
+    expect(
+      notices(run.events).some((m) => /outside load, not counted against the level/.test(m)),
+      log,
+    ).toBe(true);
+    expect(run.levels.at(-1), log).toBe(calm.levels.at(-1));
   });
 
   it("a constraint already violated before the first step is not the recipe's doing: no step back", async () => {
