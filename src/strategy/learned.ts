@@ -178,7 +178,10 @@ export class LearnedStrategy implements Strategy {
     if (first && this.prevLevel !== undefined && !this.lastWasRollback && viol.length === 0) {
       const prev = this.arms.get(this.prevLevel);
       const margin = Math.max(CLIFF * this.noise, 3 * levelSd(this.arms, this.prevLevel, this.noise));
-      if (prev && prev.n > 0 && score < prev.mean - margin) {
+      // Only against a level measured for as many windows as a decision needs: the rules' baseline before the
+      // first step is one mean, with no spread of its own, and a scattered objective (a mostly sleeping victim's
+      // wait share) swings more than any fixed margin from one window to the next.
+      if (prev && prev.n >= this.minSamples && score < prev.mean - margin) {
         this.rollbackTo = this.prevLevel;
         this.block(this.level, BLOCK_WINDOWS);
         this.stats.rollbacks++;

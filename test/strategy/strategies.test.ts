@@ -269,6 +269,20 @@ describe('LearnedStrategy in a closed loop', () => {
     expect(run.levels.slice(-10).every((l) => l === 1)).toBe(true);
   });
 
+  it("no rollback to the original value on one scattered window after the rules' first step (their baseline is one mean, with no spread)", async () => {
+    // A scattered objective (sd 0.12, four times the recipe's noise), the first level barely better than the original.
+    const r: Response = { wait: (l) => [0.6, 0.55, 0.4, 0.25][l] ?? 0.15, hogShare: () => 0.9, sd: 0.12 };
+    for (let seed = 1; seed <= 12; seed++) {
+      const run = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: r, windows: 40, seed });
+      const log = `seed ${seed}: levels ${run.levels.join('')}\n${notices(run.events).join('\n')}`;
+      expect(
+        decisions(run.events).filter((d) => d.strategy?.mode === 'rollback' && d.new === '1000'),
+        log,
+      ).toEqual([]);
+      expect(Math.min(...run.levels.slice(-10)), log).toBeGreaterThanOrEqual(2);
+    }
+  });
+
   it('never explores while a constraint is violated, and a violation lasts one window at most', async () => {
     const r: Response = { wait: (l) => Math.max(0.05, 0.7 - 0.15 * l), hogShare: (l) => 0.3 + 0.6 * Math.pow(0.5, l), sd: 0.01 };
     const run = await runScene({
