@@ -3,7 +3,7 @@
  * run on this machine, next to bpftrace and to an empty program. Prints a
  * table, writes bench/results.json and bench/results.md.
  *
- *   node dist/bench/main.js [--only kernel,slowdown,agent,startup,scale,power,power-sim,soak] [--quick] [--duration 1h] [--load-cpu PCT]
+ *   node dist/bench/main.js [--only kernel,slowdown,agent,startup,scale,scale-idle,power,power-sim,soak] [--quick] [--duration 1h] [--load-cpu PCT]
  *
  * --quick shortens every phase (for trying the benchmark out; its figures
  * are noisier and the agent windows are 10 s, not 60 s).
@@ -29,7 +29,7 @@ import { renderMarkdown, renderText } from './lib/report.js';
 import { run } from './lib/spawn.js';
 import { evaluate, type Results } from './lib/targets.js';
 
-const PHASES = ['kernel', 'slowdown', 'agent', 'startup', 'scale'] as const;
+const PHASES = ['kernel', 'slowdown', 'agent', 'startup', 'scale', 'scale-idle'] as const;
 type Phase = (typeof PHASES)[number];
 
 /** Run only when named: `soak` lasts --duration (default 1h). */
@@ -105,7 +105,14 @@ async function main(): Promise<void> {
   if (only.has('agent'))
     results.agent = await agentCost({ seconds: quick ? 10 : 60, viewSeconds: quick ? 5 : 20, daemonSeconds: quick ? 15 : 45, log });
   if (only.has('startup')) results.startup = await startup({ runs: quick ? 2 : 5, log });
-  if (only.has('scale')) results.scale = await scale({ sizes: [10, 1_000, 10_000], reads: quick ? 2 : 3, log });
+  if (only.has('scale') || only.has('scale-idle')) {
+    results.scale = await scale({
+      sizes: only.has('scale') ? [10, 1_000, 10_000] : [],
+      idleSizes: only.has('scale-idle') ? [1_000, 10_000] : [],
+      reads: quick ? 2 : 3,
+      log,
+    });
+  }
   const seconds = (performance.now() - t0) / 1000;
 
   const header = [

@@ -114,7 +114,25 @@ export function tables(r: Results): Table[] {
       ],
     });
   }
-  if (r.scale) {
+  if (r.scale && r.scale.idle.length > 0) {
+    const s = r.scale;
+    out.push({
+      title: `Scale: one read of the scheduler reader at idle processes (single-threaded sleepers that ran once, at their start)`,
+      head: ['processes', 'tasks on host', 'first read ms', 'node CPU ms', 'entries', 'steady read ms (median)', 'node CPU ms', 'steady runs ms'],
+      rows: s.idle.map((x) => [
+        x.processes.toLocaleString('en-US'),
+        String(x.tasks),
+        f(x.first.wallMs),
+        f(x.first.nodeCpuMs),
+        String(x.first.procEntries),
+        f(x.steady.wallMs),
+        f(x.steady.nodeCpuMs),
+        x.steady.wallMsRuns.map((v) => f(v)).join(' '),
+      ]),
+      notes: ['first: the read after they started (every one new in the maps); steady: the reads after it, 1 s apart'],
+    });
+  }
+  if (r.scale && r.scale.rows.length > 0) {
     const s = r.scale;
     out.push({
       title: `Scale: one interval's map read (reader.read(), medians of ${s.reads} reads, every thread woken since the previous read)`,

@@ -10,7 +10,8 @@
  * twice a second saturate both of its CPUs and the figure would measure
  * that. Reads are 1 s apart, or 0.6 ms per process when that is longer.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pinDir } from '../lib/attach.js';
 import { workload } from '../lib/build.js';
@@ -32,9 +33,20 @@ export interface ScaleRow {
   wallMsRuns: number[];
 }
 
+/** Idle processes: single-threaded sleepers that ran once (at their start), then sleep through every read. */
+export interface IdleRow {
+  processes: number;
+  tasks: number;
+  /** The read right after they started: every one of them is new in the maps. */
+  first: { wallMs: number; nodeCpuMs: number; procEntries: number };
+  /** The reads after it, 1 s apart, nothing of theirs changing: medians, and every run's wall time. */
+  steady: { wallMs: number; nodeCpuMs: number; wallMsRuns: number[]; procEntries: number };
+}
+
 export interface ScaleResult {
   reads: number;
   rows: ScaleRow[];
+  idle: IdleRow[];
   /** Sizes not measured because a smaller one already took too long (a read can not be interrupted). */
   skipped: Array<{ threads: number; processes: number; reason: string }>;
 }
@@ -115,7 +127,85 @@ async function measure(threads: number, processes: number, reads: number): Promi
   }
 }
 
-export async function scale(opts: { sizes: number[]; reads: number; log: (s: string) => void }): Promise<ScaleResult> {
+/** The cgroup v1 CPU hierarchy (the sleepers get a cgroup of their own there, removed afterwards). */
+const CPU_CGROUPS = '/sys/fs/cgroup/cpu';
+
+/** Time one read: wall and node CPU in ms, and the number of process entries with activity. */
+async function timedRead(reader: { read(): Promise<{ procs: unknown[] }> }): Promise<{ wallMs: number; nodeCpuMs: number; procEntries: number }> {
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const d = await reader.read();
+  const t1 = process.hrtime.bigint();
+  const cpu = process.cpuUsage(cpu0);
+  return { wallMs: Number(t1 - t0) / 1e6, nodeCpuMs: (cpu.user + cpu.system) / 1000, procEntries: d.procs.length };
+}
+
+/**
+ * `processes` single-threaded sleepers in a cgroup of their own, started with
+ * the reader open (so each one's start is activity the next read reports),
+ * then asleep for an hour: the first read, then `reads` more 1 s apart.
+ */
+async function measureIdle(processes: number, reads: number): Promise<IdleRow> {
+  const cg = path.join(CPU_CGROUPS, `tuner-bench-scale-${process.pid}`);
+  mkdirSync(cg);
+  try {
+    const reader = await openSchedReader(pinDir('scale-idle'));
+    let child: Child | undefined;
+    let gone: Promise<void> | undefined;
+    try {
+      await sleep(1000);
+      await reader.read();
+      // The workload joins the cgroup before it execs: every sleeper it forks is in there.
+      child = start('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg, await workload('wakers'), String(processes), '1', '3600000']);
+      const c = child;
+      gone = new Promise<void>((resolve) => c.stdout!.once('close', () => resolve()));
+      const err = stderrOf(child);
+      let ready = false;
+      await lines(child, (l) => (ready = /^ready \d+/.test(l)));
+      if (!ready) throw new Error(`wakers ${processes} 1: not ready: ${err().trim().slice(0, 500)}`);
+      await sleep(1000);
+      const first = await timedRead(reader);
+      const steady: Array<Awaited<ReturnType<typeof timedRead>>> = [];
+      for (let i = 0; i < reads; i++) {
+        await sleep(1000);
+        steady.push(await timedRead(reader));
+      }
+      return {
+        processes,
+        tasks: totalTasks(),
+        first,
+        steady: {
+          wallMs: median(steady.map((x) => x.wallMs)),
+          nodeCpuMs: median(steady.map((x) => x.nodeCpuMs)),
+          wallMsRuns: steady.map((x) => x.wallMs),
+          procEntries: Math.max(...steady.map((x) => x.procEntries)),
+        },
+      };
+    } finally {
+      reader.close();
+      if (child) {
+        child.kill('SIGKILL');
+        await child;
+        await gone;
+      }
+    }
+  } finally {
+    // The sleepers die with the workload's first process (PR_SET_PDEATHSIG): wait for the cgroup to empty.
+    for (let i = 0; i < 100; i++) {
+      if (readFileSync(path.join(cg, 'cgroup.procs'), 'utf8').trim() === '') break;
+      await sleep(100);
+    }
+    rmdirSync(cg);
+  }
+}
+
+export async function scale(opts: { sizes: number[]; idleSizes: number[]; reads: number; log: (s: string) => void }): Promise<ScaleResult> {
+  const idle: IdleRow[] = [];
+  for (const n of opts.idleSizes) {
+    const row = await measureIdle(n, Math.max(5, opts.reads));
+    opts.log(`scale: ${n} idle processes: first read ${row.first.wallMs.toFixed(1)} ms, steady ${row.steady.wallMs.toFixed(1)} ms`);
+    idle.push(row);
+  }
   const rows: ScaleRow[] = [];
   const skipped: ScaleResult['skipped'] = [];
   for (const spread of [false, true]) {
@@ -132,5 +222,5 @@ export async function scale(opts: { sizes: number[]; reads: number; log: (s: str
       if (row.wallMs > TOO_SLOW_MS) slow = row;
     }
   }
-  return { reads: opts.reads, rows, skipped };
+  return { reads: opts.reads, rows, idle, skipped };
 }
