@@ -26,10 +26,10 @@
  *    A task whose table slot is held by another live task (tids equal
  *    modulo the table size) keeps its state in task local storage instead:
  *    same figures, the cost of a helper call.
- *  - Reading: a second task iterator (`dump`) writes the process, cgroup
- *    and CPU entries in binary, each once per interval, so a read moves the
- *    entries themselves instead of bpftool's JSON of them (about 4 KB per
- *    process), and needs no bpftool.
+ *  - Reading: a second task iterator (`dump`) writes the process and cgroup
+ *    entries that changed since the last read, and the CPU entries, in
+ *    binary, so a read moves what changed instead of bpftool's JSON of
+ *    every entry (about 4 KB per process), and needs no bpftool.
  */
 #include "include/vmlinux.h"
 #include "include/compat.h"
@@ -806,6 +806,25 @@ struct dump_ctx {
 	__u32 keys[DUMP_BATCH];
 };
 
+/*
+ * Whether the dump pass of `cycle` writes entry c: not yet written by it,
+ * and changed since the pass before (flushed in the cycle that pass ended,
+ * or later: active + 1 >= cycle). An idle entry is not written again; it
+ * stays as it is until the flush's collection deletes it, and the reader
+ * keeps its last reading until then. A read costs what changed. The compat
+ * variant writes every entry: nothing deletes idle ones there.
+ */
+static __always_inline bool to_write(struct sched_counts *c, __u64 cycle)
+{
+	if (c->dumped == cycle)
+		return false;
+#ifdef TUNER_COMPAT
+	return true;
+#else
+	return c->active + 1 >= cycle;
+#endif
+}
+
 static __always_inline int write_rec(struct seq_file *seq, __u32 kind, __u64 key, void *v, __u32 size)
 {
 	struct sched_rec r = { .kind = kind, .size = size, .key = key };
@@ -849,7 +868,7 @@ static long mark_batch(__u32 i, struct dump_ctx *d)
 /* The last call writes what is left without marking it: if it runs again (buffer full), it writes the same. */
 static long rest_proc(void *map, __u32 *key, struct sched_proc *p, struct dump_ctx *d)
 {
-	if (p->c.dumped == d->cycle)
+	if (!to_write(&p->c, d->cycle) && !(p->exited && p->c.dumped != d->cycle))
 		return 0;
 	if (d->budget < sizeof(struct sched_rec) + sizeof(*p))
 		return 1;
@@ -860,7 +879,7 @@ static long rest_proc(void *map, __u32 *key, struct sched_proc *p, struct dump_c
 
 static long rest_cgroup(void *map, __u64 *key, struct sched_counts *c, struct dump_ctx *d)
 {
-	if (c->dumped == d->cycle)
+	if (!to_write(c, d->cycle))
 		return 0;
 	if (d->budget < sizeof(struct sched_rec) + sizeof(*c))
 		return 1;
@@ -957,14 +976,16 @@ int dump(struct bpf_iter__task *ctx)
 #endif
 	tgid = t->tgid;
 	p = bpf_map_lookup_elem(&sched_procs, &tgid);
-	if (p && p->c.dumped == d.cycle)
-		p = NULL;	/* written at an earlier task of its process */
+	if (p && !to_write(&p->c, d.cycle) && !(p->exited && p->c.dumped != d.cycle))
+		p = NULL;	/* written at an earlier task of its process, or unchanged */
 	if (p) {
 		if (write_rec(d.seq, SCHED_REC_PROC, tgid, p, sizeof(*p)))
 			return 0;
 		cgid = p->cgroup_id;
 		c = bpf_map_lookup_elem(&sched_cgroups, &cgid);
-		if (c && c->dumped != d.cycle && write_rec(d.seq, SCHED_REC_CGROUP, cgid, c, sizeof(*c)))
+		if (c && !to_write(c, d.cycle))
+			c = NULL;
+		if (c && write_rec(d.seq, SCHED_REC_CGROUP, cgid, c, sizeof(*c)))
 			return 0;
 	}
 	/* The counters of the task's CPU, at the first task of each CPU (every CPU has its own kernel threads). */

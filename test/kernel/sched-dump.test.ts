@@ -2,11 +2,12 @@
  * The sched object's dump iterator against bpftool's JSON of the same maps:
  * after a flush, its binary records and `bpftool -j map dump` agree field by
  * field, each entry is written once, and a process whose threads all exited
- * is written too.
+ * is written too; an entry is written again only when it changed.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadInstance } from '../../src/loader/instance.js';
 import { onlineCpus, openSession, possibleCpus } from '../../src/loader/session.js';
@@ -81,6 +82,53 @@ describe.skipIf(skipKernel)('sched dump iterator', () => {
       }
     } finally {
       session.close();
+    }
+  });
+
+  it('writes an entry again only when it changed since the last dump; bpftool still holds it meanwhile', async () => {
+    const live = await start('spin', [1, 0]);
+    running.push(live);
+    // A process that runs once per line on its stdin, and sleeps otherwise.
+    const waiter = execa('sh', ['-c', 'while read x; do :; done'], { stdin: 'pipe', reject: false });
+    const waiterPid = waiter.pid!;
+    const session = await openSession({ pids: [live.pid, waiterPid] });
+    try {
+      const inst = await loadInstance('sched', { reuse: session.maps });
+      try {
+        const flush = (): Promise<string> => readFile(inst.link('flush'), 'utf8');
+        const dumped = async (): Promise<Map<number, bigint>> => {
+          await flush();
+          const procs = decodeDump(await readFile(inst.link('dump'))).procs;
+          return new Map(procs.map((p) => [Number(p.key), p.value.nvcsw + p.value.nivcsw]));
+        };
+        const inMap = async (): Promise<Set<number>> =>
+          new Set(
+            decodeProcs(parseJson(await runTool('bpftool', ['-j', 'map', 'dump', 'pinned', inst.map('sched_procs')]))).map((p) =>
+              Number(p.key),
+            ),
+          );
+        await flush(); // adopts both: from here on, what they do is counted
+        waiter.stdin!.write('x\n');
+        await sleep(200);
+        const first = await dumped();
+        expect(first.get(waiterPid)).toBeGreaterThan(0n);
+        expect(first.has(live.pid)).toBe(true);
+        await sleep(200);
+        const idle = await dumped();
+        expect(idle.has(live.pid)).toBe(true); // it spins: changed
+        expect(idle.has(waiterPid)).toBe(false); // it slept through: not written again
+        expect(await inMap()).toContain(waiterPid); // but its entry is still there
+        waiter.stdin!.write('x\n');
+        await sleep(200);
+        const again = await dumped();
+        expect(again.get(waiterPid)).toBeGreaterThan(first.get(waiterPid)!);
+      } finally {
+        inst.unload();
+      }
+    } finally {
+      session.close();
+      waiter.stdin!.end();
+      await waiter;
     }
   });
 

@@ -3,7 +3,7 @@
  * here byte by byte from the C layout, decoded; and what a mismatch looks like.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeDump, dumpDeltas, indexDump } from '../../src/signals/sched/dump.js';
+import { decodeDump, dumpDeltas, indexDump, LastReadings, type DumpIndex } from '../../src/signals/sched/dump.js';
 import { histCount } from '../../src/aggregate/histogram.js';
 
 const COUNTS_SIZE = 10 * 8 + 2 * 40 * 4;
@@ -149,13 +149,19 @@ function procOf(
 
 const cgroupOf = (id: bigint, f: Fields): Buffer => Buffer.concat([header(2, COUNTS_SIZE, id), countsOf(f)]);
 const read = (...recs: Buffer[]) => indexDump(Buffer.concat(recs));
+/** The last readings after the reads given, in order (none: nothing read before). */
+function after(...reads: Array<DumpIndex | undefined>): LastReadings {
+  const last = new LastReadings();
+  for (const r of reads) if (r) dumpDeltas(r, last, 0);
+  return last;
+}
 
 describe('sched dump deltas', () => {
   it('subtracts 64-bit counters across the 32-bit word boundary and histograms modulo 2^32', () => {
     const big = 2n ** 60n;
     const prev = read(procOf(10, { oncpu: big - 3n, runDelay: 2n ** 32n - 1n, nvcsw: 5n, wakeup: [[3, 0xffffffff]], preempt: [[9, 4]] }));
     const cur = read(procOf(10, { oncpu: big + 5n, runDelay: 2n ** 32n + 1n, nvcsw: 6n, waits: 3n, wakeup: [[3, 1]], preempt: [[9, 5]] }));
-    const [p] = dumpDeltas(cur, prev, 1).procs;
+    const [p] = dumpDeltas(cur, after(prev), 1).procs;
     expect(p).toMatchObject({ pid: 10, comm: 'p10', cgroupId: '7', oncpuNs: 8, runDelayNs: 2, nvcsw: 1, nivcsw: 0, waits: 3 });
     expect(p!.histWakeup[3]).toBe(2);
     expect(p!.histPreempt[9]).toBe(1);
@@ -177,13 +183,13 @@ describe('sched dump deltas', () => {
       procOf(5, { nvcsw: 2n }), // new
     );
     const again = read(procOf(4, { oncpu: 1n, exited: true }));
-    expect(dumpDeltas(cur, prev, 1).procs.map((p) => [p.pid, p.oncpuNs, p.nvcsw, p.exited])).toEqual([
+    expect(dumpDeltas(cur, after(prev), 1).procs.map((p) => [p.pid, p.oncpuNs, p.nvcsw, p.exited])).toEqual([
       [2, 20, 0, false],
       [3, 0, 0, true],
       [4, 0, 0, true],
       [5, 0, 2, false],
     ]);
-    expect(dumpDeltas(again, cur, 2).procs).toEqual([]); // reported exited once, not again
+    expect(dumpDeltas(again, after(cur), 2).procs).toEqual([]); // reported exited once, not again
   });
 
   it('takes the maximum wait and the thread count only when the last flush cycle wrote them', () => {
@@ -191,7 +197,7 @@ describe('sched dump deltas', () => {
       procOf(1, { nvcsw: 1n, max: [5000n, 8n], threads: [3, 8n] }),
       procOf(2, { nvcsw: 1n, max: [7000n, 7n], threads: [2, 7n] }),
     );
-    const d = dumpDeltas(cur, undefined, 8).procs;
+    const d = dumpDeltas(cur, after(undefined), 8).procs;
     expect(d.map((p) => [p.pid, p.maxWaitNs, p.threads])).toEqual([
       [1, 5000, 3],
       [2, undefined, 0],
@@ -202,9 +208,26 @@ describe('sched dump deltas', () => {
     const id = 2n ** 63n + 1n;
     const prev = read(cgroupOf(id, { nivcsw: 4n }), cgroupOf(9n, { nivcsw: 1n }));
     const cur = read(cgroupOf(id, { nivcsw: 10n, preempt: [[2, 1]] }), cgroupOf(9n, { nivcsw: 1n }));
-    const { cgroups } = dumpDeltas(cur, prev, 1);
+    const { cgroups } = dumpDeltas(cur, after(prev), 1);
     expect(cgroups.map((c) => [c.cgroupId, c.nivcsw, histCount(c.histPreempt)])).toEqual([[String(id), 6, 1]]);
-    expect(dumpDeltas(read(procOf(1, { nvcsw: 1n, cgroup: id })), undefined, 1).procs[0]!.cgroupId).toBe(String(id));
+    expect(dumpDeltas(read(procOf(1, { nvcsw: 1n, cgroup: id })), after(), 1).procs[0]!.cgroupId).toBe(String(id));
+  });
+
+  it('takes an entry a read does not hold (unchanged) from its last reading when it changes again', () => {
+    const last = after(read(procOf(1, { oncpu: 100n }), procOf(2, { oncpu: 5n }), cgroupOf(9n, { nivcsw: 4n })));
+    expect(dumpDeltas(read(procOf(2, { oncpu: 7n })), last, 1).procs.map((p) => [p.pid, p.oncpuNs])).toEqual([[2, 2]]);
+    const d = dumpDeltas(read(procOf(1, { oncpu: 130n }), cgroupOf(9n, { nivcsw: 6n })), last, 2);
+    expect(d.procs.map((p) => [p.pid, p.oncpuNs])).toEqual([[1, 30]]);
+    expect(d.cgroups.map((c) => [c.cgroupId, c.nivcsw])).toEqual([['9', 2]]);
+  });
+
+  it('forgets an entry no read wrote for four reads (the kernel side deleted it by then)', () => {
+    const last = after(read(procOf(1, { oncpu: 100n }), cgroupOf(9n, { nivcsw: 4n })));
+    for (let i = 0; i < 3; i++) dumpDeltas(read(), last, i + 1);
+    expect([last.procs.size, last.cgroups.size]).toEqual([1, 1]);
+    for (let i = 3; i < 8; i++) dumpDeltas(read(), last, i + 1);
+    expect([last.procs.size, last.cgroups.size]).toEqual([0, 0]);
+    expect(dumpDeltas(read(procOf(1, { oncpu: 130n })), last, 9).procs.map((p) => p.oncpuNs)).toEqual([130]);
   });
 
   it('agrees with subtracting the fully decoded entries', () => {
@@ -222,7 +245,7 @@ describe('sched dump deltas', () => {
     ];
     const full = (bufs: Buffer[]) => decodeDump(Buffer.concat(bufs)).procs;
     const [p1, p2] = [full(a), full(b)];
-    const d = dumpDeltas(read(...b), read(...a), 1).procs;
+    const d = dumpDeltas(read(...b), after(read(...a)), 1).procs;
     for (const [i, e] of d.entries()) {
       expect(e.oncpuNs).toBe(Number(p2[i]!.value.oncpu - p1[i]!.value.oncpu));
       expect(e.nivcsw).toBe(Number(p2[i]!.value.nivcsw - p1[i]!.value.nivcsw));

@@ -2,8 +2,8 @@
  * Scheduler signal, CO-RE backend: loads bpf/sched.bpf.o, scopes it through
  * its config map, and turns each interval's map contents into a SchedDelta.
  * Reading = run the `flush` task iterator (read its pinned link), then the
- * `dump` iterator, which writes the process, cgroup and CPU entries in
- * binary (dump.ts). No bpftool process runs unless needed: the
+ * `dump` iterator, which writes the process and cgroup entries changed since
+ * the last read, and the CPU entries, in binary (dump.ts). No bpftool process runs unless needed: the
  * long-lived batch starts at its first request (the outlier threshold, or a
  * host where the dump could not reach every CPU).
  */
@@ -14,7 +14,7 @@ import type { BpfOpenOptions, SchedScope, SignalReader } from '../reader.js';
 import { openBpfObjects } from '../bpf-objects.js';
 import { u64 } from '../../tools/json.js';
 import { delta64 } from '../cumulative.js';
-import { dumpDeltas, indexDump, type DumpIndex, type RawCpu } from './dump.js';
+import { dumpDeltas, indexDump, LastReadings, type DumpIndex, type RawCpu } from './dump.js';
 import { onlineCpus } from '../../loader/session.js';
 import type { SchedCpuDelta, SchedDelta } from './record.js';
 
@@ -114,16 +114,10 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
     close();
     throw err;
   }
-  // Two buffers, alternately: a read's deltas are taken against the previous read, kept whole
-  // (a read that fails leaves the previous one's buffer alone).
-  const buffers = [new IterBuffer(), new IterBuffer()];
-  let reads = 0;
-  const readDump = (): DumpIndex => {
-    const dump = indexDump(buffers[reads & 1]!.read(inst.link('dump')));
-    reads++;
-    return dump;
-  };
-  let prev: DumpIndex | undefined;
+  // A read holds the entries changed since the previous one; deltas are taken against each entry's last reading.
+  const buffer = new IterBuffer();
+  const readDump = (): DumpIndex => indexDump(buffer.read(inst.link('dump')));
+  const readings = new LastReadings();
   let cpuPrev = new Map<number, RawCpu>();
   // The dump writes a CPU's counters at that CPU's first task (every online CPU has its kernel threads):
   // if it missed one, the map is read through bpftool (every possible CPU). Counted once, not per read.
@@ -138,9 +132,10 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
   try {
     if (opts.outlierNs) await writeConfig(batch, inst.map('sched_config'), u64le(BigInt(Math.round(opts.outlierNs))));
     // First cycle: adopt every task in scope (baselines = their counters now).
-    flush();
-    prev = readDump();
-    cpuPrev = new Map((await cpusOf(prev.cpus)).map((c) => [c.cpu, c]));
+    const { cycle } = flush();
+    const first = readDump();
+    dumpDeltas(first, readings, Number(cycle));
+    cpuPrev = new Map((await cpusOf(first.cpus)).map((c) => [c.cpu, c]));
     last = process.hrtime.bigint();
   } catch (err) {
     close();
@@ -158,8 +153,7 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
       const cpuCur = await cpusOf(dump.cpus);
       const intervalNs = Number(now - last);
       last = now;
-      const { procs, cgroups } = dumpDeltas(dump, prev, Number(cycle));
-      prev = dump;
+      const { procs, cgroups } = dumpDeltas(dump, readings, Number(cycle));
       const cpus: SchedCpuDelta[] = [];
       for (const c of cpuCur) {
         const p = cpuPrev.get(c.cpu);

@@ -214,14 +214,97 @@ export function decodeDump(input: Buffer): { procs: Array<DumpEntry<RawProc>>; c
 }
 
 /*
- * Interval deltas straight from two reads of the dump (the previous one is
- * kept whole; nothing was read before the first: every entry counts from zero): 64-bit counters are subtracted as pairs of 32-bit words (the
- * difference is exact while below 2^53, whatever the totals), the
+ * Interval deltas straight from the dump's records, against the last reading
+ * of each entry (LastReadings: the entry's words as last written; nothing
+ * read before: it counts from zero). The dump writes only entries changed
+ * since the previous read (bpf/sched.bpf.c), so an entry a read does not
+ * hold did not change. 64-bit counters are subtracted as pairs of 32-bit
+ * words (the difference is exact while below 2^53, whatever the totals), the
  * histograms' differences go into one Uint32Array per read, and an entry
  * with nothing new costs a few comparisons. At 10,000 processes this is what
  * keeps a read from allocating (and collecting) a decoded copy of every
  * entry twice.
  */
+
+/** The kernel side deletes an entry idle for two cycles; one not written for this many reads is forgotten. */
+const FORGET_AFTER_READS = 4;
+
+/**
+ * The last reading of every entry of one kind (process or cgroup), `words`
+ * 32-bit words each, in one growing array: keeping a reading copies it in
+ * place, so a read allocates nothing per entry once the array has grown.
+ */
+export class Readings<K> {
+  private slots = new Map<K, number>();
+  private free: number[] = [];
+  private arena: Uint32Array;
+  private seen: Float64Array;
+
+  constructor(readonly words: number) {
+    this.arena = new Uint32Array(64 * words);
+    this.seen = new Float64Array(64);
+  }
+
+  /** The word offset in `array` of key's reading, or undefined. */
+  at(key: K): number | undefined {
+    const slot = this.slots.get(key);
+    return slot === undefined ? undefined : slot * this.words;
+  }
+
+  get array(): Uint32Array {
+    return this.arena;
+  }
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** Keep words [w, w + words) of u32 as key's reading, written by read `read`. */
+  keep(key: K, u32: Uint32Array, w: number, read: number): void {
+    let slot = this.slots.get(key);
+    if (slot === undefined) {
+      slot = this.free.pop() ?? this.slots.size;
+      if ((slot + 1) * this.words > this.arena.length) this.grow();
+      this.slots.set(key, slot);
+    }
+    const base = slot * this.words;
+    const a = this.arena;
+    for (let i = 0; i < this.words; i++) a[base + i] = u32[w + i]!;
+    this.seen[slot] = read;
+  }
+
+  /** Forget readings no read wrote since `before`. */
+  forget(before: number): void {
+    for (const [k, slot] of this.slots) {
+      if (this.seen[slot]! < before) {
+        this.slots.delete(k);
+        this.free.push(slot);
+      }
+    }
+  }
+
+  private grow(): void {
+    const arena = new Uint32Array(this.arena.length * 2);
+    arena.set(this.arena);
+    this.arena = arena;
+    const seen = new Float64Array(this.seen.length * 2);
+    seen.set(this.seen);
+    this.seen = seen;
+  }
+}
+
+/** The last reading of every process and cgroup entry the dump wrote, kept until the kernel side deletes it. */
+export class LastReadings {
+  readonly procs = new Readings<number>(PROC.size >>> 2);
+  readonly cgroups = new Readings<string>(COUNTS.size >>> 2);
+  reads = 0;
+
+  /** Forget entries no read wrote for FORGET_AFTER_READS reads (deleted by the kernel side by then). */
+  prune(): void {
+    this.procs.forget(this.reads - FORGET_AFTER_READS);
+    this.cgroups.forget(this.reads - FORGET_AFTER_READS);
+  }
+}
 
 /** cur - prev of the u64 at word index c of cu and p of pu (no prev: the value). */
 function d64(cu: Uint32Array, c: number, pu: Uint32Array | undefined, p: number): number {
@@ -292,57 +375,61 @@ function cgroupIdAt(buf: Buffer, u32: Uint32Array, at: number): string {
 }
 
 /**
- * What changed between two reads of the dump: processes and cgroups with
- * activity, and processes whose last thread exited since. `cycle` is the
- * flush cycle that preceded `cur` (per-interval maxima and thread counts
- * carry the cycle that wrote them).
+ * What changed since the last reading of each entry (`last`, updated here):
+ * processes and cgroups with activity, and processes whose last thread
+ * exited since. `cycle` is the flush cycle that preceded `cur` (per-interval
+ * maxima and thread counts carry the cycle that wrote them).
  */
 export function dumpDeltas(
   cur: DumpIndex,
-  prev: DumpIndex | undefined,
+  last: LastReadings,
   cycle: number,
 ): { procs: SchedProcDelta[]; cgroups: SchedCgroupDelta[] } {
   const { buf, u32: cu } = cur;
+  last.reads++;
   // Room for every entry's two histograms; the deltas hand out views of it.
   const out = new Uint32Array((cur.procs.size + cur.cgroups.size) * 2 * SCHED_SLOTS);
-  const pu = prev?.u32;
+  const pc = PROC.counts >>> 2;
   let o = 0;
   const procs: SchedProcDelta[] = [];
   for (const [tgid, at] of cur.procs) {
     const w = at >>> 2;
-    const c = w + (PROC.counts >>> 2);
-    const pat = prev?.procs.get(tgid);
-    const same = pu !== undefined && sameEntry(cu, c, pu, pat === undefined ? undefined : (pat + PROC.counts) >>> 2);
-    const pw = same ? pat! >>> 2 : 0;
-    const p = pw + (PROC.counts >>> 2);
-    const pv = same ? pu : undefined;
+    const c = w + pc;
+    const pa = last.procs.array;
+    const pw = last.procs.at(tgid);
+    const pv = pw !== undefined && sameEntry(cu, c, pa, pw + pc) ? pa : undefined;
+    const p = (pw ?? 0) + pc;
     const exited = cu[w + (PROC.exited >>> 2)] !== 0;
-    const exitedNow = exited && !(same && pu![pw + (PROC.exited >>> 2)] !== 0);
-    if (idle(cu, c, pv, p) && !exitedNow) continue;
-    let end = at + PROC.comm;
-    while (end < at + PROC.comm + 16 && buf[end] !== 0) end++;
-    procs.push(
-      Object.assign(countsDelta(cu, c, pv, p, out, o), {
-        pid: tgid,
-        comm: buf.toString('utf8', at + PROC.comm, end),
-        cgroupId: cgroupIdAt(buf, cu, at + PROC.cgroupId),
-        maxWaitNs: u64At(cu, w + (PROC.maxCycle >>> 2)) === cycle ? u64At(cu, w + (PROC.maxWaitNs >>> 2)) : undefined,
-        threads: u64At(cu, w + (PROC.threadsCycle >>> 2)) === cycle ? cu[w + (PROC.threads >>> 2)]! : 0,
-        exited,
-      }),
-    );
-    o += 2 * SCHED_SLOTS;
+    const exitedNow = exited && !(pv !== undefined && pv[pw! + (PROC.exited >>> 2)] !== 0);
+    if (!idle(cu, c, pv, p) || exitedNow) {
+      let end = at + PROC.comm;
+      while (end < at + PROC.comm + 16 && buf[end] !== 0) end++;
+      procs.push(
+        Object.assign(countsDelta(cu, c, pv, p, out, o), {
+          pid: tgid,
+          comm: buf.toString('utf8', at + PROC.comm, end),
+          cgroupId: cgroupIdAt(buf, cu, at + PROC.cgroupId),
+          maxWaitNs: u64At(cu, w + (PROC.maxCycle >>> 2)) === cycle ? u64At(cu, w + (PROC.maxWaitNs >>> 2)) : undefined,
+          threads: u64At(cu, w + (PROC.threadsCycle >>> 2)) === cycle ? cu[w + (PROC.threads >>> 2)]! : 0,
+          exited,
+        }),
+      );
+      o += 2 * SCHED_SLOTS;
+    }
+    last.procs.keep(tgid, cu, w, last.reads);
   }
   const cgroups: SchedCgroupDelta[] = [];
   for (const [cgroupId, at] of cur.cgroups) {
     const c = at >>> 2;
-    const pat = prev?.cgroups.get(cgroupId);
-    const same = pu !== undefined && sameEntry(cu, c, pu, pat === undefined ? undefined : pat >>> 2);
-    const p = same ? pat! >>> 2 : 0;
-    const pv = same ? pu : undefined;
-    if (idle(cu, c, pv, p)) continue;
-    cgroups.push(Object.assign(countsDelta(cu, c, pv, p, out, o), { cgroupId }));
-    o += 2 * SCHED_SLOTS;
+    const pa = last.cgroups.array;
+    const pw = last.cgroups.at(cgroupId);
+    const pv = pw !== undefined && sameEntry(cu, c, pa, pw) ? pa : undefined;
+    if (!idle(cu, c, pv, pw ?? 0)) {
+      cgroups.push(Object.assign(countsDelta(cu, c, pv, pw ?? 0, out, o), { cgroupId }));
+      o += 2 * SCHED_SLOTS;
+    }
+    last.cgroups.keep(cgroupId, cu, c, last.reads);
   }
+  if (last.reads % FORGET_AFTER_READS === 0) last.prune();
   return { procs, cgroups };
 }
