@@ -14,6 +14,12 @@ import { start, type Running } from '../helpers/workloads.js';
 import { makeLoop, type LoopDevice } from '../helpers/loop.js';
 import { relErr } from '../helpers/procfs.js';
 import { leftoverPins, skipKernel } from '../helpers/kernel.js';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { PIN_ROOT } from '../../src/loader/paths.js';
+import { IDLE_READS } from '../../src/signals/idle-prune.js';
+import { parseJson } from '../../src/tools/json.js';
+import { runTool } from '../../src/tools/run.js';
 
 const running: Running[] = [];
 const loops: LoopDevice[] = [];
@@ -98,6 +104,34 @@ describe.skipIf(skipKernel)('block I/O (CO-RE)', () => {
       expect(dev.readSeq / dev.reads).toBeLessThan(0.05); // random reads
       const p = d.procs.find((x) => x.pid === dr.pid)!;
       expect(p.ios).toBe(dev.reads);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('deletes a process entry idle for IDLE_READS reads (io_procs holds the processes active lately)', async () => {
+    const loop = makeLoop();
+    loops.push(loop);
+    const dr = await start('dread', [loop.dev, 0.2, 4, 'rand']);
+    running.push(dr);
+    const reader = await openIoBpf({ pids: [dr.pid] });
+    try {
+      // The reader's own io_procs pin (nothing else loads BPF objects under the machine lock).
+      const pins = readdirSync(PIN_ROOT, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('/io_procs'));
+      expect(pins).toHaveLength(1);
+      const keys = async (): Promise<number[]> =>
+        (parseJson(await runTool('bpftool', ['-j', 'map', 'dump', 'pinned', path.join(PIN_ROOT, pins[0]!)])) as Array<{ key: string[] }>).map(
+          (e) => Buffer.from(e.key.map((b) => Number(b))).readUInt32LE(0),
+        );
+      await reader.read();
+      dr.send('go');
+      await dr.done();
+      const d = await reader.read();
+      expect(d.procs.find((x) => x.pid === dr.pid)?.ios).toBeGreaterThan(0);
+      for (let i = 1; i < IDLE_READS; i++) await reader.read();
+      expect(await keys()).toContain(dr.pid); // idle for IDLE_READS - 1 reads: kept
+      await reader.read();
+      expect(await keys()).not.toContain(dr.pid);
     } finally {
       reader.close();
     }

@@ -1,6 +1,7 @@
 /**
  * Block I/O, CO-RE: bpf/io.bpf.o. Each read bumps the config cycle (which
- * tags per-interval maxima), then dumps the disk and process maps.
+ * tags per-interval maxima), then dumps the disk and process maps; process
+ * entries idle for IDLE_READS reads are deleted (idle-prune.ts).
  */
 import { readlinkSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { Cumulative, decodeMaxSlots, delta64, maxOf, type MaxSlots } from '../cu
 import type { BpfOpenOptions, SchedScope, SignalReader } from '../reader.js';
 import { openBpfObjects } from '../bpf-objects.js';
 import { sessionBatch } from '../session-batch.js';
+import { deleteU32Keys, IdlePruner } from '../idle-prune.js';
 import type { IoDelta, IoDevDelta, IoProcDelta } from './record.js';
 
 type Json = Record<string, unknown>;
@@ -115,6 +117,7 @@ export async function openIoBpf(scope: SchedScope, opts: BpfOpenOptions = {}): P
   }
   const devs = new Cumulative<RawDev>();
   const procs = new Cumulative<RawProc>();
+  const pruner = new IdlePruner();
   let last = process.hrtime.bigint();
   return {
     backend: 'bpf',
@@ -149,6 +152,7 @@ export async function openIoBpf(scope: SchedScope, opts: BpfOpenOptions = {}): P
         };
         if (d.reads || d.writes || d.others) out.devices.push(d);
       }
+      const seen: Array<[string, boolean]> = [];
       for (const { key, cur, prev } of procs.step(decodeIoProcs(procDump))) {
         const d: IoProcDelta = {
           pid: Number(key),
@@ -159,7 +163,9 @@ export async function openIoBpf(scope: SchedScope, opts: BpfOpenOptions = {}): P
           waitNs: delta64(cur.waitNs, prev?.waitNs),
         };
         if (d.ios) out.procs.push(d);
+        seen.push([key, d.ios !== 0]);
       }
+      await deleteU32Keys(batch, core.map('io_procs'), pruner.step(seen));
       return out;
     },
   };

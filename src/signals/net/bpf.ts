@@ -13,6 +13,7 @@ import { delta64 } from '../cumulative.js';
 import type { BpfOpenOptions, SchedScope, SignalReader } from '../reader.js';
 import { openBpfObjects } from '../bpf-objects.js';
 import { sessionBatch } from '../session-batch.js';
+import { deleteU32Keys, IdlePruner } from '../idle-prune.js';
 import type { NetDelta } from './record.js';
 
 export const NET_HOOKS = { net_tcp: 'tcp_retransmit_skb', net_drop: 'kfree_skb', net_sock: 'sock_send_length/sock_recv_length' } as const;
@@ -97,6 +98,7 @@ export async function openNetBpf(scope: SchedScope, opts: BpfOpenOptions = {}): 
   let prevCg = new Map<string, bigint>();
   let prevDrops = new Map<number, bigint>();
   let prevProcs = new Map<string, { tx: bigint; rx: bigint; txc: bigint; rxc: bigint }>();
+  const pruner = new IdlePruner();
   let last = process.hrtime.bigint();
   const dump = async (obj: NetObject, map: string): Promise<Array<{ formatted: Json }>> => {
     const inst = loaded.get(obj);
@@ -146,6 +148,7 @@ export async function openNetBpf(scope: SchedScope, opts: BpfOpenOptions = {}): 
         comm: String(v.comm ?? ''),
       });
     }
+    const seen: Array<[string, boolean]> = [];
     for (const [pid, c] of curProcs) {
       const p = prevProcs.get(pid);
       const d = {
@@ -157,8 +160,12 @@ export async function openNetBpf(scope: SchedScope, opts: BpfOpenOptions = {}): 
         rxCalls: delta64(c.rxc, p?.rxc),
       };
       if (d.txCalls || d.rxCalls) out.procs.push(d);
+      seen.push([pid, d.txCalls !== 0 || d.rxCalls !== 0]);
     }
     prevProcs = curProcs;
+    const sock = loaded.get('net_sock');
+    // net_procs grows with every process that ever used a socket: idle entries go (idle-prune.ts).
+    if (sock) await deleteU32Keys(batch, sock.map('net_procs'), pruner.step(seen));
     return out;
   };
   try {
