@@ -87,6 +87,7 @@ function cpuContention(m: Measurements, t: Thresholds): Finding[] {
           oncpu_ns: oncpuNs,
           wait_share: round(share),
           wall_share: round(contended / windowNs),
+          thread_share: round(threadShare(m, contended)),
           p99_us: m.sched.p99Us,
           max_us: m.sched.maxUs,
         },
@@ -154,6 +155,7 @@ function lockContention(m: Measurements, t: Thresholds): Finding[] {
           waits,
           wakes: m.futex.wakes,
           wait_share: round(share),
+          thread_share: round(threadShare(m, waitNs)),
           p99_us: m.futex.p99Us,
           hot_word: w ?? null,
         },
@@ -184,6 +186,7 @@ function ioWait(m: Measurements, t: Thresholds): Finding[] {
           io_wait_ns: m.io.waitNs,
           ios: m.io.ios,
           wait_share: round(share),
+          thread_share: round(threadShare(m, m.io.waitNs)),
           device: dev ?? null,
         },
         suggest: sequential
@@ -302,9 +305,20 @@ export function findings(m: Measurements, t: Thresholds): Finding[] {
   return out.sort((a, b) => RANK[b.severity] - RANK[a.severity] || impact(b) - impact(a));
 }
 
+/**
+ * The share of the target's thread time (threads x window) a wait took: the one
+ * measure that compares a run-queue wait, a futex wait and an I/O wait (each
+ * rule's own share has its own denominator: runnable time, thread time, wall time).
+ */
+function threadShare(m: Measurements, waitNs: number): number {
+  const threadTime = Math.max(1, m.target.threads) * m.durationMs * 1e6;
+  return threadTime > 0 ? waitNs / threadTime : 0;
+}
+
+/** How much of the target's time a finding accounts for, to rank findings of equal severity. */
 function impact(f: Finding): number {
   const e = f.evidence;
-  const v = e.wait_share ?? e.throttled_share ?? e.neighbor_share ?? (typeof e.psi_some_pct === 'number' ? e.psi_some_pct / 100 : 0);
+  const v = e.thread_share ?? e.wait_share ?? e.throttled_share ?? e.neighbor_share ?? (typeof e.psi_some_pct === 'number' ? e.psi_some_pct / 100 : 0);
   return typeof v === 'number' ? v : 0;
 }
 

@@ -112,6 +112,19 @@ describe('diagnose rules', () => {
     expect(both.map((f) => f.kind)).toEqual(['io-pressure', 'memory-pressure']);
   });
 
+  it('ranks findings of equal severity by the share of thread time each wait took, not by their own shares', () => {
+    // 4 threads, 2 s: a run-queue wait of 60% of runnable time that is 3% of thread time, beside
+    // a futex wait of 55% of thread time (a lock-bound program on a machine other work keeps busy).
+    const m = { ...base, sched: sched(0.24e9, 0.16e9), futex: { waits: 5000, waitNs: 0.55 * 8e9, wakes: 5000, p99Us: 2000 } };
+    const found = findings(m, T);
+    expect(found.map((f) => [f.kind, f.severity])).toEqual([
+      ['lock-contention', 'critical'],
+      ['cpu-contention', 'critical'],
+    ]);
+    expect(found[0]!.evidence.thread_share).toBeCloseTo(0.55, 3);
+    expect(found[1]!.evidence.thread_share).toBeCloseTo(0.03, 3);
+  });
+
   it('a threshold override moves the line', () => {
     const m = { ...base, psi: { scope: '/app', memory: 12 } };
     expect(findings(m, parseThresholds(['psi.memory.warn=15'])).map((f) => f.kind)).toEqual(['healthy']);

@@ -1,5 +1,7 @@
-// lockwait THREADS SECONDS HOLD_US: THREADS threads take one pthread mutex in a loop for
-// SECONDS after a "go" line on stdin, holding it HOLD_US microseconds (spinning) each time.
+// lockwait THREADS SECONDS HOLD_US [sleep]: THREADS threads take one pthread mutex in a loop for
+// SECONDS after a "go" line on stdin, holding it HOLD_US microseconds each time: spinning, or
+// with "sleep" sleeping (lock contention that needs almost no CPU, so it stays lock-bound on a
+// machine that other work keeps busy).
 // Each thread measures its own time inside pthread_mutex_lock(); at the end the program
 // prints "lock_ns <sum over threads> locks <count>": the ground truth for futex wait time.
 // The main thread polls instead of blocking in pthread_join, so every futex wait of the
@@ -13,6 +15,7 @@
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
 static double seconds, hold_us;
+static int hold_sleeping;
 static volatile int go;
 static int finished; /* workers done; main polls it so that it never waits in a futex itself */
 
@@ -41,8 +44,11 @@ static void *worker(void *arg)
 		r->lock_s += t1 - t0;
 		r->locks++;
 		double until = t1 + hold_us / 1e6;
-		while (now() < until)
-			;
+		if (hold_sleeping)
+			usleep((useconds_t)hold_us);
+		else
+			while (now() < until)
+				;
 		pthread_mutex_unlock(&m);
 		usleep(50);
 	}
@@ -55,6 +61,7 @@ int main(int argc, char **argv)
 	int threads = argc > 1 ? atoi(argv[1]) : 4;
 	seconds = argc > 2 ? atof(argv[2]) : 2;
 	hold_us = argc > 3 ? atof(argv[3]) : 200;
+	hold_sleeping = argc > 4 && strcmp(argv[4], "sleep") == 0;
 	pthread_t t[64];
 	struct result r[64];
 	char line[16];
