@@ -13,7 +13,7 @@ import { isMounted } from '../procfs/mounts.js';
 import { readKernelConfig } from '../procfs/kconfig.js';
 import { loadInstance } from '../loader/instance.js';
 import { COMPAT_LOSS, loadVariant } from '../loader/variant.js';
-import { OBJECT_LOSS, SCHED_FALLBACK } from '../signals/degradations.js';
+import { COVERED_BY, OBJECT_LOSS, SCHED_FALLBACK, type OptionalObject } from '../signals/degradations.js';
 import { messageOf } from '../errors.js';
 import { CAP_SYS_ADMIN, canLoadBpf, effectiveCaps, hasCap } from '../procfs/caps.js';
 import { line, type CommandSpec } from './spec.js';
@@ -111,7 +111,12 @@ interface CheckDef {
   fix?: string;
   /** Whether to run it, given which checks before it passed (default: always). */
   when?: (passed: (id: string) => boolean, opts: DoctorOptions) => boolean;
-  run(host: DoctorHost): Outcome | Promise<Outcome>;
+  run(host: DoctorHost, run: DoctorRun): Outcome | Promise<Outcome>;
+}
+
+/** What one doctor run learnt so far: the object file each load check loaded (e.g. futex -> futex_compat). */
+interface DoctorRun {
+  loaded: Map<string, string>;
 }
 
 /** The checks, in the order they run and are shown. */
@@ -256,9 +261,11 @@ export const CHECKS: readonly CheckDef[] = [
     otherwise: 'fail',
     fix: `with bpftrace installed, --backend auto uses it: ${SCHED_FALLBACK}; report libbpf's reason with \`tuner doctor --json\``,
     when: (passed, opts) => canUseBpf(passed) && !opts.noLoad,
-    async run(h) {
+    async run(h, r) {
       try {
-        return { ok: true, detail: loadedDetail('sched', await h.loadSched()) };
+        const file = (await h.loadSched()) || 'sched';
+        r.loaded.set('sched', file);
+        return { ok: true, detail: loadedDetail('sched', file) };
       } catch (err) {
         return { ok: false, detail: messageOf(err).split('\n').slice(0, 3).join(' / ') };
       }
@@ -270,9 +277,14 @@ export const CHECKS: readonly CheckDef[] = [
     title: `load ${name}.bpf.o`,
     otherwise: 'warn',
     when: (passed, opts) => canUseBpf(passed) && !opts.noLoad,
-    async run(h) {
+    async run(h, r) {
+      // What the readers do: an object a compat variant covers is not loaded beside it.
+      const cover = COVERED_BY[name as OptionalObject];
+      if (cover && r.loaded.get(cover.object) === cover.variant) return { ok: true, detail: `not needed: ${cover.how}` };
       try {
-        return { ok: true, detail: loadedDetail(name, await h.loadObject(name)) };
+        const file = (await h.loadObject(name)) || name;
+        r.loaded.set(name, file);
+        return { ok: true, detail: loadedDetail(name, file) };
       } catch (err) {
         return { ok: false, detail: `${loss}: ${messageOf(err).split('\n')[0]}`, fix: 'none: the other signals keep working' };
       }
@@ -294,9 +306,10 @@ function canUseBpf(passed: (id: string) => boolean): boolean {
 export async function doctor(opts: DoctorOptions = {}, host: DoctorHost = REAL_HOST): Promise<DoctorReport> {
   const checks: Check[] = [];
   const passed = (id: string): boolean => checks.find((c) => c.id === id)?.status === 'pass';
+  const run: DoctorRun = { loaded: new Map() };
   for (const def of CHECKS) {
     if (def.when && !def.when(passed, opts)) continue;
-    const o = await def.run(host);
+    const o = await def.run(host, run);
     const fix = o.ok ? undefined : (o.fix ?? def.fix);
     checks.push({ id: def.id, title: def.title, status: o.ok ? 'pass' : def.otherwise, detail: o.detail, ...(fix ? { fix } : {}) });
   }

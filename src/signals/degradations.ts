@@ -18,3 +18,20 @@ export const SCHED_FALLBACK =
   'the scheduler signal comes from bpftrace (wakeup and switch timestamps, a higher cost per switch); no run-queue outlier events';
 
 export type OptionalObject = keyof typeof OBJECT_LOSS;
+
+/**
+ * Optional objects a compat variant of another covers: when `object` loaded as that variant, this one is
+ * neither loaded nor missed (the readers skip it; `tuner doctor` says what covers it).
+ */
+export const COVERED_BY: Partial<Record<OptionalObject, { object: OptionalObject; variant: string; how: string }>> = {
+  futex_wait: {
+    object: 'futex',
+    variant: 'futex_compat',
+    how: 'futex_compat.bpf.o covers futex_wait(2): its raw sys_enter/sys_exit hooks see it by system call number',
+  },
+  futex_waitv: {
+    object: 'futex',
+    variant: 'futex_compat',
+    how: 'futex_compat.bpf.o covers futex_waitv(2): its raw sys_enter/sys_exit hooks see it by system call number',
+  },
+};

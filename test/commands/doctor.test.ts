@@ -103,6 +103,42 @@ describe('tuner doctor checks', () => {
     expect(r).toMatchObject({ ok: true, backend: 'bpf' });
   });
 
+  it('says futex_wait and futex_waitv are covered, not missing, when futex took its compat variant (and loads neither)', async () => {
+    const tried: string[] = [];
+    const refuse = new Set(['futex', 'futex_wait', 'futex_waitv', 'net_sock']);
+    const r = await doctor(
+      {},
+      {
+        ...good(),
+        loadObject: async (n: string) => {
+          tried.push(n);
+          if (n === 'futex' || n === 'net_sock') return `${n}_compat`;
+          if (refuse.has(n)) throw new Error(`could not load ${n}.bpf.o: libbpf: map 'futex_tasks': failed to create`);
+          return n;
+        },
+      },
+    );
+    expect(tried).not.toContain('futex_wait');
+    expect(tried).not.toContain('futex_waitv');
+    for (const id of ['load:futex_wait', 'load:futex_waitv']) {
+      const c = r.checks.find((x) => x.id === id)!;
+      expect(c.status).toBe('pass');
+      expect(c.detail).toMatch(/not needed: futex_compat\.bpf\.o covers futex_waitv?\(2\)/);
+    }
+    expect(r.checks.find((c) => c.id === 'load:net_sock')!.detail).toMatch(
+      /net_sock_compat\.bpf\.o, the compat variant.*inet, inet6 and unix/,
+    );
+    // The default futex object loaded: futex_wait is its own object again, and its refusal a warning.
+    const r2 = await doctor(
+      {},
+      {
+        ...good(),
+        loadObject: async (n: string) => (refuse.has(n) && n !== 'futex' && n !== 'net_sock' ? Promise.reject(new Error('refused')) : n),
+      },
+    );
+    expect(r2.checks.find((c) => c.id === 'load:futex_wait')!.status).toBe('warn');
+  });
+
   it('passes everything on a good host, with the CO-RE backend', async () => {
     const r = await doctor({}, good());
     expect(r.checks.map((c) => [c.id, c.status])).toEqual(CHECKS.map((c) => [c.id, 'pass']));
