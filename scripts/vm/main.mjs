@@ -184,7 +184,7 @@ async function main() {
     }
     if (opts.docs) {
       const rows = results.map((r) => ({ ...r, probe: parseProbe(r.lines) }));
-      await writeKernelsDoc(path.resolve(opts.docs), rows);
+      await writeKernelsDoc(path.resolve(opts.docs), rows, [...KERNELS.map((k) => k.id), 'host']);
       log(`wrote ${opts.docs}`);
     }
     return results.every((r) => r.ok) ? 0 : 1;

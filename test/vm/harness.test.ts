@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { select, vitest, summaryLines } from '../../scripts/vm/sets.mjs';
-import { parseProbe } from '../../scripts/vm/report.mjs';
+import { kernelRow, mergeKernelsDoc, parseProbe } from '../../scripts/vm/report.mjs';
 import { qemuArgs } from '../../scripts/vm/boot.mjs';
 
 const TESTS = [
@@ -54,6 +54,64 @@ describe('vm harness', () => {
       doctor: { ok: true, backend: 'bpf', checks: [] },
     });
     expect(summaryLines(lines)).toEqual(['Test Files  1 failed | 4 passed (5)', 'Tests  1 failed | 11 passed (12)']);
+  });
+
+  it('writes a kernel row from its run, and a run of one kernel replaces only its row', () => {
+    const lines = [
+      '=== LOAD net_sock ok compat variant (default: failed to load: -3)',
+      '=== LOAD net_drop fail failed to load: -22',
+      '=== DOCTOR-BEGIN',
+      JSON.stringify({
+        ok: true,
+        backend: 'bpf',
+        checks: [
+          { id: 'kernel', title: 'kernel', status: 'pass', detail: '6.1.0-50-cloud-amd64 (x64)' },
+          { id: 'load:net_drop', title: 'load net_drop.bpf.o', status: 'warn', detail: 'no packet drops: refused' },
+          {
+            id: 'load:net_sock',
+            title: 'load net_sock.bpf.o',
+            status: 'pass',
+            detail:
+              'loaded, attached and detached: net_sock_compat.bpf.o, the compat variant (the kernel refused net_sock.bpf.o): fewer families',
+          },
+        ],
+      }),
+      '=== DOCTOR-END',
+      '       Tests  9 passed | 3 skipped (12)',
+    ];
+    const run = (id: string) => ({
+      k: { id },
+      ok: true,
+      booted: true,
+      lines,
+      seconds: 250.4,
+      pkg: `linux-image-${id}`,
+      set: { excluded: [{ what: 'test/kernel/x.test.ts: y', reason: 'slow' }] },
+      probe: parseProbe(lines),
+    });
+    const row = kernelRow(run('6.1'));
+    expect(row).toBe(
+      '| 6.1 | 6.1.0-50-cloud-amd64 (x64) | linux-image-6.1 | net_sock (compat variant) | net_drop (failed to load: -22) | bpf | load net_drop.bpf.o: no packet drops: refused; load net_sock.bpf.o: net_sock_compat.bpf.o, the compat variant (the kernel refused net_sock.bpf.o): fewer families | test/kernel/x.test.ts: y (slow) | Tests 9 passed \\| 3 skipped (12); 250 s |',
+    );
+    const order = ['5.10', '6.1', '6.12', 'host'];
+    const all = mergeKernelsDoc(
+      '',
+      [
+        ['6.12', kernelRow(run('6.12'))],
+        ['5.10', kernelRow(run('5.10'))],
+      ],
+      order,
+    );
+    const again = mergeKernelsDoc(all, [['6.1', row]], order);
+    const ids = again
+      .split('\n')
+      .filter((l) => /^\| \d/.test(l))
+      .map((l) => l.split(' | ')[0]);
+    expect(ids).toEqual(['| 5.10', '| 6.1', '| 6.12']);
+    // Rerunning a kernel replaces its row (the header is not a row).
+    const replaced = mergeKernelsDoc(again, [['6.1', row.replace('250 s', '99 s')]], order);
+    expect(replaced.split('\n').filter((l) => l.startsWith('| 6.1 '))).toEqual([row.replace('250 s', '99 s')]);
+    expect(replaced.split('\n').filter((l) => l.startsWith('| Matrix '))).toHaveLength(1);
   });
 
   it('boots 2 vCPUs on two NUMA nodes, pure cgroup v2, panic ends qemu', () => {
