@@ -22,6 +22,8 @@ export const COMPAT_LOSS: Record<string, string> = {
     'on kernels before 5.19 (no bpf_map_lookup_percpu_elem), no per-CPU run-queue length or switches (the counts land on the CPU the reader runs on); cgroups no live process leads to are not reported; idle entries are evicted (LRU) when the maps fill, not collected every interval',
   futex:
     "a program runs at every system call (raw sys_enter/sys_exit: before 5.15 a syscall tracepoint's attachment cannot be pinned); waiters at once on a futex word may count a concurrent waiter's arrival early",
+  net_sock:
+    'before 6.4 (no sock_send_length/sock_recv_length tracepoints), bytes of the inet, inet6 and unix socket families only (fexit on their sendmsg/recvmsg, which needs BPF trampolines): netlink, packet and other families are not counted',
 };
 
 /** The variant chosen for each object this process loaded (or tried). */

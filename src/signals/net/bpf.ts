@@ -12,11 +12,13 @@ import { messageOf } from '../../errors.js';
 import { delta64 } from '../cumulative.js';
 import type { BpfOpenOptions, SchedScope, SignalReader } from '../reader.js';
 import { openBpfObjects } from '../bpf-objects.js';
+import { variantOf, type Variant } from '../../loader/variant.js';
 import { sessionBatch } from '../session-batch.js';
 import { deleteU32Keys, IdlePruner } from '../idle-prune.js';
 import type { NetDelta } from './record.js';
 
 export const NET_HOOKS = { net_tcp: 'tcp_retransmit_skb', net_drop: 'kfree_skb', net_sock: 'sock_send_length/sock_recv_length' } as const;
+// net_sock's compat variant (before 6.4) counts the same bytes at the inet, inet6 and unix sendmsg/recvmsg functions.
 type NetObject = keyof typeof NET_HOOKS;
 
 type Json = Record<string, unknown>;
@@ -60,6 +62,8 @@ export function formatPeer(k: Json): string {
 
 export interface NetReader extends SignalReader<NetDelta> {
   hooks: Record<string, boolean>;
+  /** The variant each loaded object took (net_sock: compat before 6.4, see loader/variant.ts). */
+  variants: Partial<Record<NetObject, Variant>>;
   warnings: string[];
 }
 
@@ -76,12 +80,14 @@ export async function openNetBpf(scope: SchedScope, opts: BpfOpenOptions = {}): 
   const loaded = new Map<NetObject, Instance>();
   const warnings: string[] = [];
   const hooks: Record<string, boolean> = {};
+  const variants: NetReader['variants'] = {};
   for (const name of Object.keys(NET_HOOKS) as NetObject[]) {
     try {
       const reuse: Record<string, string> =
         name === 'net_sock' ? { tuner_scope: session.maps.tuner_scope, tuner_pids: session.maps.tuner_pids } : {};
       loaded.set(name, await objects.load(name, reuse));
       hooks[NET_HOOKS[name]] = true;
+      variants[name] = variantOf(name);
     } catch (err) {
       hooks[NET_HOOKS[name]] = false;
       warnings.push(
@@ -174,5 +180,5 @@ export async function openNetBpf(scope: SchedScope, opts: BpfOpenOptions = {}): 
     close();
     throw err;
   }
-  return { backend: 'bpf', hooks, warnings, helperPids: () => [...objects.helperPids(), ...shared.helperPids()], close, read };
+  return { backend: 'bpf', hooks, variants, warnings, helperPids: () => [...objects.helperPids(), ...shared.helperPids()], close, read };
 }
