@@ -14,7 +14,8 @@ import { readKernelConfig } from '../procfs/kconfig.js';
 import { loadInstance } from '../loader/instance.js';
 import { COMPAT_LOSS, loadVariant } from '../loader/variant.js';
 import { COVERED_BY, OBJECT_LOSS, SCHED_FALLBACK, type OptionalObject } from '../signals/degradations.js';
-import { messageOf } from '../errors.js';
+import { messageOf, ToolError } from '../errors.js';
+import { BPFTRACE_STRUCT_FIX, bpftraceStructFailure } from '../signals/backend.js';
 import { CAP_SYS_ADMIN, canLoadBpf, effectiveCaps, hasCap } from '../procfs/caps.js';
 import { line, type CommandSpec } from './spec.js';
 
@@ -197,6 +198,8 @@ export const CHECKS: readonly CheckDef[] = [
         try {
           await h.bpftraceStructs();
         } catch (err) {
+          const structs = bpftraceStructFailure(err instanceof ToolError ? err.stderr : messageOf(err));
+          if (structs) return { ok: false, detail: `${version}: ${structs}`, fix: BPFTRACE_STRUCT_FIX };
           const why = /fatal error: [^\n]*/.exec(messageOf(err))?.[0] ?? messageOf(err).split('\n')[0];
           return {
             ok: false,

@@ -78,6 +78,22 @@ export async function chooseBackend(requested: BackendChoice): Promise<Backend> 
   return 'bpftrace';
 }
 
+/**
+ * When bpftrace failed because it could not resolve a kernel struct from the
+ * kernel's BTF (bpftrace 0.17 on Debian 11's 5.10 kernel: "Unknown
+ * struct/union: 'struct task_struct'"), what to say instead of its compile
+ * error: tuner's bpftrace scripts all read struct task_struct, so that
+ * backend cannot run on this kernel. Undefined for any other failure.
+ */
+export function bpftraceStructFailure(stderr: string): string | undefined {
+  const m = /Unknown struct\/union: '([^']+)'|Cannot resolve unknown type "([^"]+)"/.exec(stderr);
+  if (!m) return undefined;
+  return `bpftrace cannot resolve ${m[1] ?? m[2]} from this kernel's BTF, which every bpftrace script of tuner reads: the bpftrace backend is unavailable on this kernel`;
+}
+
+/** What fixes a bpftraceStructFailure. */
+export const BPFTRACE_STRUCT_FIX = 'use the CO-RE backend (bpftool 7.2 or newer), or a newer bpftrace';
+
 /** Where a fallback warning goes when the caller gave no `warn`. */
 export const stderrWarn = (m: string): void => void process.stderr.write(`tuner: warning: ${m}\n`);
 

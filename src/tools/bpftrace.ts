@@ -4,7 +4,8 @@
  * the script's BEGIN has printed `readyMarker`; rejects with a ToolError
  * (argv, exit code, stderr) if bpftrace ends before that.
  */
-import { ToolError } from '../errors.js';
+import { KernelError, ToolError } from '../errors.js';
+import { BPFTRACE_STRUCT_FIX, bpftraceStructFailure } from '../signals/backend.js';
 import { readNdjson, type NdjsonStats } from './ndjson.js';
 import { startTool, SETUP_HINT, type LongRunning } from './run.js';
 
@@ -77,6 +78,8 @@ export async function runBpftrace(opts: {
   if (outcome !== 'ready') {
     proc.child.kill('SIGKILL');
     const e = await exited;
+    const structs = bpftraceStructFailure(e.stderr);
+    if (structs) throw new KernelError(structs, { hint: `${BPFTRACE_STRUCT_FIX}; see tuner doctor` });
     throw new ToolError(shownArgv, {
       exitCode: e.exitCode,
       stderr: outcome === 'timeout' ? `no output within ${timeout} ms\n${e.stderr}` : e.stderr,

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { OBJECT_LOSS } from '../../src/signals/degradations.js';
 import { CHECKS, doctor, type DoctorHost } from '../../src/commands/doctor.js';
 import type { CgroupLayout } from '../../src/cgroup/layout.js';
+import { ToolError } from '../../src/errors.js';
+import { bpftraceStructFailure } from '../../src/signals/backend.js';
 
 const V2: CgroupLayout = {
   mode: 'v2',
@@ -174,6 +176,23 @@ describe('tuner doctor: bpftrace that cannot compile kernel structs', () => {
       fix: expect.stringContaining('linux-libc-dev'),
     });
     expect(r.backend).toBe('bpf');
+  });
+
+  it("says bpftrace cannot resolve the kernel's structs (5.10 with bpftrace 0.17), not its compile error, and no header fix", async () => {
+    const stderr = "stdin:1:31-44: ERROR: Unknown struct/union: 'struct task_struct'\nBEGIN { printf(...) }";
+    const r = await doctor(
+      {},
+      { ...good(), bpftraceStructs: () => Promise.reject(new ToolError(['bpftrace', '-e', 'x'], { exitCode: 1, stderr })) },
+    );
+    const c = r.checks.find((x) => x.id === 'bpftrace')!;
+    expect(c.status).toBe('warn');
+    expect(c.detail).toMatch(
+      /cannot resolve struct task_struct from this kernel's BTF.*the bpftrace backend is unavailable on this kernel/,
+    );
+    expect(c.detail).not.toMatch(/ERROR|stdin/);
+    expect(c.fix).toMatch(/CO-RE backend/);
+    expect(bpftraceStructFailure('ERROR: Cannot resolve unknown type "struct task_struct"')).toMatch(/struct task_struct/);
+    expect(bpftraceStructFailure("fatal error: 'linux/types.h' file not found")).toBeUndefined();
   });
 
   it('leaves no backend when the scheduler object is refused too (auto would not run bpftrace either)', async () => {
