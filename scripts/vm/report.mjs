@@ -92,8 +92,9 @@ export function kernelRow(r) {
 export function mergeKernelsDoc(previous, rows, order) {
   const byId = new Map();
   for (const line of previous.split('\n')) {
+    // Only rows of the matrix's kernels: the header, and rows of an older layout, are not kept.
     const m = /^\| ([^|\s]+) \|/.exec(line);
-    if (m && m[1] !== 'Matrix' && !/^-+$/.test(m[1])) byId.set(m[1], line);
+    if (m && order.includes(m[1])) byId.set(m[1], line);
   }
   for (const [id, row] of rows) byId.set(id, row);
   const rank = (id) => (order.includes(id) ? order.indexOf(id) : order.length);
