@@ -10,6 +10,8 @@ const MATRIX = [
   // The truth tests: the signals against the kernel's own accounting.
   { file: 'test/kernel/sched.test.ts', names: ['(a) run-queue wait agrees', '(b) context switches agree'] },
   { file: 'test/kernel/futex-io.test.ts', names: ['futex wait time agrees'] },
+  // Socket bytes per process against the workload's own counts, in the variant the kernel takes and the compat one.
+  { file: 'test/kernel/net-psi.test.ts', names: ['counts socket bytes per process'] },
   // diagnose on the three loads.
   {
     file: 'test/kernel/diagnose.test.ts',
