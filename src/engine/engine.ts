@@ -10,6 +10,7 @@ import { entityLabel, type Entity } from '../detect/paths.js';
 import type { HostView } from '../host/host.js';
 import type { Journal } from '../journal/journal.js';
 import { KnobGone, knobId, knobLabel, type KnobIo, type KnobRef } from '../knobs/knob.js';
+import { KnobRefused } from '../knobs/refused.js';
 import { messageOf } from '../errors.js';
 import type { Recipe, RecipeAction } from '../recipes/recipe.js';
 import type { ScopeGuard } from '../scope/guard.js';
@@ -62,6 +63,8 @@ export class Engine {
   private lastSkip = new Map<string, string>();
   /** Knobs someone else changed after tuner set them: never touched again in this run. */
   private yielded = new Map<string, string>();
+  /** Writes the kernel refused (knob id and value -> why): the same write is not tried again in this run. */
+  private refusedWrites = new Map<string, string>();
   readonly changes: SummaryEvent['recipes'][number]['changes'] = [];
   firstChange: number | undefined;
 
@@ -220,6 +223,11 @@ export class Engine {
       return false;
     }
     const original = held?.original ?? c.old;
+    const refusal = this.refusedWrites.get(`${id}=${c.new}`);
+    if (refusal !== undefined) {
+      this.skip(out, ts, a, p.target.key, `${label}: ${refusal}; not tried again in this run`);
+      return false;
+    }
     let actual = c.new;
     if (this.o.mode === 'apply') {
       this.o.journal!.record(c.knob, original, c.new, {
@@ -246,6 +254,8 @@ export class Engine {
         if (err instanceof KnobGone) this.o.journal!.forget(c.knob);
         else if ((await this.readOrUndefined(c.knob)) === original) {
           // The write was refused and the knob still holds its original: nothing to hold or restore.
+          if (err instanceof KnobRefused)
+            this.refusedWrites.set(`${id}=${c.new}`, `the kernel refused ${c.new} at ${iso(ts)} (${err.errno})`);
           if (held) this.drop(held);
           else this.o.journal!.forget(c.knob);
         } else this.hold(held, c, a, p.target, original, c.old, ts, c.new);

@@ -11,8 +11,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { canonicalCpuList, formatCpuList, parseCpuList } from '../topology/cpulist.js';
 import { nodesWithPages, parseNumaMaps } from '../signals/numa/procfs.js';
-import { hookArgv, KnobGone, KnobTimeout, type KnobIo, type KnobRef } from './knob.js';
+import { hookArgv, KnobGone, KnobTimeout, knobLabel, type KnobIo, type KnobRef } from './knob.js';
 import { threadStart } from '../host/procfs.js';
+import { fileWriteError, toolWriteError } from './refused.js';
 
 export const DEFAULT_WRITE_TIMEOUT_MS = 2000;
 
@@ -122,7 +123,8 @@ export class RealIo implements KnobIo {
           // 'r+': never create a file that is not there.
           await withTimeout(writeFile(k.path, value, { flag: 'r+' }), this.timeoutMs, `writing ${value} to ${k.path}`);
         } catch (err) {
-          throw gone(err) ? new KnobGone(`${k.path} is gone`) : err;
+          if (gone(err)) throw new KnobGone(`${k.path} is gone`);
+          throw err instanceof KnobTimeout ? err : fileWriteError(k.path, value, err);
         }
         return;
       case 'affinity': {
@@ -131,7 +133,7 @@ export class RealIo implements KnobIo {
         if (r.timedOut) throw new KnobTimeout(`taskset -p -c ${value} ${k.tid}: no answer after ${this.timeoutMs} ms`);
         if (r.failed) {
           if (threadStart(k.pid, k.tid, this.procRoot) !== k.start) throw new KnobGone(`thread ${k.tid} of pid ${k.pid} is gone`);
-          throw new Error(`taskset -p -c ${value} ${k.tid} failed: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`);
+          throw toolWriteError(knobLabel(k), ['taskset', '-p', '-c', value, String(k.tid)], String(r.stderr), r.exitCode);
         }
         return;
       }
@@ -143,7 +145,7 @@ export class RealIo implements KnobIo {
         if (r.failed) {
           if (notInstalled(r.cause)) throw new Error(NO_MIGRATEPAGES);
           if (threadStart(k.pid, k.pid, this.procRoot) !== k.start) throw new KnobGone(`pid ${k.pid} is gone`);
-          throw new Error(`${argv.join(' ')} failed: ${String(r.stderr).trim() || `exit ${r.exitCode}`}`);
+          throw toolWriteError(knobLabel(k), argv, String(r.stderr), r.exitCode);
         }
         return;
       }
@@ -165,7 +167,7 @@ export class RealIo implements KnobIo {
         try {
           writeFileSync(k.path, value, { flag: 'r+' });
         } catch (err) {
-          throw gone(err) ? new KnobGone(`${k.path} is gone`) : err;
+          throw gone(err) ? new KnobGone(`${k.path} is gone`) : fileWriteError(k.path, value, err);
         }
         return;
       case 'affinity':

@@ -1,6 +1,7 @@
 /** Effective capabilities of this process (/proc/self/status CapEff), for privilege checks. */
 import { readFileSync } from 'node:fs';
 
+export const CAP_SYS_NICE = 23n;
 export const CAP_SYS_ADMIN = 21n;
 export const CAP_PERFMON = 38n;
 export const CAP_BPF = 39n;

@@ -9,6 +9,7 @@ import type { Mode, RunEvent } from '../../src/engine/events.js';
 import { SimHost } from '../../src/host/host.js';
 import { Journal } from '../../src/journal/journal.js';
 import type { KnobRef } from '../../src/knobs/knob.js';
+import { fileWriteError } from '../../src/knobs/refused.js';
 import { OverlayIo, SimIo } from '../../src/knobs/sim-io.js';
 import { parseRecipe } from '../../src/recipes/load.js';
 import type { Recipe } from '../../src/recipes/recipe.js';
@@ -255,6 +256,31 @@ describe('engine', () => {
     const end = await e.revertAll(5000);
     expect(end).toEqual({ events: [], reverted: [] });
     expect(io.writes).toBe(writes);
+  });
+
+  it('a value the kernel refused (EINVAL) is not written again in the run: one error, then a skip that says why', async () => {
+    const d = mkdtempSync(path.join(tmpdir(), 'tuner-eng-'));
+    dirs.push(d);
+    const journal = Journal.open(d, { pid: 1, start: 2 });
+    class InvalidIo extends SimIo {
+      writes = 0;
+      override writeSync(_k: KnobRef, v: string): void {
+        this.writes++;
+        throw fileWriteError(HOG, v, Object.assign(new Error('EINVAL: invalid argument, write'), { code: 'EINVAL' }));
+      }
+    }
+    const io = new InvalidIo([0, 1], new Map([[HOG, '1000']]));
+    const { e } = engine({ mode: 'apply', io, journal });
+    const evs = await run(e, 0, 6);
+    expect(io.writes).toBe(1);
+    expect(evs.filter((x) => x.type === 'error')).toEqual([
+      expect.objectContaining({ knob: HOG, message: `${HOG} refused 500: EINVAL (invalid argument)` }),
+    ]);
+    expect(evs.filter((x) => x.type === 'skip')).toEqual([
+      expect.objectContaining({ reason: expect.stringMatching(/the kernel refused 500 at .* \(EINVAL\); not tried again in this run$/) }),
+    ]);
+    expect(e.heldIds()).toEqual([]);
+    expect(journal.entries()).toEqual([]);
   });
 
   it('at exit a held knob already at its original is not written again (a refused write left it there)', async () => {

@@ -5,7 +5,8 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { tuner } from './cli.js';
+import { execa } from 'execa';
+import { CLI, tuner } from './cli.js';
 
 export interface TunerRun {
   proc: ReturnType<typeof tuner>;
@@ -39,8 +40,14 @@ export async function stopTuners(graceMs = 10_000): Promise<number> {
   return live.length;
 }
 
-export function startTuner(args: string[], env: Record<string, string>): TunerRun {
-  const proc = tuner([...args, '--json'], { env, buffer: false, stdout: 'pipe', stderr: 'pipe' });
+/** `wrap` runs it under a command that execs it (e.g. setpriv dropping a capability): the PID stays the tuner's. */
+export function startTuner(args: string[], env: Record<string, string>, wrap: string[] = []): TunerRun {
+  const opts = { env, buffer: false, stdout: 'pipe', stderr: 'pipe' } as const;
+  const proc = (
+    wrap.length > 0
+      ? execa(wrap[0]!, [...wrap.slice(1), process.execPath, CLI, ...args, '--json'], { reject: false, ...opts })
+      : tuner([...args, '--json'], opts)
+  ) as ReturnType<typeof tuner>;
   liveRuns.add(proc);
   void proc.catch(() => undefined).finally(() => liveRuns.delete(proc));
   const started = Date.now();

@@ -6,19 +6,33 @@
  * its original, no journal, no pins, no test cgroup (the scene's cleanup).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { makeCgroup, type TestCgroupTree } from '../helpers/cgroups.js';
 import { leftoverPins, skipKernel } from '../helpers/kernel.js';
 import { cleanup, CPU, noisyNeighbor, RECIPE } from '../helpers/noisy-neighbor.js';
-import { startTuner, until, type TunerRun } from '../helpers/tuner-run.js';
-import { start, type Running } from '../helpers/workloads.js';
+import { startTuner, stopTuners, until, type TunerRun } from '../helpers/tuner-run.js';
+import { start, workload, type Running } from '../helpers/workloads.js';
 
 /** Mounts a test made: `dir` ones are temporary directories (removed after), bind mounts over a file are not. */
 const mounts: Array<{ at: string; dir: boolean }> = [];
 const running: Running[] = [];
 const tmpDirs: string[] = [];
+const cgroups: TestCgroupTree[] = [];
 
 function mounted(at: string): boolean {
   return readFileSync('/proc/self/mounts', 'utf8')
@@ -29,6 +43,10 @@ function mounted(at: string): boolean {
 afterEach(async () => {
   // Each step on its own: one that fails must not keep the others (and the scene's checks) from running.
   const problems: string[] = [];
+  // First the runs a failed test left going (they revert and unpin on SIGTERM), while their journals, cgroups
+  // and mounts are still there; a passing test leaves none.
+  const left = await stopTuners();
+  if (left > 0) problems.push(`${left} tuner run(s) left running`);
   for (const m of mounts.splice(0).reverse()) {
     try {
       if (mounted(m.at)) execFileSync('umount', ['-l', m.at]);
@@ -38,6 +56,13 @@ afterEach(async () => {
     }
   }
   for (const r of running.splice(0)) await r.stop();
+  for (const c of cgroups.splice(0)) {
+    try {
+      c.remove();
+    } catch (err) {
+      problems.push(`${c.path}: ${String(err)}`);
+    }
+  }
   for (const d of tmpDirs.splice(0)) rmSync(d, { recursive: true, force: true });
   await cleanup();
   expect(problems).toEqual([]);
@@ -105,6 +130,75 @@ function pinnedLinks(dir: string): number[] {
   };
   walk(dir);
   return ids;
+}
+
+/** A temporary directory for one test (removed after it). */
+function tmp(prefix: string): string {
+  const d = mkdtempSync(path.join(tmpdir(), `tuner-fault-${prefix}-`));
+  tmpDirs.push(d);
+  return d;
+}
+
+/** A copy of a shipped recipe with `edits` (from -> to) applied, in a temporary directory. */
+function recipeCopy(name: string, edits: Array<[string, string]>): string {
+  let text = readFileSync(new URL(`../../recipes/${name}`, import.meta.url), 'utf8');
+  for (const [from, to] of edits) {
+    expect(text, `recipes/${name} holds ${JSON.stringify(from)}`).toContain(from);
+    text = text.replace(from, to);
+  }
+  const file = path.join(tmp('recipe'), name);
+  writeFileSync(file, text, { mode: 0o600 });
+  return file;
+}
+
+/**
+ * The spin workload (THREADS threads, forever) on CPU 0, running as user nobody: from a copy any user can
+ * execute (the checkout may be private), started through taskset and setpriv, which exec it (same PID).
+ */
+async function spinAsNobody(threads: number): Promise<Running> {
+  const dir = tmp('nobody');
+  chmodSync(dir, 0o755);
+  const bin = path.join(dir, 'spin');
+  copyFileSync(workload('spin'), bin);
+  chmodSync(bin, 0o755);
+  const proc = execa('taskset', ['-c', '0', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', bin, String(threads), '0'], {
+    reject: false,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  const r: Running = {
+    pid: 0,
+    proc,
+    output: [],
+    send: () => undefined,
+    done: async () => (await proc, []),
+    async stop() {
+      if (proc.exitCode === null && proc.pid !== undefined) proc.kill('SIGKILL');
+      await proc;
+    },
+  };
+  running.push(r);
+  let buf = '';
+  proc.stdout!.setEncoding('utf8');
+  proc.stdout!.on('data', (c: string) => (buf += c));
+  r.pid = Number(
+    (await until(
+      () => /^ready (\d+)/m.exec(buf)?.[1],
+      10_000,
+      'spin to be ready',
+      () => ({ buf, exit: proc.exitCode }),
+    ))!,
+  );
+  return r;
+}
+
+/** Cpus_allowed_list of every thread of `pid`, by TID. */
+function threadAffinity(pid: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`))
+    out[tid] = /^Cpus_allowed_list:\s*(\S+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))![1]!;
+  return out;
 }
 
 const linkExists = (id: number): boolean => linkId(['id', String(id)]) === id;
@@ -306,6 +400,78 @@ describe.skipIf(skipKernel)('faults', () => {
     const { code } = await ended(run);
     expect(code).toBe(0);
     expect(journal.files()).toEqual([]);
+    expect(leftoverPins()).toEqual([]);
+  });
+
+  it("a knob that refuses the write with EINVAL (a quota below a child's): an error naming it and the errno, nothing changed", async () => {
+    // cgroup v1 refuses a cfs quota below one of a child's (EINVAL): the child "busy" may use 1.9 CPUs, so the
+    // first step psi-backoff takes (2 CPUs -> 1.6) is refused. Its three burners on two CPUs are the pressure.
+    const parent = makeCgroup(CPU);
+    cgroups.push(parent);
+    const busy = parent.child('busy');
+    busy.write('cpu.cfs_period_us', '100000');
+    busy.write('cpu.cfs_quota_us', '190000');
+    const burn = await start('spin', [3, 0]);
+    running.push(burn);
+    busy.add(burn.pid);
+    const dir = tmp('einval');
+    const jdir = path.join(dir, 'journal');
+    const recipe = recipeCopy('psi-backoff.yaml', [['for: 3', 'for: 2']]);
+    const knob = path.join(parent.path, 'cpu.cfs_quota_us');
+    const run = startTuner(['run', recipe, '--apply', '--watch', '--cgroup', parent.path], { TUNER_JOURNAL_DIR: jdir });
+    const seen = new Set<string>();
+    const sampler = setInterval(() => seen.add(parent.read('cpu.cfs_quota_us')), 50);
+    try {
+      const err = await run.waitFor((e) => e.type === 'error', 60_000);
+      console.log(`fault EINVAL knob: ${err.knob}: ${err.message}`);
+      expect(err.knob).toBe(knob);
+      expect(err.message).toContain(knob);
+      expect(err.message).toMatch(/EINVAL/);
+      // The same refused step is not tried again window after window: a few more windows, no second error.
+      await new Promise((r) => setTimeout(r, 4000));
+      expect(run.events.filter((e) => e.type === 'error')).toHaveLength(1);
+      run.proc.kill('SIGINT');
+      const { code, summary } = await ended(run);
+      expect(code).toBe(0);
+      expect(summary!.recipes[0].reverted).toEqual([]);
+    } finally {
+      clearInterval(sampler);
+    }
+    expect([...seen]).toEqual(['-1']);
+    expect(run.stderr()).not.toMatch(/internal error|at .*\.js:\d+/);
+    expect(existsSync(jdir) ? readdirSync(jdir).filter((f) => f.endsWith('.json')) : []).toEqual([]);
+    expect(leftoverPins()).toEqual([]);
+  });
+
+  it("a knob that refuses the write with EPERM (affinity of another user's thread, no CAP_SYS_NICE): an error naming it, nothing changed", async () => {
+    // Two threads of user nobody queue on CPU 0; the tuner runs without CAP_SYS_NICE (a service unit or a
+    // container whose bounding set lacks it), so the kernel refuses to change their affinity (EPERM).
+    const spin = await spinAsNobody(2);
+    const before = threadAffinity(spin.pid);
+    expect(Object.values(before)).toEqual(['0', '0', '0']);
+    const recipe = recipeCopy('spread-hot-threads.yaml', [['all: [queued, idle_cpu]', 'all: [queued]']]);
+    const jdir = path.join(tmp('eperm'), 'journal');
+    const run = startTuner(['run', recipe, '--apply', '--watch', '--pid', String(spin.pid)], { TUNER_JOURNAL_DIR: jdir }, [
+      'setpriv',
+      '--inh-caps=-sys_nice',
+      '--bounding-set=-sys_nice',
+    ]);
+    const err = await run.waitFor((e) => e.type === 'error', 60_000);
+    console.log(`fault EPERM knob: ${err.knob}: ${err.message}`);
+    expect(err.knob).toMatch(new RegExp(`^affinity of (pid ${spin.pid}|thread \\d+ \\(pid ${spin.pid}\\))$`));
+    expect(err.message).toMatch(/EPERM/);
+    expect(err.message).toMatch(/CAP_SYS_NICE/);
+    await new Promise((r) => setTimeout(r, 4000));
+    const errors = run.events.filter((e) => e.type === 'error');
+    expect(new Set(errors.map((e) => e.knob)).size, JSON.stringify(errors)).toBe(errors.length); // each knob once
+    expect(threadAffinity(spin.pid)).toEqual(before);
+    run.proc.kill('SIGINT');
+    const { code, summary } = await ended(run);
+    expect(code).toBe(0);
+    expect(summary!.recipes[0].reverted).toEqual([]);
+    expect(threadAffinity(spin.pid)).toEqual(before);
+    expect(run.stderr()).not.toMatch(/internal error|at .*\.js:\d+/);
+    expect(existsSync(jdir) ? readdirSync(jdir).filter((f) => f.endsWith('.json')) : []).toEqual([]);
     expect(leftoverPins()).toEqual([]);
   });
 
