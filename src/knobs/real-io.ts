@@ -8,12 +8,12 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { execa } from 'execa';
 import { canonicalCpuList, formatCpuList, parseCpuList } from '../topology/cpulist.js';
 import { nodesWithPages, parseNumaMaps } from '../signals/numa/procfs.js';
 import { hookArgv, KnobGone, KnobTimeout, knobLabel, type KnobIo, type KnobRef } from './knob.js';
 import { threadStart } from '../host/procfs.js';
 import { fileWriteError, toolWriteError } from './refused.js';
+import { runCommand } from './spawn.js';
 
 export const DEFAULT_WRITE_TIMEOUT_MS = 2000;
 
@@ -129,7 +129,7 @@ export class RealIo implements KnobIo {
         return;
       case 'affinity': {
         affinityOf(k, this.procRoot); // throws KnobGone for a thread that exited or a reused TID
-        const r = await execa('taskset', ['-p', '-c', value, String(k.tid)], { reject: false, timeout: this.timeoutMs });
+        const r = await runCommand(['taskset', '-p', '-c', value, String(k.tid)], this.timeoutMs);
         if (r.timedOut) throw new KnobTimeout(`taskset -p -c ${value} ${k.tid}: no answer after ${this.timeoutMs} ms`);
         if (r.failed) {
           if (threadStart(k.pid, k.tid, this.procRoot) !== k.start) throw new KnobGone(`thread ${k.tid} of pid ${k.pid} is gone`);
@@ -140,7 +140,7 @@ export class RealIo implements KnobIo {
       case 'pages': {
         const argv = migrateArgv(k, pagesOf(k, this.procRoot), value);
         if (!argv) return;
-        const r = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: PAGES_TIMEOUT_MS, stdin: 'ignore' });
+        const r = await runCommand(argv, PAGES_TIMEOUT_MS);
         if (r.timedOut) throw new KnobTimeout(`${argv.join(' ')}: no answer after ${PAGES_TIMEOUT_MS} ms`);
         if (r.failed) {
           if (notInstalled(r.cause)) throw new Error(NO_MIGRATEPAGES);
@@ -151,7 +151,7 @@ export class RealIo implements KnobIo {
       }
       case 'hook': {
         const argv = hookArgv(k.argv, { level: value });
-        const r = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: k.timeoutMs, shell: false, stdin: 'ignore' });
+        const r = await runCommand(argv, k.timeoutMs);
         if (r.timedOut) throw new KnobTimeout(`hook ${argv.join(' ')}: no answer after ${k.timeoutMs} ms`);
         if (r.failed)
           throw new Error(`hook ${argv.join(' ')} failed: ${String(r.stderr).trim().split('\n').slice(-1)[0] || `exit ${r.exitCode}`}`);
