@@ -31,22 +31,33 @@ const share = (part: unknown, whole: number): number | undefined =>
 /**
  * Derived per-element fields (documented in paths.ts): machine_share (of all
  * CPUs over the interval), for cgroups cpu_share (of the on-CPU time of every
- * cgroup in the record, i.e. of the scope), for processes wait_share.
+ * cgroup in the record, i.e. of the scope), for processes wait_share. The
+ * value of `field` for one element, computed without copying it (this runs
+ * for every element of every window, for each detector and objective): the
+ * totals it needs come from `totals`, computed once per record.
  */
-function derived(family: SignalFamily, collection: string, el: Json, record: Json): Json {
-  if (family !== 'sched' || (collection !== 'cgroups' && collection !== 'procs')) return el;
+interface Totals {
+  capacityNs: number;
+  cgroupOncpuNs: number;
+}
+
+function totalsOf(record: Json): Totals {
   const cpus = Array.isArray(record.cpus) && record.cpus.length > 0 ? record.cpus.length : 1;
-  const capacityNs = (typeof record.interval_ms === 'number' ? record.interval_ms : 0) * 1e6 * cpus;
-  const out: Json = { ...el, machine_share: share(el.oncpu_ns, capacityNs) };
-  if (collection === 'cgroups') {
-    const list = Array.isArray(record.cgroups) ? (record.cgroups as Json[]) : [];
-    const total = list.reduce((s, c) => s + (typeof c?.oncpu_ns === 'number' ? c.oncpu_ns : 0), 0);
-    out.cpu_share = share(el.oncpu_ns, total);
+  const list = Array.isArray(record.cgroups) ? (record.cgroups as Json[]) : [];
+  let cgroupOncpuNs = 0;
+  for (const c of list) if (typeof c?.oncpu_ns === 'number') cgroupOncpuNs += c.oncpu_ns;
+  return { capacityNs: (typeof record.interval_ms === 'number' ? record.interval_ms : 0) * 1e6 * cpus, cgroupOncpuNs };
+}
+
+function derivedValue(collection: string, el: Json, field: readonly string[], totals: Totals): unknown {
+  if (field.length === 1) {
+    const f = field[0];
+    if (f === 'machine_share') return share(el.oncpu_ns, totals.capacityNs);
+    if (f === 'cpu_share' && collection === 'cgroups') return share(el.oncpu_ns, totals.cgroupOncpuNs);
+    if (f === 'wait_share' && collection === 'procs' && typeof el.runq_wait_ns === 'number' && typeof el.oncpu_ns === 'number')
+      return share(el.runq_wait_ns, el.runq_wait_ns + el.oncpu_ns) ?? 0;
   }
-  if (collection === 'procs' && typeof el.runq_wait_ns === 'number' && typeof el.oncpu_ns === 'number') {
-    out.wait_share = share(el.runq_wait_ns, el.runq_wait_ns + el.oncpu_ns) ?? 0;
-  }
-  return out;
+  return dig(el, field);
 }
 
 export function samplesOf(signalPath: string, records: SignalRecords): Sample[] {
@@ -60,12 +71,14 @@ export function samplesOf(signalPath: string, records: SignalRecords): Sample[] 
   const list = record[p.collection];
   if (!Array.isArray(list)) return [];
   const keyField = COLLECTIONS[p.family][p.collection]!.key;
+  const withDerived = p.family === 'sched' && (p.collection === 'cgroups' || p.collection === 'procs');
+  const totals = withDerived ? totalsOf(record) : undefined;
   const out: Sample[] = [];
   for (const raw of list) {
     if (raw === null || typeof raw !== 'object') continue;
-    const el = derived(p.family, p.collection, raw as Json, record);
+    const el = raw as Json;
     const key = el[keyField];
-    const v = dig(el, p.field);
+    const v = totals ? derivedValue(p.collection, el, p.field, totals) : dig(el, p.field);
     if ((typeof key === 'string' || typeof key === 'number') && typeof v === 'number' && Number.isFinite(v)) {
       out.push({ entity: { kind: p.entity, key: String(key) }, value: v });
     }
