@@ -63,7 +63,10 @@ export class Engine {
   private lastSkip = new Map<string, string>();
   /** Knobs someone else changed after tuner set them: never touched again in this run. */
   private yielded = new Map<string, string>();
-  /** Writes the kernel refused (knob id and value -> why): the same write is not tried again in this run. */
+  /**
+   * Writes the kernel refused: by knob id and value for a value it rejects (EINVAL, ERANGE), by knob id alone
+   * when it refuses any write (EPERM, EACCES, EROFS); not tried again in this run.
+   */
   private refusedWrites = new Map<string, string>();
   readonly changes: SummaryEvent['recipes'][number]['changes'] = [];
   firstChange: number | undefined;
@@ -223,7 +226,7 @@ export class Engine {
       return false;
     }
     const original = held?.original ?? c.old;
-    const refusal = this.refusedWrites.get(`${id}=${c.new}`);
+    const refusal = this.refusedWrites.get(id) ?? this.refusedWrites.get(`${id}=${c.new}`);
     if (refusal !== undefined) {
       this.skip(out, ts, a, p.target.key, `${label}: ${refusal}; not tried again in this run`);
       return false;
@@ -255,7 +258,10 @@ export class Engine {
         else if ((await this.readOrUndefined(c.knob)) === original) {
           // The write was refused and the knob still holds its original: nothing to hold or restore.
           if (err instanceof KnobRefused)
-            this.refusedWrites.set(`${id}=${c.new}`, `the kernel refused ${c.new} at ${iso(ts)} (${err.errno})`);
+            this.refusedWrites.set(
+              err.errno === 'EINVAL' || err.errno === 'ERANGE' ? `${id}=${c.new}` : id,
+              `the kernel refused ${c.new} at ${iso(ts)} (${err.errno})`,
+            );
           if (held) this.drop(held);
           else this.o.journal!.forget(c.knob);
         } else this.hold(held, c, a, p.target, original, c.old, ts, c.new);

@@ -258,7 +258,10 @@ describe('engine', () => {
     expect(io.writes).toBe(writes);
   });
 
-  it('a value the kernel refused (EINVAL) is not written again in the run: one error, then a skip that says why', async () => {
+  it.each([
+    ['EINVAL', 'invalid argument'],
+    ['EPERM', 'operation not permitted'],
+  ])('a write the kernel refused (%s) is not tried again in the run: one error, then a skip that says why', async (code, text) => {
     const d = mkdtempSync(path.join(tmpdir(), 'tuner-eng-'));
     dirs.push(d);
     const journal = Journal.open(d, { pid: 1, start: 2 });
@@ -266,7 +269,7 @@ describe('engine', () => {
       writes = 0;
       override writeSync(_k: KnobRef, v: string): void {
         this.writes++;
-        throw fileWriteError(HOG, v, Object.assign(new Error('EINVAL: invalid argument, write'), { code: 'EINVAL' }));
+        throw fileWriteError(HOG, v, Object.assign(new Error(`${code}: ${text}, write`), { code }));
       }
     }
     const io = new InvalidIo([0, 1], new Map([[HOG, '1000']]));
@@ -274,10 +277,12 @@ describe('engine', () => {
     const evs = await run(e, 0, 6);
     expect(io.writes).toBe(1);
     expect(evs.filter((x) => x.type === 'error')).toEqual([
-      expect.objectContaining({ knob: HOG, message: `${HOG} refused 500: EINVAL (invalid argument)` }),
+      expect.objectContaining({ knob: HOG, message: `${HOG} refused 500: ${code} (${text})` }),
     ]);
     expect(evs.filter((x) => x.type === 'skip')).toEqual([
-      expect.objectContaining({ reason: expect.stringMatching(/the kernel refused 500 at .* \(EINVAL\); not tried again in this run$/) }),
+      expect.objectContaining({
+        reason: expect.stringMatching(new RegExp(`the kernel refused 500 at .* \\(${code}\\); not tried again in this run$`)),
+      }),
     ]);
     expect(e.heldIds()).toEqual([]);
     expect(journal.entries()).toEqual([]);
