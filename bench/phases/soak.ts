@@ -16,11 +16,16 @@
  *    1,000 cgroups and 10,000 processes (records as `watch --json` prints
  *    them, on a simulated host: no knob is written), timed per window.
  *
- * --load-cpu PCT caps the load at PCT% of one CPU, half of it for the hog
- * cgroup and half for the victim (a cfs quota on each: no action touches
- * them; pressure_backoff steps the quota of the scope above them, which
- * stays at or above theirs), so a soak can run beside other measurements
- * without disturbing them.
+ * --load-cpu PCT caps the load at PCT% of one CPU, so a soak can run beside
+ * other measurements without disturbing them. Not with a cfs quota: a task
+ * its quota throttles stays runnable in the kernel's pressure accounting,
+ * and a throttled soak load kept host CPU PSI "some" at about 80% (1% with
+ * the load stopped), which every PSI reading on the machine then saw.
+ * Capped, the duty-cycle workloads run at their share, and the others (CPU
+ * burner, the mutex fight, the pipe storm: about one CPU each while they
+ * run) run in bursts: all their threads are stopped (SIGSTOP, not runnable)
+ * but for PCT/2 ms of every 100 ms. Half of the cap for the hog cgroup, half
+ * for the victim.
  *
  * Everything it creates (cgroups under tuner-soak-<pid>, a journal
  * directory, workloads) is removed at the end, on error and on Ctrl-C.
@@ -113,9 +118,17 @@ function removeCgroup(dir: string): void {
 /**
  * The load of phase k: the workloads it starts in the hog and victim cgroups.
  * Each joins its cgroup before it execs, so no thread or child runs outside
- * it (and outside its CPU cap), and the PID stopped is the workload's own.
+ * it, and the PID stopped is the workload's own. `paced` are the ones a
+ * capped soak runs in bursts (see --load-cpu); with a cap, duty-cycle
+ * workloads ask for their share of it and the burners are one thread.
  */
-function loadPhase(k: number, hog: string, victim: string, bin: (n: string) => string): { name: string; children: Child[] } {
+function loadPhase(
+  k: number,
+  hog: string,
+  victim: string,
+  bin: (n: string) => string,
+  capPct: number | undefined,
+): { name: string; children: Child[]; paced: Child[] } {
   const inCg = (cg: string, cmd: string, args: readonly string[], stdin?: string): Child =>
     start('sh', [
       '-c',
@@ -124,21 +137,56 @@ function loadPhase(k: number, hog: string, victim: string, bin: (n: string) => s
       cmd,
       ...args,
     ]);
+  const duty = (pct: number): string => String(capPct === undefined ? pct : Math.max(1, Math.round(Math.min(pct, capPct / 2))));
   switch (k % 4) {
-    case 0:
-      return {
-        name: 'burners+victim',
-        children: [inCg(hog, bin('spin'), ['3', '0']), inCg(victim, bin('duty'), ['40', '10', '0'])],
-      };
-    case 1:
+    case 0: {
+      const burn = inCg(hog, bin('spin'), [capPct === undefined ? '3' : '1', '0']);
+      return { name: 'burners+victim', children: [burn, inCg(victim, bin('duty'), [duty(40), '10', '0'])], paced: [burn] };
+    }
+    case 1: {
       // lockwait starts on a "go" line on its stdin.
-      return { name: 'mutex', children: [inCg(hog, bin('lockwait'), ['4', '100000', '200'], 'go')] };
-    case 2:
+      const lw = inCg(hog, bin('lockwait'), ['4', '100000', '200'], 'go');
+      return { name: 'mutex', children: [lw], paced: [lw] };
+    }
+    case 2: {
       // Threaded (-T): one process, so a kill ends both ends of the pipe (a forked receiver outlives its sender and blocks).
-      return { name: 'pipe storm', children: [inCg(hog, 'perf', ['bench', 'sched', 'pipe', '-T', '-l', '100000000'])] };
+      const pipe = inCg(hog, 'perf', ['bench', 'sched', 'pipe', '-T', '-l', '100000000']);
+      return { name: 'pipe storm', children: [pipe], paced: [pipe] };
+    }
     default:
-      return { name: 'idle', children: [inCg(victim, bin('duty'), ['10', '10', '0'])] };
+      return { name: 'idle', children: [inCg(victim, bin('duty'), [duty(10), '10', '0'])], paced: [] };
   }
+}
+
+/** Every PCT/2 ms of 100 the paced workloads run, the rest of the time they are stopped; stop() leaves them running. */
+function pacer(pct: number): { set(children: Child[]): void; stop(): void } {
+  let paced: Child[] = [];
+  const signal = (sig: NodeJS.Signals): void => {
+    for (const c of paced) {
+      if (c.pid === undefined || c.exitCode !== null) continue;
+      try {
+        process.kill(c.pid, sig);
+      } catch {
+        /* exited */
+      }
+    }
+  };
+  let off: NodeJS.Timeout | undefined;
+  const tick = setInterval(() => {
+    signal('SIGCONT');
+    off = setTimeout(() => signal('SIGSTOP'), Math.max(1, Math.min(99, pct / 2)));
+  }, 100);
+  return {
+    set(children) {
+      paced = children;
+    },
+    stop() {
+      clearInterval(tick);
+      clearTimeout(off);
+      signal('SIGCONT');
+      paced = [];
+    },
+  };
 }
 
 async function soakRun(o: { seconds: number; loadCpuPct?: number; log: (s: string) => void }): Promise<Omit<SoakResult, 'engine'>> {
@@ -155,17 +203,13 @@ async function soakRun(o: { seconds: number; loadCpuPct?: number; log: (s: strin
   const victim = path.join(parent, 'victim');
   mkdirSync(hog, { recursive: true });
   mkdirSync(victim);
-  if (o.loadCpuPct !== undefined) {
-    for (const cg of [hog, victim]) {
-      writeFileSync(path.join(cg, 'cpu.cfs_period_us'), '100000');
-      writeFileSync(path.join(cg, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(o.loadCpuPct * 500))));
-    }
-  }
+  const pace = o.loadCpuPct !== undefined ? pacer(o.loadCpuPct) : undefined;
   writeFileSync(path.join(hog, 'cpu.shares'), '262144');
   const journal = mkdtempSync(path.join(tmpdir(), 'tuner-soak-journal-'));
   const pinRoot = `/sys/fs/bpf/tuner-soak-${process.pid}`;
   let load: Child[] = [];
   const endLoad = async (): Promise<void> => {
+    pace?.set([]);
     // Anything a workload forked is in its cgroup (and was started by this benchmark): end it too, or its
     // open stdout would keep the workload's exit from being seen.
     for (const cg of [hog, victim]) {
@@ -181,6 +225,7 @@ async function soakRun(o: { seconds: number; loadCpuPct?: number; log: (s: strin
     load = [];
   };
   const removeAll = onCleanup(() => {
+    pace?.stop();
     for (const c of load) if (c.pid !== undefined && c.exitCode === null) c.kill('SIGKILL');
     try {
       removeCgroup(parent);
@@ -225,8 +270,9 @@ async function soakRun(o: { seconds: number; loadCpuPct?: number; log: (s: strin
       if (p !== phase) {
         await endLoad();
         phase = p;
-        const next = loadPhase(p, hog, victim, bin);
+        const next = loadPhase(p, hog, victim, bin, o.loadCpuPct);
         load = next.children;
+        pace?.set(next.paced);
         phaseName = next.name;
         o.log(`soak: ${round((performance.now() - t0) / 1000, 0)} s: load ${phaseName}`);
       }
@@ -243,6 +289,7 @@ async function soakRun(o: { seconds: number; loadCpuPct?: number; log: (s: strin
       if (k % 6 === 0) o.log(`soak: ${JSON.stringify(samples.at(-1))}`);
     }
   } finally {
+    pace?.stop();
     await endLoad();
     await stop(tuner, 'SIGINT', 20_000);
   }
