@@ -45,10 +45,10 @@ const EXPECTED_MISSING = {
   ],
   '5.10': [
     {
-      file: 'test/kernel/diagnose.test.ts',
-      name: 'synchronous direct reads on a loop device',
+      file: 'test/kernel/sched.test.ts',
+      name: '(b) context switches agree',
       reason:
-        'under emulation diagnose finds both io-wait and io-pressure and ranks them either way (one 5.10 run had io-wait first, the next io-pressure: PSI io some 62.6% of 3.3 s); the io object and its wait signal work there',
+        "as on 6.1, the ping-pong makes too few switches under emulation now and then (538 in one run, under the test's floor of 1,000; it passed in the run before)",
     },
   ],
 };
