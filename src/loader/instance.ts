@@ -4,7 +4,7 @@
  * directory detaches everything: a pinned link is the only reference that
  * keeps a program attached once bpftool has exited.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { KernelError, ToolError } from '../errors.js';
 import { libbpfReason } from './libbpf-reason.js';
@@ -22,7 +22,7 @@ export class ObjectLoadError extends KernelError {
 import { loadAllArgs } from '../tools/bpftool.js';
 import { runTool } from '../tools/run.js';
 import { onExit } from '../lifecycle/exit.js';
-import { objectPath, PIN_ROOT } from './paths.js';
+import { makePinDir, objectPath, PIN_ROOT } from './paths.js';
 import { ownerDirName, selfOwner } from './owner.js';
 import { removePinRootIfEmpty, removeStalePins } from './stale.js';
 import { isMounted } from '../procfs/mounts.js';
@@ -76,7 +76,7 @@ export function prepareInstance(name: string, opts: { tag?: string; reuse?: Reco
   const dir = path.join(PIN_ROOT, ownerDirName(selfOwner(), tag));
   const mapDir = path.join(dir, 'maps');
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(mapDir, { recursive: true });
+  makePinDir(mapDir);
 
   let unloaded = false;
   const unload = (): void => {

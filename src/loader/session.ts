@@ -4,7 +4,7 @@
  * (`map name X pinned P`), so the scope (a PID set, a cgroup, children
  * followed at fork) and the event channel are the same for every signal.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { KernelError } from '../errors.js';
 import { onExit } from '../lifecycle/exit.js';
@@ -14,7 +14,7 @@ import { parseJson } from '../tools/json.js';
 import { killAndWait, runTool } from '../tools/run.js';
 import type { BpftoolBatch } from '../tools/batch.js';
 import type { ResolvedCgroup } from '../cgroup/resolve.js';
-import { PIN_ROOT } from './paths.js';
+import { makePinDir, PIN_ROOT } from './paths.js';
 import { ownerDirName, selfOwner } from './owner.js';
 import { removePinRootIfEmpty, removeStalePins } from './stale.js';
 import { prepareInstance, type Instance, type PreparedInstance } from './instance.js';
@@ -132,7 +132,7 @@ export function startSession(opts: { preload?: string } = {}): PendingSession {
     if (!settled && child !== undefined) killAndWait(child);
   });
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  makePinDir(dir);
   let closed = false;
   const close = (): void => {
     if (closed) return;
