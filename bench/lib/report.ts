@@ -118,7 +118,16 @@ export function tables(r: Results): Table[] {
     const s = r.scale;
     out.push({
       title: `Scale: one read of the scheduler reader at idle processes (single-threaded sleepers that ran once, at their start)`,
-      head: ['processes', 'tasks on host', 'first read ms', 'node CPU ms', 'entries', 'steady read ms (median)', 'node CPU ms', 'steady runs ms'],
+      head: [
+        'processes',
+        'tasks on host',
+        'first read ms',
+        'node CPU ms',
+        'entries',
+        'steady read ms (median)',
+        'node CPU ms',
+        'steady runs ms',
+      ],
       rows: s.idle.map((x) => [
         x.processes.toLocaleString('en-US'),
         String(x.tasks),

@@ -97,8 +97,18 @@ export function evaluate(r: Results): Target[] {
     }
     for (const row of r.scale.idle) {
       const n = row.processes.toLocaleString('en-US');
-      out.push({ what: `map read, ${n} idle processes, first read`, limit: '<= 50 ms', figure: `${f(row.first.wallMs)} ms`, met: row.first.wallMs <= 50 });
-      out.push({ what: `map read, ${n} idle processes, steady`, limit: '<= 50 ms', figure: `${f(row.steady.wallMs)} ms`, met: row.steady.wallMs <= 50 });
+      out.push({
+        what: `map read, ${n} idle processes, first read`,
+        limit: '<= 50 ms',
+        figure: `${f(row.first.wallMs)} ms`,
+        met: row.first.wallMs <= 50,
+      });
+      out.push({
+        what: `map read, ${n} idle processes, steady`,
+        limit: '<= 50 ms',
+        figure: `${f(row.steady.wallMs)} ms`,
+        met: row.steady.wallMs <= 50,
+      });
     }
     for (const row of r.scale.rows.filter((x) => x.threads === 10_000)) {
       out.push({

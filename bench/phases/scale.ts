@@ -131,7 +131,9 @@ async function measure(threads: number, processes: number, reads: number): Promi
 const CPU_CGROUPS = '/sys/fs/cgroup/cpu';
 
 /** Time one read: wall and node CPU in ms, and the number of process entries with activity. */
-async function timedRead(reader: { read(): Promise<{ procs: unknown[] }> }): Promise<{ wallMs: number; nodeCpuMs: number; procEntries: number }> {
+async function timedRead(reader: {
+  read(): Promise<{ procs: unknown[] }>;
+}): Promise<{ wallMs: number; nodeCpuMs: number; procEntries: number }> {
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const d = await reader.read();
@@ -156,7 +158,15 @@ async function measureIdle(processes: number, reads: number): Promise<IdleRow> {
       await sleep(1000);
       await reader.read();
       // The workload joins the cgroup before it execs: every sleeper it forks is in there.
-      child = start('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg, await workload('wakers'), String(processes), '1', '3600000']);
+      child = start('sh', [
+        '-c',
+        'echo $$ > "$0/cgroup.procs" && exec "$@"',
+        cg,
+        await workload('wakers'),
+        String(processes),
+        '1',
+        '3600000',
+      ]);
       const c = child;
       gone = new Promise<void>((resolve) => c.stdout!.once('close', () => resolve()));
       const err = stderrOf(child);

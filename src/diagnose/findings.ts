@@ -318,7 +318,12 @@ function threadShare(m: Measurements, waitNs: number): number {
 /** How much of the target's time a finding accounts for, to rank findings of equal severity. */
 function impact(f: Finding): number {
   const e = f.evidence;
-  const v = e.thread_share ?? e.wait_share ?? e.throttled_share ?? e.neighbor_share ?? (typeof e.psi_some_pct === 'number' ? e.psi_some_pct / 100 : 0);
+  const v =
+    e.thread_share ??
+    e.wait_share ??
+    e.throttled_share ??
+    e.neighbor_share ??
+    (typeof e.psi_some_pct === 'number' ? e.psi_some_pct / 100 : 0);
   return typeof v === 'number' ? v : 0;
 }
 

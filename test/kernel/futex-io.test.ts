@@ -120,9 +120,9 @@ describe.skipIf(skipKernel)('block I/O (CO-RE)', () => {
       const pins = readdirSync(PIN_ROOT, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('/io_procs'));
       expect(pins).toHaveLength(1);
       const keys = async (): Promise<number[]> =>
-        (parseJson(await runTool('bpftool', ['-j', 'map', 'dump', 'pinned', path.join(PIN_ROOT, pins[0]!)])) as Array<{ key: string[] }>).map(
-          (e) => Buffer.from(e.key.map((b) => Number(b))).readUInt32LE(0),
-        );
+        (
+          parseJson(await runTool('bpftool', ['-j', 'map', 'dump', 'pinned', path.join(PIN_ROOT, pins[0]!)])) as Array<{ key: string[] }>
+        ).map((e) => Buffer.from(e.key.map((b) => Number(b))).readUInt32LE(0));
       await reader.read();
       dr.send('go');
       await dr.done();

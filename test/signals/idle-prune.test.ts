@@ -4,10 +4,30 @@ import { IdlePruner, u32KeyHex } from '../../src/signals/idle-prune.js';
 describe('idle pruner', () => {
   it('deletes an entry unchanged for idleReads reads, not one that changed meanwhile', () => {
     const p = new IdlePruner(3, 10);
-    expect(p.step([['1', true], ['2', true]])).toEqual([]);
-    expect(p.step([['1', false], ['2', true]])).toEqual([]);
-    expect(p.step([['1', false], ['2', false]])).toEqual([]);
-    expect(p.step([['1', false], ['2', false]])).toEqual(['1']); // unchanged in reads 2, 3, 4
+    expect(
+      p.step([
+        ['1', true],
+        ['2', true],
+      ]),
+    ).toEqual([]);
+    expect(
+      p.step([
+        ['1', false],
+        ['2', true],
+      ]),
+    ).toEqual([]);
+    expect(
+      p.step([
+        ['1', false],
+        ['2', false],
+      ]),
+    ).toEqual([]);
+    expect(
+      p.step([
+        ['1', false],
+        ['2', false],
+      ]),
+    ).toEqual(['1']); // unchanged in reads 2, 3, 4
     expect(p.step([['2', false]])).toEqual(['2']); // unchanged in reads 3, 4, 5
     expect(p.size).toBe(0);
   });

@@ -386,11 +386,7 @@ function cgroupIdAt(buf: Buffer, u32: Uint32Array, at: number): string {
  * exited since. `cycle` is the flush cycle that preceded `cur` (per-interval
  * maxima and thread counts carry the cycle that wrote them).
  */
-export function dumpDeltas(
-  cur: DumpIndex,
-  last: LastReadings,
-  cycle: number,
-): { procs: SchedProcDelta[]; cgroups: SchedCgroupDelta[] } {
+export function dumpDeltas(cur: DumpIndex, last: LastReadings, cycle: number): { procs: SchedProcDelta[]; cgroups: SchedCgroupDelta[] } {
   const { buf, u32: cu } = cur;
   last.reads++;
   // Room for every entry's two histograms; the deltas hand out views of it.
