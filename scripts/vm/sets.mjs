@@ -26,32 +26,7 @@ const MATRIX = [
  * Kernel id -> tests that are expected to fail there, with the reason. Matched by file and name;
  * '*' holds what no emulated kernel can show (the host suite runs it).
  */
-const EXPECTED_MISSING = {
-  '*': [
-    {
-      file: 'test/kernel/diagnose.test.ts',
-      name: 'threads contending on one mutex',
-      reason:
-        'under emulation the four lock holders queue for the two slow vCPUs (run-queue wait 40-51% of runnable time) and diagnose reports cpu-contention alone; the host suite covers lock-contention',
-    },
-  ],
-  6.1: [
-    {
-      file: 'test/kernel/sched.test.ts',
-      name: '(b) context switches agree',
-      reason:
-        "with one TCG thread for both vCPUs the ping-pong makes about 550 switches in the window, under the test's floor of 1,000 (the agreement itself was 0.8-1.8%)",
-    },
-  ],
-  '5.10': [
-    {
-      file: 'test/kernel/sched.test.ts',
-      name: '(b) context switches agree',
-      reason:
-        "as on 6.1, the ping-pong makes too few switches under emulation now and then (538 in one run, under the test's floor of 1,000; it passed in the run before)",
-    },
-  ],
-};
+const EXPECTED_MISSING = {};
 
 /**
  * Tests a kernel leaves to the others to keep the matrix within its time (CI runs it whole in about

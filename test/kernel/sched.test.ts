@@ -146,7 +146,9 @@ describe.skipIf(skipKernel)('sched (CO-RE) against /proc', () => {
         `sched (b): ping-pong switches ${ours} (vol ${p.nvcsw}, invol ${p.nivcsw}) vs /proc status ${theirs} (vol ${truth.voluntary}, invol ${truth.involuntary}): error ${(100 * relErr(ours, theirs)).toFixed(2)}%; ` +
           `/proc between the reads ${lo}..${hi}, outside by ${(100 * errOutside(ours, lo, hi)).toFixed(2)}%`,
       );
-      expect(theirs).toBeGreaterThan(1000);
+      // Enough switches that the 5% bound is more than a handful of them (an emulated kernel, with its
+      // slow vCPUs shared by three spinners, makes 500 to 600 in the window; the host tens of thousands).
+      expect(theirs).toBeGreaterThan(300);
       expect(errOutside(ours, lo, hi)).toBeLessThan(0.05);
       expect(errOutside(p.nvcsw, inner.voluntary, outer.voluntary)).toBeLessThan(0.05);
     } finally {
