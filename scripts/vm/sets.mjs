@@ -32,30 +32,10 @@ const EXPECTED_MISSING = {};
  * Tests a kernel leaves to the others to keep the matrix within its time (CI runs it whole in about
  * 60 minutes on a 2-CPU machine), with the reason; listed as not run, like the expected failures.
  */
-const TRIMMED = {
-  '5.10': [
-    {
-      file: 'test/kernel/cgroup-v2.test.ts',
-      name: 'cgroup v2 ',
-      reason:
-        'on 5.10 the cgroup v2 tests that read the compat scheduler object run (below: cpu_weight, pressure_backoff, the labels); kill -9 then revert and cpuset_spread exercise no kernel difference beyond those and run on 6.1 and 6.12',
-    },
-  ],
-};
+const TRIMMED = {};
 
 /** Tests a kernel runs in place of a whole-file selection it lacks (matched like MATRIX entries). */
-const INSTEAD = {
-  '5.10': [
-    {
-      file: 'test/kernel/cgroup-v2.test.ts',
-      names: [
-        "cpu_weight on cpu.weight raises the starved victim's progress several-fold",
-        'pressure_backoff steps cpu.max down under CPU pressure',
-        'records label a process with its unified cgroup path',
-      ],
-    },
-  ],
-};
+const INSTEAD = {};
 
 function escape(s) {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
