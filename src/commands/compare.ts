@@ -43,6 +43,9 @@ export interface ProfileRef {
   other_busy_pct: number | null;
 }
 
+/** The power at which a change counts as caught reliably (19 in 20). */
+export const RELIABLE = 0.95;
+
 /** Percentage points of "other work" between BASE and NEW above which a comparison is called into doubt. */
 export const BUSY_DIFFERENCE_WARN = 10;
 
@@ -154,6 +157,21 @@ export async function compare(opts: CompareOptions): Promise<CompareResult> {
         `${next.runs.length} NEW runs cannot make that significant` +
         (need > 0 ? `: record about ${need} runs a side (--repeat ${need}) to decide` : ': record more runs to decide') +
         (opts.allowNeedsMoreRuns ? ' (--allow-needs-more-runs: this passes the gate)' : ''),
+    );
+  }
+
+  const outOfReach = rows.filter((r) => r.gated && r.verdict === 'too-noisy' && r.reach !== null && r.reach.power_2x < RELIABLE);
+  if (outOfReach.length > 0) {
+    const runs = Math.min(base.runs.length, next.runs.length);
+    warnings.push(
+      `${outOfReach
+        .map(
+          (r) =>
+            `${r.metric} (log sd ${r.reach!.sd.toFixed(2)}: ${Math.round(100 * r.reach!.power_2x)}%, ${r.reach!.runs_for_2x ?? '?'} runs a side for 95%)`,
+        )
+        .join(', ')}: the runs of each side spread so widely that at ${runs} runs a side no test can reliably catch even a 2x change ` +
+        `(the best possible share of 2x changes caught at this spread, and the runs a side that would catch 95%). ` +
+        `Record more runs, longer runs, or on a quieter machine; too-noisy here is not evidence that nothing changed`,
     );
   }
 

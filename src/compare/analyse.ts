@@ -36,7 +36,8 @@ import { bhAdjust } from '../stats/multiple.js';
 import { rankSumTest, type RankSumTest } from '../stats/rank-sum.js';
 import { seedOf } from '../stats/rng.js';
 import { runsPerSide } from '../stats/sample-size.js';
-import { trimmedTest, type TrimmedTest } from '../stats/t-test.js';
+import { bestPower, runsForPower } from '../stats/power.js';
+import { pooledWinsorizedSd, trimmedTest, type TrimmedTest } from '../stats/t-test.js';
 import { decide, type Direction, type Verdict } from './verdict.js';
 
 export interface Sample {
@@ -79,6 +80,14 @@ export interface MetricComparison {
   separated: Direction | null;
   /** Runs per side that would likely make the observed change significant (needs-more-runs, too-noisy). */
   runs_needed: number | null;
+  /**
+   * What these runs' spread allows (null with fewer than 2 runs a side): the
+   * pooled winsorized sd of the t-test's values (log, or log share of wall),
+   * the best power any one-sided test at alpha could have for a 2x change
+   * with these run counts at that spread, and the runs a side that would
+   * reach 95%.
+   */
+  reach: { sd: number; power_2x: number; runs_for_2x: number | null } | null;
   verdict: Verdict;
   /** worse / better for regressed, improved and needs-more-runs. */
   direction: Direction | null;
@@ -246,7 +255,11 @@ export function analyse(
   return rows.map((c, i): MetricComparison => {
     const { metric, b, n } = c;
     const separated = separation(c, scale);
+    const runs = Math.min(b.n, n.n);
+    const sd = runs >= 2 && !c.tied ? pooledWinsorizedSd(c.lb, c.lUp) : null;
+    const bound = sd === null ? null : { sigma: sd, factor: 2, threshold: opts.threshold, alpha: opts.alpha };
     const common = {
+      reach: bound && { sd: bound.sigma, power_2x: bestPower(bound, runs), runs_for_2x: runsForPower(bound) },
       metric,
       base: b,
       new: n,

@@ -34,7 +34,7 @@ export function trimmedCount(n: number, trim = DEFAULT_TRIM): number {
 }
 
 /** Trimmed mean, and the squared standard error term (n-1) s_w^2 / (h (h-1)), of one sample. */
-function side(values: readonly number[], trim: number): { mean: number; d: number; h: number } {
+function side(values: readonly number[], trim: number): { mean: number; d: number; h: number; sw2: number } {
   const xs = [...values].sort((a, b) => a - b);
   const n = xs.length;
   const g = trimmedCount(n, trim);
@@ -45,7 +45,7 @@ function side(values: readonly number[], trim: number): { mean: number; d: numbe
   const w = xs.map((_, i) => xs[Math.min(Math.max(i, g), n - g - 1)]!);
   const wMean = w.reduce((s, v) => s + v, 0) / n;
   const sw2 = w.reduce((s, v) => s + (v - wMean) ** 2, 0) / (n - 1);
-  return { mean, d: ((n - 1) * sw2) / (h * (h - 1)), h };
+  return { mean, d: ((n - 1) * sw2) / (h * (h - 1)), h, sw2 };
 }
 
 /** Test whether y is shifted against x. Each side needs 2 values or more. */
@@ -65,6 +65,17 @@ export function trimmedTest(x: readonly number[], y: readonly number[], trim = D
   const t = diff / se;
   const below = studentt.cdf(t, df);
   return { diff, se, t, df, pGreater: 1 - below, pLess: below };
+}
+
+/**
+ * The spread of two samples' values around their own trimmed means: the
+ * pooled winsorized sd (the spread the trimmed t-test sees; a real shift
+ * between the samples does not widen it). 0 with fewer than 3 values in all.
+ */
+export function pooledWinsorizedSd(x: readonly number[], y: readonly number[], trim = DEFAULT_TRIM): number {
+  const ss = (values: readonly number[]): number => (values.length < 2 ? 0 : (values.length - 1) * side(values, trim).sw2);
+  const df = Math.max(0, x.length - 1) + Math.max(0, y.length - 1);
+  return df > 0 ? Math.sqrt((ss(x) + ss(y)) / df) : 0;
 }
 
 /** The t quantile at probability p with df degrees of freedom. */

@@ -33,11 +33,15 @@ function variant(name: string, edit: (p: Profile) => void, from = SAME): string 
 const run = (o: Partial<CompareOptions>) => compare({ base: BASE, new: SAME, threshold: 0.1, alpha: 0.05, ...o });
 
 describe('compare (real profiles)', () => {
-  it('the same workload recorded twice: nothing regressed, exit 0, no warning', async () => {
+  it('the same workload recorded twice: nothing regressed, exit 0; one warning: its run-queue wait is out of reach', async () => {
     const r = await run({});
     expect(r.exit_code).toBe(0);
     expect(r.regressed).toEqual([]);
-    expect(r.warnings).toEqual([]);
+    // 2 threads on 2 CPUs: the run-queue wait is the neighbours' doing (0.2 to 200 ms between runs), and compare says so.
+    expect(r.warnings).toHaveLength(1);
+    expect(r.warnings[0]).toMatch(
+      /^sched.runq_wait_ns \(log sd [\d.]+: \d+%, \d+ runs a side for 95%\): the runs of each side spread so widely/,
+    );
     expect(r.metrics).toHaveLength(15);
     for (const m of r.metrics) {
       expect(['unchanged', 'too-noisy', 'improved']).toContain(m.verdict);
@@ -99,6 +103,21 @@ describe('compare (real profiles)', () => {
     });
     const r = await run({ new: busy });
     expect(r.warnings.some((w) => /busier with other work during NEW/.test(w))).toBe(true);
+  });
+
+  it('a gated metric too noisy for any test at these counts: a warning says so and how many runs would do', async () => {
+    // The run-queue wait of BASE's runs, spread from 1/10 to 10 times: no 5-run comparison can reliably tell 2x from that.
+    const spread = [0.1, 10, 0.3, 3, 1, 0.2, 5, 1];
+    const wild = (name: string, from: string) =>
+      variant(name, (p) => p.runs.forEach((r, i) => (r.metrics['sched.runq_wait_ns'] = 50e6 * spread[i % spread.length]!)), from);
+    const r = await run({ base: wild('wild-b.json', BASE), new: wild('wild-n.json', SAME) });
+    const row = r.metrics.find((m) => m.metric === 'sched.runq_wait_ns')!;
+    expect(row.verdict).toBe('too-noisy');
+    expect(row.reach!.power_2x).toBeLessThan(0.95);
+    expect(r.exit_code).toBe(0);
+    expect(r.warnings.join('\n')).toMatch(
+      /sched.runq_wait_ns \(log sd [\d.]+: \d+%, \d+ runs a side for 95%\): the runs of each side spread so widely that at 8 runs a side no test can reliably catch even a 2x change/,
+    );
   });
 
   it('profiles with different signals: the common metrics are compared, the rest named', async () => {

@@ -88,6 +88,17 @@ describe('verdicts at small run counts', () => {
     expect(failsGate(r)).toBe(false);
   });
 
+  it('what the spread allows: runs spread wide (0.2 to 5x) cannot reliably catch a 2x change at 5 runs; tight runs can', () => {
+    const wide = run([20, 100, 500, 60, 250], [30, 150, 400, 80, 200]);
+    expect(wide.verdict).toBe('too-noisy');
+    expect(wide.reach!.sd).toBeGreaterThan(0.5);
+    expect(wide.reach!.power_2x).toBeLessThan(0.5);
+    expect(wide.reach!.runs_for_2x).toBeGreaterThan(20);
+    const tight = run([100, 101, 99, 100.5, 99.5], [101, 100, 100.5, 99, 101]);
+    expect(tight.reach!.power_2x).toBeGreaterThan(0.99);
+    expect(tight.reach!.runs_for_2x).toBe(2);
+  });
+
   it('5 runs a side, within 2%: unchanged', () => {
     expect(run([100, 101, 99, 100.5, 99.5], [101, 100, 100.5, 99, 101]).verdict).toBe('unchanged');
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { trimmedTest, trimmedCount } from '../../src/stats/t-test.js';
+import { trimmedTest, trimmedCount, pooledWinsorizedSd } from '../../src/stats/t-test.js';
 
 describe('trimmedTest', () => {
   it("with trim 0 is Welch's test (R: t.test(y, x, alternative = 'greater'))", () => {
@@ -43,4 +43,24 @@ describe('trimmedTest', () => {
     [10, 2],
     [20, 4],
   ])('trims %i values to %i from each end', (n, g) => expect(trimmedCount(n)).toBe(g));
+});
+
+describe('pooledWinsorizedSd', () => {
+  it('is the pooled sd when nothing is trimmed (fewer than 5 values a side)', () => {
+    // Each side: values -1, 0, 1 around its mean: sum of squares 2 a side, df 4 -> sd 1.
+    expect(pooledWinsorizedSd([-1, 0, 1], [9, 10, 11])).toBeCloseTo(1, 12);
+  });
+  it('a shift between the sides does not widen it', () => {
+    const x = [1, 1.2, 0.9, 1.1, 0.95];
+    expect(
+      pooledWinsorizedSd(
+        x,
+        x.map((v) => v + 5),
+      ),
+    ).toBeCloseTo(pooledWinsorizedSd(x, x), 12);
+  });
+  it('one wild value a side of five is winsorized', () => {
+    const x = [1, 1.1, 0.9, 1.05, 0.95];
+    expect(pooledWinsorizedSd([...x.slice(0, 4), 50], x)).toBeLessThan(0.2);
+  });
 });
