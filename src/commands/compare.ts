@@ -86,6 +86,14 @@ function ref(path: string, p: Profile): ProfileRef {
   };
 }
 
+/** The share of all CPUs busy with other work during each run (null where the profile has none). */
+function loadOf(p: Profile): Array<number | null> {
+  return p.runs.map((r) => {
+    const v = r.details['host.other_busy_pct'];
+    return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  });
+}
+
 function usable(p: Profile, what: string): void {
   const bad = p.runs.find((r) => r.exit_code !== 0);
   if (bad) {
@@ -146,7 +154,14 @@ export async function compare(opts: CompareOptions): Promise<CompareResult> {
     sel.metrics,
     base.runs.map((r) => r.metrics),
     next.runs.map((r) => r.metrics),
-    { alpha: opts.alpha, threshold: opts.threshold, floor: (m) => info[m]!.floor, resamples: opts.resamples, gated: sel.gated },
+    {
+      alpha: opts.alpha,
+      threshold: opts.threshold,
+      floor: (m) => info[m]!.floor,
+      resamples: opts.resamples,
+      gated: sel.gated,
+      load: { base: loadOf(base), new: loadOf(next) },
+    },
   );
 
   const waiting = rows.filter((r) => r.gated && r.verdict === 'needs-more-runs' && r.direction === 'worse');

@@ -36,6 +36,7 @@ import { bhAdjust } from '../stats/multiple.js';
 import { rankSumTest, type RankSumTest } from '../stats/rank-sum.js';
 import { seedOf } from '../stats/rng.js';
 import { runsPerSide } from '../stats/sample-size.js';
+import { adjustedTest, type AdjustedTest } from '../stats/ancova.js';
 import { bestPower, runsForPower } from '../stats/power.js';
 import { pooledWinsorizedSd, trimmedTest, type TrimmedTest } from '../stats/t-test.js';
 import { decide, type Direction, type Verdict } from './verdict.js';
@@ -70,6 +71,13 @@ export interface MetricComparison {
     rank_p_improved: number;
     /** Two-sided rank-test p-value of any change (no threshold, not adjusted): for information. */
     p_change: number;
+    /**
+     * The test of the same claims on ln(x + floor) adjusted for the share of
+     * the machine busy with other work in each run (wall time and wait
+     * totals, when the profiles have it): p-values and the common slope per
+     * percentage point of load; null when not run.
+     */
+    load: { p_regressed: number; p_improved: number; slope: number } | null;
   } | null;
   /** Benjamini-Hochberg adjusted p-values of the claims; 1 for a metric outside the families. */
   p_regressed_adjusted: number;
@@ -116,6 +124,15 @@ export interface AnalyseOptions {
    * are all beyond are. For the power study, as above.
    */
   intervalNeedsMoreRuns?: boolean;
+  /**
+   * The share of the machine busy with other work during each run (BASE and
+   * NEW, run by run, aligned with the runs; null where unknown). With it,
+   * wall time and the wait totals get a third test: the change adjusted for
+   * that load (analysis of covariance on the log values).
+   */
+  load?: { base: ReadonlyArray<number | null>; new: ReadonlyArray<number | null> };
+  /** How the load-adjusted test joins the others (default 'add'; the power study compares). */
+  adjust?: 'add' | 'replace' | 'off';
 }
 
 function sample(values: ReadonlyArray<number | null | undefined>): Sample {
@@ -136,6 +153,9 @@ interface Claims {
   down: TrimmedTest | null;
   rankUp: RankSumTest | null;
   rankDown: RankSumTest | null;
+  /** The load-adjusted tests (null: no load figures, or the metric is not one the load stretches). */
+  adjUp: AdjustedTest | null;
+  adjDown: AdjustedTest | null;
   plain: RankSumTest | null;
   tied: boolean;
   scale: TScale;
@@ -160,6 +180,30 @@ function shareOfWall(runs: ReadonlyArray<Record<string, number | null>>, metric:
   return out;
 }
 
+/** Wall time and the wait totals: what a busier machine stretches. */
+const isLoadSensitive = (metric: string): boolean => metric === 'wall_ns' || isWaitTotal(metric);
+
+/** ln(x / divide + floor) and the run's load, for every run with both; null when a run with a value has no load. */
+function withLoad(
+  runs: ReadonlyArray<Record<string, number | null>>,
+  load: ReadonlyArray<number | null>,
+  metric: string,
+  floor: number,
+  divide: number,
+): { v: number[]; u: number[] } | null {
+  const v: number[] = [];
+  const u: number[] = [];
+  for (const [i, r] of runs.entries()) {
+    const x = r[metric];
+    if (typeof x !== 'number' || !Number.isFinite(x)) continue;
+    const l = load[i];
+    if (typeof l !== 'number' || !Number.isFinite(l)) return null;
+    v.push(Math.log(Math.max(0, x) / divide + floor));
+    u.push(l);
+  }
+  return { v, u };
+}
+
 function claims(
   metric: string,
   base: ReadonlyArray<Record<string, number | null>>,
@@ -167,6 +211,7 @@ function claims(
   floor: number,
   scale: number,
   waitShare: boolean,
+  load: AnalyseOptions['load'],
 ): Claims {
   const b = sample(base.map((r) => r[metric]));
   const n = sample(next.map((r) => r[metric]));
@@ -181,6 +226,12 @@ function claims(
   const lDown = useShare ? sDown : n.values.map((v) => g(v * scale));
   const ok = b.n > 0 && n.n > 0;
   const two = b.n >= 2 && n.n >= 2;
+  const adjusted = (divide: number): AdjustedTest | null => {
+    if (!load || !two || !isLoadSensitive(metric)) return null;
+    const lb = withLoad(base, load.base, metric, floor, 1);
+    const ln = withLoad(next, load.new, metric, floor, divide);
+    return lb && ln ? adjustedTest(lb.v, lb.u, ln.v, ln.u) : null;
+  };
   const all = [...b.values, ...n.values];
   return {
     metric,
@@ -198,6 +249,8 @@ function claims(
           n.values.map((v) => v / scale),
         )
       : null,
+    adjUp: adjusted(scale),
+    adjDown: adjusted(1 / scale),
     rankDown: ok
       ? rankSumTest(
           b.values,
@@ -210,9 +263,9 @@ function claims(
   };
 }
 
-/** One p-value for a claim two tests examine: twice the smaller (Bonferroni over the two). */
-function combined(t: number | undefined, rank: number | undefined): number {
-  return Math.min(1, 2 * Math.min(t ?? 1, rank ?? 1));
+/** One p-value for a claim several tests examine: the smallest times their number (Bonferroni over them). */
+function combined(ps: readonly number[]): number {
+  return Math.min(1, ps.length * Math.min(...ps));
 }
 
 function separation(c: Claims, scale: number): Direction | null {
@@ -233,12 +286,19 @@ export function analyse(
   opts: AnalyseOptions,
 ): MetricComparison[] {
   const scale = 1 + opts.threshold;
-  const rows = metrics.map((metric) => claims(metric, base, next, opts.floor(metric), scale, opts.waitShare ?? true));
+  const adjust = opts.adjust ?? 'add';
+  const load = adjust === 'off' ? undefined : opts.load;
+  const rows = metrics.map((metric) => claims(metric, base, next, opts.floor(metric), scale, opts.waitShare ?? true, load));
   const m = rows.length;
   const gated = rows.map((r) => !opts.gated || opts.gated.includes(r.metric));
   const eligible = rows.map((r) => r.rankUp !== null && !r.tied);
-  const pUp = rows.map((r) => combined(r.up?.pGreater, r.rankUp?.pGreater));
-  const pDown = rows.map((r) => combined(r.down?.pLess, r.rankDown?.pLess));
+  // The trimmed t-test and the rank test; and the load-adjusted test when there is one, beside them or instead of the t-test.
+  const tests = (t: number | undefined, rank: number | undefined, adj: number | undefined): number[] => {
+    if (adj === undefined) return [t ?? 1, rank ?? 1];
+    return adjust === 'replace' ? [adj, rank ?? 1] : [t ?? 1, rank ?? 1, adj];
+  };
+  const pUp = rows.map((r) => combined(tests(r.up?.pGreater, r.rankUp?.pGreater, r.adjUp?.pGreater)));
+  const pDown = rows.map((r) => combined(tests(r.down?.pLess, r.rankDown?.pLess, r.adjDown?.pLess)));
   // Family 1: the gated metrics' regressions. Family 2: every other claim.
   const gateFamily = [...rows.map((_, i) => eligible[i]! && gated[i]!), ...rows.map(() => false)];
   const otherFamily = [...rows.map((_, i) => eligible[i]! && !gated[i]!), ...eligible];
@@ -331,6 +391,7 @@ export function analyse(
         rank_p_regressed: c.rankUp.pGreater,
         rank_p_improved: c.rankDown.pLess,
         p_change: c.plain.pTwoSided,
+        load: c.adjUp && c.adjDown ? { p_regressed: c.adjUp.pGreater, p_improved: c.adjDown.pLess, slope: c.adjUp.slope } : null,
       },
       runs_needed: decision.verdict === 'needs-more-runs' || decision.verdict === 'too-noisy' ? runsNeeded : null,
       ...decision,

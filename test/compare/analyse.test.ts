@@ -146,3 +146,38 @@ describe("wait totals are tested as a share of the run's wall time", () => {
     expect(r.test!.t_scale).toBe('log');
   });
 });
+
+describe('the load on the machine during each run (host.other_busy_pct) as a covariate', () => {
+  // The run-queue wait of a workload with no more threads than CPUs: e^(0.06 x load) ms, the neighbours' doing.
+  const loads = { base: [2, 30, 8, 60, 15], new: [25, 5, 70, 12, 40] };
+  const jitter = [1, 1.05, 0.95, 1.02, 0.98];
+  const runs = (load: number[], factor: number) =>
+    load.map((u, i) => ({ wall_ns: 100e6, cpu_ns: 150e6, 'sched.runq_wait_ns': 1e6 * Math.exp(0.06 * u) * factor * jitter[i]! }));
+  const row = (factor: number, load?: typeof loads) =>
+    analyse(['wall_ns', 'cpu_ns', 'sched.runq_wait_ns'], runs(loads.base, 1), runs(loads.new, factor), {
+      ...opts,
+      resamples: 500,
+      load,
+    }).find((r) => r.metric === 'sched.runq_wait_ns')!;
+
+  it('a 2x run-queue wait swamped by the load: not regressed without the load, regressed with it', () => {
+    expect(row(2).verdict).not.toBe('regressed');
+    const r = row(2, loads);
+    expect(r.verdict).toBe('regressed');
+    expect(r.test!.load!.slope).toBeCloseTo(0.06, 2);
+    expect(r.test!.load!.p_regressed).toBeLessThan(0.001);
+  });
+
+  it('the same wait under different loads: not regressed with the load taken out', () => {
+    const r = row(1, loads);
+    expect(r.verdict).not.toBe('regressed');
+    expect(r.test!.load!.p_regressed).toBeGreaterThan(0.5);
+  });
+
+  it('only wall time and wait totals are adjusted; a profile without load figures is not', () => {
+    const rows = analyse(['wall_ns', 'cpu_ns', 'sched.runq_wait_ns'], runs(loads.base, 1), runs(loads.new, 1), { ...opts, load: loads });
+    expect(rows.find((r) => r.metric === 'cpu_ns')!.test!.load).toBeNull();
+    const partial = { base: loads.base, new: [25, null, 70, 12, 40] };
+    expect(row(2, partial).test!.load).toBeNull();
+  });
+});
