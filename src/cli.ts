@@ -109,6 +109,7 @@ function declareCi(cli: CommandType): void {
     .option('--timeout <duration>', 'kill a run that takes longer than this (the run fails)')
     .option('--keep-going', 'make every run even after one fails')
     .option('--append', 'add the runs to the profile when it exists (record BASE and NEW in alternation)')
+    .option('--alternate <file>', 'also record a second command, given after a lone ::, into this profile, alternating run by run')
     .option('--quiet', "discard the workload's output (by default it goes to stderr)")
     .option('--json', 'print the profile as JSON')
     .passThroughOptions()

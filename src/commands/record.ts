@@ -38,12 +38,18 @@ export interface RecordOptions {
    */
   append?: boolean;
   timeoutMs?: number;
+  /**
+   * Record a second command into a second profile, alternating with the
+   * first run by run (warm-ups too), pairs in ABBA order: a machine whose
+   * load drifts during the recording then weighs on both profiles alike.
+   */
+  alternate?: { command: string[]; output: string };
   /** Ctrl-C: the workload is stopped and nothing is written. */
   signal?: AbortSignal;
-  /** Called before each run (warm-up or measured), for a progress line. */
-  onStart?: (r: { warmup: boolean; index: number; of: number }) => void;
+  /** Called before each run (warm-up or measured), for a progress line; `profile`: its file, when alternating. */
+  onStart?: (r: { warmup: boolean; index: number; of: number; profile?: string }) => void;
   /** Called after each run (warm-up or measured), for progress lines. */
-  onRun?: (r: { warmup: boolean; index: number; of: number; run: RunResult }) => void;
+  onRun?: (r: { warmup: boolean; index: number; of: number; run: RunResult; profile?: string }) => void;
 }
 
 /** Signals `record` summarises per run, in the order it opens them (the rest of SIGNALS are live-only views). */
@@ -76,15 +82,15 @@ export function checkSignals(requested: readonly string[], available: readonly s
   return out;
 }
 
-function checkOutputPath(file: string): void {
+function checkOutputPath(file: string, flag = '-o'): void {
   const dir = path.dirname(path.resolve(file));
   try {
     if (!statSync(dir).isDirectory()) throw new Error('not a directory');
   } catch {
-    throw new UsageError(`-o ${file}: the directory ${dir} does not exist`);
+    throw new UsageError(`${flag} ${file}: the directory ${dir} does not exist`);
   }
   try {
-    if (statSync(file).isDirectory()) throw new UsageError(`-o ${file}: is a directory; expected a file name`);
+    if (statSync(file).isDirectory()) throw new UsageError(`${flag} ${file}: is a directory; expected a file name`);
   } catch (err) {
     if (err instanceof UsageError) throw err;
   }
@@ -136,62 +142,126 @@ export function writeAtomically(file: string, text: string): void {
   renameSync(tmp, file);
 }
 
-export async function record(opts: RecordOptions): Promise<Profile> {
-  if (opts.command.length === 0) throw new UsageError('record: expected a command after --, e.g. tuner record -o p.json -- ./bench');
-  const signals = opts.signals === undefined ? recordableSignals() : checkSignals(opts.signals);
-  resolveCommand(opts.command[0]!);
-  checkOutputPath(opts.output);
+/** One profile being recorded: its command, what is already in the file (--append), its runs so far. */
+interface Side {
+  command: string[];
+  output: string;
+  previous: Profile | undefined;
+  warmups: WarmupResult[];
+  runs: RunResult[];
+  ok: boolean;
+}
 
-  const env = collectEnvironment();
-  const previous = opts.append && existsSync(opts.output) ? appendable(opts.output, opts.command, signals, env) : undefined;
-  const started = new Date().toISOString();
-  const runOpts = { output: opts.workloadOutput ?? 'stderr', timeoutMs: opts.timeoutMs, abort: opts.signal } as const;
-  const probes = new RecordProbes(signals);
-  const warmups: WarmupResult[] = [];
-  const runs: RunResult[] = [];
-  let ok = true;
+function newSide(
+  command: string[],
+  output: string,
+  flag: string,
+  append: boolean,
+  signals: readonly string[],
+  env: ReturnType<typeof collectEnvironment>,
+): Side {
+  if (command.length === 0) throw new UsageError('record: expected a command after --, e.g. tuner record -o p.json -- ./bench');
+  resolveCommand(command[0]!);
+  checkOutputPath(output, flag);
+  const previous = append && existsSync(output) ? appendable(output, command, signals, env) : undefined;
+  return { command, output, previous, warmups: [], runs: [], ok: true };
+}
 
-  const warmupBase = previous?.warmups.length ?? 0;
-  const runBase = previous?.runs.length ?? 0;
-  try {
-    for (let i = 1; i <= opts.warmup && ok; i++) {
-      opts.onStart?.({ warmup: true, index: i, of: opts.warmup });
-      const r = await measureRun(opts.command, warmupBase + i, runOpts);
-      warmups.push({ run: warmupBase + i, exit_code: r.exit_code, signal: r.signal, wall_ns: r.metrics.wall_ns ?? 0 });
-      opts.onRun?.({ warmup: true, index: i, of: opts.warmup, run: r });
-      if (failed(r)) ok = false;
-    }
-    for (let i = 1; i <= opts.repeat && (ok || opts.keepGoing); i++) {
-      opts.onStart?.({ warmup: false, index: i, of: opts.repeat });
-      const r = await measureRun(opts.command, runBase + i, { ...runOpts, probes });
-      runs.push(r);
-      opts.onRun?.({ warmup: false, index: i, of: opts.repeat, run: r });
-      if (failed(r)) ok = false;
-    }
-  } finally {
-    probes.close();
-  }
-
-  const allRuns = [...(previous?.runs ?? []), ...runs];
+function profileOf(
+  side: Side,
+  opts: RecordOptions,
+  signals: string[],
+  env: ReturnType<typeof collectEnvironment>,
+  started: string,
+): Profile {
+  const { previous } = side;
+  const allRuns = [...(previous?.runs ?? []), ...side.runs];
   const metrics: Record<string, MetricInfo> = {};
   for (const r of allRuns) for (const name of Object.keys(r.metrics)) metrics[name] ??= metricInfo(name);
-  const profile: Profile = {
+  return {
     format: PROFILE_FORMAT,
     version: PROFILE_VERSION,
-    ok: (previous?.ok ?? true) && ok && runs.length === opts.repeat,
+    ok: (previous?.ok ?? true) && side.ok && side.runs.length === opts.repeat,
     env: previous?.env ?? env,
-    command: [...opts.command],
+    command: [...side.command],
     signals,
     repeat: (previous?.repeat ?? 0) + opts.repeat,
     warmup: (previous?.warmup ?? 0) + opts.warmup,
     started: previous?.started ?? started,
     finished: new Date().toISOString(),
     metrics,
-    warmups: [...(previous?.warmups ?? []), ...warmups],
+    warmups: [...(previous?.warmups ?? []), ...side.warmups],
     runs: allRuns,
   };
-  writeAtomically(opts.output, JSON.stringify(profile, null, 2) + '\n');
-  return profile;
+}
+
+/** The order of the sides in pair i (1-based): ABBA, so neither always runs first. */
+const pairOrder = <T>(sides: readonly T[], i: number): readonly T[] => (i % 2 === 1 ? sides : [...sides].reverse());
+
+/** Records the profile at `output` (and, with `alternate`, the second one); returns the first. */
+export async function record(opts: RecordOptions): Promise<Profile> {
+  const signals = opts.signals === undefined ? recordableSignals() : checkSignals(opts.signals);
+  const env = collectEnvironment();
+  const sides = [newSide(opts.command, opts.output, '-o', opts.append ?? false, signals, env)];
+  if (opts.alternate) {
+    if (path.resolve(opts.alternate.output) === path.resolve(opts.output)) {
+      throw new UsageError(`--alternate ${opts.alternate.output}: the same file as -o; expected a second profile`);
+    }
+    sides.push(newSide(opts.alternate.command, opts.alternate.output, '--alternate', opts.append ?? false, signals, env));
+  }
+  const started = new Date().toISOString();
+  const runOpts = { output: opts.workloadOutput ?? 'stderr', timeoutMs: opts.timeoutMs, abort: opts.signal } as const;
+  const probes = new RecordProbes(signals);
+  const k = sides.length;
+  const going = (): boolean => sides.every((s) => s.ok) || (opts.keepGoing ?? false);
+  try {
+    for (let i = 1; i <= opts.warmup && sides.every((s) => s.ok); i++) {
+      for (const [j, side] of pairOrder(sides, i).entries()) {
+        const index = k * (i - 1) + j + 1;
+        const profile = k > 1 ? side.output : undefined;
+        opts.onStart?.({ warmup: true, index, of: k * opts.warmup, profile });
+        const r = await measureRun(side.command, (side.previous?.warmups.length ?? 0) + i, runOpts);
+        side.warmups.push({ run: r.run, exit_code: r.exit_code, signal: r.signal, wall_ns: r.metrics.wall_ns ?? 0 });
+        opts.onRun?.({ warmup: true, index, of: k * opts.warmup, run: r, profile });
+        if (failed(r)) side.ok = false;
+      }
+    }
+    for (let i = 1; i <= opts.repeat && going(); i++) {
+      for (const [j, side] of pairOrder(sides, i).entries()) {
+        const index = k * (i - 1) + j + 1;
+        const profile = k > 1 ? side.output : undefined;
+        opts.onStart?.({ warmup: false, index, of: k * opts.repeat, profile });
+        const r = await measureRun(side.command, (side.previous?.runs.length ?? 0) + i, { ...runOpts, probes });
+        side.runs.push(r);
+        opts.onRun?.({ warmup: false, index, of: k * opts.repeat, run: r, profile });
+        if (failed(r)) side.ok = false;
+      }
+    }
+  } finally {
+    probes.close();
+  }
+  const profiles = sides.map((side) => profileOf(side, opts, signals, env, started));
+  sides.forEach((side, i) => writeAtomically(side.output, JSON.stringify(profiles[i], null, 2) + '\n'));
+  return profiles[0]!;
+}
+
+/**
+ * `--alternate NEW.json -- BASE_CMD ... :: NEW_CMD ...`: the command line
+ * split at its lone `::`. Without --alternate the command is left whole.
+ */
+export function splitAlternate(argv: readonly string[], alternate: string | undefined): { command: string[]; other?: string[] } {
+  if (alternate === undefined) return { command: [...argv] };
+  const at = argv.indexOf('::');
+  if (at < 0) {
+    throw new UsageError(`--alternate ${alternate}: expected two commands separated by a lone ::, e.g. -- ./base/bench :: ./new/bench`);
+  }
+  if (argv.indexOf('::', at + 1) >= 0) throw new UsageError(`--alternate ${alternate}: expected one ::, found more`);
+  const command = argv.slice(0, at);
+  const other = argv.slice(at + 1);
+  if (command.length === 0 || other.length === 0) {
+    throw new UsageError(`--alternate ${alternate}: expected a command on each side of ::, e.g. -- ./base/bench :: ./new/bench`);
+  }
+  return { command, other };
 }
 
 export const command: CommandSpec<RecordOptions & { progress: { clear(): void } }, Profile> = {
@@ -204,15 +274,19 @@ export const command: CommandSpec<RecordOptions & { progress: { clear(): void } 
       timeout?: string;
       keepGoing?: boolean;
       append?: boolean;
+      alternate?: string;
       quiet?: boolean;
     };
     const { renderRunLine } = await import('../output/record-view.js');
     const { RecordProgress } = await import('../output/record-progress.js');
     const repeat = parsePositiveInt(f.repeat, '--repeat', 10_000);
     const warmup = parseCount(f.warmup, '--warmup');
-    const progress = new RecordProgress(process.stderr, { warmup, repeat });
+    const { command, other } = splitAlternate(cmd as string[], f.alternate);
+    const k = other ? 2 : 1;
+    const progress = new RecordProgress(process.stderr, { warmup: k * warmup, repeat: k * repeat });
     return {
-      command: cmd as string[],
+      command,
+      alternate: other && f.alternate !== undefined ? { command: other, output: f.alternate } : undefined,
       signals: f.signals === undefined ? undefined : [f.signals],
       repeat,
       warmup,
@@ -226,7 +300,7 @@ export const command: CommandSpec<RecordOptions & { progress: { clear(): void } 
       onRun: (r) => {
         progress.done();
         progress.clear();
-        process.stderr.write(renderRunLine(r) + '\n');
+        process.stderr.write((r.profile === undefined ? '' : `${r.profile}: `) + renderRunLine(r) + '\n');
       },
       progress,
     };
@@ -240,7 +314,14 @@ export const command: CommandSpec<RecordOptions & { progress: { clear(): void } 
     },
   },
   after(p, o) {
-    const failure = failureMessage(p, o.output);
-    return failure ? { exitCode: 1, stderr: [`tuner: ${failure}`] } : {};
+    const failures = [failureMessage(p, o.output)];
+    const stderr: string[] = [];
+    if (o.alternate) {
+      const other = readProfile(o.alternate.output);
+      failures.push(failureMessage(other, o.alternate.output));
+      stderr.push(`tuner: wrote ${o.output} and ${o.alternate.output}, ${o.repeat} runs each, in alternation`);
+    }
+    const failed = failures.filter((f): f is string => f !== undefined);
+    return failed.length ? { exitCode: 1, stderr: [...stderr, ...failed.map((f) => `tuner: ${f}`)] } : stderr.length ? { stderr } : {};
   },
 };

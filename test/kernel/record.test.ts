@@ -78,6 +78,36 @@ describe.skipIf(skipKernel)('tuner record (CLI)', () => {
     });
   });
 
+  it('--alternate records two commands into two profiles, run by run, pairs in ABBA order', async () => {
+    const a = file('alt-a.json');
+    const b = file('alt-b.json');
+    const r = await record(
+      a,
+      [...mutex(2, 10000), '::', ...mutex(4, 10000)],
+      ['--alternate', b, '--repeat', '3', '--warmup', '1', '--signals', 'sched'],
+    );
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const pa = load(a);
+    const pb = load(b);
+    expect(pa.command).toEqual(mutex(2, 10000));
+    expect(pb.command).toEqual(mutex(4, 10000));
+    for (const p of [pa, pb]) {
+      expect(p.ok).toBe(true);
+      expect(p.runs.map((x) => x.run)).toEqual([1, 2, 3]);
+      expect(p.warmups).toHaveLength(1);
+    }
+    // Pair 1: A then B; pair 2: B then A; pair 3: A then B.
+    const t = (p: Profile, i: number): number => Date.parse(p.runs[i]!.started);
+    expect(t(pa, 0)).toBeLessThan(t(pb, 0));
+    expect(t(pb, 1)).toBeLessThan(t(pa, 1));
+    expect(t(pa, 2)).toBeLessThan(t(pb, 2));
+    expect(t(pb, 0)).toBeLessThan(t(pb, 1));
+    // Four threads on two CPUs wait on the run queue in every run: the B runs are B's workload.
+    for (const run of pb.runs) expect(run.metrics['sched.runq_wait_ns']).toBeGreaterThan(1e6);
+    expect(String(r.stderr)).toMatch(/alt-b\.json: /);
+    expect(String(r.stderr)).toMatch(/wrote .*alt-a\.json and .*alt-b\.json, 3 runs each, in alternation/);
+  });
+
   it('follows the children of the command: their work is in the run', async () => {
     const m = mutex(1, 20000).join(' ');
     const out = file('children.json');
