@@ -35,7 +35,7 @@ function realTables(r: RealResult): Table[] {
       notes: [r.storm.headline],
     },
     {
-      title: `compare on real recordings: disjoint comparisons cut from ${r.poolRuns} consecutive runs of one workload (mutex, 2 threads), and from runs of twice its work`,
+      title: `compare on real recordings: the mutex workload (2 threads) recorded against itself, and against twice its work, with record --alternate (${r.poolRuns} runs a side each), cut into disjoint comparisons`,
       head: ['comparison', 'runs a side', 'comparisons', 'gate failed', 'any regressed'],
       rows: [
         ...r.identical.map((x) => ['identical workloads', String(x.runs), String(x.comparisons), String(x.gate), String(x.regressed)]),
