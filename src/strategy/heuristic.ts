@@ -162,7 +162,7 @@ export class HeuristicStrategy implements Strategy {
     }
     if (trigger && this.streak >= this.need && cooled && this.level < this.ceiling) {
       for (const a of this.recipe.actions) {
-        for (const target of this.targets(a)) {
+        for (const target of this.targets(a, held)) {
           const evidence = this.evidence(a, target);
           if (!o.bound && o.objective) {
             o.bind(target.key, evidence);
@@ -255,14 +255,21 @@ export class HeuristicStrategy implements Strategy {
     }));
   }
 
-  /** The entities an action targets now: the scope, or a detector's active entities in scope (most extreme first). */
-  private targets(a: RecipeAction): Entity[] {
+  /**
+   * The entities an action targets now: the scope, or a detector's active entities in scope (most extreme first).
+   * A `sibling_of` entity whose knob this run holds changed is not a victim to act for: its state is the run's own
+   * doing (a hog lowered far enough waits on the run queue in turn, and its sibling, the victim the run protects,
+   * then holds most of the CPU; acting for the hog would lower the victim).
+   */
+  private targets(a: RecipeAction, held: readonly HeldTarget[] = []): Entity[] {
     if (a.target.kind === 'scope') return [{ kind: 'scope', key: this.scope.cgroup ?? 'pids' }];
     const d = this.detectors.get(a.target.detector);
     if (!d) return [];
     let active = d.active().filter((s) => this.scope.allows(s.entity));
     if (a.target.siblingOf !== undefined) {
-      const others = this.detectors.get(a.target.siblingOf)?.active() ?? [];
+      const others = (this.detectors.get(a.target.siblingOf)?.active() ?? []).filter(
+        (o) => !held.some((h) => sameEntity(h.entity, o.entity)),
+      );
       active = active.filter((s) => others.some((o) => o.entity.key !== s.entity.key && isSibling(o.entity.key, s.entity.key)));
     }
     for (const name of a.target.also ?? []) {

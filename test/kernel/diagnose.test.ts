@@ -119,9 +119,14 @@ describe.skipIf(skipKernel)('tuner diagnose', () => {
     const cg = makeCgroup('/sys/fs/cgroup/cpu');
     cgroups.push(cg);
     cg.write('cpu.cfs_quota_us', '50000'); // 0.5 CPU
-    const lw = await start('lockwait', [4, 10, 300]);
-    running.push(lw);
+    // The lock holder sleeps in the lock, so the threads' futex wait does not depend on the CPU they get (with a
+    // spinning holder it fell from 36% to under 20% of thread time when other work kept the machine busy); a spinner
+    // in the same cgroup uses up the quota.
+    const lw = await start('lockwait', [4, 10, 300, 'sleep']);
+    const spin = await start('spin', [1, 0]);
+    running.push(lw, spin);
     cg.add(lw.pid);
+    cg.add(spin.pid);
     lw.send('go');
     const rep = await diagnose('mutex contention under a 0.5-CPU quota', ['--pid', String(lw.pid)]);
     expect(kinds(rep)).toContain('lock-contention');
@@ -133,7 +138,9 @@ describe.skipIf(skipKernel)('tuner diagnose', () => {
     cgroups.push(parent);
     const hog = parent.child('hog');
     const victim = parent.child('victim');
-    hog.write('cpu.shares', '10240');
+    // The highest weight there is: the hog's group then outweighs any number of tasks in the root cgroup (1024
+    // each on cgroup v1), so it is the top consumer on a machine that other work keeps busy too.
+    hog.write('cpu.shares', '262144');
     victim.write('cpu.shares', '2');
     const h = await start('spin', [2, 0]);
     const v = await start('spin', [1, 0]);

@@ -8,7 +8,12 @@ import { addSample, choose, phi, type Arms } from '../../src/strategy/arms.js';
 import type { LearnedStrategy } from '../../src/strategy/learned.js';
 import { LearnedStore } from '../../src/strategy/store.js';
 import type { SignalRecords } from '../../src/detect/samples.js';
-import { levelOf, recordedLevels, recordedResponse, runScene, sceneRecipe, unimodal, type Response } from './scene.js';
+import { Engine } from '../../src/engine/engine.js';
+import { makeStrategy } from '../../src/engine/setup.js';
+import { SimHost } from '../../src/host/host.js';
+import { SimIo } from '../../src/knobs/sim-io.js';
+import { ScopeGuard } from '../../src/scope/guard.js';
+import { HOG, hogKnob, levelOf, recordedLevels, recordedResponse, runScene, sceneRecipe, unimodal, type Response } from './scene.js';
 
 const decisions = (evs: RunEvent[]): DecisionEvent[] => evs.filter((e): e is DecisionEvent => e.type === 'decision' && e.kind !== 'revert');
 const notices = (evs: RunEvent[]): string[] => evs.filter((e) => e.type === 'notice').map((e) => (e as { message: string }).message);
@@ -554,5 +559,50 @@ describe('tuner replay with the learned strategy', () => {
     await expect(async () => {
       for await (const _ of it) void _;
     }).rejects.toThrow(`--strategy learned: recipe "${file}" has no objective to learn from`);
+  });
+});
+
+describe('the roles of hog and victim after a step', () => {
+  it('a hog lowered until it waits on the run queue is not a victim: the rules never lower the victim it was lowered for', async () => {
+    // After the first step the hog (lowered) waits more than 40% of its runnable time and the victim holds most of
+    // the scope's CPU: by the detectors alone the roles have swapped. Acting on that would lower the victim.
+    const VICTIM = '/sys/fs/cgroup/p/victim/cpu.weight';
+    const host = SimHost.withCpus(2);
+    const io = new SimIo(
+      [0, 1],
+      new Map([
+        [HOG, '1000'],
+        [VICTIM, '1000'],
+      ]),
+    );
+    const scope = new ScopeGuard({ cgroup: '/p' }, host);
+    const recipe = sceneRecipe();
+    const strategy = makeStrategy(recipe, scope, { seed: 1 });
+    const e = new Engine({ recipe, strategy, host, io, scope, mode: 'replay', claims: new Map() });
+    const events: RunEvent[] = [];
+    for (let i = 1; i <= 12; i++) {
+      const lowered = Number(io.readSync(hogKnob)) < 1000;
+      const cgroups = lowered
+        ? [
+            { cgroup: '/p/hog', wait_share: 0.6, oncpu_ns: 0.3e9 },
+            { cgroup: '/p/victim', wait_share: 0.1, oncpu_ns: 0.7e9 },
+          ]
+        : [
+            { cgroup: '/p/hog', wait_share: 0.1, oncpu_ns: 1.8e9 },
+            { cgroup: '/p/victim', wait_share: 0.6, oncpu_ns: 0.1e9 },
+          ];
+      events.push(
+        ...(await e.tick({
+          ts: i * 1000,
+          records: { sched: { signal: 'sched', interval_ms: 1000, cpus: [{ cpu: 0 }, { cpu: 1 }], cgroups } },
+        })),
+      );
+    }
+    const steps = decisions(events).filter((d) => d.kind === 'step');
+    expect(steps.length).toBeGreaterThan(0);
+    expect(steps.map((d) => d.target)).toEqual(steps.map(() => '/p/hog'));
+    expect(io.readSync({ kind: 'file', path: VICTIM })).toBe('1000');
+    await e.revertAll(13_000);
+    expect(io.readSync(hogKnob)).toBe('1000');
   });
 });
