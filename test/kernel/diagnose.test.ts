@@ -138,8 +138,10 @@ describe.skipIf(skipKernel)('tuner diagnose', () => {
     cgroups.push(parent);
     const hog = parent.child('hog');
     const victim = parent.child('victim');
-    // The highest weight there is: the hog's group then outweighs any number of tasks in the root cgroup (1024
-    // each on cgroup v1), so it is the top consumer on a machine that other work keeps busy too.
+    // The highest weight there is, on the hog and on the test's parent (which competes at the top level): the
+    // hog then outweighs the tasks in the root cgroup (1024 each on cgroup v1), so it is the top consumer on a
+    // machine that other work keeps busy too.
+    parent.write('cpu.shares', '262144');
     hog.write('cpu.shares', '262144');
     victim.write('cpu.shares', '2');
     const h = await start('spin', [2, 0]);
