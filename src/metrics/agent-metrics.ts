@@ -135,7 +135,9 @@ export class AgentMetrics {
 
   sched(rec: SchedRecord, delta: SchedDelta | undefined, nowMs: number): void {
     if (delta) {
-      const hist = histSum(delta.procs.flatMap((p) => [p.histWakeup, p.histPreempt]));
+      const hist = delta.procHist
+        ? histSum([delta.procHist.wakeup, delta.procHist.preempt])
+        : histSum(delta.procs.flatMap((p) => [p.histWakeup, p.histPreempt]));
       this.runqWait.add({}, hist, delta.procs.reduce((s, p) => s + p.waitNs, 0) * NS);
     }
     this.runDelay.inc(rec.runq.wait_ns * NS);

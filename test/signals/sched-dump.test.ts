@@ -252,4 +252,25 @@ describe('sched dump deltas', () => {
       expect([...e.histWakeup]).toEqual(p2[i]!.value.histWakeup.map((n, k) => n - p1[i]!.value.histWakeup[k]!));
     }
   });
+  it("sums the processes' histograms, and prints a process delta with its histograms", () => {
+    const prev = read(procOf(1, { nvcsw: 1n, wakeup: [[3, 5]] }), procOf(2, { nvcsw: 1n }));
+    const cur = read(
+      procOf(1, { nvcsw: 2n, wakeup: [[3, 7]], preempt: [[9, 1]] }),
+      procOf(2, {
+        nvcsw: 2n,
+        wakeup: [
+          [3, 1],
+          [4, 2],
+        ],
+      }),
+      procOf(3, { nvcsw: 1n, preempt: [[9, 4]] }),
+    );
+    const { procs, procHist } = dumpDeltas(cur, after(prev), 1);
+    expect(procs.map((p) => p.pid)).toEqual([1, 2, 3]);
+    const wake = [...procHist.wakeup];
+    const pre = [...procHist.preempt];
+    expect([wake[3], wake[4], pre[9], histCount(wake) + histCount(pre)]).toEqual([3, 2, 5, 10]);
+    const printed = JSON.parse(JSON.stringify(procs[0])) as { histWakeup: number[]; histPreempt: number[]; pid: number };
+    expect([printed.pid, printed.histWakeup.length, printed.histWakeup[3], printed.histPreempt[9]]).toEqual([1, 40, 2, 1]);
+  });
 });

@@ -153,14 +153,14 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
       const cpuCur = await cpusOf(dump.cpus);
       const intervalNs = Number(now - last);
       last = now;
-      const { procs, cgroups } = dumpDeltas(dump, readings, Number(cycle));
+      const { procs, cgroups, procHist } = dumpDeltas(dump, readings, Number(cycle));
       const cpus: SchedCpuDelta[] = [];
       for (const c of cpuCur) {
         const p = cpuPrev.get(c.cpu);
         cpus.push({ cpu: c.cpu, switches: delta64(c.switches, p?.switches), waitNs: delta64(c.waitNs, p?.waitNs) });
       }
       cpuPrev = new Map(cpuCur.map((c) => [c.cpu, c]));
-      return { intervalNs, procs, cgroups, cpus };
+      return { intervalNs, procs, procHist, cgroups, cpus };
     },
   };
 }

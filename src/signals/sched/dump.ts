@@ -273,6 +273,15 @@ export class Readings<K> {
     this.seen[slot] = read;
   }
 
+  /** Make room for `n` more readings at once (one allocation for a read of 10,000 new entries, not eight). */
+  reserve(n: number): void {
+    const slots = this.slots.size - this.free.length + n;
+    if (slots * this.words <= this.arena.length) return;
+    let len = this.seen.length;
+    while (len < slots) len *= 2;
+    this.resize(len);
+  }
+
   /** Forget readings no read wrote since `before`. */
   forget(before: number): void {
     for (const [k, slot] of this.slots) {
@@ -284,10 +293,14 @@ export class Readings<K> {
   }
 
   private grow(): void {
-    const arena = new Uint32Array(this.arena.length * 2);
+    this.resize(this.seen.length * 2);
+  }
+
+  private resize(slots: number): void {
+    const arena = new Uint32Array(slots * this.words);
     arena.set(this.arena);
     this.arena = arena;
-    const seen = new Float64Array(this.seen.length * 2);
+    const seen = new Float64Array(slots);
     seen.set(this.seen);
     this.seen = seen;
   }
@@ -380,18 +393,126 @@ function cgroupIdAt(buf: Buffer, u32: Uint32Array, at: number): string {
   return s;
 }
 
+/** A comm as the kernel stores it (16 bytes, NUL-terminated): its four words, and the string. */
+interface Comm {
+  w0: number;
+  w1: number;
+  w2: number;
+  w3: number;
+  s: string;
+}
+
+/**
+ * Comms made into strings once per distinct name: at 10,000 new processes a
+ * read would otherwise cross into C++ (Buffer#toString) 10,000 times for a
+ * handful of names. Keyed by a hash of the four words, checked on a hit.
+ */
+const comms = new Map<number, Comm>();
+
+function commAt(buf: Buffer, u32: Uint32Array, at: number): string {
+  const w = at >>> 2;
+  const w0 = u32[w]!;
+  const w1 = u32[w + 1]!;
+  const w2 = u32[w + 2]!;
+  const w3 = u32[w + 3]!;
+  const h = (Math.imul(w0, 0x9e3779b1) ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35) ^ Math.imul(w3, 0x27d4eb2f)) >>> 0;
+  const c = comms.get(h);
+  if (c !== undefined && c.w0 === w0 && c.w1 === w1 && c.w2 === w2 && c.w3 === w3) return c.s;
+  let end = at;
+  while (end < at + 16 && buf[end] !== 0) end++;
+  const s = buf.toString('utf8', at, end);
+  if (comms.size > 65536) comms.clear();
+  comms.set(h, { w0, w1, w2, w3, s });
+  return s;
+}
+
+/**
+ * One process's interval delta. Its histograms are views of the read's
+ * shared array, made when asked: most consumers want only the sum over every
+ * process (SchedDelta.procHist), and at 10,000 new processes making two views
+ * for each was a fifth of a read.
+ */
+class ProcDelta implements SchedProcDelta {
+  constructor(
+    readonly pid: number,
+    readonly comm: string,
+    readonly cgroupId: string,
+    readonly maxWaitNs: number | undefined,
+    readonly threads: number,
+    readonly exited: boolean,
+    readonly oncpuNs: number,
+    readonly runDelayNs: number,
+    readonly nvcsw: number,
+    readonly nivcsw: number,
+    readonly waits: number,
+    readonly waitNs: number,
+    private readonly hists: Uint32Array,
+    private readonly histAt: number,
+  ) {}
+
+  get histWakeup(): Uint32Array {
+    return this.hists.subarray(this.histAt, this.histAt + SCHED_SLOTS);
+  }
+
+  get histPreempt(): Uint32Array {
+    return this.hists.subarray(this.histAt + SCHED_SLOTS, this.histAt + 2 * SCHED_SLOTS);
+  }
+
+  /** What JSON.stringify and printing show: every field, histograms included. */
+  toJSON(): SchedProcDelta {
+    const { pid, comm, cgroupId, maxWaitNs, threads, exited, oncpuNs, runDelayNs, nvcsw, nivcsw, waits, waitNs } = this;
+    const histWakeup = [...this.histWakeup];
+    const histPreempt = [...this.histPreempt];
+    return { pid, comm, cgroupId, maxWaitNs, threads, exited, oncpuNs, runDelayNs, nvcsw, nivcsw, waits, waitNs, histWakeup, histPreempt };
+  }
+}
+
+/** The histograms' deltas of a process at word c (prev at word p, or none) into out at o, and added to the sums. */
+function procHistDelta(
+  cu: Uint32Array,
+  c: number,
+  pu: Uint32Array | undefined,
+  p: number,
+  out: Uint32Array,
+  o: number,
+  sum: Uint32Array,
+): void {
+  const h = c + W.hist;
+  if (pu === undefined) {
+    for (let i = 0; i < 2 * SCHED_SLOTS; i++) {
+      const v = cu[h + i]!;
+      out[o + i] = v;
+      sum[i] = sum[i]! + v;
+    }
+  } else {
+    const ph = p + W.hist;
+    for (let i = 0; i < 2 * SCHED_SLOTS; i++) {
+      const v = (cu[h + i]! - pu[ph + i]!) >>> 0; // the array wraps modulo 2^32
+      out[o + i] = v;
+      sum[i] = sum[i]! + v;
+    }
+  }
+}
+
 /**
  * What changed since the last reading of each entry (`last`, updated here):
  * processes and cgroups with activity, and processes whose last thread
- * exited since. `cycle` is the flush cycle that preceded `cur` (per-interval
- * maxima and thread counts carry the cycle that wrote them).
+ * exited since; and the sums of the processes' histograms. `cycle` is the
+ * flush cycle that preceded `cur` (per-interval maxima and thread counts
+ * carry the cycle that wrote them).
  */
-export function dumpDeltas(cur: DumpIndex, last: LastReadings, cycle: number): { procs: SchedProcDelta[]; cgroups: SchedCgroupDelta[] } {
+export function dumpDeltas(
+  cur: DumpIndex,
+  last: LastReadings,
+  cycle: number,
+): { procs: SchedProcDelta[]; cgroups: SchedCgroupDelta[]; procHist: { wakeup: Uint32Array; preempt: Uint32Array } } {
   const { buf, u32: cu } = cur;
   last.reads++;
   // Room for every entry's two histograms; the deltas hand out views of it.
   const out = new Uint32Array((cur.procs.size + cur.cgroups.size) * 2 * SCHED_SLOTS);
+  const sum = new Uint32Array(2 * SCHED_SLOTS);
   const pc = PROC.counts >>> 2;
+  last.procs.reserve(cur.procs.size);
   let o = 0;
   const procs: SchedProcDelta[] = [];
   for (const [tgid, at] of cur.procs) {
@@ -404,26 +525,25 @@ export function dumpDeltas(cur: DumpIndex, last: LastReadings, cycle: number): {
     const exited = cu[w + (PROC.exited >>> 2)] !== 0;
     const exitedNow = exited && !(pv !== undefined && pv[pw! + (PROC.exited >>> 2)] !== 0);
     if (!idle(cu, c, pv, p) || exitedNow) {
-      let end = at + PROC.comm;
-      while (end < at + PROC.comm + 16 && buf[end] !== 0) end++;
-      histDelta(cu, c, pv, p, out, o);
-      // One literal of one shape (no Object.assign): at 10,000 new processes a read makes 10,000 of them.
-      procs.push({
-        pid: tgid,
-        comm: buf.toString('utf8', at + PROC.comm, end),
-        cgroupId: cgroupIdAt(buf, cu, at + PROC.cgroupId),
-        maxWaitNs: u64At(cu, w + (PROC.maxCycle >>> 2)) === cycle ? u64At(cu, w + (PROC.maxWaitNs >>> 2)) : undefined,
-        threads: u64At(cu, w + (PROC.threadsCycle >>> 2)) === cycle ? cu[w + (PROC.threads >>> 2)]! : 0,
-        exited,
-        oncpuNs: d64(cu, c + W.oncpu, pv, p + W.oncpu),
-        runDelayNs: d64(cu, c + W.runDelay, pv, p + W.runDelay),
-        nvcsw: d64(cu, c + W.nvcsw, pv, p + W.nvcsw),
-        nivcsw: d64(cu, c + W.nivcsw, pv, p + W.nivcsw),
-        waits: d64(cu, c + W.waits, pv, p + W.waits),
-        waitNs: d64(cu, c + W.waitNs, pv, p + W.waitNs),
-        histWakeup: out.subarray(o, o + SCHED_SLOTS),
-        histPreempt: out.subarray(o + SCHED_SLOTS, o + 2 * SCHED_SLOTS),
-      });
+      procHistDelta(cu, c, pv, p, out, o, sum);
+      procs.push(
+        new ProcDelta(
+          tgid,
+          commAt(buf, cu, at + PROC.comm),
+          cgroupIdAt(buf, cu, at + PROC.cgroupId),
+          u64At(cu, w + (PROC.maxCycle >>> 2)) === cycle ? u64At(cu, w + (PROC.maxWaitNs >>> 2)) : undefined,
+          u64At(cu, w + (PROC.threadsCycle >>> 2)) === cycle ? cu[w + (PROC.threads >>> 2)]! : 0,
+          exited,
+          d64(cu, c + W.oncpu, pv, p + W.oncpu),
+          d64(cu, c + W.runDelay, pv, p + W.runDelay),
+          d64(cu, c + W.nvcsw, pv, p + W.nvcsw),
+          d64(cu, c + W.nivcsw, pv, p + W.nivcsw),
+          d64(cu, c + W.waits, pv, p + W.waits),
+          d64(cu, c + W.waitNs, pv, p + W.waitNs),
+          out,
+          o,
+        ),
+      );
       o += 2 * SCHED_SLOTS;
     }
     last.procs.keep(tgid, cu, w, last.reads);
@@ -441,5 +561,5 @@ export function dumpDeltas(cur: DumpIndex, last: LastReadings, cycle: number): {
     last.cgroups.keep(cgroupId, cu, c, last.reads);
   }
   if (last.reads % FORGET_AFTER_READS === 0) last.prune();
-  return { procs, cgroups };
+  return { procs, cgroups, procHist: { wakeup: sum.subarray(0, SCHED_SLOTS), preempt: sum.subarray(SCHED_SLOTS) } };
 }

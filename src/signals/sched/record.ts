@@ -44,6 +44,8 @@ export interface SchedCpuDelta {
 export interface SchedDelta {
   intervalNs: number;
   procs: SchedProcDelta[];
+  /** The sums of every process's histograms, when the reader made them (else: sum `procs`). */
+  procHist?: { wakeup: Hist; preempt: Hist };
   cgroups: SchedCgroupDelta[];
   cpus: SchedCpuDelta[];
 }
@@ -131,8 +133,8 @@ export function buildSchedRecord(delta: SchedDelta, opts: BuildOptions): SchedRe
     const byPid = new Map(procs.map((p) => [p.pid, p]));
     procs = opts.pids.map((pid) => byPid.get(pid) ?? emptyProc(pid, opts.commOf?.(pid) ?? ''));
   }
-  const wake = histSum(procs.map((p) => p.histWakeup));
-  const pre = histSum(procs.map((p) => p.histPreempt));
+  const wake = delta.procHist && !opts.pids ? histSum([delta.procHist.wakeup]) : histSum(procs.map((p) => p.histWakeup));
+  const pre = delta.procHist && !opts.pids ? histSum([delta.procHist.preempt]) : histSum(procs.map((p) => p.histPreempt));
   const all = histAdd(wake, pre);
   const maxNs = procs.reduce<number | undefined>((m, p) => (p.maxWaitNs === undefined ? m : Math.max(m ?? 0, p.maxWaitNs)), undefined);
   const sum = (f: (p: SchedProcDelta) => number): number => procs.reduce((s, p) => s + f(p), 0);

@@ -22,13 +22,19 @@ export class SchedTotals {
   private readonly exited = new Map<number, { comm: string; exited: boolean }>();
 
   add(d: SchedDelta): void {
+    if (d.procHist) {
+      this.wakeup = histAdd(this.wakeup, d.procHist.wakeup);
+      this.preempt = histAdd(this.preempt, d.procHist.preempt);
+    }
     for (const p of d.procs) {
       this.oncpuNs += p.oncpuNs;
       this.runDelayNs += p.runDelayNs;
       this.nvcsw += p.nvcsw;
       this.nivcsw += p.nivcsw;
-      this.wakeup = histAdd(this.wakeup, p.histWakeup);
-      this.preempt = histAdd(this.preempt, p.histPreempt);
+      if (!d.procHist) {
+        this.wakeup = histAdd(this.wakeup, p.histWakeup);
+        this.preempt = histAdd(this.preempt, p.histPreempt);
+      }
       if (p.maxWaitNs !== undefined) this.maxNs = Math.max(this.maxNs ?? 0, p.maxWaitNs);
       const seen = this.exited.get(p.pid);
       this.exited.set(p.pid, { comm: p.comm || seen?.comm || '', exited: p.exited || (seen?.exited ?? false) });
