@@ -23,7 +23,12 @@ export interface Recording {
   workload: string;
   recorded: string;
   runs: Run[];
+  /** host.other_busy_pct of each run, when recorded: the load compare adjusts wall time and waits for. */
+  load?: Array<number | null>;
 }
+
+/** The key under which a run carries its load through the comparisons (not a metric). */
+const LOAD = 'host.other_busy_pct';
 
 /** The metrics whose noise and power are looked at: the gated time totals a CPU-bound workload has. */
 export const NOISE_METRICS = ['wall_ns', 'cpu_ns', 'futex.wait_ns', 'sched.runq_wait_ns'] as const;
@@ -36,7 +41,12 @@ export function loadRecordings(dir = path.join(BENCH_SRC, 'data')): Recording[] 
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => ({ name: f.replace(/\.json$/, ''), ...(JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Omit<Recording, 'name'>) }));
+    .map((f) => {
+      const rec = { name: f.replace(/\.json$/, ''), ...(JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Omit<Recording, 'name'>) };
+      // Each run carries its load, so a run and its load stay together however the runs are cut.
+      if (rec.load) rec.runs = rec.runs.map((r, i) => ({ ...r, [LOAD]: rec.load![i] ?? null }));
+      return rec;
+    });
 }
 
 const median = (xs: readonly number[]): number => {
@@ -63,6 +73,23 @@ export interface Spread {
   robust: number;
   /** The same of ln(x + floor) for a wait total (its own spread), else = sd. */
   ownSd: number;
+  /** sd of ln(x + floor) around its least-squares line on the run's load (wall time and waits, recordings with load). */
+  loadSd: number | null;
+}
+
+/** Residual sd of ys around their least-squares line on us (n - 2 degrees of freedom). */
+function residualSd(ys: readonly number[], us: readonly number[]): number {
+  const n = ys.length;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  const mu = us.reduce((a, b) => a + b, 0) / n;
+  let suu = 0;
+  let suy = 0;
+  ys.forEach((y, i) => {
+    suu += (us[i]! - mu) ** 2;
+    suy += (us[i]! - mu) * (y - my);
+  });
+  const b = suu > 0 ? suy / suu : 0;
+  return Math.sqrt(ys.reduce((a, y, i) => a + (y - my - b * (us[i]! - mu)) ** 2, 0) / (n - 2));
 }
 
 export function spreads(lib: CompareLib, recs: readonly Recording[]): Spread[] {
@@ -73,7 +100,15 @@ export function spreads(lib: CompareLib, recs: readonly Recording[]): Spread[] {
       const own = runs.map((r) => Math.log(r[metric]! + floor));
       const share = metric.endsWith('wait_ns');
       const xs = share ? runs.map((r) => Math.log(r[metric]! + floor) - Math.log(r.wall_ns!)) : own;
-      return { recording: rec.name, metric, scale: share ? 'share' : 'log', sd: sd(xs), robust: robustSd(xs), ownSd: sd(own) };
+      const loaded = runs.filter((r) => typeof r[LOAD] === 'number');
+      const loadSd =
+        metric !== 'cpu_ns' && loaded.length === runs.length && runs.length > 2
+          ? residualSd(
+              loaded.map((r) => Math.log(r[metric]! + floor)),
+              loaded.map((r) => r[LOAD]!),
+            )
+          : null;
+      return { recording: rec.name, metric, scale: share ? 'share' : 'log', sd: sd(xs), robust: robustSd(xs), ownSd: sd(own), loadSd };
     }),
   );
 }
@@ -104,7 +139,7 @@ export interface InjectedCell {
   runs: number;
   factor: number;
   trials: number;
-  /** Trials whose gate failed on the metric: compare as built, and the design before. */
+  /** Trials whose gate failed on the metric: compare as built, and without the load-adjusted test. */
   tuner: number;
   before: number;
 }
@@ -127,7 +162,9 @@ export interface RealPower {
 
 /** Gate failures on each gated metric, for both designs. */
 function gateFails(lib: CompareLib, names: string[], base: Run[], next: Run[]): { tuner: Set<string>; before: Set<string> } {
+  const loadOf = (runs: Run[]): Array<number | null> => runs.map((r) => r[LOAD] ?? null);
   const opts = {
+    load: { base: loadOf(base), new: loadOf(next) },
     alpha: ALPHA,
     threshold: THRESHOLD,
     floor: (m: string) => lib.metricInfo(m).floor,
@@ -138,7 +175,7 @@ function gateFails(lib: CompareLib, names: string[], base: Run[], next: Run[]): 
     new Set(rows.filter((r) => lib.failsGate(r)).map((r) => r.metric));
   return {
     tuner: fails(lib.analyse(names, base, next, opts)),
-    before: fails(lib.analyse(names, base, next, { ...opts, waitShare: false, intervalNeedsMoreRuns: false })),
+    before: fails(lib.analyse(names, base, next, { ...opts, adjust: 'off' })),
   };
 }
 
@@ -151,7 +188,7 @@ export function realPower(lib: CompareLib, recs: readonly Recording[], opts: { t
   const injected: InjectedCell[] = [];
   const nulls: RealNull[] = [];
   for (const rec of recs) {
-    const names = [...new Set(rec.runs.flatMap((r) => Object.keys(r)))];
+    const names = [...new Set(rec.runs.flatMap((r) => Object.keys(r)))].filter((m) => m !== LOAD);
     const targets = NOISE_METRICS.filter((m) => median(rec.runs.map((r) => r[m] ?? 0)) > lib.metricInfo(m).floor);
     for (const runs of REAL_RUNS) {
       const random = lib.seededRandom(50_000 + runs);
@@ -207,19 +244,20 @@ export function realPowerTables(r: RealPower, recs: readonly Recording[]): Table
     simSigma(metric),
     ...names.map((rec) => {
       const s = r.spreads.find((x) => x.recording === rec && x.metric === metric)!;
+      const adj = s.loadSd === null ? '' : `; load-adjusted ${s.loadSd.toFixed(2)}`;
       return s.scale === 'share'
-        ? `${s.ownSd.toFixed(2)}; share ${s.sd.toFixed(2)} (${s.robust.toFixed(2)})`
-        : `${s.sd.toFixed(2)} (${s.robust.toFixed(2)})`;
+        ? `${s.ownSd.toFixed(2)}; share ${s.sd.toFixed(2)} (${s.robust.toFixed(2)})${adj}`
+        : `${s.sd.toFixed(2)} (${s.robust.toFixed(2)})${adj}`;
     }),
   ]);
   // The smaller of the two spreads: the bound is then the most generous either reading allows.
   const bound = r.spreads
-    .map((s) => ({ ...s, sigma: Math.min(s.sd, s.robust) }))
+    .map((s) => ({ ...s, sigma: Math.min(s.sd, s.robust, s.loadSd ?? Infinity) }))
     .filter((s) => s.sigma > 0)
     .map((s) => [
       s.recording,
       s.metric,
-      `${s.sigma.toFixed(3)}${s.scale === 'share' ? ' (share)' : ''}`,
+      `${s.sigma.toFixed(3)}${s.sigma === s.loadSd ? ' (load-adjusted)' : s.scale === 'share' ? ' (share)' : ''}`,
       pct(100 * bestPower(s.sigma, 2, 5), 100),
       pct(100 * bestPower(s.sigma, 2, 10), 100),
       String(runsForPower(s.sigma, 2)),
@@ -244,6 +282,7 @@ export function realPowerTables(r: RealPower, recs: readonly Recording[]): Table
       rows: spreadRows,
       notes: [
         "wait totals: their own sd, then the sd of ln((x + floor) / wall time of the run), the values compare's t-test uses",
+        'load-adjusted (recordings with the load of each run): the sd of ln(x + floor) around its least-squares line on the share of the CPUs busy with other work during the run',
         ...recs.map((x) => `${x.name}: ${x.workload}, ${x.runs.length} runs (${x.recorded})`),
       ],
     },
@@ -254,12 +293,12 @@ export function realPowerTables(r: RealPower, recs: readonly Recording[]): Table
       rows: bound,
     },
     {
-      title: `compare on real runs with a change injected into NEW (its metric multiplied; BASE and NEW in alternation from ${r.trials} blocks of consecutive runs): gate failed on the metric, compare as built (before: no wait share, separation only)`,
+      title: `compare on real runs with a change injected into NEW (its metric multiplied; BASE and NEW in alternation from ${r.trials} blocks of consecutive runs): gate failed on the metric, compare as built (in parentheses: without the load-adjusted test)`,
       head: ['recording', 'metric', 'runs a side', ...REAL_FACTORS.map(change)],
       rows: injectedRows,
     },
     {
-      title: `compare on real identical runs (${r.trials} blocks of consecutive runs each): comparisons failing the gate, compare as built (before)`,
+      title: `compare on real identical runs (${r.trials} blocks of consecutive runs each): comparisons failing the gate, compare as built (without the load-adjusted test)`,
       head: ['recording', 'runs a side', 'BASE and NEW', 'gate failed'],
       rows: r.nulls.map((n) => [n.recording, String(n.runs), n.order, `${pct(n.tuner, n.trials)} (${pct(n.before, n.trials)})`]),
     },

@@ -5,9 +5,9 @@
  * ratio is a difference and the metric's floor keeps zeros finite. A change
  * BEYOND the threshold t is tested, not just any change: NEW / (1 + t)
  * against BASE (regressed by more than t) and NEW * (1 + t) against BASE
- * (improved by more than t). Two one-sided tests look at each claim, and its
- * p-value is twice the smaller of theirs (a union bound, valid whatever
- * their dependence):
+ * (improved by more than t). Two or three one-sided tests look at each
+ * claim, and its p-value is their number times the smallest of theirs (a
+ * union bound, valid whatever their dependence):
  *
  * - Yuen's trimmed t-test on the log values (Welch's test on 20%-trimmed
  *   means: one disturbed run of five is dropped from each side). It can show
@@ -19,6 +19,11 @@
  *   2 to 3 times smaller than the wait's own; docs/compare.md).
  * - the exact Mann-Whitney U test: it sees runs that are all worse even when
  *   some are wildly so (two disturbed NEW runs of five swamp a t-test).
+ * - for wall time and the wait totals, when the load of each run is known
+ *   (the share of the CPUs busy with other work), a t-test of the change
+ *   adjusted for it (analysis of covariance on ln(x + floor)): on a shared
+ *   machine that load explains most of their spread between runs. The
+ *   claim's p-value is then three times the smallest.
  *
  * The claims are adjusted with Benjamini-Hochberg in two families: the
  * regressions of the gated metrics (the gate's decision: when nothing
