@@ -103,6 +103,23 @@ function usable(p: Profile, what: string): void {
   if (p.runs.length === 0) throw new ProfileError(`${what}: the profile has no runs`);
 }
 
+/** A warning naming the gated too-noisy metrics whose spread no test could see a 2x change through at these counts. */
+function outOfReachWarning(rows: readonly MetricComparison[], runs: number): string | null {
+  const out = rows.filter((r) => r.gated && r.verdict === 'too-noisy' && r.reach !== null && r.reach.power_2x < RELIABLE);
+  if (out.length === 0) return null;
+  const each = out
+    .map(
+      (r) =>
+        `${r.metric} (log sd ${r.reach!.sd.toFixed(2)}: ${Math.round(100 * r.reach!.power_2x)}%, ${r.reach!.runs_for_2x ?? '?'} runs a side for 95%)`,
+    )
+    .join(', ');
+  return (
+    `${each}: the runs of each side spread so widely that at ${runs} runs a side no test can reliably catch even a 2x change ` +
+    `(the best possible share of 2x changes caught at this spread, and the runs a side that would catch 95%). ` +
+    `Record more runs, longer runs, or on a quieter machine; too-noisy here is not evidence that nothing changed`
+  );
+}
+
 export async function compare(opts: CompareOptions): Promise<CompareResult> {
   const base = readProfile(opts.base);
   const next = readProfile(opts.new);
@@ -175,20 +192,8 @@ export async function compare(opts: CompareOptions): Promise<CompareResult> {
     );
   }
 
-  const outOfReach = rows.filter((r) => r.gated && r.verdict === 'too-noisy' && r.reach !== null && r.reach.power_2x < RELIABLE);
-  if (outOfReach.length > 0) {
-    const runs = Math.min(base.runs.length, next.runs.length);
-    warnings.push(
-      `${outOfReach
-        .map(
-          (r) =>
-            `${r.metric} (log sd ${r.reach!.sd.toFixed(2)}: ${Math.round(100 * r.reach!.power_2x)}%, ${r.reach!.runs_for_2x ?? '?'} runs a side for 95%)`,
-        )
-        .join(', ')}: the runs of each side spread so widely that at ${runs} runs a side no test can reliably catch even a 2x change ` +
-        `(the best possible share of 2x changes caught at this spread, and the runs a side that would catch 95%). ` +
-        `Record more runs, longer runs, or on a quieter machine; too-noisy here is not evidence that nothing changed`,
-    );
-  }
+  const reach = outOfReachWarning(rows, Math.min(base.runs.length, next.runs.length));
+  if (reach) warnings.push(reach);
 
   const by = (v: string): string[] => rows.filter((r) => r.gated && r.verdict === v).map((r) => r.metric);
   const regressed = by('regressed');
