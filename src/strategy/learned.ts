@@ -224,7 +224,12 @@ export class LearnedStrategy implements Strategy {
       }
       return [];
     }
-    if (!cooled || this.atLevel < this.minSamples) return [];
+    if (!cooled) return [];
+    // A level measured for minSamples windows before this visit (earlier in the run, or in the saved model of a
+    // warm start) and still far from the best-known one needs one fresh window, not minSamples, to move on toward it.
+    const before = (this.arms.get(this.level)?.n ?? 0) - this.atLevel;
+    const known = before >= this.minSamples && farFromBest(this.arms, this.level, this.noise);
+    if (this.atLevel < this.minSamples && !known) return [];
     const sd = this.recent.stddev();
     if (this.recent.length >= 3 && sd !== undefined && sd > UNCERTAIN * this.noise) {
       return this.fallBack(
