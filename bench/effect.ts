@@ -3,8 +3,10 @@
  * the workload itself. Each scenario runs, in every repetition and back to
  * back: the victim alone (no interference: what was lost), no tuner, the
  * shipped recipe with the heuristic, the same recipe with the learned
- * strategy (cold: no saved model), and every setting of the knob's bounded
- * range held static (the best is the oracle). Medians over repetitions with
+ * strategy (cold: no saved model), where the learner's target is a cgroup
+ * the same again warm (starting from the model the cold run of that
+ * repetition saved, as after a restart), and every setting of the knob's
+ * bounded range held static (the best is the oracle). Medians over repetitions with
  * their range; recoveries and ratios are taken within each repetition, then
  * their median. Prints a table and merges its scenarios into
  * bench/effect.json.
@@ -14,7 +16,7 @@
  * It loads BPF programs and saturates the CPUs: run it under the machine
  * lock, one scenario per command (each takes about 8-11 minutes).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { onCleanup, runCleanups } from './lib/cleanup.js';
@@ -31,7 +33,7 @@ interface Args {
   reps: number;
   seconds: number;
   interval: string;
-  /** Only these conditions (alone, none, heuristic, learned, static); a diagnosis run: nothing is merged into effect.json. */
+  /** Only these conditions (alone, none, heuristic, learned, warm, static); a diagnosis run: nothing is merged into effect.json. */
   conditions?: string[];
   /** Seconds at the start of a run left out of the settled figures. */
   settle: number;
@@ -69,8 +71,9 @@ function usage(msg: string): never {
   process.exit(2);
 }
 
-const CONDITION_KINDS = ['alone', 'none', 'heuristic', 'learned', 'static'];
-type Cond = { kind: 'alone' } | { kind: 'none' } | { kind: 'heuristic' } | { kind: 'learned' } | { kind: 'static'; setting: Setting };
+const CONDITION_KINDS = ['alone', 'none', 'heuristic', 'learned', 'warm', 'static'];
+type TunerKind = 'heuristic' | 'learned' | 'warm';
+type Cond = { kind: 'alone' } | { kind: 'none' } | { kind: TunerKind } | { kind: 'static'; setting: Setting };
 const condName = (c: Cond): string => (c.kind === 'static' ? c.setting.label : c.kind);
 
 interface TunerFacts {
@@ -80,8 +83,25 @@ interface TunerFacts {
   fallbackWindows?: number;
   convergedAfter?: number | null;
   maxViolationRun?: number;
+  /** A warm run: whether the learner found the saved model and started from it. */
+  warmStarted?: boolean;
   final?: string;
   log: string[];
+}
+
+/** What a learned run saved (TUNER_LEARNED_FILE) and the cgroup name prefix its entries are keyed under. */
+interface SavedModel {
+  text: string;
+  prefix: string;
+}
+
+/** The scene's unique cgroup name prefix (tuner-effect-<pid>-<n>). */
+function scenePrefix(cgroups: Record<string, { path: string }>): string | undefined {
+  for (const c of Object.values(cgroups)) {
+    const m = /tuner-effect-\d+-\d+/.exec(c.path);
+    if (m) return m[0];
+  }
+  return undefined;
 }
 
 interface Outcome {
@@ -91,6 +111,7 @@ interface Outcome {
   extras: Record<string, number>;
   ok: boolean;
   tuner?: TunerFacts;
+  saved?: SavedModel;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -98,7 +119,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function runTuner(
   sc: Scenario,
   scope: string[],
-  kind: 'heuristic' | 'learned',
+  kind: TunerKind,
   a: Args,
   seed: number,
   dir: string,
@@ -118,7 +139,7 @@ async function runTuner(
       a.interval,
       '--json',
       '--strategy',
-      kind,
+      kind === 'heuristic' ? 'heuristic' : 'learned',
       '--seed',
       String(seed),
     ],
@@ -155,17 +176,20 @@ async function runTuner(
       steps: decisions.filter((d) => d.kind === 'step').length,
       stepsBack: decisions.filter((d) => d.kind === 'relax').length,
       rollbacks: decisions.filter((d) => d.strategy?.mode === 'rollback').length,
-      ...(kind === 'learned'
+      ...(kind !== 'heuristic'
         ? {
             fallbackWindows: num(/(\d+) windows? decided by the rules/) ?? 0,
             convergedAfter: num(/converged after (\d+) windows/) ?? null,
             maxViolationRun: num(/violated at most (\d+) window/) ?? 0,
+            ...(kind === 'warm' ? { warmStarted: notes.some((m) => /^learned: warm start/.test(m)) } : {}),
           }
         : {}),
       ...(decisions.length > 0 ? { final: String(decisions.at(-1)!.new) } : {}),
       log: [
         ...decisions.map((d) => `${d.ts.slice(11, 23)} ${d.kind} ${d.old} -> ${d.new} [${d.strategy?.mode ?? ''}]`),
-        ...notes.filter((m) => /^learned: (converged|falling|level .* rolling)/.test(m) || /^heuristic:/.test(m)),
+        ...notes.filter(
+          (m) => /^learned: (converged|falling|level .* rolling|warm start|the saved model)/.test(m) || /^heuristic:/.test(m),
+        ),
       ],
     };
   })();
@@ -194,14 +218,24 @@ async function recordFeed(sc: Scenario, scope: string[], a: Args, name: string):
   writeFileSync(path.join(a.logs!, `${name}.ndjson`), out.join('\n') + '\n');
 }
 
-async function runOnce(sc: Scenario, c: Cond, bin: string, a: Args, seed: number): Promise<Outcome> {
+async function runOnce(sc: Scenario, c: Cond, bin: string, a: Args, seed: number, warmFrom?: SavedModel): Promise<Outcome> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tuner-effect-'));
   const undo = onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   const s = await sc.setup(bin, c.kind === 'alone');
+  const learnedFile = path.join(dir, 'learned.json');
+  const prefix = scenePrefix(s.cgroups);
   try {
     if (c.kind === 'static') c.setting.apply(s);
+    if (c.kind === 'warm' && warmFrom && prefix) {
+      // As after a restart on the same target: the saved entries, keyed under this scene's cgroup names.
+      writeFileSync(learnedFile, warmFrom.text.replaceAll(warmFrom.prefix, prefix), { mode: 0o600 });
+      chmodSync(learnedFile, 0o600);
+    }
     await sleep(1500); // let the workloads settle at the setting
-    const tuner = c.kind === 'heuristic' || c.kind === 'learned' ? await runTuner(sc, sc.scope(s), c.kind, a, seed, dir) : undefined;
+    const tuner =
+      c.kind === 'heuristic' || c.kind === 'learned' || c.kind === 'warm'
+        ? await runTuner(sc, sc.scope(s), c.kind, a, seed, dir)
+        : undefined;
     const feed =
       c.kind === 'static' && a.logs
         ? recordFeed(sc, sc.scope(s), a, `${sc.name}-${c.setting.label.replace(/[^\w.]+/g, '_')}-${seed}`)
@@ -218,7 +252,9 @@ async function runOnce(sc: Scenario, c: Cond, bin: string, a: Args, seed: number
     const psiSomePct = ((psi1 - psi0) / ((to - from) * 1000)) * 100;
     const m = sc.measure(s, { from, to, psiSomePct });
     const settled = sc.measure(s, { from: from + a.settle * 1000, to, psiSomePct }).value;
-    return { ...m, settled, ...(facts ? { tuner: facts } : {}) };
+    const saved =
+      c.kind === 'learned' && prefix && existsSync(learnedFile) ? { text: readFileSync(learnedFile, 'utf8'), prefix } : undefined;
+    return { ...m, settled, ...(facts ? { tuner: facts } : {}), ...(saved ? { saved } : {}) };
   } finally {
     await s.teardown();
     undo();
@@ -241,6 +277,7 @@ async function scenario(sc: Scenario, bin: string, a: Args, log: (s: string) => 
     { kind: 'none' },
     { kind: 'heuristic' },
     { kind: 'learned' },
+    ...(sc.warm ? [{ kind: 'warm' } as Cond] : []),
     ...sc.settings.map((setting): Cond => ({ kind: 'static', setting })),
   ];
   const conds = all.filter((c) => a.conditions === undefined || a.conditions.includes(c.kind));
@@ -248,7 +285,10 @@ async function scenario(sc: Scenario, bin: string, a: Args, log: (s: string) => 
   for (let r = 0; r < a.reps; r++) {
     const rep: Record<string, Outcome> = {};
     for (const c of conds) {
-      const o = await runOnce(sc, c, bin, a, 1000 + r);
+      // A warm run starts from what this repetition's cold learned run saved.
+      const o = await runOnce(sc, c, bin, a, 1000 + r, rep.learned?.saved);
+      if (c.kind === 'warm' && !rep.learned?.saved)
+        log(`${sc.name} rep ${r + 1}/${a.reps} warm: no saved model from a learned run: it starts cold`);
       rep[condName(c)] = o;
       log(
         `${sc.name} rep ${r + 1}/${a.reps} ${condName(c)}: ${round(o.value, 2)} ${sc.objective.unit}${o.tuner ? ` (${o.tuner.steps} steps, ${o.tuner.stepsBack} back, final ${o.tuner.final ?? '-'}${o.tuner.convergedAfter !== undefined ? `, converged after ${o.tuner.convergedAfter ?? '-'}` : ''})` : ''}${o.ok ? '' : ' [violates the recipe constraint]'}`,
@@ -268,7 +308,7 @@ async function scenario(sc: Scenario, bin: string, a: Args, log: (s: string) => 
   const best = (allowed.length > 0 ? allowed : sc.settings).reduce((b, st) => (better(sc, med(st.label), med(b.label)) ? st : b));
   const perRep = (f: (r: Record<string, Outcome>) => number): Summary => summarize(reps.map(f));
   const summary = (name: string): Summary & { values: number[] } => ({ ...summarize(values(name)), values: values(name) });
-  const tunerFacts = (kind: 'heuristic' | 'learned') =>
+  const tunerFacts = (kind: TunerKind) =>
     reps.map((r) => {
       const { log: _log, ...rest } = r[kind]!.tuner ?? ({ log: [] } as unknown as TunerFacts);
       return rest;
@@ -291,6 +331,7 @@ async function scenario(sc: Scenario, bin: string, a: Args, log: (s: string) => 
     recovery: {
       heuristic: perRep((r) => recovery(r.heuristic!.value, r.none!.value, r.alone!.value)),
       learned: perRep((r) => recovery(r.learned!.value, r.none!.value, r.alone!.value)),
+      ...(sc.warm ? { warm: perRep((r) => recovery(r.warm!.value, r.none!.value, r.alone!.value)) } : {}),
       best_static: perRep((r) => recovery(r[best.label]!.value, r.none!.value, r.alone!.value)),
     },
     ratios: {
@@ -298,10 +339,17 @@ async function scenario(sc: Scenario, bin: string, a: Args, log: (s: string) => 
       learned_to_none: perRep((r) => r.learned!.value / r.none!.value),
       learned_to_best_static: perRep((r) => r.learned!.value / r[best.label]!.value),
       learned_to_heuristic: perRep((r) => r.learned!.value / r.heuristic!.value),
+      ...(sc.warm
+        ? {
+            warm_to_best_static: perRep((r) => r.warm!.value / r[best.label]!.value),
+            warm_to_learned: perRep((r) => r.warm!.value / r.learned!.value),
+            warm_to_heuristic: perRep((r) => r.warm!.value / r.heuristic!.value),
+          }
+        : {}),
     },
     // The same after the first seconds: what the tuners hold once they have acted, against the same span of every setting.
     settled: settledSummary(sc, reps, conds),
-    tuner: { heuristic: tunerFacts('heuristic'), learned: tunerFacts('learned') },
+    tuner: { heuristic: tunerFacts('heuristic'), learned: tunerFacts('learned'), ...(sc.warm ? { warm: tunerFacts('warm') } : {}) },
   };
 }
 
@@ -319,11 +367,13 @@ function settledSummary(sc: Scenario, reps: Array<Record<string, Outcome>>, cond
     recovery: {
       heuristic: perRep((r) => recovery(r.heuristic!.settled, r.none!.settled, r.alone!.settled)),
       learned: perRep((r) => recovery(r.learned!.settled, r.none!.settled, r.alone!.settled)),
+      ...(sc.warm ? { warm: perRep((r) => recovery(r.warm!.settled, r.none!.settled, r.alone!.settled)) } : {}),
     },
     ratios: {
       learned_to_best_static: perRep((r) => r.learned!.settled / r[best.label]!.settled),
       learned_to_heuristic: perRep((r) => r.learned!.settled / r.heuristic!.settled),
       heuristic_to_best_static: perRep((r) => r.heuristic!.settled / r[best.label]!.settled),
+      ...(sc.warm ? { warm_to_best_static: perRep((r) => r.warm!.settled / r[best.label]!.settled) } : {}),
     },
   };
 }
@@ -372,14 +422,14 @@ async function main(): Promise<void> {
       fmt(r.conditions.alone),
       fmt(r.conditions.none),
       fmt(r.conditions.heuristic),
-      fmt(r.conditions.learned),
+      `${fmt(r.conditions.learned)}${r.conditions.warm ? ` / warm ${fmt(r.conditions.warm)}` : ''}`,
       `${fmt(r.conditions[r.best_static])} [${r.best_static}]`,
       `${fmt(r.recovery.heuristic, 2)} / ${fmt(r.recovery.learned, 2)}`,
-      fmt(r.ratios.learned_to_best_static, 2),
+      `${fmt(r.ratios.learned_to_best_static, 2)}${r.ratios.warm_to_best_static ? ` / warm ${fmt(r.ratios.warm_to_best_static, 2)}` : ''}`,
       r.settled
         ? `${fmt(r.settled.conditions.heuristic)} / ${fmt(r.settled.conditions.learned)} / ${fmt(r.settled.conditions[r.settled.best_static])}; learned/best ${fmt(r.settled.ratios.learned_to_best_static, 2)}`
         : '-',
-      lt.map((t) => t.convergedAfter ?? '-').join(','),
+      `${lt.map((t) => t.convergedAfter ?? '-').join(',')}${r.tuner.warm ? ` / warm ${(r.tuner.warm as TunerFacts[]).map((t) => t.convergedAfter ?? '-').join(',')}` : ''}`,
       `${lt.map((t) => t.rollbacks).join(',')} / ${lt.map((t) => t.fallbackWindows).join(',')} / ${lt.map((t) => t.maxViolationRun).join(',')}`,
     ]);
   }
@@ -392,12 +442,12 @@ async function main(): Promise<void> {
         'alone',
         'no tuner',
         'heuristic',
-        'learned',
+        'learned (/ warm)',
         'best static',
         'recovery heur / learned',
-        'learned / best',
+        'learned / best (/ warm)',
         'settled: heuristic / learned / best static',
-        'converged (windows)',
+        'converged (windows; / warm)',
         'rollbacks / fallback windows / max violation run',
       ],
       rows,

@@ -66,6 +66,11 @@ export interface Scenario {
   settings: Setting[];
   /** The knob setting the scene starts at (the misconfiguration), named like a setting. */
   initial: string;
+  /**
+   * The learner's target is a cgroup of the scene: a `warm` run can start from the model an earlier
+   * run of the same recipe saved for the same role (the suite's cgroups get fresh names every run).
+   */
+  warm?: boolean;
   measure(s: Scene, w: WindowFacts): Measure;
 }
 
@@ -122,6 +127,7 @@ export const misweighted: Scenario = {
   scope: (s) => ['--cgroup', s.cgroups.parent!.path],
   settings: sharesSettings(),
   initial: 'hog cpu.shares 16384',
+  warm: true,
   measure: (s, w) => ({
     value: rate(s.work.victim!, w.from, w.to),
     extras: s.work.hog ? { hog_loops_per_s: rate(s.work.hog, w.from, w.to) } : ({} as Record<string, number>),
@@ -137,6 +143,7 @@ export const requestLoop: Scenario = {
   scope: (s) => ['--cgroup', s.cgroups.parent!.path],
   settings: sharesSettings(),
   initial: 'hog cpu.shares 16384',
+  warm: true,
   measure: (s, w) => ({
     value: latency(s.work.victim!, w.from, w.to, 0.99),
     extras: {
