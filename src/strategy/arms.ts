@@ -94,12 +94,29 @@ export function posterior(arms: Arms, level: number, noise: number): Posterior {
   };
 }
 
-/** The visited level with the highest mean score (ties: the one closest to the original). */
-export function bestLevel(arms: Arms): number | undefined {
+/**
+ * The level with the highest mean score among those measured for at least
+ * `minN` windows (ties: the one closest to the original): a level seen for
+ * a window or two (the rules' baseline before the first step, a level left
+ * at once) is not known well enough to head back to.
+ */
+export function bestLevel(arms: Arms, minN = 1): number | undefined {
   let best: number | undefined;
   for (const [l, a] of [...arms].sort((x, y) => x[0] - y[0]))
-    if (a.n > 0 && (best === undefined || a.mean > arms.get(best)!.mean)) best = l;
+    if (a.n >= Math.max(1, minN) && (best === undefined || a.mean > arms.get(best)!.mean)) best = l;
   return best;
+}
+
+/**
+ * Level `a` is known to be better than level `b`: measured for at least
+ * `minN` windows, and its mean higher by more than the noise and by more
+ * than twice the standard error of the difference.
+ */
+export function clearlyBetter(arms: Arms, a: number, b: number, noise: number, minN = 1): boolean {
+  if ((arms.get(a)?.n ?? 0) < Math.max(1, minN)) return false;
+  const pa = posterior(arms, a, noise);
+  const pb = posterior(arms, b, noise);
+  return pa.mean - pb.mean > Math.max(noise, 2 * Math.hypot(pa.sd, pb.sd));
 }
 
 export interface ChoiceOptions {
@@ -109,6 +126,8 @@ export interface ChoiceOptions {
   random: () => number;
   /** Levels not to move to (at a bound, refused, violated a constraint). */
   blocked: ReadonlySet<number>;
+  /** Windows a level needs before it can be the best-known one (default 1). */
+  minSamples?: number;
 }
 
 export interface Choice {
@@ -134,12 +153,10 @@ export function phi(z: number): number {
  * noise and by more than twice the standard error of the difference. Then
  * the learner goes back toward the best level and explores nothing.
  */
-export function farFromBest(arms: Arms, current: number, noise: number): boolean {
-  const best = bestLevel(arms);
+export function farFromBest(arms: Arms, current: number, noise: number, minN = 1): boolean {
+  const best = bestLevel(arms, minN);
   if (best === undefined || best === current) return false;
-  const b = posterior(arms, best, noise);
-  const c = posterior(arms, current, noise);
-  return b.mean - c.mean > Math.max(noise, 2 * Math.hypot(b.sd, c.sd));
+  return clearlyBetter(arms, best, current, noise, minN);
 }
 
 /**
@@ -150,8 +167,8 @@ export function farFromBest(arms: Arms, current: number, noise: number): boolean
  * candidate is the step toward it.
  */
 export function choose(arms: Arms, current: number, o: ChoiceOptions): Choice {
-  const best = bestLevel(arms);
-  const far = farFromBest(arms, current, o.noise);
+  const best = bestLevel(arms, o.minSamples);
+  const far = farFromBest(arms, current, o.noise, o.minSamples);
   const near = (l: number): boolean =>
     best === undefined ||
     (far ? l === current + Math.sign(best - current) : Math.abs(l - best) <= 1 || Math.sign(l - current) === Math.sign(best - current));

@@ -24,7 +24,7 @@ import type { Entity } from '../detect/paths.js';
 import type { Recipe } from '../recipes/recipe.js';
 import type { ScopeGuard } from '../scope/guard.js';
 import { seededRandom } from '../stats/rng.js';
-import { addSample, bestLevel, choose, farFromBest, levelSd, posterior, type Arms } from './arms.js';
+import { addSample, bestLevel, choose, clearlyBetter, farFromBest, levelSd, pooledSd, posterior, type Arms } from './arms.js';
 import { HeuristicStrategy } from './heuristic.js';
 import { round, violationText } from './outcome.js';
 import { entryKey, type LearnedStore } from './store.js';
@@ -228,7 +228,7 @@ export class LearnedStrategy implements Strategy {
     // A level measured for minSamples windows before this visit (earlier in the run, or in the saved model of a
     // warm start) and still far from the best-known one needs one fresh window, not minSamples, to move on toward it.
     const before = (this.arms.get(this.level)?.n ?? 0) - this.atLevel;
-    const known = before >= this.minSamples && farFromBest(this.arms, this.level, this.noise);
+    const known = before >= this.minSamples && farFromBest(this.arms, this.level, this.noise, this.minSamples);
     if (this.atLevel < this.minSamples && !known) return [];
     const sd = this.recent.stddev();
     if (this.recent.length >= 3 && sd !== undefined && sd > UNCERTAIN * this.noise) {
@@ -247,8 +247,12 @@ export class LearnedStrategy implements Strategy {
     if (trigger) {
       // The detectors still say the protected entity suffers: go on in their direction to a level not tried
       // yet (unless a known level is far better: then back toward it), and go back only to a level known to
-      // be better by more than the noise.
-      if (!blocked.has(this.level + 1) && !this.arms.get(this.level + 1)?.n && !farFromBest(this.arms, this.level, this.noise)) {
+      // be better (betterAgainstDetectors).
+      if (
+        !blocked.has(this.level + 1) &&
+        !this.arms.get(this.level + 1)?.n &&
+        !farFromBest(this.arms, this.level, this.noise, this.minSamples)
+      ) {
         this.stable = 0;
         this.stats.explores++;
         return [
@@ -260,13 +264,15 @@ export class LearnedStrategy implements Strategy {
           }),
         ];
       }
-      if (
-        this.level > 0 &&
-        posterior(this.arms, this.level - 1, this.noise).mean <= posterior(this.arms, this.level, this.noise).mean + this.noise
-      )
-        blocked.add(this.level - 1);
+      if (this.level > 0 && !this.betterAgainstDetectors(this.level - 1)) blocked.add(this.level - 1);
     }
-    const c = choose(this.arms, this.level, { noise: this.noise, changeCost: this.noise / 2, random: this.random, blocked });
+    const c = choose(this.arms, this.level, {
+      noise: this.noise,
+      changeCost: this.noise / 2,
+      random: this.random,
+      blocked,
+      minSamples: this.minSamples,
+    });
     this.stats.best = c.best;
     if (c.level === this.level) {
       this.stable++;
@@ -324,7 +330,7 @@ export class LearnedStrategy implements Strategy {
     if (!eng) return;
     const s = this.stats;
     this.pending.push(
-      `learned: ${s.windows} windows at the target, ended at level ${this.level} (best-known ${bestLevel(this.arms) ?? 'none'}); ` +
+      `learned: ${s.windows} windows at the target, ended at level ${this.level} (best-known ${bestLevel(this.arms, this.minSamples) ?? 'none'}); ` +
         `${s.exploits} exploit, ${s.explores} explore, ${s.rollbacks} rollback${s.rollbacks === 1 ? '' : 's'}, ${s.constraintSteps} constraint step${s.constraintSteps === 1 ? '' : 's'} back, ` +
         `${s.fallbackWindows} window${s.fallbackWindows === 1 ? '' : 's'} decided by the rules; a constraint violated at most ${s.maxViolationRun} window${s.maxViolationRun === 1 ? '' : 's'} in a row; ` +
         `${s.convergedAfter !== undefined ? `converged after ${s.convergedAfter} windows` : 'did not converge'}`,
@@ -364,6 +370,20 @@ export class LearnedStrategy implements Strategy {
         this.rules.outcome.score(before),
         this.lastRecords !== undefined && this.rules.outcome.violations(this.lastRecords).length > 0,
       );
+  }
+
+  /**
+   * Going back to `level` against the detectors (they still hold here) needs evidence: that level was measured
+   * for as many windows as a decision needs (not the rules' baseline, one window before the first step), and
+   * it is better by more than the noise, twice the standard error of the difference and one window's spread
+   * at the current level. Windows are not independent (outside load comes and goes in spells of seconds), so
+   * the standard error alone is optimistic: a mostly sleeping victim's wait share scatters by 0.1-0.24 from
+   * one window to the next at every weight, and means over a few windows differ by that much by chance.
+   */
+  private betterAgainstDetectors(level: number): boolean {
+    if (!clearlyBetter(this.arms, level, this.level, this.noise, this.minSamples)) return false;
+    const gap = this.arms.get(level)!.mean - this.arms.get(this.level)!.mean;
+    return gap > Math.max(levelSd(this.arms, this.level, this.noise), pooledSd(this.arms) ?? 0);
   }
 
   private move(to: number, explain: Explanation): Proposal {

@@ -430,6 +430,46 @@ describe('on windows recorded by the effect suite (misweighted neighbor: a starv
   });
 });
 
+describe('on windows recorded by the effect suite (request loop: a mostly sleeping victim next to a hog)', () => {
+  // Recorded with `npm run effect -- --only request-latency --logs DIR` (500 ms windows, three repetitions of each static
+  // cpu.shares: 16384, 4096, 1024, 256 = levels 0..3), trimmed to the two cgroups. The loop's p99 there: 2,262-5,267 us at
+  // level 0, 2,681-3,911 at 1, 57-3,684 at 2 and 70-191 at 3; its run-queue wait share (the objective) scatters by 0.1-0.24
+  // from one window to the next at every level, with means 0.60-0.88: the detectors hold at every level.
+  const levels = recordedLevels(path.join(__dirname, '../fixtures/effect/request-latency.ndjson'));
+  const recipe = (strategy: 'heuristic' | 'learned') =>
+    sceneRecipe({ strategy, min: 125, constraint: 0.25, constraintSignal: 'cpu_share' });
+
+  async function replay(strategy: 'heuristic' | 'learned', seed: number) {
+    const rec = recordedResponse(levels, seed);
+    return runScene({ recipe: recipe(strategy), response: unimodal(3), windows: 32, seed, stepMs: 500, recorded: (l) => rec(l) });
+  }
+
+  it('while the detectors hold, the learner steps back only on evidence: it holds the bound as the rules do, and never returns to the original on their baseline', async () => {
+    const runs = [];
+    for (let seed = 1; seed <= 12; seed++) runs.push({ seed, l: await replay('learned', seed), h: await replay('heuristic', seed) });
+    const all = runs.map((r) => `seed ${r.seed}: learned ${r.l.levels.join('')}, heuristic ${r.h.levels.join('')}`).join('\n');
+    for (const { l, h } of runs) {
+      // The rules reach the bound (level 3) by window 12 and stay there.
+      expect(
+        h.levels.slice(12).every((x) => x === 3),
+        all,
+      ).toBe(true);
+      // No step back to the original value on the rules' one-window baseline.
+      expect(
+        decisions(l.events).filter((d) => d.kind === 'relax' && d.new === '1000'),
+        all,
+      ).toEqual([]);
+    }
+    // Spells of outside load make one level read better than its neighbour for several windows now and then (a
+    // learner on this objective cannot always tell): most runs hold the bound from window 12 on, and the median run
+    // spends at least 90 % of those windows there. (Before: 6 of 12 held it; 4 went back to the original.)
+    const held = runs.filter((r) => r.l.levels.slice(12).every((x) => x === 3)).length;
+    expect(held, all).toBeGreaterThanOrEqual(10);
+    const share = runs.map((r) => r.l.levels.slice(12).filter((x) => x === 3).length / (r.l.levels.length - 12)).sort((a, b) => a - b);
+    expect(share[6]!, all).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
 describe('what the learner learned, on disk', () => {
   it('a restart starts warm and goes straight to the best level', async () => {
     const file = path.join(tmp(), 'learned.json');
