@@ -138,10 +138,10 @@ describe.skipIf(skipKernel)('tuner diagnose', () => {
     cgroups.push(parent);
     const hog = parent.child('hog');
     const victim = parent.child('victim');
-    // The highest weight there is, on the hog and on the test's parent (which competes at the top level): the
-    // hog then outweighs the tasks in the root cgroup (1024 each on cgroup v1), so it is the top consumer on a
-    // machine that other work keeps busy too.
-    parent.write('cpu.shares', '262144');
+    // The test's parent keeps the default weight: it competes with the tasks of the root cgroup (1024 each on
+    // cgroup v1), tuner's own among them, and a parent weighted far above them starves tuner itself (diagnose
+    // then took minutes). With outside work busy in the root cgroup, no one cgroup holds half the CPU and no
+    // noisy neighbor is named: the rule asks for one dominant cgroup.
     hog.write('cpu.shares', '262144');
     victim.write('cpu.shares', '2');
     const h = await start('spin', [2, 0]);
