@@ -10,6 +10,7 @@
  */
 import type { Command as CommandType } from 'commander';
 import { prestartsSched } from './prestart.js';
+import { boundOldGeneration, runsUntilStopped } from './lifecycle/heap.js';
 import type { CommandSpec } from './commands/spec.js';
 
 const prestart = prestartsSched(process.argv.slice(2)) ? await import('./loader/session.js') : undefined;
@@ -18,6 +19,9 @@ try {
 } catch {
   // Nothing was started (bpffs missing, say): the command's own start reports why.
 }
+
+// Commands that run until stopped keep V8's old generation near their live data (src/lifecycle/heap.ts).
+if (runsUntilStopped(process.argv.slice(2))) boundOldGeneration();
 
 const { Command, Option } = await import('commander');
 const VERSION = '0.1.0';

@@ -30,7 +30,7 @@
  * Everything it creates (cgroups under tuner-soak-<pid>, a journal
  * directory, workloads) is removed at the end, on error and on Ctrl-C.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -196,7 +196,10 @@ async function soakRun(o: { seconds: number; loadCpuPct?: number; log: (s: strin
   const { execFileSync } = await import('node:child_process');
   for (const w of ['spin', 'duty', 'lockwait']) {
     mkdirSync(path.dirname(bin(w)), { recursive: true });
-    execFileSync('cc', ['-O2', '-pthread', '-Wall', '-o', bin(w), path.join(ROOT, 'test', 'workloads', `${w}.c`)]);
+    // Built aside and renamed into place: another soak may be running the previous binary (cc over it: ETXTBSY).
+    const tmp = `${bin(w)}.${process.pid}`;
+    execFileSync('cc', ['-O2', '-pthread', '-Wall', '-o', tmp, path.join(ROOT, 'test', 'workloads', `${w}.c`)]);
+    renameSync(tmp, bin(w));
   }
   const parent = path.join(CPU, `tuner-soak-${process.pid}`);
   const hog = path.join(parent, 'hog');
@@ -206,7 +209,8 @@ async function soakRun(o: { seconds: number; loadCpuPct?: number; log: (s: strin
   const pace = o.loadCpuPct !== undefined ? pacer(o.loadCpuPct) : undefined;
   writeFileSync(path.join(hog, 'cpu.shares'), '262144');
   const journal = mkdtempSync(path.join(tmpdir(), 'tuner-soak-journal-'));
-  const pinRoot = `/sys/fs/bpf/tuner-soak-${process.pid}`;
+  // Under TUNER_PIN_ROOT when set (a bpffs of its own, for a soak beside kernel tests that check the default root).
+  const pinRoot = path.join(process.env.TUNER_PIN_ROOT ?? '/sys/fs/bpf', `tuner-soak-${process.pid}`);
   let load: Child[] = [];
   const endLoad = async (): Promise<void> => {
     pace?.set([]);
