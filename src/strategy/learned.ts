@@ -317,6 +317,8 @@ export class LearnedStrategy implements Strategy {
 
   declined(p: Proposal): void {
     if (!this.engaged || p.explain?.strategy !== 'learned' || p.explain.mode === 'rollback') return;
+    // The rules' proposals for other targets carry the learner's tag too: a refusal there says nothing of this level.
+    if (p.action !== this.engaged.action || p.target.key !== this.engaged.target.key) return;
     // At a bound, refused or nothing to do: do not ask for that level again for a while.
     this.block(this.level + (p.kind === 'step' ? 1 : -1), BLOCK_WINDOWS);
   }

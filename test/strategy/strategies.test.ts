@@ -647,3 +647,30 @@ describe('the roles of hog and victim after a step', () => {
     expect(io.readSync(hogKnob)).toBe('1000');
   });
 });
+
+describe('LearnedStrategy bookkeeping', () => {
+  it("a refused proposal for another target does not block the engaged target's next level", async () => {
+    const run = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(3), windows: 4, seed: 1 });
+    const s = run.strategy as LearnedStrategy;
+    const blocked = (s as unknown as { blocked: Map<number, number> }).blocked;
+    const before = [...blocked.entries()];
+    s.declined({
+      kind: 'step',
+      action: 0,
+      target: { kind: 'cgroup', key: '/p/other' },
+      rule: 'r',
+      evidence: [],
+      explain: { strategy: 'learned', mode: 'explore', text: 'learned: explore' },
+    });
+    expect([...blocked.entries()]).toEqual(before);
+    s.declined({
+      kind: 'step',
+      action: 0,
+      target: { kind: 'cgroup', key: '/p/hog' },
+      rule: 'r',
+      evidence: [],
+      explain: { strategy: 'learned', mode: 'explore', text: 'learned: explore' },
+    });
+    expect(blocked.size).toBe(before.length + 1);
+  });
+});
