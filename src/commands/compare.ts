@@ -60,6 +60,10 @@ export interface CompareResult {
   info: Record<string, MetricInfo>;
   metrics: MetricComparison[];
   env_differences: EnvDifference[];
+  /** BASE and NEW come from one `record --alternate`, run by run (their different commands are then the point). */
+  alternated: boolean;
+  /** What a reader should know that is not a doubt about the result (how the profiles were recorded). */
+  notes: string[];
   warnings: string[];
   /** Gated metrics by verdict (the reported ones carry theirs in `metrics`). */
   regressed: string[];
@@ -120,6 +124,13 @@ function outOfReachWarning(rows: readonly MetricComparison[], runs: number): str
   );
 }
 
+/** BASE and NEW are the two profiles of one `record --alternate`, as its two sides. */
+export function recordedTogether(base: Profile, next: Profile): boolean {
+  const a = base.alternated;
+  const b = next.alternated;
+  return a !== undefined && b !== undefined && a.id === b.id && a.side !== b.side;
+}
+
 export async function compare(opts: CompareOptions): Promise<CompareResult> {
   const base = readProfile(opts.base);
   const next = readProfile(opts.new);
@@ -134,7 +145,14 @@ export async function compare(opts: CompareOptions): Promise<CompareResult> {
       throw new ProfileError(`BASE and NEW were recorded in different environments (${what}); --strict-env refuses to compare them`);
     warnings.push(`BASE and NEW were recorded in different environments (${what}): differences may come from the machines, not the change`);
   }
-  if (JSON.stringify(base.command) !== JSON.stringify(next.command)) {
+  const alternated = recordedTogether(base, next);
+  const notes: string[] = [];
+  if (alternated) {
+    const swapped = base.alternated!.side === 'new' ? ' (BASE here is the side recorded after ::, NEW the one before it)' : '';
+    notes.push(
+      `BASE and NEW were recorded together by \`tuner record --alternate\`, run by run in ABBA order: load drift of the machine weighs on both alike${swapped}`,
+    );
+  } else if (JSON.stringify(base.command) !== JSON.stringify(next.command)) {
     warnings.push(
       `BASE and NEW ran different commands (${JSON.stringify(base.command.join(' '))} vs ${JSON.stringify(next.command.join(' '))})`,
     );
@@ -207,6 +225,8 @@ export async function compare(opts: CompareOptions): Promise<CompareResult> {
     info,
     metrics: rows,
     env_differences: envDiff,
+    alternated,
+    notes,
     warnings,
     regressed,
     improved: by('improved'),

@@ -4,6 +4,7 @@
  * plus the environment to a profile. Returns the profile; a failed run makes
  * `ok` false (the CLI then exits 1), and stops the runs unless `keepGoing`.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
@@ -11,13 +12,43 @@ import { SIGNALS, signalsWith } from '../signals/registry.js';
 import { collectEnvironment, environmentDifferences } from '../record/env.js';
 import { resolveCommand, type WorkloadOutput } from '../record/gate.js';
 import { metricInfo, type MetricInfo } from '../record/metrics.js';
-import { PROFILE_FORMAT, PROFILE_VERSION, readProfile, type Profile, type WarmupResult } from '../record/profile.js';
+import { PROFILE_FORMAT, PROFILE_VERSION, readProfile, type Alternation, type Profile, type WarmupResult } from '../record/profile.js';
 import { RecordProbes } from '../record/probes.js';
 import { failed, measureRun, type RunResult } from '../record/run.js';
 import { stopSignal } from '../lifecycle/exit.js';
 import { parseDuration, parsePositiveInt } from '../options/parse.js';
 import { parseCount } from '../compare/options.js';
 import { line, type CommandSpec } from './spec.js';
+
+/** Which side of an alternated recording a run belongs to, and its pair: for progress lines. */
+export interface RunSide {
+  name: 'BASE' | 'NEW';
+  file: string;
+  /** 1-based pair of runs (one run of each side), of `pairs` (warm-up pairs for warm-up runs). */
+  pair: number;
+  pairs: number;
+}
+
+/** One run starting (or ended): warm-up or measured, index of all runs of that kind; `side` when alternating. */
+export interface RecordRunEvent {
+  warmup: boolean;
+  index: number;
+  of: number;
+  side?: RunSide;
+}
+
+/** A profile and the file it was written to. */
+export interface RecordedProfile {
+  file: string;
+  profile: Profile;
+}
+
+/** What `record --alternate` returns (its --json): both profiles, BASE (-o) and NEW (--alternate). */
+export interface AlternateRecording {
+  alternated: true;
+  base: RecordedProfile;
+  new: RecordedProfile;
+}
 
 export interface RecordOptions {
   /** The workload: program and arguments. */
@@ -46,10 +77,10 @@ export interface RecordOptions {
   alternate?: { command: string[]; output: string };
   /** Ctrl-C: the workload is stopped and nothing is written. */
   signal?: AbortSignal;
-  /** Called before each run (warm-up or measured), for a progress line; `profile`: its file, when alternating. */
-  onStart?: (r: { warmup: boolean; index: number; of: number; profile?: string }) => void;
+  /** Called before each run (warm-up or measured), for a progress line. */
+  onStart?: (r: RecordRunEvent) => void;
   /** Called after each run (warm-up or measured), for progress lines. */
-  onRun?: (r: { warmup: boolean; index: number; of: number; run: RunResult; profile?: string }) => void;
+  onRun?: (r: RecordRunEvent & { run: RunResult }) => void;
 }
 
 /** Signals `record` summarises per run, in the order it opens them (the rest of SIGNALS are live-only views). */
@@ -120,19 +151,33 @@ function appendable(
   return p;
 }
 
-/** Why a profile is not ok, for stderr; undefined when it is. */
+/** The first failed run of a profile (warm-up or measured), if any. */
+function firstFailure(p: Profile): { what: string; exit_code: number | null; signal: string | null } | undefined {
+  return [...p.warmups.map((w) => ({ ...w, what: `warm-up run ${w.run}` })), ...p.runs.map((r) => ({ ...r, what: `run ${r.run}` }))].find(
+    (r) => r.exit_code !== 0,
+  );
+}
+
+/**
+ * Why a profile is not ok, for stderr; undefined when it is. A profile of
+ * `--alternate` is named by its side; the side that did not fail is said to
+ * have been stopped because the other did.
+ */
 export function failureMessage(p: Profile, file: string): string | undefined {
   if (p.ok) return undefined;
-  const bad = [
-    ...p.warmups.map((w) => ({ ...w, what: `warm-up run ${w.run}` })),
-    ...p.runs.map((r) => ({ ...r, what: `run ${r.run}` })),
-  ].find((r) => r.exit_code !== 0);
+  const side = p.alternated ? `${p.alternated.side === 'base' ? 'BASE' : 'NEW'} ` : '';
+  const bad = firstFailure(p);
+  const tail = `the profile ${file} is marked "ok": false and cannot be compared`;
+  if (!bad && p.alternated) {
+    const other = p.alternated.side === 'base' ? 'NEW' : 'BASE';
+    return `record: ${side}\`${p.command.join(' ')}\` was stopped after ${p.runs.length} of ${p.repeat} runs because ${other} failed; ${tail}`;
+  }
   const how = !bad
     ? 'did not complete'
     : bad.exit_code === null
       ? `was killed by ${bad.signal ?? 'a signal'}`
       : `exited with code ${bad.exit_code}`;
-  return `record: ${bad ? bad.what : 'the recording'} of \`${p.command.join(' ')}\` ${how}; the profile ${file} is marked "ok": false and cannot be compared`;
+  return `record: ${side}${bad ? bad.what : 'the recording'} of \`${p.command.join(' ')}\` ${how}; ${tail}`;
 }
 
 /** Write a file whole or not at all (a reader never sees half a profile). */
@@ -173,6 +218,7 @@ function profileOf(
   signals: string[],
   env: ReturnType<typeof collectEnvironment>,
   started: string,
+  alternated?: Alternation,
 ): Profile {
   const { previous } = side;
   const allRuns = [...(previous?.runs ?? []), ...side.runs];
@@ -192,6 +238,7 @@ function profileOf(
     metrics,
     warmups: [...(previous?.warmups ?? []), ...side.warmups],
     runs: allRuns,
+    ...(alternated ? { alternated } : {}),
   };
 }
 
@@ -200,6 +247,22 @@ const pairOrder = <T>(sides: readonly T[], i: number): readonly T[] => (i % 2 ==
 
 /** Records the profile at `output` (and, with `alternate`, the second one); returns the first. */
 export async function record(opts: RecordOptions): Promise<Profile> {
+  return (await recordSides(opts))[0]!.profile;
+}
+
+/** `record` with `alternate` (required): both profiles, each with its file. */
+export async function recordAlternate(opts: RecordOptions): Promise<AlternateRecording> {
+  if (!opts.alternate) throw new UsageError('record: --alternate expected');
+  const [base, next] = await recordSides(opts);
+  return { alternated: true, base: base!, new: next! };
+}
+
+/**
+ * Runs the sides in pairs (ABBA with two); a failed run stops the recording
+ * at once, the other side included, unless `keepGoing`. Every profile is
+ * written (a failed one marked "ok": false).
+ */
+async function recordSides(opts: RecordOptions): Promise<RecordedProfile[]> {
   const signals = opts.signals === undefined ? recordableSignals() : checkSignals(opts.signals);
   const env = collectEnvironment();
   const sides = [newSide(opts.command, opts.output, '-o', opts.append ?? false, signals, env)];
@@ -213,36 +276,54 @@ export async function record(opts: RecordOptions): Promise<Profile> {
   const runOpts = { output: opts.workloadOutput ?? 'stderr', timeoutMs: opts.timeoutMs, abort: opts.signal } as const;
   const probes = new RecordProbes(signals);
   const k = sides.length;
-  const going = (): boolean => sides.every((s) => s.ok) || (opts.keepGoing ?? false);
+  const keepGoing = opts.keepGoing ?? false;
+  const event = (warmup: boolean, i: number, j: number, side: Side): RecordRunEvent => {
+    const of = k * (warmup ? opts.warmup : opts.repeat);
+    const e: RecordRunEvent = { warmup, index: k * (i - 1) + j + 1, of };
+    if (k > 1) e.side = { name: side === sides[0] ? 'BASE' : 'NEW', file: side.output, pair: i, pairs: of / k };
+    return e;
+  };
   try {
-    for (let i = 1; i <= opts.warmup && sides.every((s) => s.ok); i++) {
+    // A failed warm-up ends the warm-ups at once (and, without keepGoing, the recording).
+    warmups: for (let i = 1; i <= opts.warmup; i++) {
       for (const [j, side] of pairOrder(sides, i).entries()) {
-        const index = k * (i - 1) + j + 1;
-        const profile = k > 1 ? side.output : undefined;
-        opts.onStart?.({ warmup: true, index, of: k * opts.warmup, profile });
+        const e = event(true, i, j, side);
+        opts.onStart?.(e);
         const r = await measureRun(side.command, (side.previous?.warmups.length ?? 0) + i, runOpts);
         side.warmups.push({ run: r.run, exit_code: r.exit_code, signal: r.signal, wall_ns: r.metrics.wall_ns ?? 0 });
-        opts.onRun?.({ warmup: true, index, of: k * opts.warmup, run: r, profile });
-        if (failed(r)) side.ok = false;
+        opts.onRun?.({ ...e, run: r });
+        if (failed(r)) {
+          side.ok = false;
+          break warmups;
+        }
       }
     }
-    for (let i = 1; i <= opts.repeat && going(); i++) {
+    // A failed run stops the recording at once, the rest of its pair included, unless keepGoing.
+    runs: for (let i = 1; i <= opts.repeat && (keepGoing || sides.every((s) => s.ok)); i++) {
       for (const [j, side] of pairOrder(sides, i).entries()) {
-        const index = k * (i - 1) + j + 1;
-        const profile = k > 1 ? side.output : undefined;
-        opts.onStart?.({ warmup: false, index, of: k * opts.repeat, profile });
+        const e = event(false, i, j, side);
+        opts.onStart?.(e);
         const r = await measureRun(side.command, (side.previous?.runs.length ?? 0) + i, { ...runOpts, probes });
         side.runs.push(r);
-        opts.onRun?.({ warmup: false, index, of: k * opts.repeat, run: r, profile });
-        if (failed(r)) side.ok = false;
+        opts.onRun?.({ ...e, run: r });
+        if (failed(r)) {
+          side.ok = false;
+          if (!keepGoing) break runs;
+        }
       }
     }
   } finally {
     probes.close();
   }
-  const profiles = sides.map((side) => profileOf(side, opts, signals, env, started));
-  sides.forEach((side, i) => writeAtomically(side.output, JSON.stringify(profiles[i], null, 2) + '\n'));
-  return profiles[0]!;
+  const id = randomUUID();
+  const alternation = (i: number): Alternation | undefined => {
+    if (k < 2) return undefined;
+    const partner = sides[1 - i]!;
+    return { id, side: i === 0 ? 'base' : 'new', partner: partner.output, partner_command: [...partner.command], order: 'ABBA' };
+  };
+  const recorded = sides.map((side, i) => ({ file: side.output, profile: profileOf(side, opts, signals, env, started, alternation(i)) }));
+  for (const r of recorded) writeAtomically(r.file, JSON.stringify(r.profile, null, 2) + '\n');
+  return recorded;
 }
 
 /**
@@ -264,7 +345,15 @@ export function splitAlternate(argv: readonly string[], alternate: string | unde
   return { command, other };
 }
 
-export const command: CommandSpec<RecordOptions & { progress: { clear(): void } }, Profile> = {
+const runs = (p: Profile): string => `${p.runs.length} run${p.runs.length === 1 ? '' : 's'}`;
+
+/** The failure messages of the recorded profiles, the side that failed first. */
+function failures(recorded: readonly RecordedProfile[]): string[] {
+  const bad = [...recorded].sort((a, b) => Number(firstFailure(b.profile) !== undefined) - Number(firstFailure(a.profile) !== undefined));
+  return bad.map((r) => failureMessage(r.profile, r.file)).filter((f): f is string => f !== undefined);
+}
+
+export const command: CommandSpec<RecordOptions & { progress: { clear(): void } }, Profile | AlternateRecording> = {
   async options([cmd], flags) {
     const f = flags as {
       output: string;
@@ -300,28 +389,32 @@ export const command: CommandSpec<RecordOptions & { progress: { clear(): void } 
       onRun: (r) => {
         progress.done();
         progress.clear();
-        process.stderr.write((r.profile === undefined ? '' : `${r.profile}: `) + renderRunLine(r) + '\n');
+        process.stderr.write(renderRunLine(r) + '\n');
       },
       progress,
     };
   },
-  run: (o) => record(o).finally(() => o.progress.clear()),
+  run: (o) => (o.alternate ? recordAlternate(o) : record(o)).finally(() => o.progress.clear()),
   output: {
     indent: 2,
     async view(o) {
       const { renderProfile } = await import('../output/record-view.js');
-      return line((p: Profile) => renderProfile(p, o.output));
+      return line((r: Profile | AlternateRecording) =>
+        'alternated' in r && r.alternated === true
+          ? `${renderProfile(r.base.profile, r.base.file)}\n\n${renderProfile(r.new.profile, r.new.file)}`
+          : renderProfile(r as Profile, o.output),
+      );
     },
   },
-  after(p, o) {
-    const failures = [failureMessage(p, o.output)];
-    const stderr: string[] = [];
-    if (o.alternate) {
-      const other = readProfile(o.alternate.output);
-      failures.push(failureMessage(other, o.alternate.output));
-      stderr.push(`tuner: wrote ${o.output} and ${o.alternate.output}, ${o.repeat} runs each, in alternation`);
-    }
-    const failed = failures.filter((f): f is string => f !== undefined);
+  after(r, o) {
+    const both = 'alternated' in r && r.alternated === true;
+    const recorded = both ? [r.base, r.new] : [{ file: o.output, profile: r as Profile }];
+    const stderr = both
+      ? [
+          `tuner: wrote ${r.base.file} (BASE, ${runs(r.base.profile)}) and ${r.new.file} (NEW, ${runs(r.new.profile)}), recorded in alternation`,
+        ]
+      : [];
+    const failed = failures(recorded);
     return failed.length ? { exitCode: 1, stderr: [...stderr, ...failed.map((f) => `tuner: ${f}`)] } : stderr.length ? { stderr } : {};
   },
 };

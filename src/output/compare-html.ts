@@ -39,6 +39,7 @@ h1 { font-size: 20px; margin: 0 0 8px; }
 .outcome { font-size: 16px; padding: 10px 14px; border-radius: 6px; margin: 12px 0; }
 .fail { background: #fdecea; border: 1px solid #e6b0aa; }
 .pass { background: #eafaf1; border: 1px solid #a9dfbf; }
+.note { color: #555; margin: 6px 0; }
 .warning { background: #fff4e5; border-left: 4px solid #e67e22; padding: 6px 10px; margin: 6px 0; }
 table { border-collapse: collapse; margin: 12px 0; font-size: 13px; }
 th, td { border-bottom: 1px solid #e5e5e5; padding: 4px 8px; text-align: right; }
@@ -103,6 +104,7 @@ export async function renderHtml(r: CompareResult, profiles: { base: Profile; ne
 <h1>tuner compare</h1>
 <ul>${side('BASE', r.base)}${side('NEW', r.new)}</ul>
 <div class="outcome ${r.exit_code === 0 ? 'pass' : 'fail'}" id="outcome" data-exit-code="${r.exit_code}">${esc(headline(r))} (exit status ${r.exit_code})</div>
+${r.notes.map((n) => `<div class="note">${esc(n)}</div>`).join('\n')}
 ${r.warnings.map((w) => `<div class="warning">WARNING: ${esc(w)}</div>`).join('\n')}
 <table id="verdicts">
 <thead><tr><th>metric</th><th>gate</th><th>BASE</th><th>NEW</th><th>change</th><th>${level}</th><th>p (adj.)</th><th>verdict</th><th>why</th></tr></thead>

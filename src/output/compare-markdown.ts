@@ -24,6 +24,7 @@ export function renderMarkdown(r: CompareResult): string {
   const out: string[] = [MARKDOWN_MARKER];
   out.push(`### ${r.exit_code !== 0 ? '❌' : '✅'} tuner compare: ${headline(r)}`, '');
   for (const w of r.warnings) out.push('> [!WARNING]', `> ${w}`, '');
+  for (const n of r.notes) out.push('> [!NOTE]', `> ${n}`, '');
   out.push(describe('BASE', r.base) + '  ', describe('NEW', r.new), '');
   const level = `${Math.round((1 - r.alpha) * 100)}% CI`;
   out.push(`| | metric | gate | BASE | NEW | change | ${level} | p (adj.) | verdict |`, '|---|---|---|---:|---:|---:|---|---:|---|');

@@ -55,6 +55,7 @@ export function renderCompare(r: CompareResult): string {
   lines.push(
     `${chalk.bold('BASE')} ${r.base.path} (${r.base.runs} runs, ${r.base.recorded})  vs  ${chalk.bold('NEW')} ${r.new.path} (${r.new.runs} runs, ${r.new.recorded})`,
   );
+  for (const n of r.notes) lines.push(chalk.dim(`note: ${n}`));
   for (const w of r.warnings) lines.push(chalk.red.bold(`WARNING: ${w}`));
   const level = `${Math.round((1 - r.alpha) * 100)}% CI`;
   const table = new Table({

@@ -14,6 +14,15 @@ export interface RunEvent {
   warmup: boolean;
   index: number;
   of: number;
+  /** With `--alternate`: the side (BASE or NEW, and its file) and the pair of runs. */
+  side?: { name: string; file: string; pair: number; pairs: number };
+}
+
+/** "run 3/10", "warm-up 1/2"; alternating: "run 3/10, pair 2/5, NEW new.json". */
+export function runWhat(e: RunEvent): string {
+  const what = e.warmup ? `warm-up ${e.index}/${e.of}` : `run ${e.index}/${e.of}`;
+  if (!e.side) return what;
+  return `${what}, ${e.warmup ? 'warm-up pair' : 'pair'} ${e.side.pair}/${e.side.pairs}, ${e.side.name} ${e.side.file}`;
 }
 
 const CLEAR = '\r\x1b[K';
@@ -43,7 +52,7 @@ export class RecordProgress {
 
   /** The line for a run that starts now (exported for tests through `line`). */
   line(e: RunEvent): string {
-    const what = e.warmup ? `warm-up ${e.index}/${e.of}` : `run ${e.index}/${e.of}`;
+    const what = runWhat(e);
     const done = this.durations.length;
     const toGo = this.total.warmup + this.total.repeat - done;
     if (done === 0) return `tuner record: ${what}, time left unknown until a run ends`;

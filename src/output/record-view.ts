@@ -6,11 +6,13 @@ import { metricInfo } from '../record/metrics.js';
 import type { Profile } from '../record/profile.js';
 import { cvPercent, fmtValue } from './metric-format.js';
 import { fmtNs } from './format.js';
+import { runWhat, type RunEvent } from './record-progress.js';
 
 export function renderProfile(p: Profile, file: string): string {
   const lines: string[] = [];
   const warm = p.warmup > 0 ? ` after ${p.warmups.length} warm-up run${p.warmups.length === 1 ? '' : 's'}` : '';
-  lines.push(`${chalk.bold('recorded')} ${p.runs.length} of ${p.repeat} runs of \`${p.command.join(' ')}\`${warm} -> ${file}`);
+  const side = p.alternated ? ` (${p.alternated.side === 'base' ? 'BASE' : 'NEW'}, in alternation with ${p.alternated.partner})` : '';
+  lines.push(`${chalk.bold('recorded')} ${p.runs.length} of ${p.repeat} runs of \`${p.command.join(' ')}\`${warm} -> ${file}${side}`);
   const e = p.env;
   lines.push(
     `kernel ${e.kernel} · ${e.cpus} CPUs · ${e.cpu_model} · tuner ${e.tool.version} · signals ${p.signals.join(', ') || '(none)'}`,
@@ -48,8 +50,8 @@ export function renderProfile(p: Profile, file: string): string {
 }
 
 /** One progress line per run, for stderr. */
-export function renderRunLine(r: { warmup: boolean; index: number; of: number; run: Profile['runs'][number] }): string {
-  const what = r.warmup ? `warm-up ${r.index}/${r.of}` : `run ${r.index}/${r.of}`;
+export function renderRunLine(r: RunEvent & { run: Profile['runs'][number] }): string {
+  const what = runWhat(r);
   const exit = r.run.exit_code === null ? `killed by ${r.run.signal}` : `exit ${r.run.exit_code}`;
   const extra = r.run.timed_out ? ' (timed out)' : '';
   return `tuner record: ${what}: ${fmtNs(r.run.metrics.wall_ns ?? null)}, ${exit}${extra}`;

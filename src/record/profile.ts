@@ -20,6 +20,19 @@ export interface WarmupResult {
   wall_ns: number;
 }
 
+/** How a profile of `record --alternate` was recorded: with which partner, run by run. */
+export interface Alternation {
+  /** The same in both profiles of one recording. */
+  id: string;
+  /** base: the command before `::` (-o); new: the one after it (--alternate). */
+  side: 'base' | 'new';
+  /** The other profile's file, as given to record, and its command. */
+  partner: string;
+  partner_command: string[];
+  /** Pairs of runs, each pair in this order (ABBA: BASE first in odd pairs, NEW first in even ones). */
+  order: 'ABBA';
+}
+
 export interface Profile {
   format: typeof PROFILE_FORMAT;
   version: typeof PROFILE_VERSION;
@@ -36,6 +49,8 @@ export interface Profile {
   metrics: Record<string, MetricInfo>;
   warmups: WarmupResult[];
   runs: RunResult[];
+  /** Present when recorded with `--alternate`. */
+  alternated?: Alternation;
 }
 
 /** A profile that cannot be compared: unreadable, not a profile, or from failed runs. Exit status 2. */
@@ -71,6 +86,15 @@ const schema = z.object({
     z.string(),
     z.object({ label: z.string(), unit: z.enum(['ns', 'us', 'count', 'bytes']), floor: z.number().nonnegative() }),
   ),
+  alternated: z
+    .object({
+      id: z.string().min(1),
+      side: z.enum(['base', 'new']),
+      partner: z.string(),
+      partner_command: z.array(z.string()).min(1),
+      order: z.literal('ABBA'),
+    })
+    .optional(),
   warmups: z.array(z.object({ run: z.number(), exit_code: z.number().nullable(), signal: z.string().nullable(), wall_ns: z.number() })),
   runs: z.array(
     z.object({

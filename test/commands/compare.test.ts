@@ -185,3 +185,32 @@ describe('compare (real profiles)', () => {
     await expect(p).rejects.toMatchObject({ exitCode: 2 });
   });
 });
+
+describe('compare: profiles recorded together by record --alternate', () => {
+  const alt = (p: Profile, id: string, side: 'base' | 'new', partner: string): void => {
+    p.alternated = { id, side, partner, partner_command: ['./other'], order: 'ABBA' };
+  };
+  const base = variant('alt-base.json', (p) => alt(p, 'rec-1', 'base', 'alt-new.json'), BASE);
+  const next = variant('alt-new.json', (p) => alt(p, 'rec-1', 'new', 'alt-base.json'), REGRESSED);
+
+  it('different commands are the point: a note that they were alternated, no warning', async () => {
+    const r = await run({ base, new: next });
+    expect(r.alternated).toBe(true);
+    expect(r.warnings.some((w) => w.includes('ran different commands'))).toBe(false);
+    expect(r.notes).toEqual([
+      expect.stringMatching(/^BASE and NEW were recorded together by `tuner record --alternate`, run by run in ABBA order/),
+    ]);
+    expect(r.exit_code).toBe(1);
+  });
+
+  it.each([
+    ['a partner of another recording', variant('alt-other.json', (p) => alt(p, 'rec-2', 'new', 'x.json'), REGRESSED)],
+    ['a profile recorded alone', REGRESSED],
+    ['the same side twice', variant('alt-same-side.json', (p) => alt(p, 'rec-1', 'base', 'x.json'), REGRESSED)],
+  ])('not recorded together (%s): the warning stays, no note', async (_what, other) => {
+    const r = await run({ base, new: other });
+    expect(r.alternated).toBe(false);
+    expect(r.notes).toEqual([]);
+    expect(r.warnings.some((w) => w.includes('ran different commands'))).toBe(true);
+  });
+});

@@ -104,8 +104,17 @@ describe.skipIf(skipKernel)('tuner record (CLI)', () => {
     expect(t(pb, 0)).toBeLessThan(t(pb, 1));
     // Four threads on two CPUs wait on the run queue in every run: the B runs are B's workload.
     for (const run of pb.runs) expect(run.metrics['sched.runq_wait_ns']).toBeGreaterThan(1e6);
-    expect(String(r.stderr)).toMatch(/alt-b\.json: /);
-    expect(String(r.stderr)).toMatch(/wrote .*alt-a\.json and .*alt-b\.json, 3 runs each, in alternation/);
+    expect(String(r.stderr)).toMatch(/tuner record: run 4\/6, pair 2\/3, NEW .*alt-b\.json: /);
+    expect(String(r.stderr)).toMatch(/wrote .*alt-a\.json \(BASE, 3 runs\) and .*alt-b\.json \(NEW, 3 runs\), recorded in alternation/);
+    expect(pa.alternated).toMatchObject({ side: 'base', partner: b, partner_command: mutex(4, 10000), order: 'ABBA' });
+    expect(pb.alternated).toMatchObject({ side: 'new', partner: a, partner_command: mutex(2, 10000), order: 'ABBA' });
+    expect(pa.alternated!.id).toBe(pb.alternated!.id);
+    // compare knows they were recorded together: a note, not the different-commands warning.
+    const c = await tuner(['compare', a, b, '--json']);
+    const res = JSON.parse(String(c.stdout)) as { alternated: boolean; notes: string[]; warnings: string[] };
+    expect(res.alternated).toBe(true);
+    expect(res.notes.join(' ')).toMatch(/recorded together by `tuner record --alternate`/);
+    expect(res.warnings.join(' ')).not.toMatch(/ran different commands/);
   });
 
   it('follows the children of the command: their work is in the run', async () => {

@@ -37,6 +37,28 @@ describe('RecordProgress', () => {
     ]);
   });
 
+  it('alternating: the side and its file, the pair of how many, and the time left over both sides', () => {
+    const s = stream(true);
+    let t = 0;
+    const p = new RecordProgress(s, { warmup: 0, repeat: 4 }, () => t);
+    const side = (name: string, file: string, pair: number) => ({ name, file, pair, pairs: 2 });
+    p.start({ warmup: false, index: 1, of: 4, side: side('BASE', 'base.json', 1) });
+    t += 3000;
+    p.done();
+    p.start({ warmup: false, index: 2, of: 4, side: side('NEW', 'new.json', 1) });
+    t += 5000;
+    p.done();
+    p.start({ warmup: false, index: 3, of: 4, side: side('NEW', 'new.json', 2) });
+    expect(s.out).toEqual([
+      '\r\x1b[Ktuner record: run 1/4, pair 1/2, BASE base.json, time left unknown until a run ends',
+      '\r\x1b[Ktuner record: run 2/4, pair 1/2, NEW new.json, about 9 s left', // mean 3 s x 3 runs to go
+      '\r\x1b[Ktuner record: run 3/4, pair 2/2, NEW new.json, about 8 s left', // mean 4 s x 2 runs to go
+    ]);
+    expect(p.line({ warmup: true, index: 2, of: 2, side: side('NEW', 'new.json', 1) })).toMatch(
+      /^tuner record: warm-up 2\/2, warm-up pair 1\/2, NEW new.json, /,
+    );
+  });
+
   it('not a terminal: writes nothing at all', () => {
     const s = stream(false);
     const p = new RecordProgress(s, { warmup: 0, repeat: 3 });
