@@ -6,9 +6,9 @@ export { SIGNAL_DEFS, SIGNALS, signalDef, type SignalName } from './signals/regi
 export { type SignalDef } from './signals/types.js';
 export { doctor, type DoctorReport, type Check } from './commands/doctor.js';
 export { cleanup, type CleanupResult } from './commands/cleanup.js';
-export { record, type RecordOptions } from './commands/record.js';
+export { record, recordAlternate, type RecordOptions, type AlternateRecording, type RecordedProfile } from './commands/record.js';
 export { compare, type CompareOptions, type CompareResult } from './commands/compare.js';
-export { readProfile, ProfileError, type Profile } from './record/profile.js';
+export { readProfile, ProfileError, type Profile, type Alternation } from './record/profile.js';
 export { openSchedBpf, type SchedScope, type SignalReader } from './signals/sched/bpf.js';
 export { openSchedBpftrace } from './signals/sched/bpftrace.js';
 export { buildSchedRecord, type SchedRecord, type SchedDelta } from './signals/sched/record.js';
