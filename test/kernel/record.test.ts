@@ -104,7 +104,9 @@ describe.skipIf(skipKernel)('tuner record (CLI)', () => {
     expect(t(pb, 0)).toBeLessThan(t(pb, 1));
     // Four threads on two CPUs wait on the run queue in every run: the B runs are B's workload.
     for (const run of pb.runs) expect(run.metrics['sched.runq_wait_ns']).toBeGreaterThan(1e6);
-    expect(String(r.stderr)).toMatch(/tuner record: run 4\/6, pair 2\/3, NEW .*alt-b\.json: /);
+    // Pair 2 is NEW then BASE: runs 3 and 4 of the 6.
+    expect(String(r.stderr)).toMatch(/tuner record: run 3\/6, pair 2\/3, NEW .*alt-b\.json: /);
+    expect(String(r.stderr)).toMatch(/tuner record: run 4\/6, pair 2\/3, BASE .*alt-a\.json: /);
     expect(String(r.stderr)).toMatch(/wrote .*alt-a\.json \(BASE, 3 runs\) and .*alt-b\.json \(NEW, 3 runs\), recorded in alternation/);
     expect(pa.alternated).toMatchObject({ side: 'base', partner: b, partner_command: mutex(4, 10000), order: 'ABBA' });
     expect(pb.alternated).toMatchObject({ side: 'new', partner: a, partner_command: mutex(2, 10000), order: 'ABBA' });
