@@ -138,10 +138,10 @@ describe.skipIf(skipKernel)('tuner diagnose', () => {
     cgroups.push(parent);
     const hog = parent.child('hog');
     const victim = parent.child('victim');
-    // The test's parent keeps the default weight: it competes with the tasks of the root cgroup (1024 each on
-    // cgroup v1), tuner's own among them, and a parent weighted far above them starves tuner itself (diagnose
-    // then took minutes). With outside work busy in the root cgroup, no one cgroup holds half the CPU and no
-    // noisy neighbor is named: the rule asks for one dominant cgroup.
+    // The rule names one cgroup that holds half the CPU. The test's parent competes with the tasks of the root
+    // cgroup (1024 each on cgroup v1), tuner's own among them: at 8192 the hog keeps the larger part beside up to
+    // about eight busy tasks of other work, and tuner still gets its share (at 262144 it starved: diagnose took 128 s).
+    parent.write('cpu.shares', '8192');
     hog.write('cpu.shares', '262144');
     victim.write('cpu.shares', '2');
     const h = await start('spin', [2, 0]);
