@@ -190,7 +190,7 @@ describe.skipIf(skipKernel)('actions on this machine', () => {
     // test: no decision in 8 s): the copy acts on the queued threads alone.
     const copy = path.join(tmp(), 'spread.yaml');
     const text = readFileSync(recipe('spread-hot-threads'), 'utf8')
-      .replace(/\n  idle_cpu:\n(?: {4}.*\n)+/, '\n')
+      .replace(/\n {2}idle_cpu:\n(?: {4}.*\n)+/, '\n')
       .replace('all: [queued, idle_cpu]', 'all: [queued]');
     expect(text).not.toContain('idle_cpu');
     writeFileSync(copy, text, { mode: 0o600 });
