@@ -654,23 +654,18 @@ describe('LearnedStrategy bookkeeping', () => {
     const s = run.strategy as LearnedStrategy;
     const blocked = (s as unknown as { blocked: Map<number, number> }).blocked;
     const before = [...blocked.entries()];
-    s.declined({
-      kind: 'step',
+    // A learner-tagged step for a cgroup, as the engine hands back a refused proposal.
+    const explore = (key: string) => ({
+      kind: 'step' as const,
       action: 0,
-      target: { kind: 'cgroup', key: '/p/other' },
+      target: { kind: 'cgroup' as const, key },
       rule: 'r',
       evidence: [],
-      explain: { strategy: 'learned', mode: 'explore', text: 'learned: explore' },
+      explain: { strategy: 'learned' as const, mode: 'explore' as const, text: 'learned: explore' },
     });
+    s.declined(explore('/p/other'));
     expect([...blocked.entries()]).toEqual(before);
-    s.declined({
-      kind: 'step',
-      action: 0,
-      target: { kind: 'cgroup', key: '/p/hog' },
-      rule: 'r',
-      evidence: [],
-      explain: { strategy: 'learned', mode: 'explore', text: 'learned: explore' },
-    });
+    s.declined(explore('/p/hog'));
     expect(blocked.size).toBe(before.length + 1);
   });
 });
