@@ -141,8 +141,10 @@ describe.skipIf(skipKernel)('tuner diagnose', () => {
     // The rule names one cgroup that holds half the CPU. The test's parent competes with the tasks of the root
     // cgroup (1024 each on cgroup v1), tuner's own among them: at 8192 the hog keeps the larger part beside up to
     // about eight busy tasks of other work, and tuner still gets its share (at 262144 it starved: diagnose took 128 s).
+    // The hog at 10240, not more: at 262144 the victim sometimes did not run once in the window, and a task that
+    // never runs has no run-queue wait accounted yet (diagnose then read it as healthy).
     parent.write('cpu.shares', '8192');
-    hog.write('cpu.shares', '262144');
+    hog.write('cpu.shares', '10240');
     victim.write('cpu.shares', '2');
     const h = await start('spin', [2, 0]);
     const v = await start('spin', [1, 0]);
