@@ -215,7 +215,7 @@ describe.skipIf(skipKernel)('tuner record (CLI)', () => {
 });
 
 describe.skipIf(skipKernel)('tuner compare on real recordings', () => {
-  it('flags the injected regression (6 threads on one lock instead of 2) on wait metrics, not on wall time', async () => {
+  it('flags the injected regression (6 threads on one lock instead of 2) on wait metrics; wall time only on its own evidence', async () => {
     const base = file('two.json');
     const next = file('six.json');
     for (const [out, threads] of [
@@ -228,10 +228,26 @@ describe.skipIf(skipKernel)('tuner compare on real recordings', () => {
     const c = await tuner(['compare', base, next, '--json']);
     expect(c.exitCode, String(c.stderr)).toBe(1);
     const res = JSON.parse(String(c.stdout));
-    const verdict = (m: string): string => res.metrics.find((x: { metric: string }) => x.metric === m).verdict;
-    console.log('regressed:', res.regressed.join(', '), '| wall:', verdict('wall_ns'), '| cpu:', verdict('cpu_ns'));
+    type Row = {
+      metric: string;
+      verdict: string;
+      ratio: number;
+      p_regressed_adjusted: number;
+      ci: { ratio: { low: number; high: number } };
+    };
+    const row = (m: string): Row => res.metrics.find((x: Row) => x.metric === m);
+    const verdict = (m: string): string => row(m).verdict;
+    const wall = row('wall_ns');
+    console.log('regressed:', res.regressed.join(', '), '| wall:', wall.verdict, wall.ci.ratio, '| cpu:', verdict('cpu_ns'));
     expect(res.regressed).toContain('sched.runq_wait_ns');
-    expect(verdict('wall_ns')).not.toBe('regressed');
+    // What 6 threads do to wall time depends on the host (here it often falls; on another host it
+    // rose beyond the threshold): the gate may call it regressed only with a median change beyond
+    // the threshold that is significant, and never when the interval of the change lies within it.
+    if (wall.verdict === 'regressed') {
+      expect(wall.ratio).toBeGreaterThan(1 + res.threshold);
+      expect(wall.p_regressed_adjusted).toBeLessThan(res.alpha);
+    }
+    if (wall.ci.ratio.high <= 1 + res.threshold) expect(wall.verdict).not.toBe('regressed');
     expect(res.exit_code).toBe(1);
 
     // The same comparison as markdown and JUnit: same outcome, same exit status.
