@@ -6,7 +6,7 @@ export { SIGNAL_DEFS, SIGNALS, signalDef, type SignalName } from './signals/regi
 export { type SignalDef } from './signals/types.js';
 export { doctor, type DoctorReport, type Check } from './commands/doctor.js';
 export { cleanup, type CleanupResult } from './commands/cleanup.js';
-export { record, recordAlternate, type RecordOptions, type AlternateRecording, type RecordedProfile } from './commands/record.js';
+export { record, recordAlternate, type RecordOptions, type AlternateRecording, type RecordedProfile } from './record/recording.js';
 export { compare, type CompareOptions, type CompareResult } from './commands/compare.js';
 export { readProfile, ProfileError, type Profile, type Alternation } from './record/profile.js';
 export { openSchedBpf, type SchedScope, type SignalReader } from './signals/sched/bpf.js';

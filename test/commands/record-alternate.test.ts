@@ -3,14 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  command,
-  record,
-  recordAlternate,
-  splitAlternate,
-  type AlternateRecording,
-  type RecordRunEvent,
-} from '../../src/commands/record.js';
+import { command, splitAlternate } from '../../src/commands/record.js';
+import { record, recordAlternate, type AlternateRecording, type RecordRunEvent } from '../../src/record/recording.js';
 import { toJson } from '../../src/output/json.js';
 import { readProfile } from '../../src/record/profile.js';
 import { UsageError } from '../../src/errors.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkSignals, recordableSignals } from '../../src/commands/record.js';
+import { checkSignals, recordableSignals } from '../../src/record/signals.js';
 import { parseAlpha, parseCount, parsePercent } from '../../src/compare/options.js';
 import { UsageError } from '../../src/errors.js';
 
