@@ -42,13 +42,22 @@ export interface LearnedOptions {
 export interface LearnedStats {
   windows: number;
   explores: number;
+  /** Explorations taken before minSamples windows, on overwhelming evidence (LearnedStrategy.leap). */
+  leaps: number;
   exploits: number;
   rollbacks: number;
   constraintSteps: number;
   /** Windows decided by the rules instead of the learner. */
   fallbackWindows: number;
-  /** Windows from the first step to the last change before the level held (undefined: not yet). */
+  /**
+   * Windows from the first step (or from the drift that started the search again) to the last change before the
+   * level held (undefined: not yet, or it moved again since).
+   */
   convergedAfter?: number;
+  /** Times a convergence was withdrawn because the learner moved again. */
+  unconverged: number;
+  /** Times a converged level drifted (got worse by itself) and the search started again. */
+  drifts: number;
   level: number;
   best?: number;
   /** Most consecutive windows with a constraint violated. */
@@ -66,6 +75,8 @@ const STABLE_WINDOWS = 5;
 const UNCERTAIN = 10;
 /** A first window worse than the level before by this many times the noise (at least) is rolled back at once. */
 const CLIFF = 5;
+/** A level better than the one below it by this many times the noise (at least) in its first windows is left at once for the next. */
+const LEAP = 5;
 
 export class LearnedStrategy implements Strategy {
   readonly kind = 'learned';
@@ -75,6 +86,9 @@ export class LearnedStrategy implements Strategy {
   level = 0;
   private prevLevel: number | undefined;
   private lastWasRollback = false;
+  /** The next change is a leap / the last change was one. */
+  private leapt = false;
+  private cameByLeap = false;
   private atLevel = 0;
   /** Windows at this level since the last change that held every constraint. */
   private cleanAtLevel = 0;
@@ -85,6 +99,8 @@ export class LearnedStrategy implements Strategy {
   private blocked = new Map<number, number>();
   private window = 0;
   private engagedAt = 0;
+  /** The window the current search started: the first step, or the last drift of a converged level. */
+  private searchFrom = 0;
   private lastChangeWindow = 0;
   private stable = 0;
   private rollbackTo: number | undefined;
@@ -95,6 +111,9 @@ export class LearnedStrategy implements Strategy {
   readonly stats: LearnedStats = {
     windows: 0,
     explores: 0,
+    leaps: 0,
+    unconverged: 0,
+    drifts: 0,
     exploits: 0,
     rollbacks: 0,
     constraintSteps: 0,
@@ -122,6 +141,7 @@ export class LearnedStrategy implements Strategy {
 
   observe(w: Window, held: readonly HeldTarget[]): Proposal[] {
     this.window++;
+    this.leapt = false;
     this.lastRecords = w.records;
     const trigger = this.rules.update(w);
     const gap = this.lastTs === undefined ? 0 : w.ts - this.lastTs;
@@ -181,7 +201,12 @@ export class LearnedStrategy implements Strategy {
       // Only against a level measured for as many windows as a decision needs: the rules' baseline before the
       // first step is one mean, with no spread of its own, and a scattered objective (a mostly sleeping victim's
       // wait share) swings more than any fixed margin from one window to the next.
-      if (prev && prev.n >= this.minSamples && score < prev.mean - margin) {
+      // A level left by a leap has fewer windows than that: its mean is thin (a spell of one or two windows), so
+      // the step from it is a cliff only when it also lost everything the leap had gained (worse than the level
+      // below, where the leap started).
+      const below = this.arms.get(this.prevLevel - 1);
+      const thin = this.cameByLeap && below !== undefined && score < below.mean;
+      if (prev && (prev.n >= this.minSamples || thin) && score < prev.mean - margin) {
         this.rollbackTo = this.prevLevel;
         this.block(this.level, BLOCK_WINDOWS);
         this.stats.rollbacks++;
@@ -228,8 +253,10 @@ export class LearnedStrategy implements Strategy {
     // A level measured for minSamples windows before this visit (earlier in the run, or in the saved model of a
     // warm start) and still far from the best-known one needs one fresh window, not minSamples, to move on toward it.
     const before = (this.arms.get(this.level)?.n ?? 0) - this.atLevel;
-    const known = before >= this.minSamples && farFromBest(this.arms, this.level, this.noise, this.minSamples);
-    if (this.atLevel < this.minSamples && !known) return [];
+    const known = (before >= this.minSamples && farFromBest(this.arms, this.level, this.noise, this.minSamples)) || this.wideOfBest();
+    const blocked = new Set([...this.blocked].filter(([, until]) => until > this.window).map(([l]) => l));
+    const leap = this.atLevel < this.minSamples && !known && trigger ? this.leap(blocked) : undefined;
+    if (this.atLevel < this.minSamples && !known && leap === undefined) return [];
     const sd = this.recent.stddev();
     if (this.recent.length >= 3 && sd !== undefined && sd > UNCERTAIN * this.noise) {
       return this.fallBack(
@@ -243,7 +270,36 @@ export class LearnedStrategy implements Strategy {
       this.pending.push(`learned: back in control (${this.fallback} no longer holds)`);
       this.fallback = undefined;
     }
-    const blocked = new Set([...this.blocked].filter(([, until]) => until > this.window).map(([l]) => l));
+    if (leap !== undefined) {
+      this.stable = 0;
+      this.stats.explores++;
+      this.stats.leaps++;
+      this.leapt = true;
+      return [
+        this.move(this.level + 1, {
+          ...base,
+          mode: 'explore',
+          expected_gain: leap,
+          confidence: 0.5,
+          text: `learned: explore level ${this.level} -> ${this.level + 1} after ${this.atLevel} window${this.atLevel === 1 ? '' : 's'} (the detectors still hold, level ${this.level} gained ${round(leap)} on level ${this.level - 1}, beyond ${LEAP} x the noise, and level ${this.level + 1} is untried)`,
+        }),
+      ];
+    }
+    if (this.leapPastBest()) {
+      // The leap passed the best level: back to the level it left, to measure that one as long as any other.
+      this.stable = 0;
+      this.stats.exploits++;
+      const gain = posterior(this.arms, this.level - 1, this.noise).mean - posterior(this.arms, this.level, this.noise).mean;
+      return [
+        this.move(this.level - 1, {
+          ...base,
+          mode: 'exploit',
+          expected_gain: gain,
+          confidence: 1,
+          text: `learned: exploit level ${this.level} -> ${this.level - 1} (level ${this.level - 1}, left after ${this.arms.get(this.level - 1)!.n} window${this.arms.get(this.level - 1)!.n === 1 ? '' : 's'} on overwhelming evidence, is clearly better than level ${this.level}: expected gain ${round(gain)})`,
+        }),
+      ];
+    }
     if (trigger) {
       // The detectors still say the protected entity suffers: go on in their direction to a level not tried
       // yet (unless a known level is far better: then back toward it), and go back only to a level known to
@@ -274,17 +330,40 @@ export class LearnedStrategy implements Strategy {
       minSamples: this.minSamples,
     });
     this.stats.best = c.best;
-    if (c.level === this.level) {
+    // Converged: no more probes of a neighbour the model expects to be worse (Thompson sampling would go on
+    // drawing one now and then for ever: a neighbour's posterior does not narrow while the learner sits
+    // elsewhere), and no move toward a neighbour measured for fewer than minSamples windows (a level left by a
+    // leap: its thin mean, from a spell long ago, against the held level's long one), until the held level
+    // itself drifts (other load came); a move toward a measured level the model expects to gain still goes.
+    const drifted = this.stats.convergedAfter !== undefined && c.level !== this.level && this.drifted();
+    const settled =
+      this.stats.convergedAfter !== undefined &&
+      c.level !== this.level &&
+      (c.mode === 'explore'
+        ? (this.arms.get(c.level)?.n ?? 0) >= 2 * this.minSamples
+        : (this.arms.get(c.level)?.n ?? 0) < this.minSamples) &&
+      !drifted;
+    if (c.level === this.level || settled) {
       this.stable++;
       if (this.stable >= STABLE_WINDOWS && this.stats.convergedAfter === undefined) {
-        this.stats.convergedAfter = this.lastChangeWindow - this.engagedAt;
+        this.stats.convergedAfter = this.lastChangeWindow - this.searchFrom;
+        const since =
+          this.searchFrom === this.engagedAt ? '' : ` since the drift ${this.searchFrom - this.engagedAt} windows after the first step`;
         this.pending.push(
-          `learned: converged at level ${this.level} after ${this.stats.convergedAfter} windows (holding for ${this.stable}; confidence no neighbour is better ${round(c.confidence)})`,
+          `learned: converged at level ${this.level} after ${this.stats.convergedAfter} windows${since} (holding for ${this.stable}; confidence no neighbour is better ${round(c.confidence)})`,
         );
       }
       return [];
     }
     this.stable = 0;
+    if (drifted) {
+      // The held level got worse by itself: a new search starts here, and convergence is counted from it.
+      this.searchFrom = this.window;
+      this.stats.drifts++;
+      this.pending.push(
+        `learned: level ${this.level} drifted (its last 3 windows worse than its windows before by more than the noise): searching again`,
+      );
+    }
     if (c.mode === 'explore') this.stats.explores++;
     else this.stats.exploits++;
     const text =
@@ -306,6 +385,8 @@ export class LearnedStrategy implements Strategy {
     const restore = p.kind === 'relax' && !p.stepBack && this.recipe.actions[p.action]?.relax === 'restore';
     this.level = restore ? 0 : Math.max(0, this.level + (p.kind === 'step' ? 1 : -1));
     this.lastWasRollback = p.explain?.mode === 'rollback';
+    this.cameByLeap = this.leapt;
+    this.leapt = false;
     if (this.lastWasRollback) this.rollbackTo = undefined;
     this.atLevel = 0;
     this.cleanAtLevel = 0;
@@ -313,6 +394,13 @@ export class LearnedStrategy implements Strategy {
     this.lastChangeWindow = this.window;
     this.stats.level = this.level;
     this.stable = 0;
+    if (this.stats.convergedAfter !== undefined) {
+      this.pending.push(
+        `learned: moved again (${p.explain?.mode ?? p.kind} to level ${this.level}) after converging at level ${this.prevLevel} after ${this.stats.convergedAfter} windows: not converged any more`,
+      );
+      this.stats.convergedAfter = undefined;
+      this.stats.unconverged++;
+    }
   }
 
   declined(p: Proposal): void {
@@ -333,7 +421,7 @@ export class LearnedStrategy implements Strategy {
     const s = this.stats;
     this.pending.push(
       `learned: ${s.windows} windows at the target, ended at level ${this.level} (best-known ${bestLevel(this.arms, this.minSamples) ?? 'none'}); ` +
-        `${s.exploits} exploit, ${s.explores} explore, ${s.rollbacks} rollback${s.rollbacks === 1 ? '' : 's'}, ${s.constraintSteps} constraint step${s.constraintSteps === 1 ? '' : 's'} back, ` +
+        `${s.exploits} exploit, ${s.explores} explore (${s.leaps} on overwhelming evidence), ${s.rollbacks} rollback${s.rollbacks === 1 ? '' : 's'}, ${s.constraintSteps} constraint step${s.constraintSteps === 1 ? '' : 's'} back, ` +
         `${s.fallbackWindows} window${s.fallbackWindows === 1 ? '' : 's'} decided by the rules; a constraint violated at most ${s.maxViolationRun} window${s.maxViolationRun === 1 ? '' : 's'} in a row; ` +
         `${s.convergedAfter !== undefined ? `converged after ${s.convergedAfter} windows` : 'did not converge'}`,
     );
@@ -346,6 +434,7 @@ export class LearnedStrategy implements Strategy {
   private engage(p: Proposal): void {
     this.engaged = { action: p.action, target: p.target, key: entryKey(this.recipe.name, p.action, p.target.key) };
     this.engagedAt = this.window;
+    this.searchFrom = this.window;
     this.lastChangeWindow = this.window;
     this.prevLevel = 0;
     this.level = 1;
@@ -386,6 +475,57 @@ export class LearnedStrategy implements Strategy {
     if (!clearlyBetter(this.arms, level, this.level, this.noise, this.minSamples)) return false;
     const gap = this.arms.get(level)!.mean - this.arms.get(this.level)!.mean;
     return gap > Math.max(levelSd(this.arms, this.level, this.noise), pooledSd(this.arms) ?? 0);
+  }
+
+  /**
+   * Overwhelming evidence: the level the last step reached (one step up from the level before) scores better than
+   * that level by more than LEAP x the noise and 3 x that level's window spread, in the windows seen so far, and
+   * the next level up is untried and allowed. Then the learner moves on at once instead of measuring this level for
+   * minSamples windows (the expected gain: what this level gained). Every other judgement still waits for
+   * minSamples windows: a level left by a leap is not known well enough to be the best-known one.
+   */
+  private leap(blocked: ReadonlySet<number>): number | undefined {
+    if (this.prevLevel !== this.level - 1 || this.lastWasRollback) return undefined;
+    if (blocked.has(this.level + 1) || this.arms.get(this.level + 1)?.n) return undefined;
+    const prev = this.arms.get(this.level - 1);
+    const here = this.arms.get(this.level);
+    if (!prev || prev.n === 0 || !here || here.n !== this.atLevel) return undefined;
+    const gain = here.mean - prev.mean;
+    return gain > Math.max(LEAP * this.noise, 3 * levelSd(this.arms, this.level - 1, this.noise)) ? gain : undefined;
+  }
+
+  /**
+   * The level held since the last change scored worse in its last 3 windows than in its windows before them,
+   * by more than the noise and twice the standard error of 3 windows: the world changed, the model may be stale.
+   */
+  private drifted(): boolean {
+    const xs = this.recent.values().slice(-3);
+    const a = this.arms.get(this.level);
+    if (xs.length < 3 || !a || a.n - 3 < this.minSamples) return false;
+    const sum = xs.reduce((x, y) => x + y, 0);
+    const before = (a.mean * a.n - sum) / (a.n - 3);
+    return before - sum / 3 > Math.max(this.noise, (2 * levelSd(this.arms, this.level, this.noise)) / Math.sqrt(3));
+  }
+
+  /**
+   * Overwhelming evidence the other way: the best-known level (measured for minSamples windows) is better than
+   * this one, as measured so far, by more than LEAP x the noise and 3 x the best level's window spread. Then one
+   * window here is enough to head back toward it (a level left by a leap in an earlier run has too few windows to
+   * count as measured, but one fresh window can still show it far off the best).
+   */
+  private wideOfBest(): boolean {
+    const best = bestLevel(this.arms, this.minSamples);
+    const here = this.arms.get(this.level);
+    if (best === undefined || best === this.level || !here) return false;
+    return this.arms.get(best)!.mean - here.mean > Math.max(LEAP * this.noise, 3 * levelSd(this.arms, best, this.noise));
+  }
+
+  /**
+   * The step into this level was a leap and this level is clearly worse than the one left (the best level was
+   * passed): no further step in the detectors' direction; the choice among the neighbours decides.
+   */
+  private leapPastBest(): boolean {
+    return this.cameByLeap && this.level > 0 && clearlyBetter(this.arms, this.level - 1, this.level, this.noise, 1);
   }
 
   private move(to: number, explain: Explanation): Proposal {

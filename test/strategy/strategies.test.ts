@@ -98,8 +98,9 @@ describe('heuristic with an objective', () => {
     const recipe = sceneRecipe({ constraint: 0.42, strategy: 'learned' });
     const r = (dip?: number): Response => ({ ...unimodal(3), hogShare: () => 0.9, outside: (i) => (i === dip ? 0.3 : undefined) });
     const calm = await runScene({ recipe, response: r(), windows: 40, seed: 3, constraint: 0.42 });
-    // Window 6 is the learner's third window at its first level (the rules stepped at window 1, the cooldown is 1 s).
-    const run = await runScene({ recipe, response: r(6), windows: 40, seed: 3, constraint: 0.42 });
+    // Window 5 is the learner's third window at level 2 (the rules stepped at window 1, the learner leapt on at
+    // window 2: level 1 gained far beyond the noise in its first window; the cooldown is 1 s).
+    const run = await runScene({ recipe, response: r(5), windows: 40, seed: 3, constraint: 0.42 });
     const log = `levels ${run.levels.join('')} (calm ${calm.levels.join('')})\n${notices(run.events).join('\n')}`;
     expect(run.violated.filter(Boolean), log).toHaveLength(1);
     expect(
@@ -338,6 +339,64 @@ describe('LearnedStrategy in a closed loop', () => {
     expect(notices(run.events).some((m) => /varies too much to learn from/.test(m))).toBe(true);
   });
 
+  it('leaps only on a gain far beyond the noise: levels that gain less are each measured for 3 windows', async () => {
+    // Level 0 -> 1 gains 0.4 (13 x the noise): a leap; every later level gains 0.1 (3.3 x): no leap.
+    const run = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(4), windows: 40, seed: 12 });
+    const ds = decisions(run.events).filter((d) => d.strategy?.strategy === 'learned' && d.strategy.mode === 'explore');
+    const leaps = ds.filter((d) => / after \d+ windows? \(the detectors still hold, level \d gained/.test(d.reason));
+    expect(
+      leaps.map((d) => d.new),
+      run.levels.join(''),
+    ).toEqual(['250']);
+    expect((run.strategy as LearnedStrategy).stats.leaps).toBe(1);
+    // Levels 2 and 3 held for 3 windows each before the next step.
+    const s = run.levels.join('');
+    expect(s, s).toMatch(/^01222333/);
+  });
+
+  it('a leap past the best level goes back to the level it left (measured for one window only)', async () => {
+    // Best at level 1: level 1 gains 0.4 in its first window (a leap to 2), level 2 is 0.1 worse.
+    const run = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(1), windows: 30, seed: 4 });
+    const log = `${run.levels.join('')}\n${notices(run.events).join('\n')}`;
+    expect(
+      run.levels.slice(-20).every((l) => l === 1),
+      log,
+    ).toBe(true);
+    expect((run.strategy as LearnedStrategy).stats.convergedAfter!, log).toBeLessThanOrEqual(6);
+  });
+
+  it('withdraws the convergence when the held level drifts and the learner moves again, and counts it again from the drift', async () => {
+    // Best at level 2 until window 40; from then on outside load makes level 2 worse than level 3.
+    let i = 0;
+    const base = unimodal(2, 0.15, 0.01);
+    const r: Response = { ...base, wait: (l) => base.wait(l) + (++i > 40 && l === 2 ? 0.3 : 0) };
+    const run = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: r, windows: 80, seed: 3 });
+    const s = (run.strategy as LearnedStrategy).stats;
+    const ns = notices(run.events);
+    const log = `${run.levels.join('')}\n${ns.join('\n')}`;
+    expect(run.levels[39], log).toBe(2);
+    expect(
+      ns.some((m) => /learned: level 2 drifted/.test(m)),
+      log,
+    ).toBe(true);
+    expect(
+      ns.some((m) => /moved again .* after converging at level 2 after \d+ windows: not converged any more/.test(m)),
+      log,
+    ).toBe(true);
+    expect(s.unconverged, log).toBeGreaterThanOrEqual(1);
+    expect(s.drifts, log).toBeGreaterThanOrEqual(1);
+    expect(
+      run.levels.slice(-10).every((l) => l === 3),
+      log,
+    ).toBe(true);
+    expect(
+      ns.some((m) => /converged at level 3 after \d+ windows since the drift/.test(m)),
+      log,
+    ).toBe(true);
+    expect(s.convergedAfter, log).toBeDefined();
+    expect(s.convergedAfter!, log).toBeLessThanOrEqual(10);
+  });
+
   it('is deterministic for a seed', async () => {
     const a = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(3, 0.05, 0.03), windows: 40, seed: 11 });
     const b = await runScene({ recipe: sceneRecipe({ strategy: 'learned' }), response: unimodal(3, 0.05, 0.03), windows: 40, seed: 11 });
@@ -427,6 +486,20 @@ describe('on windows recorded by the effect suite (misweighted neighbor: a starv
       med(learned),
       `learned ${learned.map((x) => x.toFixed(3))}; heuristic ${heuristic.map((x) => x.toFixed(3))}`,
     ).toBeLessThanOrEqual(med(heuristic) + 0.03);
+  });
+
+  it("where a level gains far beyond the noise in its first windows, the learner leaps on at the rules' pace (it measured every level 3 windows: the bound at window 7 in 10 of 12 seeds)", async () => {
+    const at: number[] = [];
+    const rules: number[] = [];
+    for (let seed = 1; seed <= 12; seed++) {
+      const l = await replay('learned', seed);
+      at.push(l.run.levels.indexOf(3));
+      rules.push((await replay('heuristic', seed)).run.levels.indexOf(3));
+    }
+    const log = `learned reaches the bound at ${at.join(', ')}; the rules at ${rules.join(', ')}`;
+    const sorted = [...at].sort((a, b) => a - b);
+    expect(sorted[6], log).toBeLessThanOrEqual(6);
+    expect(at.filter((x, i) => x <= rules[i]!).length, log).toBeGreaterThanOrEqual(4);
   });
 });
 
