@@ -11,7 +11,13 @@
  * their median. Prints a table and merges its scenarios into
  * bench/effect.json.
  *
- *   node dist/bench/effect.js [--only NAME,...] [--reps 3] [--seconds 20] [--interval 500ms]
+ *   node dist/bench/effect.js [--only NAME,...] [--reps 3] [--seconds 16] [--interval 500ms]
+ *
+ * Long runs split over several commands (one machine-lock hold each):
+ *   node dist/bench/effect.js --only X --seconds 60 --conditions heuristic,learned,warm,static \
+ *     --settings 'hog cpu.shares 256' --reps 2 --save a.json
+ *   node dist/bench/effect.js ... --reps 1 --first-rep 2 --save b.json
+ *   node dist/bench/effect.js --combine a.json,b.json     (merges X@60s into bench/effect.json)
  *
  * It loads BPF programs and saturates the CPUs: run it under the machine
  * lock, one scenario per command (each takes about 8-11 minutes).
@@ -39,10 +45,18 @@ interface Args {
   settle: number;
   /** Keep every tuner run's full NDJSON event stream in this directory, and the signal feed (`tuner watch --json`) of every static setting. */
   logs?: string;
+  /** Only these static settings (by label); the oracle is the best of them. */
+  settings?: string[];
+  /** Index of the first repetition (its seed is 1000 + index), to split repetitions over several commands. */
+  firstRep: number;
+  /** Write every repetition's outcomes to this file (for --combine). */
+  save?: string;
+  /** Summarize the repetitions saved in these files (one scenario, one duration) and merge them; nothing runs. */
+  combine?: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { only: SCENARIOS.map((s) => s.name), reps: 3, seconds: 20, interval: '500ms', settle: 5 };
+  const a: Args = { only: SCENARIOS.map((s) => s.name), reps: 3, seconds: 16, interval: '500ms', settle: 5, firstRep: 0 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = argv[++i];
@@ -59,14 +73,24 @@ function parseArgs(argv: string[]): Args {
       for (const c of a.conditions)
         if (!CONDITION_KINDS.includes(c)) usage(`--conditions: unknown condition "${c}" (${CONDITION_KINDS.join(', ')})`);
     } else if (k === '--logs' && v) a.logs = v;
+    else if (k === '--settings' && v) a.settings = v.split(',');
+    else if (k === '--first-rep' && v && /^\d+$/.test(v)) a.firstRep = Number(v);
+    else if (k === '--save' && v) a.save = v;
+    else if (k === '--combine' && v) a.combine = v.split(',');
     else usage(`bad argument "${k}${v !== undefined ? ` ${v}` : ''}"`);
+  }
+  for (const name of a.only) {
+    const sc = SCENARIOS.find((x) => x.name === name)!;
+    for (const l of a.settings ?? [])
+      if (a.only.length === 1 && !sc.settings.some((st) => st.label === l))
+        usage(`--settings: ${name} has no setting "${l}" (${sc.settings.map((st) => st.label).join(', ')})`);
   }
   return a;
 }
 
 function usage(msg: string): never {
   process.stderr.write(
-    `effect: ${msg}\nusage: node dist/bench/effect.js [--only NAME,...] [--reps N>=1] [--seconds N>=5] [--interval 500ms] [--settle N] [--conditions KIND,...] [--logs DIR]\n`,
+    `effect: ${msg}\nusage: node dist/bench/effect.js [--only NAME,...] [--reps N>=1] [--seconds N>=5] [--interval 500ms] [--settle N] [--conditions KIND,...] [--settings LABEL,...] [--first-rep N] [--save FILE] [--logs DIR]\n       node dist/bench/effect.js --combine FILE,...\n`,
   );
   process.exit(2);
 }
@@ -83,6 +107,11 @@ interface TunerFacts {
   fallbackWindows?: number;
   convergedAfter?: number | null;
   maxViolationRun?: number;
+  /** Steps taken before 3 windows at a level, on a gain far beyond the noise. */
+  leaps?: number;
+  /** Times the learner moved again after converging (and how many of them followed a drift of the held level). */
+  unconverged?: number;
+  drifts?: number;
   /** A warm run: whether the learner found the saved model and started from it. */
   warmStarted?: boolean;
   final?: string;
@@ -181,6 +210,9 @@ async function runTuner(
             fallbackWindows: num(/(\d+) windows? decided by the rules/) ?? 0,
             convergedAfter: num(/converged after (\d+) windows/) ?? null,
             maxViolationRun: num(/violated at most (\d+) window/) ?? 0,
+            leaps: num(/\((\d+) on overwhelming evidence\)/) ?? 0,
+            unconverged: num(/moved again after converging (\d+) time/) ?? 0,
+            drifts: num(/\((\d+) on a drift of the held level\)/) ?? 0,
             ...(kind === 'warm' ? { warmStarted: notes.some((m) => /^learned: warm start/.test(m)) } : {}),
           }
         : {}),
@@ -188,7 +220,9 @@ async function runTuner(
       log: [
         ...decisions.map((d) => `${d.ts.slice(11, 23)} ${d.kind} ${d.old} -> ${d.new} [${d.strategy?.mode ?? ''}]`),
         ...notes.filter(
-          (m) => /^learned: (converged|falling|level .* rolling|warm start|the saved model)/.test(m) || /^heuristic:/.test(m),
+          (m) =>
+            /^learned: (converged|falling|level .* rolling|level .* drifted|moved again|warm start|the saved model)/.test(m) ||
+            /^heuristic:/.test(m),
         ),
       ],
     };
@@ -272,40 +306,84 @@ async function scenario(sc: Scenario, bin: string, a: Args, log: (s: string) => 
     log(`${sc.name}: skipped: ${skip}`);
     return { skipped: skip };
   }
+  const settings = staticSettings(sc, a.settings);
   const all: Cond[] = [
     { kind: 'alone' },
     { kind: 'none' },
     { kind: 'heuristic' },
     { kind: 'learned' },
     ...(sc.warm ? [{ kind: 'warm' } as Cond] : []),
-    ...sc.settings.map((setting): Cond => ({ kind: 'static', setting })),
+    ...settings.map((setting): Cond => ({ kind: 'static', setting })),
   ];
   const conds = all.filter((c) => a.conditions === undefined || a.conditions.includes(c.kind));
   const reps: Array<Record<string, Outcome>> = [];
-  for (let r = 0; r < a.reps; r++) {
+  for (let r = a.firstRep; r < a.firstRep + a.reps; r++) {
     const rep: Record<string, Outcome> = {};
     for (const c of conds) {
       // A warm run starts from what this repetition's cold learned run saved.
       const o = await runOnce(sc, c, bin, a, 1000 + r, rep.learned?.saved);
       if (c.kind === 'warm' && !rep.learned?.saved)
-        log(`${sc.name} rep ${r + 1}/${a.reps} warm: no saved model from a learned run: it starts cold`);
+        log(`${sc.name} rep ${r + 1}/${a.firstRep + a.reps} warm: no saved model from a learned run: it starts cold`);
       rep[condName(c)] = o;
       log(
-        `${sc.name} rep ${r + 1}/${a.reps} ${condName(c)}: ${round(o.value, 2)} ${sc.objective.unit}${o.tuner ? ` (${o.tuner.steps} steps, ${o.tuner.stepsBack} back, final ${o.tuner.final ?? '-'}${o.tuner.convergedAfter !== undefined ? `, converged after ${o.tuner.convergedAfter ?? '-'}` : ''})` : ''}${o.ok ? '' : ' [violates the recipe constraint]'}`,
+        `${sc.name} rep ${r + 1}/${a.firstRep + a.reps} ${condName(c)}: ${round(o.value, 2)} ${sc.objective.unit}${o.tuner ? ` (${o.tuner.steps} steps, ${o.tuner.stepsBack} back, final ${o.tuner.final ?? '-'}${o.tuner.convergedAfter !== undefined ? `, converged after ${o.tuner.convergedAfter ?? '-'}` : ''})` : ''}${o.ok ? '' : ' [violates the recipe constraint]'}`,
       );
       for (const l of o.tuner?.log ?? []) log(`    ${l}`);
     }
     reps.push(rep);
   }
+  if (a.save) {
+    // Everything the summary needs, without the logs and the saved models.
+    const strip = (o: Outcome): Omit<Outcome, 'saved'> => {
+      const { saved: _s, tuner, ...rest } = o;
+      if (!tuner) return rest;
+      const { log: _l, ...facts } = tuner;
+      return { ...rest, tuner: { ...facts, log: [] } };
+    };
+    const saved: SavedReps = {
+      scenario: sc.name,
+      seconds: a.seconds,
+      interval: a.interval,
+      settle: a.settle,
+      reps: reps.map((r, i) => ({
+        seed: 1000 + a.firstRep + i,
+        outcomes: Object.fromEntries(Object.entries(r).map(([k, o]) => [k, strip(o)])),
+      })),
+    };
+    writeFileSync(a.save, JSON.stringify(saved, null, 1) + '\n');
+  }
   if (a.conditions !== undefined)
     return { diagnosis: Object.fromEntries(conds.map((c) => [condName(c), reps.map((r) => r[condName(c)]!.value)])) };
+  return summarizeReps(sc, settings, conds, reps);
+}
+
+/** The scenario's static settings, or those named (the oracle is then the best of them). */
+function staticSettings(sc: Scenario, labels: string[] | undefined): Setting[] {
+  return labels === undefined ? sc.settings : sc.settings.filter((st) => labels.includes(st.label));
+}
+
+/** Repetitions as --save writes them. */
+interface SavedReps {
+  scenario: string;
+  seconds: number;
+  interval: string;
+  settle: number;
+  reps: Array<{ seed: number; outcomes: Record<string, Outcome> }>;
+}
+
+/**
+ * The summary of a scenario's repetitions: medians and ranges per condition, and ratios within each repetition
+ * (recovery and ratios to no tuner only where `alone` and `none` ran).
+ */
+function summarizeReps(sc: Scenario, settings: Setting[], conds: Cond[], reps: Array<Record<string, Outcome>>): Record<string, unknown> {
+  const has = (name: string): boolean => reps.every((r) => r[name] !== undefined);
+  const baseline = has('alone') && has('none');
+  const warm = has('warm');
   const values = (name: string): number[] => reps.map((r) => r[name]!.value);
   const med = (name: string): number => median(values(name));
   // The oracle: the static setting with the best median among those that satisfy the recipe's constraints.
-  const allowed = sc.settings.filter(
-    (st) => reps.every((r) => r[st.label]!.ok) || median(reps.map((r) => (r[st.label]!.ok ? 1 : 0))) === 1,
-  );
-  const best = (allowed.length > 0 ? allowed : sc.settings).reduce((b, st) => (better(sc, med(st.label), med(b.label)) ? st : b));
+  const allowed = settings.filter((st) => reps.every((r) => r[st.label]!.ok) || median(reps.map((r) => (r[st.label]!.ok ? 1 : 0))) === 1);
+  const best = (allowed.length > 0 ? allowed : settings).reduce((b, st) => (better(sc, med(st.label), med(b.label)) ? st : b));
   const perRep = (f: (r: Record<string, Outcome>) => number): Summary => summarize(reps.map(f));
   const summary = (name: string): Summary & { values: number[] } => ({ ...summarize(values(name)), values: values(name) });
   const tunerFacts = (kind: TunerKind) =>
@@ -328,18 +406,26 @@ async function scenario(sc: Scenario, bin: string, a: Args, log: (s: string) => 
     best_static: best.label,
     conditions: Object.fromEntries(conds.map((c) => [condName(c), summary(condName(c))])),
     extras,
-    recovery: {
-      heuristic: perRep((r) => recovery(r.heuristic!.value, r.none!.value, r.alone!.value)),
-      learned: perRep((r) => recovery(r.learned!.value, r.none!.value, r.alone!.value)),
-      ...(sc.warm ? { warm: perRep((r) => recovery(r.warm!.value, r.none!.value, r.alone!.value)) } : {}),
-      best_static: perRep((r) => recovery(r[best.label]!.value, r.none!.value, r.alone!.value)),
-    },
+    ...(baseline
+      ? {
+          recovery: {
+            heuristic: perRep((r) => recovery(r.heuristic!.value, r.none!.value, r.alone!.value)),
+            learned: perRep((r) => recovery(r.learned!.value, r.none!.value, r.alone!.value)),
+            ...(warm ? { warm: perRep((r) => recovery(r.warm!.value, r.none!.value, r.alone!.value)) } : {}),
+            best_static: perRep((r) => recovery(r[best.label]!.value, r.none!.value, r.alone!.value)),
+          },
+        }
+      : {}),
     ratios: {
-      heuristic_to_none: perRep((r) => r.heuristic!.value / r.none!.value),
-      learned_to_none: perRep((r) => r.learned!.value / r.none!.value),
+      ...(baseline
+        ? {
+            heuristic_to_none: perRep((r) => r.heuristic!.value / r.none!.value),
+            learned_to_none: perRep((r) => r.learned!.value / r.none!.value),
+          }
+        : {}),
       learned_to_best_static: perRep((r) => r.learned!.value / r[best.label]!.value),
       learned_to_heuristic: perRep((r) => r.learned!.value / r.heuristic!.value),
-      ...(sc.warm
+      ...(warm
         ? {
             warm_to_best_static: perRep((r) => r.warm!.value / r[best.label]!.value),
             warm_to_learned: perRep((r) => r.warm!.value / r.learned!.value),
@@ -348,32 +434,37 @@ async function scenario(sc: Scenario, bin: string, a: Args, log: (s: string) => 
         : {}),
     },
     // The same after the first seconds: what the tuners hold once they have acted, against the same span of every setting.
-    settled: settledSummary(sc, reps, conds),
-    tuner: { heuristic: tunerFacts('heuristic'), learned: tunerFacts('learned'), ...(sc.warm ? { warm: tunerFacts('warm') } : {}) },
+    settled: settledSummary(sc, settings, reps, conds),
+    tuner: { heuristic: tunerFacts('heuristic'), learned: tunerFacts('learned'), ...(warm ? { warm: tunerFacts('warm') } : {}) },
   };
 }
 
-function settledSummary(sc: Scenario, reps: Array<Record<string, Outcome>>, conds: Cond[]): Record<string, unknown> {
+function settledSummary(sc: Scenario, settings: Setting[], reps: Array<Record<string, Outcome>>, conds: Cond[]): Record<string, unknown> {
+  const has = (name: string): boolean => reps.every((r) => r[name] !== undefined);
+  const baseline = has('alone') && has('none');
+  const warm = has('warm');
   const values = (name: string): number[] => reps.map((r) => r[name]!.settled);
   const med = (name: string): number => median(values(name));
-  const allowed = sc.settings.filter(
-    (st) => reps.every((r) => r[st.label]!.ok) || median(reps.map((r) => (r[st.label]!.ok ? 1 : 0))) === 1,
-  );
-  const best = (allowed.length > 0 ? allowed : sc.settings).reduce((b, st) => (better(sc, med(st.label), med(b.label)) ? st : b));
+  const allowed = settings.filter((st) => reps.every((r) => r[st.label]!.ok) || median(reps.map((r) => (r[st.label]!.ok ? 1 : 0))) === 1);
+  const best = (allowed.length > 0 ? allowed : settings).reduce((b, st) => (better(sc, med(st.label), med(b.label)) ? st : b));
   const perRep = (f: (r: Record<string, Outcome>) => number): Summary => summarize(reps.map(f));
   return {
     best_static: best.label,
     conditions: Object.fromEntries(conds.map((c) => [condName(c), { ...summarize(values(condName(c))), values: values(condName(c)) }])),
-    recovery: {
-      heuristic: perRep((r) => recovery(r.heuristic!.settled, r.none!.settled, r.alone!.settled)),
-      learned: perRep((r) => recovery(r.learned!.settled, r.none!.settled, r.alone!.settled)),
-      ...(sc.warm ? { warm: perRep((r) => recovery(r.warm!.settled, r.none!.settled, r.alone!.settled)) } : {}),
-    },
+    ...(baseline
+      ? {
+          recovery: {
+            heuristic: perRep((r) => recovery(r.heuristic!.settled, r.none!.settled, r.alone!.settled)),
+            learned: perRep((r) => recovery(r.learned!.settled, r.none!.settled, r.alone!.settled)),
+            ...(warm ? { warm: perRep((r) => recovery(r.warm!.settled, r.none!.settled, r.alone!.settled)) } : {}),
+          },
+        }
+      : {}),
     ratios: {
       learned_to_best_static: perRep((r) => r.learned!.settled / r[best.label]!.settled),
       learned_to_heuristic: perRep((r) => r.learned!.settled / r.heuristic!.settled),
       heuristic_to_best_static: perRep((r) => r.heuristic!.settled / r[best.label]!.settled),
-      ...(sc.warm ? { warm_to_best_static: perRep((r) => r.warm!.settled / r[best.label]!.settled) } : {}),
+      ...(warm ? { warm_to_best_static: perRep((r) => r.warm!.settled / r[best.label]!.settled) } : {}),
     },
   };
 }
@@ -383,6 +474,7 @@ const fmt = (s: Summary | undefined, d = 1): string =>
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
+  if (a.combine) return combine(a.combine);
   if (process.getuid?.() !== 0) throw new Error('the effect suite creates cgroups and loads BPF programs: run it as root');
   if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: npm run build');
   const log = (s: string): void => void process.stderr.write(`effect: ${s}\n`);
@@ -393,7 +485,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = a.conditions !== undefined ? {} : { ...(prev.scenarios ?? {}) };
   for (const sc of SCENARIOS.filter((s) => a.only.includes(s.name))) {
     const t0 = Date.now();
-    results[sc.name] = {
+    results[resultKey(sc.name, a.seconds)] = {
       ...(await scenario(sc, bin, a, log)),
       run: {
         at: new Date().toISOString(),
@@ -409,6 +501,64 @@ async function main(): Promise<void> {
     return;
   }
   writeFileSync(out, JSON.stringify({ machine: `Linux ${m.kernel}, ${m.cpus} CPUs (${m.model})`, scenarios: results }, null, 1) + '\n');
+  printTable(results, a);
+}
+
+/** Runs of the default length keep the scenario's name; longer or shorter ones are kept beside them (name@60s). */
+const resultKey = (name: string, seconds: number): string => (seconds === 16 ? name : `${name}@${seconds}s`);
+
+/** --combine: the repetitions saved by several commands (one scenario, one duration), summarized and merged. */
+function combine(files: string[]): void {
+  const parts = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as SavedReps);
+  const first = parts[0]!;
+  for (const [i, p] of parts.entries())
+    if (p.scenario !== first.scenario || p.seconds !== first.seconds || p.interval !== first.interval || p.settle !== first.settle)
+      throw new Error(
+        `--combine: ${files[i]} is ${p.scenario} ${p.seconds} s, ${p.interval}, settle ${p.settle}; ${files[0]} is ${first.scenario} ${first.seconds} s, ${first.interval}, settle ${first.settle}`,
+      );
+  const sc = SCENARIOS.find((x) => x.name === first.scenario);
+  if (!sc) throw new Error(`--combine: unknown scenario "${first.scenario}"`);
+  const reps = parts.flatMap((p) => p.reps);
+  const seeds = reps.map((r) => r.seed);
+  if (new Set(seeds).size !== seeds.length) throw new Error(`--combine: a repetition appears twice (seeds ${seeds.join(', ')})`);
+  const names = Object.keys(reps[0]!.outcomes);
+  for (const r of reps)
+    if (Object.keys(r.outcomes).join() !== names.join())
+      throw new Error(`--combine: seed ${r.seed} ran other conditions than seed ${reps[0]!.seed}`);
+  const settings = sc.settings.filter((st) => names.includes(st.label));
+  const conds: Cond[] = names.map((n) =>
+    n === 'alone' || n === 'none' || n === 'heuristic' || n === 'learned' || n === 'warm'
+      ? ({ kind: n } as Cond)
+      : { kind: 'static', setting: settings.find((st) => st.label === n)! },
+  );
+  const a: Args = {
+    only: [sc.name],
+    reps: reps.length,
+    seconds: first.seconds,
+    interval: first.interval,
+    settle: first.settle,
+    firstRep: 0,
+  };
+  const out = path.join(BENCH_SRC, 'effect.json');
+  const prev = JSON.parse(readFileSync(out, 'utf8')) as { machine: string; scenarios: Record<string, unknown> };
+  const key = resultKey(sc.name, first.seconds);
+  const results = {
+    ...prev.scenarios,
+    [key]: {
+      ...summarizeReps(
+        sc,
+        settings,
+        conds,
+        reps.map((r) => r.outcomes),
+      ),
+      run: { reps: reps.length, seeds, seconds: first.seconds, interval: first.interval, conditions: names, combined_from: files.length },
+    },
+  };
+  writeFileSync(out, JSON.stringify({ ...prev, scenarios: results }, null, 1) + '\n');
+  printTable({ [key]: results[key] }, a);
+}
+
+function printTable(results: Record<string, unknown>, a: Args): void {
   const rows: string[][] = [];
   for (const [name, r] of Object.entries(results) as Array<[string, any]>) {
     if (r.skipped) {
@@ -424,7 +574,7 @@ async function main(): Promise<void> {
       fmt(r.conditions.heuristic),
       `${fmt(r.conditions.learned)}${r.conditions.warm ? ` / warm ${fmt(r.conditions.warm)}` : ''}`,
       `${fmt(r.conditions[r.best_static])} [${r.best_static}]`,
-      `${fmt(r.recovery.heuristic, 2)} / ${fmt(r.recovery.learned, 2)}`,
+      `${fmt(r.recovery?.heuristic, 2)} / ${fmt(r.recovery?.learned, 2)}`,
       `${fmt(r.ratios.learned_to_best_static, 2)}${r.ratios.warm_to_best_static ? ` / warm ${fmt(r.ratios.warm_to_best_static, 2)}` : ''}`,
       r.settled
         ? `${fmt(r.settled.conditions.heuristic)} / ${fmt(r.settled.conditions.learned)} / ${fmt(r.settled.conditions[r.settled.best_static])}; learned/best ${fmt(r.settled.ratios.learned_to_best_static, 2)}`

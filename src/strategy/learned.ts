@@ -423,7 +423,8 @@ export class LearnedStrategy implements Strategy {
       `learned: ${s.windows} windows at the target, ended at level ${this.level} (best-known ${bestLevel(this.arms, this.minSamples) ?? 'none'}); ` +
         `${s.exploits} exploit, ${s.explores} explore (${s.leaps} on overwhelming evidence), ${s.rollbacks} rollback${s.rollbacks === 1 ? '' : 's'}, ${s.constraintSteps} constraint step${s.constraintSteps === 1 ? '' : 's'} back, ` +
         `${s.fallbackWindows} window${s.fallbackWindows === 1 ? '' : 's'} decided by the rules; a constraint violated at most ${s.maxViolationRun} window${s.maxViolationRun === 1 ? '' : 's'} in a row; ` +
-        `${s.convergedAfter !== undefined ? `converged after ${s.convergedAfter} windows` : 'did not converge'}`,
+        `${s.convergedAfter !== undefined ? `converged after ${s.convergedAfter} windows` : 'did not converge'}; ` +
+        `moved again after converging ${s.unconverged} time${s.unconverged === 1 ? '' : 's'} (${s.drifts} on a drift of the held level)`,
     );
     if (this.o.store && eng.original !== undefined) {
       this.o.store.save(eng.key, { original: eng.original, arms: this.arms });
