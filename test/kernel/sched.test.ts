@@ -54,6 +54,8 @@ function runDelaySince(a: Map<number, number>, b: Map<number, number>): number {
 }
 
 const readStatCtxt = (): number => Number(/^ctxt (\d+)/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
+/** Processes created since boot (/proc/stat): tasks that start and exit within a window take their waits with them. */
+const readStatForks = (): number => Number(/^processes (\d+)/m.exec(readFileSync('/proc/stat', 'utf8'))![1]);
 
 /**
  * One interval read by the reader (after a first read that drops the open's own interval), and over the
@@ -70,8 +72,11 @@ async function measure(
   ctxt: number;
   /** Every task's run-queue wait over the outer window (tasks that exited in it are missed). */
   allWaitNs: number;
+  /** Processes created over the outer window: those that also exited in it are missing from `allWaitNs`. */
+  forks: number;
 }> {
   await sleep(300);
+  const forks0 = readStatForks();
   const all0 = allRunDelays();
   const first = new Map(pids.map((p) => [p, procTruth(p)]));
   await reader.read();
@@ -83,9 +88,11 @@ async function measure(
   const ctxt = readStatCtxt() - ctxt0;
   const after = new Map(pids.map((p) => [p, procTruth(p)]));
   const allWaitNs = runDelaySince(all0, allRunDelays());
+  const forks = readStatForks() - forks0;
   return {
     d,
     allWaitNs,
+    forks,
     truth: (pid) => diffTruth(before.get(pid)!, after.get(pid)!),
     // The reader's window lies between two reads that take time (much of it on a slow machine, such as
     // an emulated one, while spinners compete with the reader): it contains the inner window (after
@@ -274,25 +281,40 @@ describe.skipIf(skipKernel)('sched (CO-RE): histograms, CPUs and table collision
     running.push(spin);
     const reader = await openSchedBpf({ pids: [spin.pid] });
     try {
-      const { d, truth: truthOf, ctxt, allWaitNs, bounds } = await measure(reader, [spin.pid], 2000);
-      const truth = truthOf(spin.pid);
-      // What the rest of the machine waited meanwhile (other work on a shared or CI machine queues on CPU 0 too).
-      const elsewhere = Math.max(0, allWaitNs - bounds(spin.pid).outer.runDelayNs) / d.intervalNs;
-      const cpu0 = d.cpus.find((c) => c.cpu === 0)!;
-      const others = d.cpus.filter((c) => c.cpu !== 0);
-      const len = (c: { waitNs: number }): number => c.waitNs / d.intervalNs;
-      const switches = d.cpus.reduce((s, c) => s + c.switches, 0);
-      console.log(
-        `sched (e): CPU 0 run-queue length ${len(cpu0).toFixed(3)} (the spinners' own waits: ${(truth.runDelayNs / d.intervalNs).toFixed(3)}), ` +
-          `other CPUs ${others.map((c) => len(c).toFixed(3)).join(', ')}; every other task's waits ${elsewhere.toFixed(3)}; switches ${switches} vs /proc/stat ctxt ${ctxt} (error ${(100 * relErr(switches, ctxt)).toFixed(2)}%)`,
-      );
-      // Three runnable, one running: two waiting, all on CPU 0; everything else that waits adds what the
-      // rest of the machine's tasks waited (their schedstat), plus a little for tasks that exited meanwhile.
-      expect(len(cpu0)).toBeGreaterThan(0.97 * (truth.runDelayNs / d.intervalNs));
-      expect(len(cpu0)).toBeLessThan(truth.runDelayNs / d.intervalNs + elsewhere + 0.2);
-      expect(truth.runDelayNs / d.intervalNs).toBeGreaterThan(1.7);
-      for (const c of others) expect(len(c)).toBeLessThan(elsewhere + 0.3);
-      expect(relErr(switches, ctxt)).toBeLessThan(0.05);
+      // The upper bounds compare with what every other task waited by its schedstat; a task that started and
+      // exited within the window (a build beside the test forks hundreds, each waiting behind the others)
+      // took its waits with it, and the bounds cannot be checked. Such a window is measured again (at most
+      // 5 times); a window in which at most 5 processes were created must meet them.
+      for (let attempt = 1; ; attempt++) {
+        const { d, truth: truthOf, ctxt, allWaitNs, bounds, forks } = await measure(reader, [spin.pid], 2000);
+        const truth = truthOf(spin.pid);
+        // What the rest of the machine waited meanwhile (other work on a shared or CI machine queues on CPU 0 too).
+        const elsewhere = Math.max(0, allWaitNs - bounds(spin.pid).outer.runDelayNs) / d.intervalNs;
+        const cpu0 = d.cpus.find((c) => c.cpu === 0)!;
+        const others = d.cpus.filter((c) => c.cpu !== 0);
+        const len = (c: { waitNs: number }): number => c.waitNs / d.intervalNs;
+        const switches = d.cpus.reduce((s, c) => s + c.switches, 0);
+        console.log(
+          `sched (e) attempt ${attempt}: CPU 0 run-queue length ${len(cpu0).toFixed(3)} (the spinners' own waits: ${(truth.runDelayNs / d.intervalNs).toFixed(3)}), ` +
+            `other CPUs ${others.map((c) => len(c).toFixed(3)).join(', ')}; every other task's waits ${elsewhere.toFixed(3)}; ${forks} processes created; ` +
+            `switches ${switches} vs /proc/stat ctxt ${ctxt} (error ${(100 * relErr(switches, ctxt)).toFixed(2)}%)`,
+        );
+        // Three runnable, one running: two waiting, all on CPU 0.
+        expect(len(cpu0)).toBeGreaterThan(0.97 * (truth.runDelayNs / d.intervalNs));
+        expect(truth.runDelayNs / d.intervalNs).toBeGreaterThan(1.7);
+        expect(relErr(switches, ctxt)).toBeLessThan(0.05);
+        // Everything else that waits adds what the rest of the machine's tasks waited, plus a little for tasks
+        // that exited meanwhile.
+        const bounded = len(cpu0) < truth.runDelayNs / d.intervalNs + elsewhere + 0.2 && others.every((c) => len(c) < elsewhere + 0.3);
+        if (!bounded && forks > 5) {
+          if (attempt < 5) continue;
+          console.log(`sched (e): every window saw processes start and exit: the upper bounds were not checkable`);
+          break;
+        }
+        expect(len(cpu0)).toBeLessThan(truth.runDelayNs / d.intervalNs + elsewhere + 0.2);
+        for (const c of others) expect(len(c)).toBeLessThan(elsewhere + 0.3);
+        break;
+      }
     } finally {
       reader.close();
     }
