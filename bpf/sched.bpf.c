@@ -29,7 +29,8 @@
  *  - Reading: a second task iterator (`dump`) writes the process and cgroup
  *    entries that changed since the last read, and the CPU entries, in
  *    binary, so a read moves what changed instead of bpftool's JSON of
- *    every entry (about 4 KB per process), and needs no bpftool.
+ *    every entry (about 4 KB per process), and needs no bpftool. A process
+ *    record holds only its histograms' non-zero slots (sched.h).
  */
 #include "include/vmlinux.h"
 #include "include/compat.h"
@@ -230,7 +231,7 @@ __u64 flush_cycle = 0;
 /* Processes whose last thread exited and that no dump pass has written yet (a hint: the dump writes them first). */
 __u64 exited_pending = 0;
 
-/* Exited processes written per dump call: 32 entries of about 470 bytes, half of seq_file's 32 KB buffer. */
+/* Exited processes written per dump call: 32 records of at most 504 bytes, half of seq_file's 32 KB buffer. */
 #define DUMP_BATCH 32
 
 #ifdef TUNER_COMPAT
@@ -469,7 +470,15 @@ static long add_slot(__u32 i, struct hist_add *x)
 	return 0;
 }
 
-static __always_inline void add_counts(struct sched_counts *dst, struct sched_counts *d, __u64 cycle)
+/*
+ * Which histogram slots of a flush's deltas hold anything: every slot, none
+ * (no new wait), or the one slot of a single new wait (its index). The
+ * compat variant always takes every slot.
+ */
+#define HIST_ALL SCHED_SLOTS
+#define HIST_NONE (SCHED_SLOTS + 1)
+
+static __always_inline void add_counts(struct sched_counts *dst, struct sched_counts *d, __u64 cycle, __u32 hslot)
 {
 	struct hist_add x = { .dst = dst, .d = d };
 
@@ -480,7 +489,14 @@ static __always_inline void add_counts(struct sched_counts *dst, struct sched_co
 	__sync_fetch_and_add(&dst->nivcsw, d->nivcsw);
 	__sync_fetch_and_add(&dst->waits, d->waits);
 	__sync_fetch_and_add(&dst->wait_ns, d->wait_ns);
+#ifdef TUNER_COMPAT
 	loop(SCHED_SLOTS, SCHED_SLOTS, add_slot, &x);
+#else
+	if (hslot == HIST_ALL)
+		loop(SCHED_SLOTS, SCHED_SLOTS, add_slot, &x);
+	else if (hslot < SCHED_SLOTS)
+		add_slot(hslot, &x);
+#endif
 	if (dst->active != cycle)
 		dst->active = cycle;
 }
@@ -553,7 +569,7 @@ static __always_inline void flush_task(struct task_struct *t, struct sched_task 
 	struct sched_counts *d, *cgc;
 	struct sched_proc *p, *scratch;
 	struct sched_sw *sw;
-	__u32 zero = 0, tgid;
+	__u32 zero = 0, tgid, hslot = HIST_ALL;
 	__u64 v, max = 0, cgid;
 
 	scratch = bpf_map_lookup_elem(&sched_scratch, &zero);
@@ -578,13 +594,45 @@ static __always_inline void flush_task(struct task_struct *t, struct sched_task 
 
 		v = sw->waits; d->waits = v - s->f_waits; s->f_waits = v;
 		v = sw->run_delay_seen; d->wait_ns = v - s->f_wait_seen; s->f_wait_seen = v;
+#ifdef TUNER_COMPAT
 		loop(SCHED_SLOTS, SCHED_SLOTS, delta_slot, &x);
+#else
+		/*
+		 * Most tasks of a big host have no new wait, or one (a process
+		 * that started and went to sleep): their histograms grew in no
+		 * slot, or by one in the slot of that wait's length, and only
+		 * that slot is read. When it did not grow by exactly one (a
+		 * switch on another CPU raced the reads of `waits` and
+		 * `run_delay_seen`), every slot is. A slot's baseline moves only
+		 * when the slot is read, whole: a wait counted after these reads
+		 * shows at the next flush.
+		 */
+		if (!d->waits) {
+			hslot = HIST_NONE;
+		} else if (d->waits == 1) {
+			__u64 k = hist_slot(d->wait_ns, SCHED_SLOTS);
+			__u32 grew = sw->hist[0][k] - s->f_hist[0][k] + sw->hist[1][k] - s->f_hist[1][k];
+
+			if (grew == 1) {
+				hslot = k;
+				delta_slot(k, &x);
+			} else {
+				loop(SCHED_SLOTS, SCHED_SLOTS, delta_slot, &x);
+			}
+		} else {
+			loop(SCHED_SLOTS, SCHED_SLOTS, delta_slot, &x);
+		}
+#endif
 		max = take_zero(&sw->max_wait_ns);
 	} else {
 		d->waits = 0;
 		d->wait_ns = 0;
+#ifdef TUNER_COMPAT
 		__builtin_memset(d->hist_wakeup, 0, sizeof(d->hist_wakeup));
 		__builtin_memset(d->hist_preempt, 0, sizeof(d->hist_preempt));
+#else
+		hslot = HIST_NONE;
+#endif
 	}
 
 	tgid = t->tgid;
@@ -605,11 +653,11 @@ static __always_inline void flush_task(struct task_struct *t, struct sched_task 
 			p->threads = 0;
 		}
 		__sync_fetch_and_add(&p->threads, 1);
-		add_counts(&p->c, d, cycle);
+		add_counts(&p->c, d, cycle, hslot);
 	}
 	cgc = lookup_or_create(&sched_cgroups, &cgid, cycle, false);
 	if (cgc)
-		add_counts(cgc, d, cycle);
+		add_counts(cgc, d, cycle, hslot);
 out:
 	s->flushing = 0;
 }
@@ -835,13 +883,82 @@ static __always_inline int write_rec(struct seq_file *seq, __u32 kind, __u64 key
 }
 
 #ifndef TUNER_COMPAT
+_Static_assert(SCHED_PROC_HEAD == __builtin_offsetof(struct sched_proc, c.hist_wakeup), "SCHED_PROC_HEAD");
+
+/* A sparse process record being made: its masks and non-zero slots (one spare zero pads it to 8 bytes). */
+struct sched_sparse {
+	struct sched_hist_mask mask;
+	__u32 vals[2 * SCHED_SLOTS + 2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sched_sparse);
+} sched_sparse SEC(".maps");
+
+/* The largest sparse process record: every slot non-zero. */
+#define SPARSE_MAX (sizeof(struct sched_rec) + SCHED_PROC_HEAD + sizeof(struct sched_hist_mask) + 4 * 2 * SCHED_SLOTS)
+
+struct sparse_ctx {
+	__u32 *hist;		/* hist_wakeup, then hist_preempt right after it */
+	struct sched_sparse *sp;
+	__u32 n;
+};
+
+/* Slot i of the two histograms (one array of 2 * SCHED_SLOTS), kept when non-zero (a bpf_loop callback). */
+static long sparse_slot(__u32 i, struct sparse_ctx *x)
+{
+	__u32 v, n = x->n;
+
+	if (i >= 2 * SCHED_SLOTS || n >= 2 * SCHED_SLOTS)
+		return 1;
+	v = x->hist[i];
+	if (!v)
+		return 0;
+	if (i < SCHED_SLOTS)
+		x->sp->mask.wakeup |= 1ULL << i;
+	else
+		x->sp->mask.preempt |= 1ULL << (i - SCHED_SLOTS);
+	x->sp->vals[n] = v;
+	x->n = n + 1;
+	return 0;
+}
+
+/* A process entry as a SCHED_REC_PROC_SPARSE record; nonzero when it did not fit. */
+static __always_inline int write_proc(struct seq_file *seq, __u32 tgid, struct sched_proc *p)
+{
+	struct sparse_ctx x = { .hist = p->c.hist_wakeup, .n = 0 };
+	struct sched_rec r = { .kind = SCHED_REC_PROC_SPARSE, .key = tgid };
+	__u32 zero = 0, n;
+
+	x.sp = bpf_map_lookup_elem(&sched_sparse, &zero);
+	if (!x.sp)
+		return -1;
+	x.sp->mask.wakeup = 0;
+	x.sp->mask.preempt = 0;
+	/* A process with no wait counted has empty histograms: no loop. */
+	if (p->c.waits)
+		bpf_loop(2 * SCHED_SLOTS, sparse_slot, &x, 0);
+	n = x.n;
+	if (n > 2 * SCHED_SLOTS)
+		return -1;
+	x.sp->vals[n] = 0;
+	n = (n + 1) & ~1U;
+	r.size = SCHED_PROC_HEAD + sizeof(struct sched_hist_mask) + 4 * n;
+	if (bpf_seq_write(seq, &r, sizeof(r)) || bpf_seq_write(seq, p, SCHED_PROC_HEAD))
+		return -1;
+	return bpf_seq_write(seq, x.sp, sizeof(struct sched_hist_mask) + 4 * n) ? -1 : 0;
+}
+
 static long batch_exited(void *map, __u32 *key, struct sched_proc *p, struct dump_ctx *d)
 {
 	if (!p->exited || p->c.dumped == d->cycle)
 		return 0;
 	if (d->n >= DUMP_BATCH)
 		return 1;
-	if (write_rec(d->seq, SCHED_REC_PROC, *key, p, sizeof(*p))) {
+	if (write_proc(d->seq, *key, p)) {
 		d->failed = 1;
 		return 1;
 	}
@@ -870,10 +987,10 @@ static long rest_proc(void *map, __u32 *key, struct sched_proc *p, struct dump_c
 {
 	if (!to_write(&p->c, d->cycle) && !(p->exited && p->c.dumped != d->cycle))
 		return 0;
-	if (d->budget < sizeof(struct sched_rec) + sizeof(*p))
+	if (d->budget < SPARSE_MAX)
 		return 1;
-	d->budget -= sizeof(struct sched_rec) + sizeof(*p);
-	write_rec(d->seq, SCHED_REC_PROC, *key, p, sizeof(*p));
+	d->budget -= SPARSE_MAX;
+	write_proc(d->seq, *key, p);
 	return 0;
 }
 
@@ -979,7 +1096,11 @@ int dump(struct bpf_iter__task *ctx)
 	if (p && !to_write(&p->c, d.cycle) && !(p->exited && p->c.dumped != d.cycle))
 		p = NULL;	/* written at an earlier task of its process, or unchanged */
 	if (p) {
+#ifdef TUNER_COMPAT
 		if (write_rec(d.seq, SCHED_REC_PROC, tgid, p, sizeof(*p)))
+#else
+		if (write_proc(d.seq, tgid, p))
+#endif
 			return 0;
 		cgid = p->cgroup_id;
 		c = bpf_map_lookup_elem(&sched_cgroups, &cgid);

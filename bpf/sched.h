@@ -64,6 +64,21 @@ struct sched_proc {
 #define SCHED_REC_PROC 1	/* key: the tgid; then struct sched_proc */
 #define SCHED_REC_CGROUP 2	/* key: the cgroup id; then struct sched_counts */
 #define SCHED_REC_CPU 3		/* key: the CPU; then struct sched_cpu */
+/*
+ * key: the tgid; then struct sched_proc up to its histograms (the first
+ * SCHED_PROC_HEAD bytes), struct sched_hist_mask, and the non-zero slots of
+ * hist_wakeup then hist_preempt, in slot order, as u32, padded with a zero
+ * to a multiple of 8 bytes. Most slots are zero (a process that ran once
+ * has one non-zero slot): about a third of the bytes of SCHED_REC_PROC.
+ * The compat variant writes SCHED_REC_PROC.
+ */
+#define SCHED_REC_PROC_SPARSE 4
+#define SCHED_PROC_HEAD 136	/* offsetof(struct sched_proc, c.hist_wakeup) */
+
+struct sched_hist_mask {
+	__u64 wakeup;		/* bit k: hist_wakeup[k] is non-zero and written */
+	__u64 preempt;		/* bit k: hist_preempt[k] */
+};
 
 struct sched_rec {
 	__u32 kind;

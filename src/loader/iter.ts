@@ -1,6 +1,6 @@
 /**
  * Running a BPF iterator = reading its pinned link to the end. The output of
- * a large one (the sched dump: about 470 bytes per process) is read into a
+ * a large one (the sched dump: up to about 500 bytes per changed process) is read into a
  * buffer kept from one run to the next, so a read of megabytes allocates
  * nothing and touches no fresh pages once the buffer has grown. Synchronous:
  * fs.promises reads of a file of unknown size take several thread-pool round

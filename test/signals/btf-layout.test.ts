@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EVENT_LAYOUT } from '../../src/signals/events/bpf.js';
 import { FUTEX_LAYOUT } from '../../src/signals/futex/dump.js';
-import { SCHED_LAYOUT } from '../../src/signals/sched/dump.js';
+import { SCHED_LAYOUT, SCHED_SPARSE_LAYOUT } from '../../src/signals/sched/dump.js';
 
 interface BtfType {
   name?: string;
@@ -37,6 +37,7 @@ const CASES: Array<[string, string, { size: number; members: Record<string, numb
   ...['sched.bpf.o', 'sched_compat.bpf.o'].flatMap((o) =>
     Object.entries(SCHED_LAYOUT).map(([name, l]) => [o, name, l] as [string, string, typeof l]),
   ),
+  ...Object.entries(SCHED_SPARSE_LAYOUT).map(([name, l]) => ['sched.bpf.o', name, l] as [string, string, typeof l]),
   ...['futex.bpf.o', 'futex_compat.bpf.o'].flatMap((o) =>
     Object.entries(FUTEX_LAYOUT).map(([name, l]) => [o, name, l] as [string, string, typeof l]),
   ),

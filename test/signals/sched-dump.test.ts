@@ -2,7 +2,7 @@
  * The dump iterator's records (bpf/sched.h: struct sched_rec + entry), built
  * here byte by byte from the C layout, decoded; and what a mismatch looks like.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeDump, dumpDeltas, indexDump, LastReadings, type DumpIndex } from '../../src/signals/sched/dump.js';
 import { histCount } from '../../src/aggregate/histogram.js';
 
@@ -27,6 +27,27 @@ function counts(created: bigint, oncpu: bigint): Buffer {
   b.writeUInt32LE(2, 80 + 4 * 13); // hist_wakeup[13]
   b.writeUInt32LE(1, 80 + 160 + 4 * 22); // hist_preempt[22]
   return b;
+}
+
+/**
+ * The sparse record (SCHED_REC_PROC_SPARSE) of a full process record: its
+ * first 136 bytes, the masks of the non-zero slots, the slots, padded.
+ */
+function sparseOf(full: Buffer): Buffer {
+  const body = full.subarray(16);
+  const masks = Buffer.alloc(16);
+  const vals: number[] = [];
+  for (let i = 0; i < 80; i++) {
+    const v = body.readUInt32LE(136 + 4 * i);
+    if (v === 0) continue;
+    const word = 8 * (i >= 40 ? 1 : 0);
+    masks.writeBigUInt64LE(masks.readBigUInt64LE(word) | (1n << BigInt(i % 40)), word);
+    vals.push(v);
+  }
+  if (vals.length % 2) vals.push(0);
+  const v = Buffer.alloc(4 * vals.length);
+  vals.forEach((x, i) => v.writeUInt32LE(x, 4 * i));
+  return Buffer.concat([header(4, 136 + 16 + v.length, full.readBigUInt64LE(8)), body.subarray(0, 136), masks, v]);
 }
 
 function proc(comm: string): Buffer {
@@ -57,6 +78,29 @@ describe('sched dump records', () => {
     expect(p.value.histPreempt[22]).toBe(1);
     expect(p.value.histWakeup.reduce((a, b) => a + b, 0) + p.value.histPreempt.reduce((a, b) => a + b, 0)).toBe(3);
     expect(cgroups).toEqual([expect.objectContaining({ key: String(2n ** 63n + 1n), created: '6' })]);
+  });
+
+  it('decodes a sparse process record as the full one', () => {
+    const full = Buffer.concat([header(1, PROC_SIZE, 4242n), proc('spin')]);
+    const sparse = sparseOf(full);
+    expect(sparse.length).toBe(16 + 136 + 16 + 8);
+    expect(decodeDump(sparse)).toEqual(decodeDump(full));
+    expect(indexDump(sparse).sparse).toBe(true);
+    expect(indexDump(full).sparse).toBe(false);
+  });
+
+  it('refuses a sparse record whose size disagrees with its masks, names slots beyond 39, or beside full records', () => {
+    const full = Buffer.concat([header(1, PROC_SIZE, 1n), proc('a')]);
+    const sparse = sparseOf(full);
+    const short = Buffer.from(sparse);
+    short.writeUInt32LE(sparse.readUInt32LE(4) - 8, 4);
+    expect(() => decodeDump(short.subarray(0, short.length - 8))).toThrow(/expected a sparse struct sched_proc of 160 bytes, got 152/);
+    const wide = Buffer.from(sparse);
+    wide.writeUInt32LE(1 << 8, 16 + 136 + 4); // wakeup slot 40
+    expect(() => decodeDump(wide)).toThrow(/slots beyond 39/);
+    expect(() => decodeDump(Buffer.concat([full, sparseOf(Buffer.concat([header(1, PROC_SIZE, 2n), proc('b')]))]))).toThrow(
+      /both full and sparse/,
+    );
   });
 
   it('decodes a buffer that does not start on a 4-byte boundary', () => {
@@ -132,7 +176,18 @@ function countsOf(f: Fields): Buffer {
   return b;
 }
 
+/** The kind of process records procOf makes: full (the compat object's) or sparse (the CO-RE object's). */
+let sparseRecords = false;
+
 function procOf(
+  tgid: number,
+  f: Fields & { comm?: string; exited?: boolean; max?: [bigint, bigint]; threads?: [number, bigint]; cgroup?: bigint },
+): Buffer {
+  const full = fullProcOf(tgid, f);
+  return sparseRecords ? sparseOf(full) : full;
+}
+
+function fullProcOf(
   tgid: number,
   f: Fields & { comm?: string; exited?: boolean; max?: [bigint, bigint]; threads?: [number, bigint]; cgroup?: bigint },
 ): Buffer {
@@ -156,7 +211,37 @@ function after(...reads: Array<DumpIndex | undefined>): LastReadings {
   return last;
 }
 
-describe('sched dump deltas', () => {
+describe.each([false, true])('sched dump deltas (sparse process records: %s)', (sparse) => {
+  beforeEach(() => {
+    sparseRecords = sparse;
+  });
+  afterEach(() => {
+    sparseRecords = false;
+  });
+
+  it('takes a histogram slot that wrapped to exactly zero (gone from a sparse record) modulo 2^32', () => {
+    const prev = read(
+      procOf(10, {
+        nvcsw: 1n,
+        wakeup: [
+          [3, 0xfffffffe],
+          [4, 1],
+        ],
+      }),
+    );
+    const cur = read(
+      procOf(10, {
+        nvcsw: 2n,
+        wakeup: [
+          [3, 0],
+          [4, 2],
+        ],
+      }),
+    );
+    const [p] = dumpDeltas(cur, after(prev), 1).procs;
+    expect([p!.histWakeup[3], p!.histWakeup[4], histCount(p!.histWakeup)]).toEqual([2, 1, 3]);
+  });
+
   it('subtracts 64-bit counters across the 32-bit word boundary and histograms modulo 2^32', () => {
     const big = 2n ** 60n;
     const prev = read(procOf(10, { oncpu: big - 3n, runDelay: 2n ** 32n - 1n, nvcsw: 5n, wakeup: [[3, 0xffffffff]], preempt: [[9, 4]] }));
@@ -224,9 +309,9 @@ describe('sched dump deltas', () => {
   it('forgets an entry no read wrote for four reads (the kernel side deleted it by then)', () => {
     const last = after(read(procOf(1, { oncpu: 100n }), cgroupOf(9n, { nivcsw: 4n })));
     for (let i = 0; i < 3; i++) dumpDeltas(read(), last, i + 1);
-    expect([last.procs.size, last.cgroups.size]).toEqual([1, 1]);
+    expect([last.procs.size + last.sparseProcs.size, last.cgroups.size]).toEqual([1, 1]);
     for (let i = 3; i < 8; i++) dumpDeltas(read(), last, i + 1);
-    expect([last.procs.size, last.cgroups.size]).toEqual([0, 0]);
+    expect([last.procs.size + last.sparseProcs.size, last.cgroups.size]).toEqual([0, 0]);
     expect(dumpDeltas(read(procOf(1, { oncpu: 130n })), last, 9).procs.map((p) => p.oncpuNs)).toEqual([130]);
   });
 
@@ -272,5 +357,38 @@ describe('sched dump deltas', () => {
     expect([wake[3], wake[4], pre[9], histCount(wake) + histCount(pre)]).toEqual([3, 2, 5, 10]);
     const printed = JSON.parse(JSON.stringify(procs[0])) as { histWakeup: number[]; histPreempt: number[]; pid: number };
     expect([printed.pid, printed.histWakeup.length, printed.histWakeup[3], printed.histPreempt[9]]).toEqual([1, 40, 2, 1]);
+  });
+});
+
+describe('sched dump deltas, sparse against full records', () => {
+  it('agree over random reads: slots anywhere in both histograms, wraps, entries re-created, entries not written', () => {
+    let seed = 7;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const state = new Map<number, { created: bigint; nvcsw: bigint; slots: Map<number, number> }>();
+    const full = new LastReadings();
+    const sparse = new LastReadings();
+    const view = (d: ReturnType<typeof dumpDeltas>) => d.procs.map((p) => [p.pid, p.nvcsw, [...p.histWakeup], [...p.histPreempt]]);
+    for (let r = 1; r < 60; r++) {
+      const recs: Buffer[] = [];
+      for (let tgid = 1; tgid <= 40; tgid++) {
+        let s = state.get(tgid);
+        if (!s || rnd() < 0.05) state.set(tgid, (s = { created: BigInt(r), nvcsw: 0n, slots: new Map() }));
+        if (rnd() < 0.5) continue; // unchanged: not written
+        s.nvcsw++;
+        const k = Math.floor(rnd() * 80);
+        s.slots.set(k, ((s.slots.get(k) ?? 0) + (rnd() < 0.1 ? 0xfffffff0 : 1 + Math.floor(rnd() * 5))) >>> 0);
+        const slots = [...s.slots];
+        recs.push(
+          fullProcOf(tgid, {
+            created: s.created,
+            nvcsw: s.nvcsw,
+            wakeup: slots.filter(([i]) => i < 40),
+            preempt: slots.filter(([i]) => i >= 40).map(([i, n]) => [i - 40, n]),
+          }),
+        );
+      }
+      const a = view(dumpDeltas(indexDump(Buffer.concat(recs)), full, r));
+      expect(view(dumpDeltas(indexDump(Buffer.concat(recs.map(sparseOf))), sparse, r))).toEqual(a);
+    }
   });
 });

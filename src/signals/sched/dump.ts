@@ -16,6 +16,7 @@ const SCHED_SLOTS = 40;
 const REC_PROC = 1;
 const REC_CGROUP = 2;
 const REC_CPU = 3;
+const REC_PROC_SPARSE = 4;
 const REC_HEADER = 16;
 
 /** struct sched_cpu: switches, wait_ns, dumped (three u64). */
@@ -47,6 +48,16 @@ const PROC = {
   counts: 56,
   size: 56 + COUNTS.size,
 };
+
+/**
+ * A SCHED_REC_PROC_SPARSE record (bpf/sched.h): the struct sched_proc up to
+ * its histograms (HEAD bytes), struct sched_hist_mask (two u64: bit k of
+ * `wakeup` says hist_wakeup[k] follows, likewise `preempt`), then the
+ * non-zero slots in slot order, wakeup first, as u32, padded to 8 bytes.
+ */
+const SPARSE = { head: PROC.counts + COUNTS.histWakeup, masks: 16 };
+/** Words of a sparse record's head, masks, and where its values start. */
+const SW = { head: SPARSE.head >>> 2, masks: SPARSE.head >>> 2, vals: (SPARSE.head + SPARSE.masks) >>> 2 };
 
 /**
  * The C structs read here, by their bpf/sched.h names: byte offsets of the
@@ -84,6 +95,11 @@ export const SCHED_LAYOUT = {
   },
 } as const;
 
+/** struct sched_hist_mask of the sparse record (the CO-RE object only: its compat variant writes full records). */
+export const SCHED_SPARSE_LAYOUT = {
+  sched_hist_mask: { size: SPARSE.masks, members: { wakeup: 0, preempt: 8 } },
+} as const;
+
 export interface DumpEntry<V> {
   key: string;
   /** The flush cycle that created the entry (a re-created entry starts over). */
@@ -112,8 +128,34 @@ function counts(buf: Buffer, u32: Uint32Array, at: number): RawCounts {
   };
 }
 
-function proc(buf: Buffer, u32: Uint32Array, at: number): RawProc {
+/** The two histograms of the sparse record at byte `at`, expanded. */
+function sparseHists(u32: Uint32Array, at: number): { wakeup: number[]; preempt: number[] } {
+  const full = new Array<number>(2 * SCHED_SLOTS).fill(0);
+  const w = at >>> 2;
+  forSparse(u32, w, (slot, k) => (full[slot] = u32[k]!));
+  return { wakeup: full.slice(0, SCHED_SLOTS), preempt: full.slice(SCHED_SLOTS) };
+}
+
+/**
+ * Each slot a sparse record at word w holds, in order: its index in the two
+ * histograms taken as one (wakeup 0-39, preempt 40-79), and the word of its
+ * value.
+ */
+function forSparse(u32: Uint32Array, w: number, f: (slot: number, k: number) => void): void {
+  let k = w + SW.vals;
+  for (let m = 0; m < 4; m++) {
+    let bits = u32[w + SW.masks + m]!;
+    const base = (m >>> 1) * SCHED_SLOTS + (m & 1) * 32;
+    while (bits !== 0) {
+      f(base + 31 - Math.clz32(bits & -bits), k++);
+      bits &= bits - 1;
+    }
+  }
+}
+
+function proc(buf: Buffer, u32: Uint32Array, at: number, sparse = false): RawProc {
   const c = at + PROC.counts;
+  const h = sparse ? sparseHists(u32, at) : undefined;
   let end = at + PROC.comm;
   while (end < at + PROC.comm + 16 && buf[end] !== 0) end++;
   return {
@@ -123,8 +165,8 @@ function proc(buf: Buffer, u32: Uint32Array, at: number): RawProc {
     nivcsw: buf.readBigUInt64LE(c + COUNTS.nivcsw),
     waits: buf.readBigUInt64LE(c + COUNTS.waits),
     waitNs: buf.readBigUInt64LE(c + COUNTS.waitNs),
-    histWakeup: hist(u32, c + COUNTS.histWakeup),
-    histPreempt: hist(u32, c + COUNTS.histPreempt),
+    histWakeup: h?.wakeup ?? hist(u32, c + COUNTS.histWakeup),
+    histPreempt: h?.preempt ?? hist(u32, c + COUNTS.histPreempt),
     comm: buf.toString('utf8', at + PROC.comm, end),
     cgroupId: buf.readBigUInt64LE(at + PROC.cgroupId).toString(),
     maxWaitNs: buf.readBigUInt64LE(at + PROC.maxWaitNs),
@@ -151,6 +193,7 @@ const STRUCT_NAMES: Record<number, string> = {
   [REC_PROC]: 'struct sched_proc',
   [REC_CGROUP]: 'struct sched_counts',
   [REC_CPU]: 'struct sched_cpu',
+  [REC_PROC_SPARSE]: 'sparse struct sched_proc',
 };
 const SIZES: Record<number, number> = { [REC_PROC]: PROC.size, [REC_CGROUP]: COUNTS.size, [REC_CPU]: CPU.size };
 
@@ -169,11 +212,31 @@ export interface DumpIndex {
   /** cgroup id (decimal) -> byte offset of its struct sched_counts. */
   cgroups: Map<string, number>;
   cpus: RawCpu[];
+  /** The processes come as SCHED_REC_PROC_SPARSE records (the CO-RE object), not SCHED_REC_PROC (its compat variant). */
+  sparse: boolean;
+}
+
+const popcount = (x: number): number => {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) as number;
+};
+
+/** The size a sparse record at word w must have, from its masks (which must name slots below SCHED_SLOTS only). */
+function sparseSize(u32: Uint32Array, w: number, at: number): number {
+  const m = w + SW.masks;
+  if (u32[m + 1]! >>> (SCHED_SLOTS - 32) !== 0 || u32[m + 3]! >>> (SCHED_SLOTS - 32) !== 0) {
+    throw new Error(`sched dump: a sparse process record at byte ${at} names histogram slots beyond ${SCHED_SLOTS - 1}`);
+  }
+  const n = popcount(u32[m]!) + popcount(u32[m + 1]!) + popcount(u32[m + 2]!) + popcount(u32[m + 3]!);
+  return SPARSE.head + SPARSE.masks + 4 * (n + (n & 1));
 }
 
 export function indexDump(input: Buffer): DumpIndex {
   const { buf, u32 } = aligned(input);
   const procs = new Map<number, number>();
+  let full = false;
+  let sparse = false;
   const cgroups = new Map<string, number>();
   const cpus = new Map<number, RawCpu>();
   for (let at = 0; at < buf.length;) {
@@ -182,7 +245,11 @@ export function indexDump(input: Buffer): DumpIndex {
     const kind = u32[w]!;
     const size = u32[w + 1]!;
     const body = at + REC_HEADER;
-    const expected = SIZES[kind];
+    let expected = SIZES[kind];
+    if (kind === REC_PROC_SPARSE) {
+      if (body + SPARSE.head + SPARSE.masks > buf.length) throw new Error(`sched dump: a record cut at byte ${at} of ${buf.length}`);
+      expected = sparseSize(u32, body >>> 2, at);
+    }
     if (expected === undefined) throw new Error(`sched dump: unknown record kind ${kind} at byte ${at}`);
     if (size !== expected) {
       throw new Error(
@@ -191,23 +258,27 @@ export function indexDump(input: Buffer): DumpIndex {
       );
     }
     if (body + size > buf.length) throw new Error(`sched dump: a record cut at byte ${at} of ${buf.length}`);
-    if (kind === REC_PROC) procs.set(u32[w + 2]! + u32[w + 3]! * TWO32, body);
-    else if (kind === REC_CGROUP) cgroups.set(buf.readBigUInt64LE(at + 8).toString(), body);
+    if (kind === REC_PROC || kind === REC_PROC_SPARSE) {
+      if (kind === REC_PROC) full = true;
+      else sparse = true;
+      if (full && sparse) throw new Error(`sched dump: both full and sparse process records (byte ${at}): one object wrote both?`);
+      procs.set(u32[w + 2]! + u32[w + 3]! * TWO32, body);
+    } else if (kind === REC_CGROUP) cgroups.set(buf.readBigUInt64LE(at + 8).toString(), body);
     else {
       const cpu = u32[w + 2]!;
       cpus.set(cpu, { cpu, switches: buf.readBigUInt64LE(body + CPU.switches), waitNs: buf.readBigUInt64LE(body + CPU.waitNs) });
     }
     at = body + size;
   }
-  return { buf, u32, procs, cgroups, cpus: [...cpus.values()].sort((a, b) => a.cpu - b.cpu) };
+  return { buf, u32, procs, cgroups, cpus: [...cpus.values()].sort((a, b) => a.cpu - b.cpu), sparse };
 }
 
 /** Decode one read of the dump link entry by entry (what bpftool's JSON of the maps holds; tests compare the two). */
 export function decodeDump(input: Buffer): { procs: Array<DumpEntry<RawProc>>; cgroups: Array<DumpEntry<RawCounts>>; cpus: RawCpu[] } {
-  const { buf, u32, procs, cgroups, cpus } = indexDump(input);
+  const { buf, u32, procs, cgroups, cpus, sparse } = indexDump(input);
   const created = (c: number): string => buf.readBigUInt64LE(c + COUNTS.created).toString();
   return {
-    procs: [...procs].map(([tgid, at]) => ({ key: String(tgid), created: created(at + PROC.counts), value: proc(buf, u32, at) })),
+    procs: [...procs].map(([tgid, at]) => ({ key: String(tgid), created: created(at + PROC.counts), value: proc(buf, u32, at, sparse) })),
     cgroups: [...cgroups].map(([key, at]) => ({ key, created: created(at), value: counts(buf, u32, at) })),
     cpus,
   };
@@ -259,18 +330,23 @@ export class Readings<K> {
     return this.slots.size;
   }
 
-  /** Keep words [w, w + words) of u32 as key's reading, written by read `read`. */
-  keep(key: K, u32: Uint32Array, w: number, read: number): void {
+  /** The word offset of key's reading, made when missing, marked as written by read `read` (the caller writes it). */
+  slot(key: K, read: number): number {
     let slot = this.slots.get(key);
     if (slot === undefined) {
       slot = this.free.pop() ?? this.slots.size;
       if ((slot + 1) * this.words > this.arena.length) this.grow();
       this.slots.set(key, slot);
     }
-    const base = slot * this.words;
+    this.seen[slot] = read;
+    return slot * this.words;
+  }
+
+  /** Keep words [w, w + words) of u32 as key's reading, written by read `read`. */
+  keep(key: K, u32: Uint32Array, w: number, read: number): void {
+    const base = this.slot(key, read);
     const a = this.arena;
     for (let i = 0; i < this.words; i++) a[base + i] = u32[w + i]!;
-    this.seen[slot] = read;
   }
 
   /** Make room for `n` more readings at once (one allocation for a read of 10,000 new entries, not eight). */
@@ -310,11 +386,14 @@ export class Readings<K> {
 export class LastReadings {
   readonly procs = new Readings<number>(PROC.size >>> 2);
   readonly cgroups = new Readings<string>(COUNTS.size >>> 2);
+  /** Processes read from sparse records: the record's head and masks, then both histograms expanded. */
+  readonly sparseProcs = new Readings<number>(SW.vals + 2 * SCHED_SLOTS);
   reads = 0;
 
   /** Forget entries no read wrote for FORGET_AFTER_READS reads (deleted by the kernel side by then). */
   prune(): void {
     this.procs.forget(this.reads - FORGET_AFTER_READS);
+    this.sparseProcs.forget(this.reads - FORGET_AFTER_READS);
     this.cgroups.forget(this.reads - FORGET_AFTER_READS);
   }
 }
@@ -495,6 +574,65 @@ function procHistDelta(
 }
 
 /**
+ * The histograms' deltas of the sparse record at word w (its last reading at
+ * word pb of pu, or none) into out at o, and added to the sums: only the
+ * slots the record holds, and those its last reading held that it does not
+ * (a count that wrapped to exactly zero modulo 2^32).
+ */
+function sparseHistDelta(
+  cu: Uint32Array,
+  w: number,
+  pu: Uint32Array | undefined,
+  pb: number,
+  out: Uint32Array,
+  o: number,
+  sum: Uint32Array,
+): void {
+  let k = w + SW.vals;
+  const ph = pb + SW.vals;
+  for (let m = 0; m < 4; m++) {
+    let bits = cu[w + SW.masks + m]!;
+    const base = (m >>> 1) * SCHED_SLOTS + (m & 1) * 32;
+    if (pu !== undefined) {
+      let gone = pu[pb + SW.masks + m]! & ~bits;
+      while (gone !== 0) {
+        const i = base + 31 - Math.clz32(gone & -gone);
+        gone &= gone - 1;
+        const v = -pu[ph + i]! >>> 0;
+        out[o + i] = v;
+        sum[i] = sum[i]! + v;
+      }
+    }
+    while (bits !== 0) {
+      const i = base + 31 - Math.clz32(bits & -bits);
+      bits &= bits - 1;
+      const v = pu === undefined ? cu[k]! : (cu[k]! - pu[ph + i]!) >>> 0;
+      k++;
+      out[o + i] = v;
+      sum[i] = sum[i]! + v;
+    }
+  }
+}
+
+/** Keep the sparse record at word w as key's reading: its head and masks, and its histograms expanded. */
+function keepSparse(r: Readings<number>, key: number, cu: Uint32Array, w: number, read: number): void {
+  const base = r.slot(key, read);
+  const a = r.array;
+  for (let i = 0; i < SW.vals; i++) a[base + i] = cu[w + i]!;
+  const h = base + SW.vals;
+  a.fill(0, h, h + 2 * SCHED_SLOTS);
+  let k = w + SW.vals;
+  for (let m = 0; m < 4; m++) {
+    let bits = cu[w + SW.masks + m]!;
+    const at = h + (m >>> 1) * SCHED_SLOTS + (m & 1) * 32;
+    while (bits !== 0) {
+      a[at + 31 - Math.clz32(bits & -bits)] = cu[k++]!;
+      bits &= bits - 1;
+    }
+  }
+}
+
+/**
  * What changed since the last reading of each entry (`last`, updated here):
  * processes and cgroups with activity, and processes whose last thread
  * exited since; and the sums of the processes' histograms. `cycle` is the
@@ -512,20 +650,23 @@ export function dumpDeltas(
   const out = new Uint32Array((cur.procs.size + cur.cgroups.size) * 2 * SCHED_SLOTS);
   const sum = new Uint32Array(2 * SCHED_SLOTS);
   const pc = PROC.counts >>> 2;
-  last.procs.reserve(cur.procs.size);
+  const sparse = cur.sparse;
+  const readings = sparse ? last.sparseProcs : last.procs;
+  readings.reserve(cur.procs.size);
   let o = 0;
   const procs: SchedProcDelta[] = [];
   for (const [tgid, at] of cur.procs) {
     const w = at >>> 2;
     const c = w + pc;
-    const pa = last.procs.array;
-    const pw = last.procs.at(tgid);
+    const pa = readings.array;
+    const pw = readings.at(tgid);
     const pv = pw !== undefined && sameEntry(cu, c, pa, pw + pc) ? pa : undefined;
     const p = (pw ?? 0) + pc;
     const exited = cu[w + (PROC.exited >>> 2)] !== 0;
     const exitedNow = exited && !(pv !== undefined && pv[pw! + (PROC.exited >>> 2)] !== 0);
     if (!idle(cu, c, pv, p) || exitedNow) {
-      procHistDelta(cu, c, pv, p, out, o, sum);
+      if (sparse) sparseHistDelta(cu, w, pv, pw ?? 0, out, o, sum);
+      else procHistDelta(cu, c, pv, p, out, o, sum);
       procs.push(
         new ProcDelta(
           tgid,
@@ -546,7 +687,8 @@ export function dumpDeltas(
       );
       o += 2 * SCHED_SLOTS;
     }
-    last.procs.keep(tgid, cu, w, last.reads);
+    if (sparse) keepSparse(readings, tgid, cu, w, last.reads);
+    else readings.keep(tgid, cu, w, last.reads);
   }
   const cgroups: SchedCgroupDelta[] = [];
   for (const [cgroupId, at] of cur.cgroups) {
