@@ -24,6 +24,7 @@ import { line, type CommandSpec } from './spec.js';
 import { cpuCgroupDir, readCgroupCpu, readProc, type CgroupCpu, type ProcSnapshot } from '../diagnose/baseline.js';
 import { findings, type Finding, type Measurements } from '../diagnose/findings.js';
 import { parseThresholds, type Thresholds } from '../diagnose/thresholds.js';
+import { sampleThreads, starvation, targetThreads, type Sample, type Starvation } from '../diagnose/starved.js';
 
 export interface DiagnoseOptions {
   pid?: number;
@@ -68,6 +69,9 @@ function mergeReasons(failed: ReadonlyArray<{ signal: string; reason: string }>)
   return out;
 }
 
+/** How often, besides the window's start and end, the target's threads are sampled for starvation. */
+const SAMPLE_EVERY_MS = 500;
+
 export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseReport> {
   if ((opts.pid === undefined) === (opts.cgroup === undefined)) throw new UsageError('diagnose: give exactly one of --pid or --cgroup');
   if (opts.pid !== undefined && !existsSync(`/proc/${opts.pid}`)) throw new UsageError(`--pid ${opts.pid}: no such process`);
@@ -95,6 +99,10 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseReport> {
   let cgEnd: CgroupCpu | undefined;
   let windowMs = opts.durationMs;
   let start = Date.now();
+  // Every target thread's state and schedstat a few times in the window: a thread queued until the end has
+  // no run-queue wait accounted anywhere yet (see starved.ts).
+  const tids = targetThreads(pid !== undefined ? { pid } : { cgroupDir: scope.cgroup!.path });
+  const samples: Sample[] = [];
   try {
     const backend = opts.backend ?? 'auto';
     // Loads are independent bpftool runs (mostly verifier time): run them side by side.
@@ -117,9 +125,15 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseReport> {
     cgStart = cgDir ? readCgroupCpu(cgDir) : undefined;
 
     start = Date.now();
+    samples.push(sampleThreads(tids, start));
     while (Date.now() - start < opts.durationMs) {
       if (!(await sleep(Math.min(100, opts.durationMs - (Date.now() - start)), opts.signal))) break;
       opts.onProgress?.(Date.now() - start, opts.durationMs);
+      // None close to the end: a running thread's on-CPU time moves at each tick, so a sample a few ms before the
+      // last one could see a thread that runs as one that did not.
+      const now = Date.now();
+      if (now - samples.at(-1)!.atMs >= SAMPLE_EVERY_MS && start + opts.durationMs - now >= SAMPLE_EVERY_MS / 2)
+        samples.push(sampleThreads(tids, now));
       if (pid !== undefined && !existsSync(`/proc/${pid}`)) {
         exited = true;
         break;
@@ -130,16 +144,20 @@ export async function diagnose(opts: DiagnoseOptions): Promise<DiagnoseReport> {
     procEnd = pid === undefined || exited ? undefined : readProc(pid);
     cgEnd = cgDir && !exited ? readCgroupCpu(cgDir) : undefined;
     windowMs = Date.now() - start;
+    // After the probes' and /proc's last reads: a thread not switched in up to here has none of its wait in them.
+    samples.push(sampleThreads(tids));
   } finally {
     target?.close();
     host?.close();
   }
   const psiRec = buildPsiRecord(await psi.read(), new Date());
 
+  const durationMs = (records.sched as SchedRecord | undefined)?.interval_ms ?? windowMs;
   const m = measure({
     scope,
     pid,
-    durationMs: (records.sched as SchedRecord | undefined)?.interval_ms ?? windowMs,
+    durationMs,
+    starved: starvation(samples, durationMs),
     procStart,
     procEnd,
     cgStart,
@@ -193,6 +211,7 @@ interface Gathered {
   host?: SchedRecord;
   psi: PsiRecord;
   psiCgroup?: string;
+  starved?: Starvation;
 }
 
 /** Fold the records of the window into what the rules look at (one process, or the whole cgroup). */
@@ -237,6 +256,12 @@ export function measure(g: Gathered): Measurements {
       switches: 0,
       involuntary: 0,
     };
+  }
+  if (m.sched && g.starved && g.starved.threads > 0) {
+    // Their wait counts as run-queue wait; never more than every thread waiting the whole window.
+    const cap = Math.max(m.target.threads, g.starved.sampled) * g.durationMs * 1e6;
+    m.sched.runqWaitNs = Math.min(m.sched.runqWaitNs + g.starved.waitNs, cap);
+    m.sched.starved = g.starved;
   }
   if (g.futex) {
     const procs = mine(g.futex.procs);

@@ -27,7 +27,19 @@ export interface Measurements {
   durationMs: number;
   target: { pid?: number; comm: string; threads: number; cgroup?: string; cgroupParent?: string };
   /** Kernel accounting over the window (/proc). */
-  sched?: { oncpuNs: number; runqWaitNs: number; p99Us: number | null; maxUs: number | null; switches: number; involuntary: number };
+  sched?: {
+    oncpuNs: number;
+    runqWaitNs: number;
+    p99Us: number | null;
+    maxUs: number | null;
+    switches: number;
+    involuntary: number;
+    /**
+     * Threads queued without running until the window's end (their wait, in runqWaitNs, is accounted by
+     * no one else yet), and those of them queued the whole window: starved, never ran.
+     */
+    starved?: { sampled: number; threads: number; wholeWindow: number; waitNs: number };
+  };
   futex?: {
     waits: number;
     waitNs: number;
@@ -76,12 +88,24 @@ function cpuContention(m: Measurements, t: Thresholds): Finding[] {
     const sev = level(share, t['cpu.wait_share.warn'], t['cpu.wait_share.critical']);
     if (sev) {
       const quotaNote = byQuota > 0 ? ` (besides ${ms(byQuota)} held back by its CPU quota)` : '';
+      const st = m.sched.starved;
+      const starvedNote = !st
+        ? ''
+        : st.wholeWindow > 0
+          ? `; ${st.wholeWindow} of ${st.sampled} threads starved: runnable the whole ${secs.toFixed(1)} s but never ran`
+          : `; ${st.threads} of ${st.sampled} threads queued without running until the end of the window`;
+      const starvedLine = st
+        ? `; ${st.threads} thread${st.threads === 1 ? '' : 's'} runnable but never run until the end (${st.wholeWindow} starved the whole window, never ran: ${ms(st.waitNs)} of the wait, which the kernel accounts only once a thread runs)`
+        : '';
       out.push({
         kind: 'cpu-contention',
         severity: sev,
-        summary: `waits for a CPU ${pct(share)} of the time it could run (${ms(contended)} on run queues in ${secs.toFixed(1)} s${quotaNote}, p99 wait ${us(m.sched.p99Us)})`,
+        summary: `waits for a CPU ${pct(share)} of the time it could run (${ms(contended)} on run queues in ${secs.toFixed(1)} s${quotaNote}, p99 wait ${us(m.sched.p99Us)})${starvedNote}`,
         evidence: {
-          line: `run-queue wait ${pct(share)} of runnable time (${ms(contended)} waiting${quotaNote}, ${ms(oncpuNs)} on CPU), ${pct(contended / windowNs)} of wall time; p99 ${us(m.sched.p99Us)}, max ${us(m.sched.maxUs)}; ${m.sched.involuntary} involuntary switches`,
+          line: `run-queue wait ${pct(share)} of runnable time (${ms(contended)} waiting${quotaNote}, ${ms(oncpuNs)} on CPU), ${pct(contended / windowNs)} of wall time; p99 ${us(m.sched.p99Us)}, max ${us(m.sched.maxUs)}; ${m.sched.involuntary} involuntary switches${starvedLine}`,
+          starved_threads: st?.threads ?? 0,
+          starved_whole_window: st?.wholeWindow ?? 0,
+          starved_wait_ns: st?.waitNs ?? 0,
           runq_wait_ns: runqWaitNs,
           quota_wait_ns: Math.round(byQuota),
           oncpu_ns: oncpuNs,
