@@ -509,22 +509,27 @@ const resultKey = (name: string, seconds: number): string => (seconds === 16 ? n
 
 /** --combine: the repetitions saved by several commands (one scenario, one duration), summarized and merged. */
 function combine(files: string[]): void {
-  const parts = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as SavedReps);
+  const parts = files.map((f): SavedReps => {
+    try {
+      return JSON.parse(readFileSync(f, 'utf8')) as SavedReps;
+    } catch (err) {
+      return usage(`--combine: ${f}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
   const first = parts[0]!;
   for (const [i, p] of parts.entries())
     if (p.scenario !== first.scenario || p.seconds !== first.seconds || p.interval !== first.interval || p.settle !== first.settle)
-      throw new Error(
+      usage(
         `--combine: ${files[i]} is ${p.scenario} ${p.seconds} s, ${p.interval}, settle ${p.settle}; ${files[0]} is ${first.scenario} ${first.seconds} s, ${first.interval}, settle ${first.settle}`,
       );
   const sc = SCENARIOS.find((x) => x.name === first.scenario);
-  if (!sc) throw new Error(`--combine: unknown scenario "${first.scenario}"`);
+  if (!sc) usage(`--combine: unknown scenario "${first.scenario}"`);
   const reps = parts.flatMap((p) => p.reps);
   const seeds = reps.map((r) => r.seed);
-  if (new Set(seeds).size !== seeds.length) throw new Error(`--combine: a repetition appears twice (seeds ${seeds.join(', ')})`);
+  if (new Set(seeds).size !== seeds.length) usage(`--combine: a repetition appears twice (seeds ${seeds.join(', ')})`);
   const names = Object.keys(reps[0]!.outcomes);
   for (const r of reps)
-    if (Object.keys(r.outcomes).join() !== names.join())
-      throw new Error(`--combine: seed ${r.seed} ran other conditions than seed ${reps[0]!.seed}`);
+    if (Object.keys(r.outcomes).join() !== names.join()) usage(`--combine: seed ${r.seed} ran other conditions than seed ${reps[0]!.seed}`);
   const settings = sc.settings.filter((st) => names.includes(st.label));
   const conds: Cond[] = names.map((n) =>
     n === 'alone' || n === 'none' || n === 'heuristic' || n === 'learned' || n === 'warm'
