@@ -189,8 +189,14 @@ describe.skipIf(skipKernel || (!hasBpftrace() && !requireBpf))('sched: bpftrace 
     const bt = await openSchedBpftrace(scope, 500);
     const core = await openSchedBpf(scope);
     try {
-      // Align: drop what bpftrace delivered so far, then take the CO-RE baseline at a bpftrace boundary.
-      await bt.read();
+      // Align: drop what bpftrace delivered so far (loading the CO-RE object takes a second or more, and
+      // bpftrace queues an interval every 500 ms meanwhile: a read that returns at once was queued), then
+      // take the CO-RE baseline right after a read that waited for a fresh interval boundary.
+      for (let drained = 0; drained < 20; drained++) {
+        const t0 = performance.now();
+        await bt.read();
+        if (performance.now() - t0 > 100) break;
+      }
       await core.read();
       const btDeltas: SchedDelta[] = [];
       for (let i = 0; i < 8; i++) btDeltas.push(await bt.read());
