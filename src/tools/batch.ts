@@ -71,9 +71,15 @@ export class BpftoolBatch {
       if (/[\s"'\\]/.test(w) || w === '') throw new Error(`bpftool batch: unsupported argument ${JSON.stringify(w)}`);
     }
     const proc = this.ensure();
+    const stdin = proc.child.stdin;
+    // Requests made in the same tick (a reader's dumps, asked together) go out in one write(2): one wake-up of bpftool.
+    if (stdin && !stdin.writableCorked) {
+      stdin.cork();
+      process.nextTick(() => stdin.uncork());
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({ argv: ['bpftool', '-j', ...words], resolve, reject });
-      proc.child.stdin?.write(`${words.join(' ')}\nversion\n`);
+      stdin?.write(`${words.join(' ')}\nversion\n`);
     });
   }
 

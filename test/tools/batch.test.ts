@@ -3,6 +3,7 @@
  * (the process is replaced by a stub that replays the recording).
  */
 import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { BpftoolBatch } from '../../src/tools/batch.js';
 
@@ -53,6 +54,32 @@ describe('BpftoolBatch framing', () => {
     fin.buf = '[{"command":["map","dump","pinned","/x"],"output":{"error":"bpf obj get (/x): No such file or directory"}}]';
     fin.finish(255, undefined);
     await expect(p).rejects.toThrow(/No such file or directory/);
+  });
+
+  it('sends the requests of one tick in one write, in order, and a later one in another', async () => {
+    const writes: string[][] = [];
+    const stdin = new Writable({
+      writev(chunks, done) {
+        writes.push(chunks.map((c) => String(c.chunk)));
+        done();
+      },
+      write(chunk, _enc, done) {
+        writes.push([String(chunk)]);
+        done();
+      },
+    });
+    const batch = new BpftoolBatch();
+    (batch as unknown as { proc: unknown }).proc = { child: { stdin } };
+    void batch.request(['map', 'dump', 'pinned', '/a']);
+    void batch.request(['map', 'dump', 'pinned', '/b']);
+    await new Promise((r) => setImmediate(r));
+    void batch.request(['map', 'dump', 'pinned', '/c']);
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toEqual([
+      ['map dump pinned /a\nversion\n', 'map dump pinned /b\nversion\n'],
+      ['map dump pinned /c\nversion\n'],
+    ]);
+    (batch as unknown as { queue: unknown[] }).queue.length = 0;
   });
 
   it('refuses arguments that would break the batch line format', () => {

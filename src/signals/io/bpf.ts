@@ -126,10 +126,13 @@ export async function openIoBpf(scope: SchedScope, opts: BpfOpenOptions = {}): P
     async read(): Promise<IoDelta> {
       const ended = cycle;
       cycle += 1n;
-      await writeConfig(batch, core.map('io_config'), encodeIoConfig(outlier, cycle));
+      // The new cycle, then the dumps: asked together (bpftool runs them in this order), in one write.
       const now = process.hrtime.bigint();
-      const devDump = await batch.request(['map', 'dump', 'pinned', core.map('io_devs')]);
-      const procDump = await batch.request(['map', 'dump', 'pinned', core.map('io_procs')]);
+      const [, devDump, procDump] = await Promise.all([
+        writeConfig(batch, core.map('io_config'), encodeIoConfig(outlier, cycle)),
+        batch.request(['map', 'dump', 'pinned', core.map('io_devs')]),
+        batch.request(['map', 'dump', 'pinned', core.map('io_procs')]),
+      ]);
       const intervalNs = Number(now - last);
       last = now;
       const out: IoDelta = { intervalNs, devices: [], procs: [] };

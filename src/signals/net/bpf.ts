@@ -112,12 +112,13 @@ export async function openNetBpf(scope: SchedScope, opts: BpfOpenOptions = {}): 
   };
   const read = async (): Promise<NetDelta> => {
     const now = process.hrtime.bigint();
-    const [peers, cgs, drops, procs] = [
-      await dump('net_tcp', 'net_retrans'),
-      await dump('net_tcp', 'net_retrans_cg'),
-      await dump('net_drop', 'net_drops'),
-      await dump('net_sock', 'net_procs'),
-    ];
+    // Asked together: bpftool answers them in order, and gets them in one write.
+    const [peers, cgs, drops, procs] = await Promise.all([
+      dump('net_tcp', 'net_retrans'),
+      dump('net_tcp', 'net_retrans_cg'),
+      dump('net_drop', 'net_drops'),
+      dump('net_sock', 'net_procs'),
+    ]);
     const intervalNs = Number(now - last);
     last = now;
     const out: NetDelta = { intervalNs, hooks, retrans: [], retransByCgroup: [], drops: [], procs: [] };
