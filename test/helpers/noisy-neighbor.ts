@@ -1,10 +1,11 @@
 /**
  * The noisy-neighbor scene of the recipe kernel tests: a parent test cgroup
  * on the v1 cpu hierarchy with a "hog" (cpu.shares 262144, 256 times the
- * default: misconfigured) running three CPU burners and a "victim" running a
+ * default: misconfigured) running CPU burners (one more than the CPUs, at least three) and a "victim" running a
  * duty-cycle worker that wants 40% of a CPU; a journal directory of its own.
  * `cleanup()` (an afterEach) stops, removes and checks that nothing is left.
  */
+import os from 'node:os';
 import { expect } from 'vitest';
 import { leftoverCgroups, makeCgroup, type TestCgroup, type TestCgroupTree } from './cgroups.js';
 import { leftoverPins } from './kernel.js';
@@ -36,7 +37,8 @@ export async function noisyNeighbor(): Promise<NoisyNeighbor> {
   const hog = parent.child('hog');
   const victim = parent.child('victim');
   hog.write('cpu.shares', '262144');
-  const burn = await start('spin', [3, 0]);
+  // More burners than CPUs (three on two), so that the victim waits for a CPU on a host of any size.
+  const burn = await start('spin', [Math.max(3, os.availableParallelism() + 1), 0]);
   const duty = await start('duty', [40, 10, 0]);
   running.push(burn, duty);
   hog.add(burn.pid);

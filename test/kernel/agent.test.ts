@@ -15,6 +15,7 @@ import { CLI } from '../helpers/cli.js';
 import { leftoverPins, skipKernel } from '../helpers/kernel.js';
 import { cleanup as cleanupScene } from '../helpers/noisy-neighbor.js';
 import { start, type Running } from '../helpers/workloads.js';
+import { pickCpus } from '../helpers/cpus.js';
 
 const CPU = '/sys/fs/cgroup/cpu';
 
@@ -49,7 +50,7 @@ describe.skipIf(skipKernel)('tuner agent', () => {
     // Four CPU-bound threads in three cgroups on two CPUs: steady on-CPU time and run-queue wait.
     const sizes = { a: 2, b: 1, c: 1 } as const;
     for (const [cg, threads] of Object.entries(sizes)) {
-      const w = await start('spin', [threads, 0]);
+      const w = await start('spin', [threads, 0], { cpus: pickCpus(2) }); // two CPUs on a host of any size
       work.push(w);
       parent.child(cg).add(w.pid);
     }

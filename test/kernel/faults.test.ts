@@ -18,7 +18,7 @@ import {
   rmdirSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
@@ -27,6 +27,7 @@ import { leftoverPins, skipKernel } from '../helpers/kernel.js';
 import { cleanup, CPU, noisyNeighbor, RECIPE } from '../helpers/noisy-neighbor.js';
 import { startTuner, stopTuners, until, type TunerRun } from '../helpers/tuner-run.js';
 import { start, workload, type Running } from '../helpers/workloads.js';
+import { onlineCpus } from '../helpers/cpus.js';
 
 /** Mounts a test made: `dir` ones are temporary directories (removed after), bind mounts over a file are not. */
 const mounts: Array<{ at: string; dir: boolean }> = [];
@@ -404,14 +405,16 @@ describe.skipIf(skipKernel)('faults', () => {
   });
 
   it("a knob that refuses the write with EINVAL (a quota below a child's): an error naming it and the errno, nothing changed", async () => {
-    // cgroup v1 refuses a cfs quota below one of a child's (EINVAL): the child "busy" may use 1.9 CPUs, so the
-    // first step psi-backoff takes (2 CPUs -> 1.6) is refused. Its three burners on two CPUs are the pressure.
+    // cgroup v1 refuses a cfs quota below one of a child's (EINVAL): the child "busy" may use all the host's CPUs
+    // but 0.1, so the first step psi-backoff takes (N CPUs -> 0.8 N) is refused. Its burners, one more than the CPUs
+    // (three on two), are the pressure on a host of any size, and use the whole machine (the recipe keeps the
+    // cgroup at least a quarter of it).
     const parent = makeCgroup(CPU);
     cgroups.push(parent);
     const busy = parent.child('busy');
     busy.write('cpu.cfs_period_us', '100000');
-    busy.write('cpu.cfs_quota_us', '190000');
-    const burn = await start('spin', [3, 0]);
+    busy.write('cpu.cfs_quota_us', String(Math.round((onlineCpus() - 0.1) * 100_000)));
+    const burn = await start('spin', [os.availableParallelism() + 1, 0]);
     running.push(burn);
     busy.add(burn.pid);
     const dir = tmp('einval');

@@ -19,6 +19,7 @@ import { seededRandom } from '../../src/stats/rng.js';
 import { CLI, tuner } from '../helpers/cli.js';
 import { leftoverPins, skipKernel } from '../helpers/kernel.js';
 import { workload } from '../helpers/workloads.js';
+import { pickCpus } from '../helpers/cpus.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tuner-record-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,6 +33,15 @@ const load = (p: string): Profile => JSON.parse(readFileSync(p, 'utf8')) as Prof
 /** The mutex workload: `threads` threads share a fixed amount of work behind one lock. */
 function mutex(threads: number, iterations = 40000): string[] {
   return [workload('mutex'), String(threads), String(iterations), '2000', '30000'];
+}
+
+/**
+ * The mutex workload on two CPUs the test picks (taskset execs it: the same process): more threads than
+ * CPUs means run-queue waits on a host of any size, not only on one with two CPUs.
+ */
+const TWO_CPUS = pickCpus(2);
+function mutexOn2(threads: number, iterations = 40000): string[] {
+  return ['taskset', '-c', TWO_CPUS, ...mutex(threads, iterations)];
 }
 
 async function record(out: string, command: string[], flags: string[] = []) {
@@ -83,14 +93,14 @@ describe.skipIf(skipKernel)('tuner record (CLI)', () => {
     const b = file('alt-b.json');
     const r = await record(
       a,
-      [...mutex(2, 10000), '::', ...mutex(4, 10000)],
+      [...mutexOn2(2, 10000), '::', ...mutexOn2(4, 10000)],
       ['--alternate', b, '--repeat', '3', '--warmup', '1', '--signals', 'sched'],
     );
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const pa = load(a);
     const pb = load(b);
-    expect(pa.command).toEqual(mutex(2, 10000));
-    expect(pb.command).toEqual(mutex(4, 10000));
+    expect(pa.command).toEqual(mutexOn2(2, 10000));
+    expect(pb.command).toEqual(mutexOn2(4, 10000));
     for (const p of [pa, pb]) {
       expect(p.ok).toBe(true);
       expect(p.runs.map((x) => x.run)).toEqual([1, 2, 3]);
@@ -108,8 +118,8 @@ describe.skipIf(skipKernel)('tuner record (CLI)', () => {
     expect(String(r.stderr)).toMatch(/tuner record: run 3\/6, pair 2\/3, NEW .*alt-b\.json: /);
     expect(String(r.stderr)).toMatch(/tuner record: run 4\/6, pair 2\/3, BASE .*alt-a\.json: /);
     expect(String(r.stderr)).toMatch(/wrote .*alt-a\.json \(BASE, 3 runs\) and .*alt-b\.json \(NEW, 3 runs\), recorded in alternation/);
-    expect(pa.alternated).toMatchObject({ side: 'base', partner: b, partner_command: mutex(4, 10000), order: 'ABBA' });
-    expect(pb.alternated).toMatchObject({ side: 'new', partner: a, partner_command: mutex(2, 10000), order: 'ABBA' });
+    expect(pa.alternated).toMatchObject({ side: 'base', partner: b, partner_command: mutexOn2(4, 10000), order: 'ABBA' });
+    expect(pb.alternated).toMatchObject({ side: 'new', partner: a, partner_command: mutexOn2(2, 10000), order: 'ABBA' });
     expect(pa.alternated!.id).toBe(pb.alternated!.id);
     // compare knows they were recorded together: a note, not the different-commands warning.
     const c = await tuner(['compare', a, b, '--json']);
@@ -222,7 +232,7 @@ describe.skipIf(skipKernel)('tuner compare on real recordings', () => {
       [base, 2],
       [next, 6],
     ] as const) {
-      const r = await record(out, mutex(threads), ['--repeat', '6', '--quiet']);
+      const r = await record(out, mutexOn2(threads), ['--repeat', '6', '--quiet']);
       expect(r.exitCode, String(r.stderr)).toBe(0);
     }
     const c = await tuner(['compare', base, next, '--json']);
