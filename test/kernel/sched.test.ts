@@ -12,6 +12,11 @@ import type { SchedDelta, SchedProcDelta } from '../../src/signals/sched/record.
 import { start, type Running } from '../helpers/workloads.js';
 import { diffTruth, procTruth, relErr, type ProcTruth } from '../helpers/procfs.js';
 import { hasBpftrace, leftoverPins, requireBpf, skipKernel } from '../helpers/kernel.js';
+import { pickCpus } from '../helpers/cpus.js';
+
+/** Workloads run on CPUs the test picks: three spinners on two CPUs wait for a CPU on a host of any size. */
+const TWO_CPUS = pickCpus(2);
+const ONE_CPU = Number(pickCpus(1));
 
 const running: Running[] = [];
 afterEach(async () => {
@@ -109,7 +114,7 @@ function errOutside(ours: number, lo: number, hi: number): number {
 
 describe.skipIf(skipKernel)('sched (CO-RE) against /proc', () => {
   it('(a) run-queue wait agrees with /proc/PID/task/*/schedstat within 10%', async () => {
-    const spin = await start('spin', [3, 0]);
+    const spin = await start('spin', [3, 0], { cpus: TWO_CPUS });
     running.push(spin);
     const reader = await openSchedBpf({ pids: [spin.pid] });
     try {
@@ -137,8 +142,8 @@ describe.skipIf(skipKernel)('sched (CO-RE) against /proc', () => {
   });
 
   it('(b) context switches agree with voluntary + nonvoluntary_ctxt_switches within 5%', async () => {
-    const spin = await start('spin', [3, 0]);
-    const pp = await start('pingpong', [0]);
+    const spin = await start('spin', [3, 0], { cpus: TWO_CPUS });
+    const pp = await start('pingpong', [0], { cpus: TWO_CPUS });
     running.push(spin, pp);
     const reader = await openSchedBpf({ pids: [pp.pid, spin.pid] });
     try {
@@ -164,8 +169,8 @@ describe.skipIf(skipKernel)('sched (CO-RE) against /proc', () => {
   });
 
   it('scopes to a PID set: other processes are not reported', async () => {
-    const spin = await start('spin', [3, 0]);
-    const pp = await start('pingpong', [0]);
+    const spin = await start('spin', [3, 0], { cpus: TWO_CPUS });
+    const pp = await start('pingpong', [0], { cpus: TWO_CPUS });
     running.push(spin, pp);
     const reader = await openSchedBpf({ pids: [pp.pid] });
     try {
@@ -182,8 +187,8 @@ describe.skipIf(skipKernel)('sched (CO-RE) against /proc', () => {
 
 describe.skipIf(skipKernel || (!hasBpftrace() && !requireBpf))('sched: bpftrace backend against CO-RE', () => {
   it("(c) both backends agree within 15% on the same workload (short waits: within bpftrace's own cost per wait)", async () => {
-    const spin = await start('spin', [3, 0]);
-    const pp = await start('pingpong', [0]);
+    const spin = await start('spin', [3, 0], { cpus: TWO_CPUS });
+    const pp = await start('pingpong', [0], { cpus: TWO_CPUS });
     running.push(spin, pp);
     const scope = { pids: [spin.pid, pp.pid] };
     const bt = await openSchedBpftrace(scope, 500);
@@ -269,8 +274,8 @@ const slotsOf = (pid: number): number[] =>
 
 describe.skipIf(skipKernel)('sched (CO-RE): histograms, CPUs and table collisions', () => {
   it('(d) every wait is in the histogram: counts match schedstat timeslices, slots bound schedstat run_delay', async () => {
-    const spin = await start('spin', [3, 0]);
-    const pp = await start('pingpong', [0]);
+    const spin = await start('spin', [3, 0], { cpus: TWO_CPUS });
+    const pp = await start('pingpong', [0], { cpus: TWO_CPUS });
     running.push(spin, pp);
     const reader = await openSchedBpf({ pids: [spin.pid, pp.pid] });
     try {
@@ -282,8 +287,8 @@ describe.skipIf(skipKernel)('sched (CO-RE): histograms, CPUs and table collision
     }
   });
 
-  it('(e) per-CPU: run-queue length of three spinners pinned to CPU 0, switches against /proc/stat', async () => {
-    const spin = await start('spin', [3, 0], { cpus: '0' });
+  it('(e) per-CPU: run-queue length of three spinners pinned to one CPU, switches against /proc/stat', async () => {
+    const spin = await start('spin', [3, 0], { cpus: String(ONE_CPU) });
     running.push(spin);
     const reader = await openSchedBpf({ pids: [spin.pid] });
     try {
@@ -294,18 +299,18 @@ describe.skipIf(skipKernel)('sched (CO-RE): histograms, CPUs and table collision
       for (let attempt = 1; ; attempt++) {
         const { d, truth: truthOf, ctxt, allWaitNs, bounds, forks } = await measure(reader, [spin.pid], 2000);
         const truth = truthOf(spin.pid);
-        // What the rest of the machine waited meanwhile (other work on a shared or CI machine queues on CPU 0 too).
+        // What the rest of the machine waited meanwhile (other work on a shared or CI machine queues on that CPU too).
         const elsewhere = Math.max(0, allWaitNs - bounds(spin.pid).outer.runDelayNs) / d.intervalNs;
-        const cpu0 = d.cpus.find((c) => c.cpu === 0)!;
-        const others = d.cpus.filter((c) => c.cpu !== 0);
+        const cpu0 = d.cpus.find((c) => c.cpu === ONE_CPU)!;
+        const others = d.cpus.filter((c) => c.cpu !== ONE_CPU);
         const len = (c: { waitNs: number }): number => c.waitNs / d.intervalNs;
         const switches = d.cpus.reduce((s, c) => s + c.switches, 0);
         console.log(
-          `sched (e) attempt ${attempt}: CPU 0 run-queue length ${len(cpu0).toFixed(3)} (the spinners' own waits: ${(truth.runDelayNs / d.intervalNs).toFixed(3)}), ` +
+          `sched (e) attempt ${attempt}: CPU ${ONE_CPU} run-queue length ${len(cpu0).toFixed(3)} (the spinners' own waits: ${(truth.runDelayNs / d.intervalNs).toFixed(3)}), ` +
             `other CPUs ${others.map((c) => len(c).toFixed(3)).join(', ')}; every other task's waits ${elsewhere.toFixed(3)}; ${forks} processes created; ` +
             `switches ${switches} vs /proc/stat ctxt ${ctxt} (error ${(100 * relErr(switches, ctxt)).toFixed(2)}%)`,
         );
-        // Three runnable, one running: two waiting, all on CPU 0.
+        // Three runnable, one running: two waiting, all on that CPU.
         expect(len(cpu0)).toBeGreaterThan(0.97 * (truth.runDelayNs / d.intervalNs));
         expect(truth.runDelayNs / d.intervalNs).toBeGreaterThan(1.7);
         expect(relErr(switches, ctxt)).toBeLessThan(0.05);
