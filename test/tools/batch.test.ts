@@ -75,10 +75,7 @@ describe('BpftoolBatch framing', () => {
     await new Promise((r) => setImmediate(r));
     void batch.request(['map', 'dump', 'pinned', '/c']);
     await new Promise((r) => setImmediate(r));
-    expect(writes).toEqual([
-      ['map dump pinned /a\nversion\n', 'map dump pinned /b\nversion\n'],
-      ['map dump pinned /c\nversion\n'],
-    ]);
+    expect(writes).toEqual([['map dump pinned /a\nversion\n', 'map dump pinned /b\nversion\n'], ['map dump pinned /c\nversion\n']]);
     (batch as unknown as { queue: unknown[] }).queue.length = 0;
   });
 
