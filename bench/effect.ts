@@ -371,6 +371,27 @@ interface SavedReps {
   reps: Array<{ seed: number; outcomes: Record<string, Outcome> }>;
 }
 
+/** What a summary reads of an outcome: its whole-run value or its settled one. */
+type Pick = (o: Outcome) => number;
+
+/** The oracle: the static setting with the best median (of `pick`) among those that satisfy the recipe's constraints. */
+function bestStatic(sc: Scenario, settings: Setting[], reps: Array<Record<string, Outcome>>, pick: Pick): Setting {
+  const med = (label: string): number => median(reps.map((r) => pick(r[label]!)));
+  const allowed = settings.filter((st) => reps.every((r) => r[st.label]!.ok) || median(reps.map((r) => (r[st.label]!.ok ? 1 : 0))) === 1);
+  return (allowed.length > 0 ? allowed : settings).reduce((b, st) => (better(sc, med(st.label), med(b.label)) ? st : b));
+}
+
+/** The share of the victim's lost objective each tuner (and the best static setting, when named) gave back, per repetition. */
+function recoveries(reps: Array<Record<string, Outcome>>, pick: Pick, warm: boolean, best?: string): Record<string, Summary> {
+  const of = (name: string): Summary => summarize(reps.map((r) => recovery(pick(r[name]!), pick(r.none!), pick(r.alone!))));
+  return {
+    heuristic: of('heuristic'),
+    learned: of('learned'),
+    ...(warm ? { warm: of('warm') } : {}),
+    ...(best !== undefined ? { best_static: of(best) } : {}),
+  };
+}
+
 /**
  * The summary of a scenario's repetitions: medians and ranges per condition, and ratios within each repetition
  * (recovery and ratios to no tuner only where `alone` and `none` ran).
@@ -380,10 +401,7 @@ function summarizeReps(sc: Scenario, settings: Setting[], conds: Cond[], reps: A
   const baseline = has('alone') && has('none');
   const warm = has('warm');
   const values = (name: string): number[] => reps.map((r) => r[name]!.value);
-  const med = (name: string): number => median(values(name));
-  // The oracle: the static setting with the best median among those that satisfy the recipe's constraints.
-  const allowed = settings.filter((st) => reps.every((r) => r[st.label]!.ok) || median(reps.map((r) => (r[st.label]!.ok ? 1 : 0))) === 1);
-  const best = (allowed.length > 0 ? allowed : settings).reduce((b, st) => (better(sc, med(st.label), med(b.label)) ? st : b));
+  const best = bestStatic(sc, settings, reps, (o) => o.value);
   const perRep = (f: (r: Record<string, Outcome>) => number): Summary => summarize(reps.map(f));
   const summary = (name: string): Summary & { values: number[] } => ({ ...summarize(values(name)), values: values(name) });
   const tunerFacts = (kind: TunerKind) =>
@@ -408,12 +426,7 @@ function summarizeReps(sc: Scenario, settings: Setting[], conds: Cond[], reps: A
     extras,
     ...(baseline
       ? {
-          recovery: {
-            heuristic: perRep((r) => recovery(r.heuristic!.value, r.none!.value, r.alone!.value)),
-            learned: perRep((r) => recovery(r.learned!.value, r.none!.value, r.alone!.value)),
-            ...(warm ? { warm: perRep((r) => recovery(r.warm!.value, r.none!.value, r.alone!.value)) } : {}),
-            best_static: perRep((r) => recovery(r[best.label]!.value, r.none!.value, r.alone!.value)),
-          },
+          recovery: recoveries(reps, (o) => o.value, warm, best.label),
         }
       : {}),
     ratios: {
@@ -444,20 +457,14 @@ function settledSummary(sc: Scenario, settings: Setting[], reps: Array<Record<st
   const baseline = has('alone') && has('none');
   const warm = has('warm');
   const values = (name: string): number[] => reps.map((r) => r[name]!.settled);
-  const med = (name: string): number => median(values(name));
-  const allowed = settings.filter((st) => reps.every((r) => r[st.label]!.ok) || median(reps.map((r) => (r[st.label]!.ok ? 1 : 0))) === 1);
-  const best = (allowed.length > 0 ? allowed : settings).reduce((b, st) => (better(sc, med(st.label), med(b.label)) ? st : b));
+  const best = bestStatic(sc, settings, reps, (o) => o.settled);
   const perRep = (f: (r: Record<string, Outcome>) => number): Summary => summarize(reps.map(f));
   return {
     best_static: best.label,
     conditions: Object.fromEntries(conds.map((c) => [condName(c), { ...summarize(values(condName(c))), values: values(condName(c)) }])),
     ...(baseline
       ? {
-          recovery: {
-            heuristic: perRep((r) => recovery(r.heuristic!.settled, r.none!.settled, r.alone!.settled)),
-            learned: perRep((r) => recovery(r.learned!.settled, r.none!.settled, r.alone!.settled)),
-            ...(warm ? { warm: perRep((r) => recovery(r.warm!.settled, r.none!.settled, r.alone!.settled)) } : {}),
-          },
+          recovery: recoveries(reps, (o) => o.settled, warm),
         }
       : {}),
     ratios: {
