@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { start, type Running } from '../helpers/workloads.js';
 import { tuner, CLI } from '../helpers/cli.js';
 import { makeLoop, type LoopDevice } from '../helpers/loop.js';
-import { leftoverCgroups, makeCgroup, type TestCgroupTree } from '../helpers/cgroups.js';
+import { leftoverCgroups, makeCgroup, type TestCgroup, type TestCgroupTree } from '../helpers/cgroups.js';
 import { leftoverPins, skipKernel } from '../helpers/kernel.js';
 import { pickCpus } from '../helpers/cpus.js';
 import os from 'node:os';
@@ -18,6 +18,18 @@ import os from 'node:os';
 const running: Running[] = [];
 const loops: LoopDevice[] = [];
 const cgroups: TestCgroupTree[] = [];
+
+/** A test cgroup on the v1 cpu hierarchy with two children, hog and victim, at the given cpu.shares. */
+function hogAndVictim(hogShares: number, victimShares: number, parentShares?: number): { hog: TestCgroup; victim: TestCgroup } {
+  const parent = makeCgroup('/sys/fs/cgroup/cpu');
+  cgroups.push(parent);
+  if (parentShares !== undefined) parent.write('cpu.shares', String(parentShares));
+  const hog = parent.child('hog');
+  const victim = parent.child('victim');
+  hog.write('cpu.shares', String(hogShares));
+  victim.write('cpu.shares', String(victimShares));
+  return { hog, victim };
+}
 afterEach(async () => {
   for (const r of running.splice(0)) await r.stop();
   for (const l of loops.splice(0)) l.detach();
@@ -146,18 +158,12 @@ describe.skipIf(skipKernel)('tuner diagnose', () => {
   });
 
   it('a victim behind a hog cgroup -> noisy-neighbor names the hog cgroup', async () => {
-    const parent = makeCgroup('/sys/fs/cgroup/cpu');
-    cgroups.push(parent);
-    const hog = parent.child('hog');
-    const victim = parent.child('victim');
     // The rule names one cgroup that holds half the CPU. The test's parent competes with the tasks of the root
     // cgroup (1024 each on cgroup v1), tuner's own among them: at 8192 the hog keeps the larger part beside up to
     // about eight busy tasks of other work, and tuner still gets its share (at 262144 it starved: diagnose took 128 s).
-    // The hog at 10240, not more: at 262144 the victim sometimes did not run once in the window, and a task that
-    // never runs has no run-queue wait accounted yet (diagnose then read it as healthy).
-    parent.write('cpu.shares', '8192');
-    hog.write('cpu.shares', '10240');
-    victim.write('cpu.shares', '2');
+    // The hog at 10240, not more: at 262144 the victim sometimes does not run once in the window (diagnose then
+    // reports it starved, the next test's case, rather than the neighbor this one is about).
+    const { hog, victim } = hogAndVictim(10240, 2, 8192);
     // As many hog threads as the host has CPUs for this test: the victim waits wherever it runs.
     const h = await start('spin', [os.availableParallelism(), 0]);
     const v = await start('spin', [1, 0]);
@@ -178,12 +184,7 @@ describe.skipIf(skipKernel)('tuner diagnose', () => {
     // assertion.
     const cpu = pickCpus(1);
     for (let attempt = 1; ; attempt++) {
-      const parent = makeCgroup('/sys/fs/cgroup/cpu');
-      cgroups.push(parent);
-      const hogCg = parent.child('hog');
-      const victimCg = parent.child('victim');
-      hogCg.write('cpu.shares', '262144');
-      victimCg.write('cpu.shares', '2');
+      const { hog: hogCg, victim: victimCg } = hogAndVictim(262144, 2);
       // The hog is stopped first (afterEach stops in this order): the victim then runs, and can die.
       const hog = await start('spin', [1, 0], { cpus: cpu });
       const victim = await start('spin', [1, 0], { cpus: cpu });
