@@ -12,7 +12,7 @@ import type { FutexDelta, FutexRecord } from '../signals/futex/record.js';
 import type { IoRecord } from '../signals/io/record.js';
 import type { NetRecord } from '../signals/net/record.js';
 import type { PsiRecord } from '../signals/psi/record.js';
-import type { SchedDelta, SchedRecord } from '../signals/sched/record.js';
+import { procHists, type SchedDelta, type SchedRecord } from '../signals/sched/record.js';
 import { CgroupSeriesSet } from './cgroup-set.js';
 import { Log2Histogram } from './log2-histogram.js';
 import { agentCost } from './self.js';
@@ -135,9 +135,8 @@ export class AgentMetrics {
 
   sched(rec: SchedRecord, delta: SchedDelta | undefined, nowMs: number): void {
     if (delta) {
-      const hist = delta.procHist
-        ? histSum([delta.procHist.wakeup, delta.procHist.preempt])
-        : histSum(delta.procs.flatMap((p) => [p.histWakeup, p.histPreempt]));
+      const h = procHists(delta);
+      const hist = histSum([h.wakeup, h.preempt]);
       this.runqWait.add({}, hist, delta.procs.reduce((s, p) => s + p.waitNs, 0) * NS);
     }
     this.runDelay.inc(rec.runq.wait_ns * NS);

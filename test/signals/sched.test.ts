@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeCgroups, decodeCpus, decodeProcs, parseFlushOutput } from '../../src/signals/sched/bpf.js';
 import { countCpus, encodeScope } from '../../src/loader/session.js';
 import { cpuSubsysIndex, schedDeltaFromMaps } from '../../src/signals/sched/bpftrace.js';
-import { buildSchedRecord, emptyProc, type SchedDelta, type SchedProcDelta } from '../../src/signals/sched/record.js';
+import { buildSchedRecord, emptyProc, procHists, type SchedDelta, type SchedProcDelta } from '../../src/signals/sched/record.js';
 import { Cumulative } from '../../src/signals/cumulative.js';
 import { parseJson } from '../../src/tools/json.js';
 
@@ -102,6 +102,22 @@ describe('bpftrace output (recorded)', () => {
 function proc(pid: number, over: Partial<SchedProcDelta> = {}): SchedProcDelta {
   return emptyProc(pid, `p${pid}`, { cgroupId: '7', threads: 1, ...over });
 }
+
+describe('procHists', () => {
+  const procs = [proc(1, { histWakeup: [1, 2], histPreempt: [0, 1] }), proc(2, { histWakeup: [0, 3], histPreempt: [4] })];
+  const delta = (procHist?: SchedDelta['procHist']): SchedDelta => ({ intervalNs: 1e9, procs, procHist, cgroups: [], cpus: [] });
+
+  it("takes the reader's sums when it made them, else sums the processes' own", () => {
+    // The reader's sums differ from the processes' here on purpose: which one was taken shows.
+    const sums = { wakeup: [9, 9], preempt: [8] };
+    expect(procHists(delta(sums))).toEqual(sums);
+    expect(procHists(delta())).toEqual({ wakeup: [1, 5], preempt: [4, 1] });
+  });
+
+  it('sums only the subset asked for, even when the reader summed every process', () => {
+    expect(procHists(delta({ wakeup: [9, 9], preempt: [8] }), [procs[1]!])).toEqual({ wakeup: [0, 3], preempt: [4] });
+  });
+});
 
 describe('buildSchedRecord', () => {
   const base = { backend: 'bpf' as const, now: new Date('2026-01-01T00:00:00Z'), top: 2, cgroupName: (id: string) => `/cg${id}` };

@@ -122,6 +122,16 @@ function round(x: number, digits: number): number {
 }
 
 /** A quantile of a log2 histogram in µs; clamped to the exact maximum when the backend knows it. */
+/**
+ * The wake-up and preemption histograms summed over the delta's processes, or over `only` (a subset of them): the
+ * reader's sums when it made them and no subset is asked for, else the sum of the processes' own.
+ */
+export function procHists(delta: SchedDelta, only?: readonly SchedProcDelta[]): { wakeup: Hist; preempt: Hist } {
+  if (delta.procHist && only === undefined) return delta.procHist;
+  const procs = only ?? delta.procs;
+  return { wakeup: histSum(procs.map((p) => p.histWakeup)), preempt: histSum(procs.map((p) => p.histPreempt)) };
+}
+
 const quantileUs = (h: Hist, q: number, maxNs?: number): number | null => {
   const v = log2Quantile(h, q);
   return us(v === undefined ? undefined : maxNs === undefined ? v : Math.min(v, maxNs));
@@ -133,8 +143,9 @@ export function buildSchedRecord(delta: SchedDelta, opts: BuildOptions): SchedRe
     const byPid = new Map(procs.map((p) => [p.pid, p]));
     procs = opts.pids.map((pid) => byPid.get(pid) ?? emptyProc(pid, opts.commOf?.(pid) ?? ''));
   }
-  const wake = delta.procHist && !opts.pids ? histSum([delta.procHist.wakeup]) : histSum(procs.map((p) => p.histWakeup));
-  const pre = delta.procHist && !opts.pids ? histSum([delta.procHist.preempt]) : histSum(procs.map((p) => p.histPreempt));
+  const h = procHists(delta, opts.pids ? procs : undefined);
+  const wake = histSum([h.wakeup]);
+  const pre = histSum([h.preempt]);
   const all = histAdd(wake, pre);
   const maxNs = procs.reduce<number | undefined>((m, p) => (p.maxWaitNs === undefined ? m : Math.max(m ?? 0, p.maxWaitNs)), undefined);
   const sum = (f: (p: SchedProcDelta) => number): number => procs.reduce((s, p) => s + f(p), 0);

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { histAdd, histCount, log2Quantile } from '../../aggregate/histogram.js';
-import type { SchedDelta } from './record.js';
+import { procHists, type SchedDelta } from './record.js';
 import { roundUs, type SignalSummary } from '../../record/summary.js';
 
 export class SchedTotals {
@@ -22,19 +22,14 @@ export class SchedTotals {
   private readonly exited = new Map<number, { comm: string; exited: boolean }>();
 
   add(d: SchedDelta): void {
-    if (d.procHist) {
-      this.wakeup = histAdd(this.wakeup, d.procHist.wakeup);
-      this.preempt = histAdd(this.preempt, d.procHist.preempt);
-    }
+    const h = procHists(d);
+    this.wakeup = histAdd(this.wakeup, h.wakeup);
+    this.preempt = histAdd(this.preempt, h.preempt);
     for (const p of d.procs) {
       this.oncpuNs += p.oncpuNs;
       this.runDelayNs += p.runDelayNs;
       this.nvcsw += p.nvcsw;
       this.nivcsw += p.nivcsw;
-      if (!d.procHist) {
-        this.wakeup = histAdd(this.wakeup, p.histWakeup);
-        this.preempt = histAdd(this.preempt, p.histPreempt);
-      }
       if (p.maxWaitNs !== undefined) this.maxNs = Math.max(this.maxNs ?? 0, p.maxWaitNs);
       const seen = this.exited.get(p.pid);
       this.exited.set(p.pid, { comm: p.comm || seen?.comm || '', exited: p.exited || (seen?.exited ?? false) });
