@@ -16,6 +16,7 @@ import { leftoverPins, skipKernel } from '../helpers/kernel.js';
 import { procTruth } from '../helpers/procfs.js';
 import { journalDir, startTuner, until } from '../helpers/tuner-run.js';
 import { start, type Running } from '../helpers/workloads.js';
+import { onlineCpus, pickCpus } from '../helpers/cpus.js';
 
 const ROOT = '/sys/fs/cgroup';
 const recipe = (n: string) => new URL(`../../recipes/${n}.yaml`, import.meta.url).pathname;
@@ -37,6 +38,8 @@ afterEach(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rel = (cg: TestCgroup) => cg.path.slice(ROOT.length);
+/** One CPU the test picks, for workloads that must queue behind each other. */
+const ONE_CPU = pickCpus(1);
 
 function tmp(): string {
   const d = mkdtempSync(path.join(tmpdir(), 'tuner-v2-'));
@@ -132,7 +135,8 @@ describe.skipIf(!pureV2)('cgroup v2', () => {
 
   it('pressure_backoff steps cpu.max down under CPU pressure and restores it', async () => {
     const cg = parentCgroup([]);
-    const spin = await start('spin', [4, 0]);
+    // More spinning threads than the host has CPUs: CPU pressure on a host of any size.
+    const spin = await start('spin', [onlineCpus() + 2, 0]);
     running.push(spin);
     cg.add(spin.pid);
     const before = cg.read('cpu.max');
@@ -146,7 +150,7 @@ describe.skipIf(!pureV2)('cgroup v2', () => {
     console.log(`cgroup v2 pressure_backoff: cpu.max ${step.old} -> ${step.new}`);
     expect(period).toBe(100000);
     expect(quota).toBeGreaterThanOrEqual(50_000); // min_cpus 0.5
-    expect(quota).toBeLessThan(200_000); // below the 2 CPUs it could use
+    expect(quota).toBeLessThan(onlineCpus() * 100_000); // below the CPUs it could use
     run.proc.kill('SIGTERM');
     const r = await run.proc;
     expect(r.exitCode, run.stderr()).toBe(0);
@@ -196,8 +200,9 @@ describe.skipIf(!pureV2)('cgroup v2', () => {
     const nocpu = parent.child('nocpu');
     const leaf = nocpu.child('leaf');
     const other = nocpu.child('other');
-    const spin = await start('spin', [3, 0]);
-    const duty = await start('duty', [40, 10, 0]);
+    // Both on one CPU: the duty-cycle process queues behind the spinners on a host of any size.
+    const spin = await start('spin', [3, 0], { cpus: ONE_CPU });
+    const duty = await start('duty', [40, 10, 0], { cpus: ONE_CPU });
     running.push(spin, duty);
     leaf.add(spin.pid);
     other.add(duty.pid);

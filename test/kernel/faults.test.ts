@@ -27,13 +27,15 @@ import { leftoverPins, skipKernel } from '../helpers/kernel.js';
 import { cleanup, CPU, noisyNeighbor, RECIPE } from '../helpers/noisy-neighbor.js';
 import { startTuner, stopTuners, until, type TunerRun } from '../helpers/tuner-run.js';
 import { start, workload, type Running } from '../helpers/workloads.js';
-import { onlineCpus } from '../helpers/cpus.js';
+import { onlineCpus, pickCpus } from '../helpers/cpus.js';
 
 /** Mounts a test made: `dir` ones are temporary directories (removed after), bind mounts over a file are not. */
 const mounts: Array<{ at: string; dir: boolean }> = [];
 const running: Running[] = [];
 const tmpDirs: string[] = [];
 const cgroups: TestCgroupTree[] = [];
+/** The one CPU the workloads that must queue are pinned to (any CPU this process may use: not always CPU 0). */
+const ONE_CPU = pickCpus(1);
 
 function mounted(at: string): boolean {
   return readFileSync('/proc/self/mounts', 'utf8')
@@ -153,7 +155,7 @@ function recipeCopy(name: string, edits: Array<[string, string]>): string {
 }
 
 /**
- * The spin workload (THREADS threads, forever) on CPU 0, running as user nobody: from a copy any user can
+ * The spin workload (THREADS threads, forever) on one CPU the test picks (ONE_CPU), running as user nobody: from a copy any user can
  * execute (the checkout may be private), started through taskset and setpriv, which exec it (same PID).
  */
 async function spinAsNobody(threads: number): Promise<Running> {
@@ -162,7 +164,7 @@ async function spinAsNobody(threads: number): Promise<Running> {
   const bin = path.join(dir, 'spin');
   copyFileSync(workload('spin'), bin);
   chmodSync(bin, 0o755);
-  const proc = execa('taskset', ['-c', '0', 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', bin, String(threads), '0'], {
+  const proc = execa('taskset', ['-c', ONE_CPU, 'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', bin, String(threads), '0'], {
     reject: false,
     stdin: 'ignore',
     stdout: 'pipe',
@@ -239,7 +241,7 @@ describe.skipIf(skipKernel)('faults', () => {
   });
 
   it('the target process exits between journaling and writing: the write is reported gone, nothing left', async () => {
-    const spin = await start('spin', [2, 0], { cpus: '0' });
+    const spin = await start('spin', [2, 0], { cpus: ONE_CPU });
     running.push(spin);
     const dir = mkdtempSync(path.join(tmpdir(), 'tuner-fault-exit-'));
     tmpDirs.push(dir);
@@ -447,11 +449,11 @@ describe.skipIf(skipKernel)('faults', () => {
   });
 
   it("a knob that refuses the write with EPERM (affinity of another user's thread, no CAP_SYS_NICE): an error naming it, nothing changed", async () => {
-    // Two threads of user nobody queue on CPU 0; the tuner runs without CAP_SYS_NICE (a service unit or a
+    // Two threads of user nobody queue on one CPU; the tuner runs without CAP_SYS_NICE (a service unit or a
     // container whose bounding set lacks it), so the kernel refuses to change their affinity (EPERM).
     const spin = await spinAsNobody(2);
     const before = threadAffinity(spin.pid);
-    expect(Object.values(before)).toEqual(['0', '0', '0']);
+    expect(Object.values(before)).toEqual([ONE_CPU, ONE_CPU, ONE_CPU]);
     const recipe = recipeCopy('spread-hot-threads.yaml', [['all: [queued, idle_cpu]', 'all: [queued]']]);
     const jdir = path.join(tmp('eperm'), 'journal');
     const run = startTuner(['run', recipe, '--apply', '--watch', '--pid', String(spin.pid)], { TUNER_JOURNAL_DIR: jdir }, [

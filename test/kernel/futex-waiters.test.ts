@@ -7,7 +7,7 @@
  * object (the window where bpftool has attached the enter program and not
  * yet the exit one).
  */
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openBpfObjects } from '../../src/signals/bpf-objects.js';
@@ -17,6 +17,29 @@ import { start, type Running } from '../helpers/workloads.js';
 import { leftoverPins, skipKernel } from '../helpers/kernel.js';
 
 const THREADS = 4;
+
+/** On-CPU nanoseconds of every thread of `pid` so far (schedstat's first field; threads that exited are lost). */
+function onCpuNs(pid: number): number {
+  let sum = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      sum += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread exited between the listing and the read
+    }
+  }
+  return sum;
+}
+
+/**
+ * Let the threads contend: at least 800 ms and 300 ms of their CPU time (on a busy host they may get
+ * little of it), at most 4 s of the workload's 5 s.
+ */
+async function contend(pid: number): Promise<void> {
+  const t0 = Date.now();
+  const cpu0 = onCpuNs(pid);
+  while (Date.now() - t0 < 4000 && (Date.now() - t0 < 800 || onCpuNs(pid) - cpu0 < 300e6)) await sleep(50);
+}
 const running: Running[] = [];
 afterEach(async () => {
   for (const r of running.splice(0)) await r.stop();
@@ -33,7 +56,7 @@ async function contended(armed: boolean, detachExit = true) {
   // The exit program is gone from here on: every wait's exit is missed.
   if (detachExit) rmSync(core.link('futex_exit'), { force: true });
   lw.send('go');
-  await sleep(800);
+  await contend(lw.pid);
   if (armed) await writeConfig(objects.batch, core.map('futex_config'), encodeFutexConfig(0, 2n));
   const words = decodeFutexAddrs(await objects.batch.request(['map', 'dump', 'pinned', core.map('futex_addrs')])).filter(
     (w) => w.value.tgid === lw.pid,
