@@ -38,4 +38,28 @@ struct io_proc {
 	char comm[16];
 };
 
+/*
+ * The output of io_dump.bpf.o's `dump` iterator: records, each a struct
+ * io_rec and then `size` bytes: a struct io_dev (kind DEV, key the dev_t),
+ * a struct io_proc (kind PROC, key the tgid), or, last, a struct io_end.
+ * Only entries changed since they were last written are written.
+ */
+#define IO_REC_DEV 1
+#define IO_REC_PROC 2
+#define IO_REC_END 3
+
+struct io_rec {
+	__u32 kind;
+	__u32 size;
+	__u32 key;
+	__u32 pad;
+};
+
+struct io_end {
+	__u64 cycle;		/* the cycle this pass ended (per-interval maxima are read from its slot) */
+	__u64 more;		/* 1: changed entries may not all have fitted; read the iterator again */
+	__u64 devs;		/* entries left in io_devs and io_procs after the pass removed idle processes (0, 0: it did not collect) */
+	__u64 procs;
+};
+
 #endif /* TUNER_IO_H */

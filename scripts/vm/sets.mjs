@@ -12,6 +12,8 @@ const MATRIX = [
   { file: 'test/kernel/futex-io.test.ts', names: ['futex wait time agrees'] },
   // Socket bytes per process against the workload's own counts, in the variant the kernel takes and the compat one.
   { file: 'test/kernel/net-psi.test.ts', names: ['counts socket bytes per process'] },
+  // io and net read through their dump iterators (bpftool where the kernel refuses them), against the bpftool path and the kernel's counts.
+  { file: 'test/kernel/io-net-dump.test.ts', names: ['io dump iterator', 'net dump iterator'] },
   // diagnose on the three loads.
   {
     file: 'test/kernel/diagnose.test.ts',

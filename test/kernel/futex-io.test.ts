@@ -18,6 +18,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { PIN_ROOT } from '../../src/loader/paths.js';
 import { IDLE_READS } from '../../src/signals/idle-prune.js';
+import { DUMP_GC_EVERY } from '../../src/signals/io/dump.js';
 import { parseJson } from '../../src/tools/json.js';
 import { runTool } from '../../src/tools/run.js';
 
@@ -109,15 +110,17 @@ describe.skipIf(skipKernel)('block I/O (CO-RE)', () => {
     }
   });
 
-  it('deletes a process entry idle for IDLE_READS reads (io_procs holds the processes active lately)', async () => {
+  it('deletes a process entry idle for IDLE_READS reads (io_procs holds the processes active lately; io_dump deletes it, or the bpftool path)', async () => {
     const loop = makeLoop();
     loops.push(loop);
     const dr = await start('dread', [loop.dev, 0.2, 4, 'rand']);
     running.push(dr);
     const reader = await openIoBpf({ pids: [dr.pid] });
     try {
-      // The reader's own io_procs pin (nothing else loads BPF objects under the machine lock).
-      const pins = readdirSync(PIN_ROOT, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('/io_procs'));
+      // The reader's own io_procs pin (nothing else loads BPF objects under the machine lock; io_dump pins the same map again).
+      const pins = readdirSync(PIN_ROOT, { recursive: true, encoding: 'utf8' }).filter(
+        (f) => f.endsWith('/io_procs') && !f.includes('io_dump'),
+      );
       expect(pins).toHaveLength(1);
       const keys = async (): Promise<number[]> =>
         (
@@ -130,8 +133,15 @@ describe.skipIf(skipKernel)('block I/O (CO-RE)', () => {
       expect(d.procs.find((x) => x.pid === dr.pid)?.ios).toBeGreaterThan(0);
       for (let i = 1; i < IDLE_READS; i++) await reader.read();
       expect(await keys()).toContain(dr.pid); // idle for IDLE_READS - 1 reads: kept
-      await reader.read();
+      // Gone at the next read (bpftool path), or at io_dump's next collection (every DUMP_GC_EVERY cycles).
+      let reads = 0;
+      do {
+        await reader.read();
+        reads++;
+      } while ((await keys()).includes(dr.pid) && reads < 2 * Number(DUMP_GC_EVERY));
+      console.log(`io: process entry removed after ${IDLE_READS - 1 + reads} idle reads (reads by ${reader.readsBy})`);
       expect(await keys()).not.toContain(dr.pid);
+      expect(reads).toBeLessThanOrEqual(reader.readsBy === 'iterator' ? Number(DUMP_GC_EVERY) : 1);
     } finally {
       reader.close();
     }

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EVENT_LAYOUT } from '../../src/signals/events/bpf.js';
 import { FUTEX_LAYOUT } from '../../src/signals/futex/dump.js';
+import { IO_LAYOUT } from '../../src/signals/io/dump.js';
+import { NET_LAYOUT } from '../../src/signals/net/dump.js';
 import { SCHED_LAYOUT, SCHED_SPARSE_LAYOUT } from '../../src/signals/sched/dump.js';
 
 interface BtfType {
@@ -41,6 +43,10 @@ const CASES: Array<[string, string, { size: number; members: Record<string, numb
   ...['futex.bpf.o', 'futex_compat.bpf.o'].flatMap((o) =>
     Object.entries(FUTEX_LAYOUT).map(([name, l]) => [o, name, l] as [string, string, typeof l]),
   ),
+  // The dump objects declare the hooks' maps again: both must agree with what is decoded.
+  ...['io.bpf.o', 'io_dump.bpf.o'].flatMap((o) => Object.entries(IO_LAYOUT).map(([name, l]) => [o, name, l] as [string, string, typeof l])),
+  ...['net_sock.bpf.o', 'net_dump.bpf.o'].map((o) => [o, 'net_proc', NET_LAYOUT.net_proc] as [string, string, typeof NET_LAYOUT.net_proc]),
+  ...['net_tcp.bpf.o', 'net_dump.bpf.o'].map((o) => [o, 'net_peer', NET_LAYOUT.net_peer] as [string, string, typeof NET_LAYOUT.net_peer]),
   ...['sched.bpf.o', 'sched_compat.bpf.o', 'futex.bpf.o', 'futex_compat.bpf.o', 'io.bpf.o'].map(
     (o) => [o, 'tuner_event', EVENT_LAYOUT.tuner_event] as [string, string, typeof EVENT_LAYOUT.tuner_event],
   ),
