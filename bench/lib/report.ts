@@ -72,7 +72,7 @@ export function tables(r: Results): Table[] {
         title: 'tuner agent (no recipes, metrics scraped every second, 1 s interval), whole process tree',
         head: ['signals', 'node', 'CPU % median', 'CPU % range', 'peak RSS MB', 'RSS MB it reports'],
         rows: a.daemon.windows.map((w) => [
-          w.signals.join(','),
+          `${w.signals.join(',')}${w.bpftoolReads ? ' (io, net via bpftool JSON)' : ''}`,
           w.load ? 'perf bench sched pipe' : 'idle',
           `${f(w.cpuPercent.median, 2)}%`,
           `${f(w.cpuPercent.min, 2)}-${f(w.cpuPercent.max, 2)}%`,

@@ -48,6 +48,8 @@ export interface AgentResult {
 export interface DaemonWindow {
   signals: string[];
   load: boolean;
+  /** io and net read through bpftool's JSON, not their dump iterators (TUNER_MAP_READS=bpftool): the comparison. */
+  bpftoolReads?: boolean;
   /** The three parts of the window. */
   parts: WindowResult[];
   cpuPercent: Summary;
@@ -150,7 +152,11 @@ async function freePort(): Promise<number> {
 }
 
 /** Start `tuner agent` with these signals and no recipes, wait for /readyz, scrape it every second while `f` runs. */
-async function withAgent<T>(signals: string[], f: (pid: number, scrape: () => Promise<string>) => Promise<T>): Promise<T> {
+async function withAgent<T>(
+  signals: string[],
+  env: Record<string, string>,
+  f: (pid: number, scrape: () => Promise<string>) => Promise<T>,
+): Promise<T> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tuner-bench-agent-'));
   chmodSync(dir, 0o755);
   mkdirSync(path.join(dir, 'recipes'), { mode: 0o755 });
@@ -160,7 +166,7 @@ async function withAgent<T>(signals: string[], f: (pid: number, scrape: () => Pr
     config,
     `recipes: ${path.join(dir, 'recipes')}\ninterval: 1s\nsignals: [${signals.join(', ')}]\nmetrics:\n  listen: 127.0.0.1:${port}\n`,
   );
-  const agent = start('node', [CLI, 'agent', '--config', config], { TUNER_PIN_ROOT: pinDir('agent-daemon') });
+  const agent = start('node', [CLI, 'agent', '--config', config], { TUNER_PIN_ROOT: pinDir('agent-daemon'), ...env });
   const err = stderrOf(agent);
   void lines(agent, () => {}); // its JSON log: read and dropped
   const url = `http://127.0.0.1:${port}`;
@@ -196,13 +202,19 @@ async function withAgent<T>(signals: string[], f: (pid: number, scrape: () => Pr
   }
 }
 
-async function daemonWindow(signals: string[], load: boolean, seconds: number, log: (s: string) => void): Promise<DaemonWindow> {
-  return withAgent(signals, async (pid, scrape) => {
+async function daemonWindow(
+  signals: string[],
+  load: boolean,
+  bpftoolReads: boolean,
+  seconds: number,
+  log: (s: string) => void,
+): Promise<DaemonWindow> {
+  return withAgent(signals, bpftoolReads ? { TUNER_MAP_READS: 'bpftool' } : {}, async (pid, scrape) => {
     const perf = load ? await pipeLoad('cross-cpu') : undefined;
     try {
       if (perf) await sleep(500);
       log(
-        `agent: tuner agent, signals ${signals.join(',')}, ${load ? 'under perf bench sched pipe' : 'idle'}, 3 x ${Math.round(seconds / 3)} s`,
+        `agent: tuner agent, signals ${signals.join(',')}${bpftoolReads ? ' (io, net read through bpftool)' : ''}, ${load ? 'under perf bench sched pipe' : 'idle'}, 3 x ${Math.round(seconds / 3)} s`,
       );
       const parts: WindowResult[] = [];
       for (let i = 0; i < 3; i++) parts.push(await window(pid, seconds / 3));
@@ -211,6 +223,7 @@ async function daemonWindow(signals: string[], load: boolean, seconds: number, l
       return {
         signals,
         load,
+        ...(bpftoolReads ? { bpftoolReads } : {}),
         parts,
         cpuPercent: summarize(parts.map((p) => p.cpuPercent)),
         peakRssMb: Math.max(...parts.map((p) => p.peakRssMb)),
@@ -222,14 +235,20 @@ async function daemonWindow(signals: string[], load: boolean, seconds: number, l
   });
 }
 
-/** `tuner agent` with the default signals and with every signal, idle and under load. */
+/**
+ * `tuner agent` with the default signals and with every signal, idle and
+ * under load; then every signal idle again with io and net read through
+ * bpftool's JSON instead of their dump iterators (what that saves, in the
+ * same run).
+ */
 export async function daemonCost(opts: { seconds: number; log: (s: string) => void }): Promise<DaemonResult> {
   const windows: DaemonWindow[] = [];
-  for (const [signals, load] of [
-    [DEFAULT, false],
-    [EVERY, false],
-    [EVERY, true],
+  for (const [signals, load, bpftool] of [
+    [DEFAULT, false, false],
+    [EVERY, false, false],
+    [EVERY, true, false],
+    [EVERY, false, true],
   ] as const)
-    windows.push(await daemonWindow([...signals], load, opts.seconds, opts.log));
+    windows.push(await daemonWindow([...signals], load, bpftool, opts.seconds, opts.log));
   return { windows };
 }
