@@ -33,6 +33,14 @@ describe('vm harness', () => {
     );
   });
 
+  it('refuses a whole file beside files selected by name (one pattern would run every file whole)', () => {
+    const mixed = [...TESTS, { file: 'test/kernel/c.test.ts' }];
+    expect(() => vitest(mixed)).toThrow(/test\/kernel\/c\.test\.ts has no names/);
+    expect(vitest([{ file: 'test/kernel/c.test.ts' }])).toBe(
+      'node node_modules/vitest/vitest.mjs run --project kernel test/kernel/c.test.ts',
+    );
+  });
+
   it("reads the load probe, doctor's JSON and the runner's summary from a console transcript", () => {
     const lines = [
       '=== LOAD sched ok',
