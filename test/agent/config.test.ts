@@ -1,9 +1,20 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadAgentConfig, parseAgentConfig, parseListen } from '../../src/agent/config.js';
 import { UsageError } from '../../src/errors.js';
+
+/** Temporary directories of these tests, removed when the file is done. */
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const tempDir = (prefix: string): string => {
+  const d = mkdtempSync(path.join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+};
 
 function problems(text: string): string[] {
   try {
@@ -80,7 +91,7 @@ describe('agent config', () => {
   });
 
   it('uses the defaults only when no file was named and the default one is missing', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'tuner-agent-config-'));
+    const dir = tempDir('tuner-agent-config-');
     expect(() => loadAgentConfig(path.join(dir, 'missing.yaml'))).toThrow(
       /config ".*missing.yaml": expected a readable config file, got no such file/,
     );
@@ -97,7 +108,7 @@ describe('agent config', () => {
 describe('tuner agent on bad input', () => {
   it('exits 2 with the file, line and path, before starting anything', async () => {
     const { tuner } = await import('../helpers/cli.js');
-    const dir = mkdtempSync(path.join(tmpdir(), 'tuner-agent-cli-'));
+    const dir = tempDir('tuner-agent-cli-');
     writeFileSync(path.join(dir, 'agent.yaml'), 'metrics:\n  cgroups:\n    top: many\n');
     const r = await tuner(['agent', '--config', path.join(dir, 'agent.yaml')]);
     expect(r.exitCode).toBe(2);
