@@ -13,7 +13,7 @@ const MATRIX = [
   // Socket bytes per process against the workload's own counts, in the variant the kernel takes and the compat one.
   { file: 'test/kernel/net-psi.test.ts', names: ['counts socket bytes per process'] },
   // io and net read through their dump iterators (bpftool where the kernel refuses them), against the bpftool path and the kernel's counts.
-  { file: 'test/kernel/io-net-dump.test.ts', names: ['io dump iterator', 'net dump iterator'] },
+  { file: 'test/kernel/io-net-dump.test.ts', names: ['io dump iterator', 'net dump iterator', 'map iterators in doctor'] },
   // diagnose on the three loads.
   {
     file: 'test/kernel/diagnose.test.ts',

@@ -13,7 +13,7 @@ import { isMounted } from '../procfs/mounts.js';
 import { readKernelConfig } from '../procfs/kconfig.js';
 import { loadInstance } from '../loader/instance.js';
 import { COMPAT_LOSS, loadVariant } from '../loader/variant.js';
-import { COVERED_BY, OBJECT_LOSS, SCHED_FALLBACK, type OptionalObject } from '../signals/degradations.js';
+import { COVERED_BY, DUMP_LOSS, OBJECT_LOSS, SCHED_FALLBACK, type OptionalObject } from '../signals/degradations.js';
 import { messageOf, ToolError } from '../errors.js';
 import { BPFTRACE_STRUCT_FIX, bpftraceStructFailure } from '../signals/backend.js';
 import { CAP_SYS_ADMIN, canLoadBpf, effectiveCaps, hasCap } from '../procfs/caps.js';
@@ -290,6 +290,28 @@ export const CHECKS: readonly CheckDef[] = [
         return { ok: true, detail: loadedDetail(name, file) };
       } catch (err) {
         return { ok: false, detail: `${loss}: ${messageOf(err).split('\n')[0]}`, fix: 'none: the other signals keep working' };
+      }
+    },
+  })),
+  // The iterators that read those objects' maps: one the kernel refuses leaves its maps to bpftool JSON.
+  ...Object.entries(DUMP_LOSS).map(([name, { reads, loss }]): CheckDef => ({
+    id: `load:${name}`,
+    title: `load ${name}.bpf.o`,
+    otherwise: 'warn',
+    when: (passed, opts) => canUseBpf(passed) && !opts.noLoad,
+    async run(h, r) {
+      const read = reads.filter((o) => r.loaded.has(o));
+      if (read.length === 0) return { ok: true, detail: `not needed: none of ${reads.map((o) => `${o}.bpf.o`).join(', ')} loaded` };
+      try {
+        const file = (await h.loadObject(name)) || name;
+        r.loaded.set(name, file);
+        return { ok: true, detail: `${loadedDetail(name, file)}; reads the maps of ${read.join(', ')}` };
+      } catch (err) {
+        return {
+          ok: false,
+          detail: `${loss}: ${messageOf(err).split('\n')[0]}`,
+          fix: `none: ${read.join(', ')} keep${read.length === 1 ? 's' : ''} working through bpftool`,
+        };
       }
     },
   })),

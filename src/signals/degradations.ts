@@ -13,6 +13,21 @@ export const OBJECT_LOSS = {
   net_sock: 'no socket bytes per process',
 } as const;
 
+/**
+ * The iterator objects that read the hook objects' maps (loaded with their pins), the hook objects
+ * each reads, and what a kernel that refuses one costs: those maps are then read through bpftool JSON.
+ */
+export const DUMP_LOSS = {
+  io_dump: {
+    reads: ['io'],
+    loss: 'io is read through bpftool JSON at every read (more CPU per read; the iterator needs bpf_loop, 5.17)',
+  },
+  net_dump: {
+    reads: ['net_tcp', 'net_drop', 'net_sock'],
+    loss: 'net is read through bpftool JSON at every read (more CPU per read; the iterator needs bpf_loop, 5.17, and bpf_map_lookup_percpu_elem, 5.19)',
+  },
+} as const satisfies Record<string, { reads: readonly OptionalObject[]; loss: string }>;
+
 /** What the scheduler signal becomes when its object is refused under --backend auto. */
 export const SCHED_FALLBACK =
   'the scheduler signal comes from bpftrace (wakeup and switch timestamps, a higher cost per switch); no run-queue outlier events';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OBJECT_LOSS } from '../../src/signals/degradations.js';
+import { DUMP_LOSS, OBJECT_LOSS } from '../../src/signals/degradations.js';
 import { CHECKS, doctor, type DoctorHost } from '../../src/commands/doctor.js';
 import type { CgroupLayout } from '../../src/cgroup/layout.js';
 import { ToolError } from '../../src/errors.js';
@@ -83,6 +83,17 @@ const ROWS: Array<{ id: string; status: 'warn' | 'fail'; host: Partial<DoctorHos
     fix: /other signals keep working/,
     backend: 'bpf' as const,
   })),
+  // Each map iterator refused alone: a warning that its signal is read through bpftool instead.
+  ...Object.keys(DUMP_LOSS).map((name) => ({
+    id: `load:${name}`,
+    status: 'warn' as const,
+    host: {
+      loadObject: (n: string) =>
+        n === name ? Promise.reject(new Error(`could not load ${n}.bpf.o: libbpf: failed to load: -22`)) : Promise.resolve(),
+    },
+    fix: /working through bpftool/,
+    backend: 'bpf' as const,
+  })),
 ];
 
 describe('tuner doctor checks', () => {
@@ -139,6 +150,37 @@ describe('tuner doctor checks', () => {
       },
     );
     expect(r2.checks.find((c) => c.id === 'load:futex_wait')!.status).toBe('warn');
+  });
+
+  it('says which maps a map iterator reads, and tries none whose hook objects all failed to load', async () => {
+    const tried: string[] = [];
+    const r = await doctor(
+      {},
+      {
+        ...good(),
+        loadObject: async (n: string) => {
+          tried.push(n);
+          if (n === 'io' || n === 'net_drop') throw new Error(`could not load ${n}.bpf.o: libbpf: refused`);
+          return n;
+        },
+      },
+    );
+    expect(tried).not.toContain('io_dump');
+    const io = r.checks.find((c) => c.id === 'load:io_dump')!;
+    expect(io).toMatchObject({ status: 'pass', detail: 'not needed: none of io.bpf.o loaded' });
+    const net = r.checks.find((c) => c.id === 'load:net_dump')!;
+    expect(net).toMatchObject({ status: 'pass', detail: 'loaded, attached and detached; reads the maps of net_tcp, net_sock' });
+    // Refused: the loss and its reason, and that net keeps working through bpftool.
+    const r2 = await doctor(
+      {},
+      { ...good(), loadObject: async (n: string) => (n === 'net_dump' ? Promise.reject(new Error('failed to load: -22')) : n) },
+    );
+    expect(r2.checks.find((c) => c.id === 'load:net_dump')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/^net is read through bpftool JSON at every read .*: failed to load: -22$/),
+      fix: 'none: net_tcp, net_drop, net_sock keep working through bpftool',
+    });
+    expect(r2).toMatchObject({ ok: true, backend: 'bpf' });
   });
 
   it('passes everything on a good host, with the CO-RE backend', async () => {

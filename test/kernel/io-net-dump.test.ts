@@ -17,6 +17,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { openIoBpf } from '../../src/signals/io/bpf.js';
 import { openNetBpf } from '../../src/signals/net/bpf.js';
+import { doctor } from '../../src/commands/doctor.js';
 import { start, type Running } from '../helpers/workloads.js';
 import { makeLoop, type LoopDevice } from '../helpers/loop.js';
 import { relErr } from '../helpers/procfs.js';
@@ -178,4 +179,74 @@ describe.skipIf(skipKernel)('net dump iterator', () => {
       }
     },
   );
+});
+
+describe.skipIf(skipKernel)('map iterators in doctor', () => {
+  it('doctor passes the load of io_dump and net_dump exactly where the readers read through them', async () => {
+    const io = await openIoBpf({ pids: [process.pid] });
+    io.close();
+    const net = await openNetBpf({ pids: [process.pid] });
+    net.close();
+    const report = await doctor({});
+    const status = (id: string): string | undefined => report.checks.find((c) => c.id === id)?.status;
+    console.log(
+      `doctor: io_dump ${status('load:io_dump')} (io reads by ${io.readsBy}), net_dump ${status('load:net_dump')} (net reads by ${net.readsBy})`,
+    );
+    expect({ io_dump: status('load:io_dump'), net_dump: status('load:net_dump') }).toEqual({
+      io_dump: io.readsBy === 'iterator' ? 'pass' : 'warn',
+      net_dump: net.readsBy === 'iterator' ? 'pass' : 'warn',
+    });
+    // A refusal names the loss and that the signal keeps working.
+    for (const c of report.checks.filter((x) => /^load:(io|net)_dump$/.test(x.id) && x.status === 'warn'))
+      expect(c.fix).toMatch(/working through bpftool/);
+  });
+});
+
+describe.skipIf(skipKernel)('changed entries beyond one iterator pass', () => {
+  // net_dump writes at most 32 changed entries per call, one call per BPF map of the system and one at the end;
+  // more than that in an interval ends the pass with `more` set, and the reader runs further passes (up to 8).
+  it.skipIf(!existsSync('/bin/bash'))('reads every one of more processes than one pass holds, exactly as the bpftool path', async () => {
+    const [it, bt] = await both((bpftool) => openNetBpf({}, bpftool ? { mapReads: 'bpftool' } : {}));
+    const maps = async (): Promise<number> => (JSON.parse((await execa('bpftool', ['map', 'list', '-j'])).stdout) as unknown[]).length;
+    try {
+      await it.read();
+      await bt.read();
+      const before = await maps();
+      const n = 32 * before + 400;
+      const dir = mkdtempSync(path.join(tmpdir(), 'tuner-net-more-'));
+      let pids: Set<number>;
+      try {
+        const file = path.join(dir, 'pids');
+        execFileSync('/bin/bash', ['-c', `for i in $(seq ${n}); do (echo x > /dev/udp/127.0.0.1/9; echo $BASHPID >> ${file}); done`], {
+          stdio: 'ignore',
+        });
+        pids = new Set(readFileSync(file, 'utf8').trim().split('\n').map(Number));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      expect(pids.size).toBe(n);
+      await sleep(100);
+      const passCapacity = 32 * ((await maps()) + 1);
+      const [a, b] = [await it.read(), await bt.read()];
+      const mine = (d: typeof a): Array<[number, number, number]> =>
+        d.procs
+          .filter((p) => pids.has(p.pid))
+          .map((p): [number, number, number] => [p.pid, p.txBytes, p.txCalls])
+          .sort((x, y) => x[0] - y[0]);
+      const [ma, mb] = [mine(a), mine(b)];
+      console.log(
+        `net dump: ${n} processes, one pass holds ${passCapacity} entries at most (${before} maps before), read ${ma.length} by the ${it.readsBy}, ${mb.length} by bpftool`,
+      );
+      // Where the iterator reads, one pass could not have held them all: the read took more than one.
+      if (it.readsBy === 'iterator') expect(n).toBeGreaterThan(passCapacity);
+      expect(ma).toHaveLength(n);
+      expect(ma.filter(([, tx, calls]) => tx !== 2 || calls !== 1)).toEqual([]);
+      expect(ma).toEqual(mb);
+      // All of them were written (none is left for the next read).
+      expect(mine(await it.read())).toEqual([]);
+    } finally {
+      bt.close();
+      it.close();
+    }
+  });
 });
