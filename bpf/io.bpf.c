@@ -14,6 +14,7 @@
 #include "include/scope.bpf.h"
 #include "include/events.bpf.h"
 #include "io.h"
+#include "io_maps.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -44,29 +45,6 @@ struct {
 	__type(value, struct io_inflight);
 } io_inflight SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct io_config);
-} io_config SEC(".maps");
-
-/* Disks: few per host; 256 leaves room for loop and device-mapper devices. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
-	__type(key, __u32);
-	__type(value, struct io_dev);
-} io_devs SEC(".maps");
-
-/* Processes that do I/O; NO_PREALLOC: memory for the ones seen. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);
-	__type(value, struct io_proc);
-} io_procs SEC(".maps");
 
 /* Template for a new disk entry (too large for the stack). */
 struct {

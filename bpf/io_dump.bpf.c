@@ -24,31 +24,9 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "io.h"
+#include "io_maps.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-/* The maps of io.bpf.o this pass reads: the same definitions (their pins are passed at load). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct io_config);
-} io_config SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
-	__type(key, __u32);
-	__type(value, struct io_dev);
-} io_devs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);
-	__type(value, struct io_proc);
-} io_procs SEC(".maps");
 
 /* What the pass last wrote of an entry: its request count, and the cycle of that pass. */
 struct io_seen {

@@ -10,19 +10,10 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "net.h"
+#define NET_MAPS_DROP
+#include "net_maps.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-/*
- * Keyed by the reason; per CPU, because drops come in storms. A hash, not an
- * array: a read moves only the reasons that occurred, not all 512 per CPU.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, NET_DROP_REASONS);
-	__type(key, __u32);
-	__type(value, __u64);
-} net_drops SEC(".maps");
 
 SEC("tp_btf/kfree_skb")
 int net_drop(__u64 *ctx)

@@ -24,38 +24,12 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "net.h"
+#define NET_MAPS_TCP
+#define NET_MAPS_DROP
+#define NET_MAPS_SOCK
+#include "net_maps.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-/* The maps of net_tcp.bpf.o, net_drop.bpf.o and net_sock.bpf.o: the same definitions (pins passed at load). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct net_peer);
-	__type(value, __u64);
-} net_retrans SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u64);
-	__type(value, __u64);
-} net_retrans_cg SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, NET_DROP_REASONS);
-	__type(key, __u32);
-	__type(value, __u64);
-} net_drops SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);
-	__type(value, struct net_proc);
-} net_procs SEC(".maps");
 
 /* What the pass last wrote of an entry: its count, the cycle it was first written in, the cycle of that pass. */
 struct net_seen {

@@ -24,17 +24,10 @@
 #include <bpf/bpf_tracing.h>
 #include "include/scope.bpf.h"
 #include "net.h"
+#define NET_MAPS_SOCK
+#include "net_maps.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-/* Processes doing socket I/O; NO_PREALLOC: memory for the ones seen. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);
-	__type(value, struct net_proc);
-} net_procs SEC(".maps");
 
 static __always_inline void account(int ret, bool tx)
 {

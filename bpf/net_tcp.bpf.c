@@ -5,27 +5,13 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "net.h"
+#define NET_MAPS_TCP
+#include "net_maps.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 #define AF_INET 2
 #define AF_INET6 10
-
-/* Remote endpoints with retransmissions: a host talks to thousands of peers; LRU keeps the active ones. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, struct net_peer);
-	__type(value, __u64);
-} net_retrans SEC(".maps");
-
-/* Per cgroup v2 of the socket (where the socket was created), for scoping by cgroup. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u64);
-	__type(value, __u64);
-} net_retrans_cg SEC(".maps");
 
 static __always_inline void bump(void *map, void *key)
 {
