@@ -110,6 +110,7 @@ async function main(): Promise<void> {
       sizes: only.has('scale') ? [10, 1_000, 10_000] : [],
       idleSizes: only.has('scale-idle') ? [1_000, 10_000] : [],
       reads: quick ? 2 : 3,
+      idleReps: quick ? 1 : 3,
       log,
     });
   }

@@ -2,6 +2,7 @@
 import type { Summary } from './stats.js';
 import { evaluate, type Results } from './targets.js';
 import { toMarkdown, toText, type Table } from './table.js';
+import type { SchedReadSteps } from './tuner-api.js';
 
 const f = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : '-');
 const range = (s: Summary, d = 1, scale = 1): string => `${f(s.min * scale, d)}..${f(s.max * scale, d)}`;
@@ -121,7 +122,8 @@ export function tables(r: Results): Table[] {
       head: [
         'processes',
         'tasks on host',
-        'first read ms',
+        'first read ms (median)',
+        'first runs ms',
         'node CPU ms',
         'entries',
         'steady read ms (median)',
@@ -132,13 +134,31 @@ export function tables(r: Results): Table[] {
         x.processes.toLocaleString('en-US'),
         String(x.tasks),
         f(x.first.wallMs),
+        x.first.wallMsRuns.map((v) => f(v)).join(' '),
         f(x.first.nodeCpuMs),
         String(x.first.procEntries),
         f(x.steady.wallMs),
         f(x.steady.nodeCpuMs),
         x.steady.wallMsRuns.map((v) => f(v)).join(' '),
       ]),
-      notes: ['first: the read after they started (every one new in the maps); steady: the reads after it, 1 s apart'],
+      notes: [
+        'first: the read after they started (every one new in the maps), once per repetition, each with new sleepers and a new reader; steady: the reads after it, 1 s apart, of every repetition',
+      ],
+    });
+  }
+  const stepRows: string[][] = [];
+  const stepRow = (what: string, st: SchedReadSteps | undefined): void => {
+    if (st) stepRows.push([what, f(st.flushMs), f(st.dumpMs), f(st.dumpBytes / 1e6, 2), f(st.indexMs), f(st.deltasMs)]);
+  };
+  for (const x of r.scale?.idle ?? []) stepRow(`${x.processes.toLocaleString('en-US')} idle processes, first read`, x.first.steps);
+  for (const x of r.scale?.rows ?? [])
+    stepRow(`${x.threads.toLocaleString('en-US')} threads in ${x.processes.toLocaleString('en-US')} processes, woken once`, x.steps);
+  if (stepRows.length) {
+    out.push({
+      title: 'Scale: where a read goes (medians of each step)',
+      head: ['read', 'flush iterator ms', 'dump iterator ms', 'dump MB', 'indexing ms', 'deltas ms'],
+      rows: stepRows,
+      notes: ['the iterators run in the kernel inside the read(2) of their pinned links; indexing and deltas are node'],
     });
   }
   if (r.scale && r.scale.rows.length > 0) {

@@ -9,6 +9,7 @@ import { DIST } from './paths.js';
 
 type SchedModule = typeof import('../../dist/signals/sched/bpf.js');
 export type SchedReader = Awaited<ReturnType<SchedModule['openSchedBpf']>>;
+export type SchedReadSteps = NonNullable<ReturnType<SchedReader['lastSteps']>>;
 
 /** Open the CO-RE scheduler reader on every task of the host, as `tuner watch sched` does. */
 export async function openSchedReader(pinRoot: string): Promise<SchedReader> {

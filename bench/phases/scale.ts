@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pinDir } from '../lib/attach.js';
 import { workload } from '../lib/build.js';
 import { lines, start, stderrOf, type Child } from '../lib/spawn.js';
-import { openSchedReader } from '../lib/tuner-api.js';
+import { openSchedReader, type SchedReader, type SchedReadSteps } from '../lib/tuner-api.js';
 import { median } from '../lib/stats.js';
 
 export interface ScaleRow {
@@ -31,14 +31,16 @@ export interface ScaleRow {
   nodeCpuMs: number;
   bpftoolCpuMs: number;
   wallMsRuns: number[];
+  /** Where the reads' wall time went (medians of each step). */
+  steps?: SchedReadSteps;
 }
 
 /** Idle processes: single-threaded sleepers that ran once (at their start), then sleep through every read. */
 export interface IdleRow {
   processes: number;
   tasks: number;
-  /** The read right after they started: every one of them is new in the maps. */
-  first: { wallMs: number; nodeCpuMs: number; procEntries: number };
+  /** The read right after they started (every one of them new in the maps): medians over the repetitions, and each one. */
+  first: { wallMs: number; nodeCpuMs: number; procEntries: number; wallMsRuns: number[]; steps?: SchedReadSteps };
   /** The reads after it, 1 s apart, nothing of theirs changing: medians, and every run's wall time. */
   steady: { wallMs: number; nodeCpuMs: number; wallMsRuns: number[]; procEntries: number };
 }
@@ -57,6 +59,14 @@ const TOO_SLOW_MS = 1000;
 /** Time between two reads, and the threads' sleep (shorter: each wakes between two reads). */
 const spacingMs = (processes: number): number => Math.max(1000, processes * 0.6);
 const periodMs = (processes: number): number => Math.round(0.8 * spacingMs(processes));
+
+/** The median of each step over several reads. */
+function medianSteps(all: Array<SchedReadSteps | undefined>): SchedReadSteps | undefined {
+  const s = all.filter((x): x is SchedReadSteps => x !== undefined);
+  if (s.length === 0) return undefined;
+  const m = (k: keyof SchedReadSteps): number => median(s.map((x) => x[k]));
+  return { flushMs: m('flushMs'), dumpMs: m('dumpMs'), dumpBytes: m('dumpBytes'), indexMs: m('indexMs'), deltasMs: m('deltasMs') };
+}
 
 function totalTasks(): number {
   return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[3]?.split('/')[1] ?? NaN);
@@ -92,6 +102,7 @@ async function measure(threads: number, processes: number, reads: number): Promi
       const wall: number[] = [];
       const node: number[] = [];
       const tool: number[] = [];
+      const steps: Array<SchedReadSteps | undefined> = [];
       let procEntries = 0;
       for (let i = 0; i < reads; i++) {
         await sleep(spacingMs(processes));
@@ -105,6 +116,7 @@ async function measure(threads: number, processes: number, reads: number): Promi
         wall.push(Number(t1 - t0) / 1e6);
         node.push((cpu.user + cpu.system) / 1000);
         tool.push((helpers.reduce((s, p) => s + oncpuNs(p), 0) - tool0) / 1e6);
+        steps.push(reader.lastSteps());
         procEntries = d.procs.length;
       }
       return {
@@ -116,6 +128,7 @@ async function measure(threads: number, processes: number, reads: number): Promi
         nodeCpuMs: median(node),
         bpftoolCpuMs: median(tool),
         wallMsRuns: wall,
+        steps: medianSteps(steps),
       };
     } finally {
       reader.close();
@@ -131,15 +144,25 @@ async function measure(threads: number, processes: number, reads: number): Promi
 const CPU_CGROUPS = '/sys/fs/cgroup/cpu';
 
 /** Time one read: wall and node CPU in ms, and the number of process entries with activity. */
-async function timedRead(reader: {
-  read(): Promise<{ procs: unknown[] }>;
-}): Promise<{ wallMs: number; nodeCpuMs: number; procEntries: number }> {
+interface TimedRead {
+  wallMs: number;
+  nodeCpuMs: number;
+  procEntries: number;
+  steps?: SchedReadSteps;
+}
+
+async function timedRead(reader: SchedReader): Promise<TimedRead> {
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const d = await reader.read();
   const t1 = process.hrtime.bigint();
   const cpu = process.cpuUsage(cpu0);
-  return { wallMs: Number(t1 - t0) / 1e6, nodeCpuMs: (cpu.user + cpu.system) / 1000, procEntries: d.procs.length };
+  return {
+    wallMs: Number(t1 - t0) / 1e6,
+    nodeCpuMs: (cpu.user + cpu.system) / 1000,
+    procEntries: d.procs.length,
+    steps: reader.lastSteps(),
+  };
 }
 
 /**
@@ -147,7 +170,7 @@ async function timedRead(reader: {
  * the reader open (so each one's start is activity the next read reports),
  * then asleep for an hour: the first read, then `reads` more 1 s apart.
  */
-async function measureIdle(processes: number, reads: number): Promise<IdleRow> {
+async function measureIdleOnce(processes: number, reads: number): Promise<{ first: TimedRead; steady: TimedRead[] }> {
   const cg = path.join(CPU_CGROUPS, `tuner-bench-scale-${process.pid}`);
   mkdirSync(cg);
   try {
@@ -175,22 +198,12 @@ async function measureIdle(processes: number, reads: number): Promise<IdleRow> {
       if (!ready) throw new Error(`wakers ${processes} 1: not ready: ${err().trim().slice(0, 500)}`);
       await sleep(1000);
       const first = await timedRead(reader);
-      const steady: Array<Awaited<ReturnType<typeof timedRead>>> = [];
+      const steady: TimedRead[] = [];
       for (let i = 0; i < reads; i++) {
         await sleep(1000);
         steady.push(await timedRead(reader));
       }
-      return {
-        processes,
-        tasks: totalTasks(),
-        first,
-        steady: {
-          wallMs: median(steady.map((x) => x.wallMs)),
-          nodeCpuMs: median(steady.map((x) => x.nodeCpuMs)),
-          wallMsRuns: steady.map((x) => x.wallMs),
-          procEntries: Math.max(...steady.map((x) => x.procEntries)),
-        },
-      };
+      return { first, steady };
     } finally {
       reader.close();
       if (child) {
@@ -209,10 +222,49 @@ async function measureIdle(processes: number, reads: number): Promise<IdleRow> {
   }
 }
 
-export async function scale(opts: { sizes: number[]; idleSizes: number[]; reads: number; log: (s: string) => void }): Promise<ScaleResult> {
+/**
+ * measureIdleOnce `reps` times, each with a new reader and new sleepers:
+ * the first reads' medians and each one; the steady reads of every repetition.
+ */
+async function measureIdle(processes: number, reads: number, reps: number): Promise<IdleRow> {
+  const firsts: TimedRead[] = [];
+  const steady: TimedRead[] = [];
+  let tasks = 0;
+  for (let i = 0; i < reps; i++) {
+    const r = await measureIdleOnce(processes, reads);
+    tasks = totalTasks();
+    firsts.push(r.first);
+    steady.push(...r.steady);
+  }
+  return {
+    processes,
+    tasks,
+    first: {
+      wallMs: median(firsts.map((x) => x.wallMs)),
+      nodeCpuMs: median(firsts.map((x) => x.nodeCpuMs)),
+      procEntries: Math.max(...firsts.map((x) => x.procEntries)),
+      wallMsRuns: firsts.map((x) => x.wallMs),
+      steps: medianSteps(firsts.map((x) => x.steps)),
+    },
+    steady: {
+      wallMs: median(steady.map((x) => x.wallMs)),
+      nodeCpuMs: median(steady.map((x) => x.nodeCpuMs)),
+      wallMsRuns: steady.map((x) => x.wallMs),
+      procEntries: Math.max(...steady.map((x) => x.procEntries)),
+    },
+  };
+}
+
+export async function scale(opts: {
+  sizes: number[];
+  idleSizes: number[];
+  reads: number;
+  idleReps?: number;
+  log: (s: string) => void;
+}): Promise<ScaleResult> {
   const idle: IdleRow[] = [];
   for (const n of opts.idleSizes) {
-    const row = await measureIdle(n, Math.max(5, opts.reads));
+    const row = await measureIdle(n, Math.max(5, opts.reads), opts.idleReps ?? 3);
     opts.log(`scale: ${n} idle processes: first read ${row.first.wallMs.toFixed(1)} ms, steady ${row.steady.wallMs.toFixed(1)} ms`);
     idle.push(row);
   }

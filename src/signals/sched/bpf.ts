@@ -104,7 +104,23 @@ export function parseFlushOutput(text: string): { cycle: bigint; tasks: number }
   return { cycle: BigInt(m[1]!), tasks: Number(m[2]) };
 }
 
-export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {}): Promise<SignalReader<SchedDelta>> {
+/** Where the last read's wall time went, in ms: the two iterators (kernel), then node's indexing and deltas. */
+export interface SchedReadSteps {
+  flushMs: number;
+  dumpMs: number;
+  dumpBytes: number;
+  indexMs: number;
+  deltasMs: number;
+}
+
+export interface SchedBpfReader extends SignalReader<SchedDelta> {
+  /** The steps of the last read() (the benchmark prints them). */
+  lastSteps(): SchedReadSteps | undefined;
+}
+
+const msSince = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e6;
+
+export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {}): Promise<SchedBpfReader> {
   const objects = await openBpfObjects(scope, { ...opts, preload: 'sched' });
   const { batch, close } = objects;
   let inst: Instance;
@@ -116,6 +132,7 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
   }
   // A read holds the entries changed since the previous one; deltas are taken against each entry's last reading.
   const buffer = new IterBuffer();
+  let steps: SchedReadSteps | undefined;
   const readDump = (): DumpIndex => indexDump(buffer.read(inst.link('dump')));
   const readings = new LastReadings();
   let cpuPrev = new Map<number, RawCpu>();
@@ -146,14 +163,27 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
     backend: 'bpf',
     helperPids: objects.helperPids,
     close,
+    lastSteps: () => steps,
     async read(): Promise<SchedDelta> {
+      const t0 = process.hrtime.bigint();
       const { cycle } = flush();
       const now = process.hrtime.bigint();
-      const dump = readDump();
+      const raw = buffer.read(inst.link('dump'));
+      const t1 = process.hrtime.bigint();
+      const dump = indexDump(raw);
+      const t2 = process.hrtime.bigint();
       const cpuCur = await cpusOf(dump.cpus);
       const intervalNs = Number(now - last);
       last = now;
+      const t3 = process.hrtime.bigint();
       const { procs, cgroups, procHist } = dumpDeltas(dump, readings, Number(cycle));
+      steps = {
+        flushMs: Number(now - t0) / 1e6,
+        dumpMs: Number(t1 - now) / 1e6,
+        dumpBytes: raw.length,
+        indexMs: Number(t2 - t1) / 1e6,
+        deltasMs: msSince(t3),
+      };
       const cpus: SchedCpuDelta[] = [];
       for (const c of cpuCur) {
         const p = cpuPrev.get(c.cpu);
