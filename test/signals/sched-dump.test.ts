@@ -390,5 +390,8 @@ describe('sched dump deltas, sparse against full records', () => {
       const a = view(dumpDeltas(indexDump(Buffer.concat(recs)), full, r));
       expect(view(dumpDeltas(indexDump(Buffer.concat(recs.map(sparseOf))), sparse, r))).toEqual(a);
     }
+    // Both ways of keeping a sparse reading were taken: slots in place, and more slots than fit there.
+    expect(sparse.overflow.size).toBeGreaterThan(0);
+    expect(sparse.overflow.size).toBeLessThan(sparse.sparseProcs.size);
   });
 });

@@ -232,6 +232,26 @@ function sparseSize(u32: Uint32Array, w: number, at: number): number {
   return SPARSE.head + SPARSE.masks + 4 * (n + (n & 1));
 }
 
+/**
+ * The sparse process record at byte `at`, when it is one and whole: indexed
+ * in procs, and the byte after it; else -1 (indexDump's general path checks
+ * it and says what is wrong). A function of its own, called per record: the
+ * common record is indexed by optimized code from the first read on.
+ */
+function sparseProcAt(u32: Uint32Array, at: number, len: number, procs: Map<number, number>): number {
+  const body = at + REC_HEADER;
+  if (body + SPARSE.head + SPARSE.masks > len) return -1;
+  const w = at >>> 2;
+  if (u32[w] !== REC_PROC_SPARSE) return -1;
+  const m = (body >>> 2) + SW.masks;
+  if (u32[m + 1]! >>> (SCHED_SLOTS - 32) !== 0 || u32[m + 3]! >>> (SCHED_SLOTS - 32) !== 0) return -1;
+  const n = slotsOf(u32, m);
+  const size = u32[w + 1]!;
+  if (size !== SPARSE.head + SPARSE.masks + 4 * (n + (n & 1)) || body + size > len) return -1;
+  procs.set(u32[w + 2]! + u32[w + 3]! * TWO32, body);
+  return body + size;
+}
+
 export function indexDump(input: Buffer): DumpIndex {
   const { buf, u32 } = aligned(input);
   const procs = new Map<number, number>();
@@ -240,6 +260,14 @@ export function indexDump(input: Buffer): DumpIndex {
   const cgroups = new Map<string, number>();
   const cpus = new Map<number, RawCpu>();
   for (let at = 0; at < buf.length;) {
+    if (!full) {
+      const next = sparseProcAt(u32, at, buf.length, procs);
+      if (next > 0) {
+        sparse = true;
+        at = next;
+        continue;
+      }
+    }
     if (at + REC_HEADER > buf.length) throw new Error(`sched dump: a record header cut at byte ${at} of ${buf.length}`);
     const w = at >>> 2;
     const kind = u32[w]!;
@@ -382,12 +410,23 @@ export class Readings<K> {
   }
 }
 
+/**
+ * Non-zero histogram slots a sparse process reading keeps in place; a process
+ * with more keeps them in LastReadings.overflow. Most processes of a big host
+ * have a few (one, for a process that ran once): a reading is then 192 bytes,
+ * not the 472 of its histograms expanded, and 10,000 new processes touch 2 MB
+ * of fresh memory instead of 5 (about 0.7 ms per MB here).
+ */
+const INLINE_SLOTS = 10;
+
 /** The last reading of every process and cgroup entry the dump wrote, kept until the kernel side deletes it. */
 export class LastReadings {
   readonly procs = new Readings<number>(PROC.size >>> 2);
   readonly cgroups = new Readings<string>(COUNTS.size >>> 2);
-  /** Processes read from sparse records: the record's head and masks, then both histograms expanded. */
-  readonly sparseProcs = new Readings<number>(SW.vals + 2 * SCHED_SLOTS);
+  /** Processes read from sparse records: the record's head and masks, then its non-zero slots when they fit (INLINE_SLOTS). */
+  readonly sparseProcs = new Readings<number>(SW.vals + INLINE_SLOTS);
+  /** The non-zero slots of the sparse readings that hold more than INLINE_SLOTS, by tgid. */
+  readonly overflow = new Map<number, Uint32Array>();
   reads = 0;
 
   /** Forget entries no read wrote for FORGET_AFTER_READS reads (deleted by the kernel side by then). */
@@ -395,6 +434,7 @@ export class LastReadings {
     this.procs.forget(this.reads - FORGET_AFTER_READS);
     this.sparseProcs.forget(this.reads - FORGET_AFTER_READS);
     this.cgroups.forget(this.reads - FORGET_AFTER_READS);
+    for (const k of this.overflow.keys()) if (this.sparseProcs.at(k) === undefined) this.overflow.delete(k);
   }
 }
 
@@ -440,15 +480,20 @@ function countsDelta(cu: Uint32Array, c: number, pu: Uint32Array | undefined, p:
   };
 }
 
-const IDLE_FIELDS = [W.oncpu, W.runDelay, W.nvcsw, W.nivcsw, W.waits];
+/** The u64 at word f of the counts at c (cu) and p (pu, or zero) are equal. */
+function same64(cu: Uint32Array, c: number, pu: Uint32Array | undefined, p: number, f: number): boolean {
+  return pu === undefined ? cu[c + f] === 0 && cu[c + f + 1] === 0 : cu[c + f] === pu[p + f] && cu[c + f + 1] === pu[p + f + 1];
+}
 
 /** Nothing ran, waited or switched between the two readings of the counts at words c and p. */
 function idle(cu: Uint32Array, c: number, pu: Uint32Array | undefined, p: number): boolean {
-  for (const f of IDLE_FIELDS) {
-    if (pu === undefined ? cu[c + f] !== 0 || cu[c + f + 1] !== 0 : cu[c + f] !== pu[p + f] || cu[c + f + 1] !== pu[p + f + 1])
-      return false;
-  }
-  return true;
+  return (
+    same64(cu, c, pu, p, W.oncpu) &&
+    same64(cu, c, pu, p, W.runDelay) &&
+    same64(cu, c, pu, p, W.nvcsw) &&
+    same64(cu, c, pu, p, W.nivcsw) &&
+    same64(cu, c, pu, p, W.waits)
+  );
 }
 
 /** The previous reading of the entry at word p of pu, when it is the same entry (not deleted and re-created since). */
@@ -457,6 +502,9 @@ function sameEntry(cu: Uint32Array, c: number, pu: Uint32Array, p: number | unde
 }
 
 const u64At = (u: Uint32Array, w: number): number => u[w + 1]! * TWO32 + u[w]!;
+
+/** Word of a process record's struct sched_counts. */
+const PC = PROC.counts >>> 2;
 
 /** Cgroup ids as decimal strings, made once per id (exact for ids below 2^53; larger ones go through BigInt). */
 const cgroupNames = new Map<number, string>();
@@ -505,13 +553,8 @@ function commAt(buf: Buffer, u32: Uint32Array, at: number): string {
   return s;
 }
 
-/**
- * One process's interval delta. Its histograms are views of the read's
- * shared array, made when asked: most consumers want only the sum over every
- * process (SchedDelta.procHist), and at 10,000 new processes making two views
- * for each was a fifth of a read.
- */
-class ProcDelta implements SchedProcDelta {
+/** One process's interval delta; its histograms come from a subclass. */
+abstract class ProcDeltaBase implements SchedProcDelta {
   constructor(
     readonly pid: number,
     readonly comm: string,
@@ -525,9 +568,40 @@ class ProcDelta implements SchedProcDelta {
     readonly nivcsw: number,
     readonly waits: number,
     readonly waitNs: number,
+  ) {}
+
+  abstract get histWakeup(): Uint32Array;
+  abstract get histPreempt(): Uint32Array;
+
+  /** What JSON.stringify and printing show: every field, histograms included. */
+  toJSON(): SchedProcDelta {
+    const { pid, comm, cgroupId, maxWaitNs, threads, exited, oncpuNs, runDelayNs, nvcsw, nivcsw, waits, waitNs } = this;
+    const histWakeup = [...this.histWakeup];
+    const histPreempt = [...this.histPreempt];
+    return { pid, comm, cgroupId, maxWaitNs, threads, exited, oncpuNs, runDelayNs, nvcsw, nivcsw, waits, waitNs, histWakeup, histPreempt };
+  }
+}
+
+/** Histograms as views of the read's shared array of every process's 2 * SCHED_SLOTS deltas (full records). */
+class DenseProcDelta extends ProcDeltaBase {
+  constructor(
+    pid: number,
+    comm: string,
+    cgroupId: string,
+    maxWaitNs: number | undefined,
+    threads: number,
+    exited: boolean,
+    oncpuNs: number,
+    runDelayNs: number,
+    nvcsw: number,
+    nivcsw: number,
+    waits: number,
+    waitNs: number,
     private readonly hists: Uint32Array,
     private readonly histAt: number,
-  ) {}
+  ) {
+    super(pid, comm, cgroupId, maxWaitNs, threads, exited, oncpuNs, runDelayNs, nvcsw, nivcsw, waits, waitNs);
+  }
 
   get histWakeup(): Uint32Array {
     return this.hists.subarray(this.histAt, this.histAt + SCHED_SLOTS);
@@ -536,13 +610,53 @@ class ProcDelta implements SchedProcDelta {
   get histPreempt(): Uint32Array {
     return this.hists.subarray(this.histAt + SCHED_SLOTS, this.histAt + 2 * SCHED_SLOTS);
   }
+}
 
-  /** What JSON.stringify and printing show: every field, histograms included. */
-  toJSON(): SchedProcDelta {
-    const { pid, comm, cgroupId, maxWaitNs, threads, exited, oncpuNs, runDelayNs, nvcsw, nivcsw, waits, waitNs } = this;
-    const histWakeup = [...this.histWakeup];
-    const histPreempt = [...this.histPreempt];
-    return { pid, comm, cgroupId, maxWaitNs, threads, exited, oncpuNs, runDelayNs, nvcsw, nivcsw, waits, waitNs, histWakeup, histPreempt };
+/**
+ * Histograms kept as the read's (slot, delta) pairs [from, to) of the
+ * non-zero slots (sparse records), expanded when a consumer asks: most
+ * consumers want only the sum over every process (SchedDelta.procHist), and
+ * at 10,000 new processes expanding each one's histograms was a fifth of a
+ * read.
+ */
+class SparseProcDelta extends ProcDeltaBase {
+  private expanded?: Uint32Array;
+
+  constructor(
+    pid: number,
+    comm: string,
+    cgroupId: string,
+    maxWaitNs: number | undefined,
+    threads: number,
+    exited: boolean,
+    oncpuNs: number,
+    runDelayNs: number,
+    nvcsw: number,
+    nivcsw: number,
+    waits: number,
+    waitNs: number,
+    private readonly pairs: Uint32Array,
+    private readonly from: number,
+    private readonly to: number,
+  ) {
+    super(pid, comm, cgroupId, maxWaitNs, threads, exited, oncpuNs, runDelayNs, nvcsw, nivcsw, waits, waitNs);
+  }
+
+  private hists(): Uint32Array {
+    if (this.expanded === undefined) {
+      const h = new Uint32Array(2 * SCHED_SLOTS);
+      for (let k = this.from; k < this.to; k += 2) h[this.pairs[k]!] = this.pairs[k + 1]!;
+      this.expanded = h;
+    }
+    return this.expanded;
+  }
+
+  get histWakeup(): Uint32Array {
+    return this.hists().subarray(0, SCHED_SLOTS);
+  }
+
+  get histPreempt(): Uint32Array {
+    return this.hists().subarray(SCHED_SLOTS);
   }
 }
 
@@ -573,62 +687,178 @@ function procHistDelta(
   }
 }
 
+/** The number of slots the masks at word m of u name. */
+const slotsOf = (u: Uint32Array, m: number): number => popcount(u[m]!) + popcount(u[m + 1]!) + popcount(u[m + 2]!) + popcount(u[m + 3]!);
+
+/** The slot values of the sparse reading at word pb of pa (key's, in `last.sparseProcs`): pa itself, or its overflow. */
+function lastValues(last: LastReadings, key: number, pa: Uint32Array, pb: number): Uint32Array {
+  if (slotsOf(pa, pb + SW.masks) <= INLINE_SLOTS) return pa;
+  return last.overflow.get(key) ?? new Uint32Array(2 * SCHED_SLOTS);
+}
+
 /**
- * The histograms' deltas of the sparse record at word w (its last reading at
- * word pb of pu, or none) into out at o, and added to the sums: only the
- * slots the record holds, and those its last reading held that it does not
- * (a count that wrapped to exactly zero modulo 2^32).
+ * The histograms' deltas of the sparse record at word w against its last
+ * reading (at word pw of pu, its values in pa: in place, or from word 0 of
+ * its overflow; or none) as (slot, delta)
+ * pairs into `pairs` from `o`, added to the sums: the slots either of the two
+ * names, walked together in slot order (a slot only the last reading names
+ * went to zero modulo 2^32). Returns where the pairs end.
  */
 function sparseHistDelta(
   cu: Uint32Array,
   w: number,
   pu: Uint32Array | undefined,
-  pb: number,
-  out: Uint32Array,
+  pw: number,
+  pa: Uint32Array | undefined,
+  pairs: Uint32Array,
   o: number,
   sum: Uint32Array,
-): void {
-  let k = w + SW.vals;
-  const ph = pb + SW.vals;
+): number {
+  let kc = w + SW.vals;
+  let kp = pa === pu ? pw + SW.vals : 0;
   for (let m = 0; m < 4; m++) {
-    let bits = cu[w + SW.masks + m]!;
+    const cb = cu[w + SW.masks + m]!;
+    const pb = pu === undefined ? 0 : pu[pw + SW.masks + m]!;
+    let both = cb | pb;
     const base = (m >>> 1) * SCHED_SLOTS + (m & 1) * 32;
-    if (pu !== undefined) {
-      let gone = pu[pb + SW.masks + m]! & ~bits;
-      while (gone !== 0) {
-        const i = base + 31 - Math.clz32(gone & -gone);
-        gone &= gone - 1;
-        const v = -pu[ph + i]! >>> 0;
-        out[o + i] = v;
+    while (both !== 0) {
+      const low = both & -both;
+      both ^= low;
+      const c = (cb & low) !== 0 ? cu[kc++]! : 0;
+      const p = (pb & low) !== 0 ? pa![kp++]! : 0;
+      const v = (c - p) >>> 0; // counts wrap modulo 2^32
+      if (v !== 0) {
+        const i = base + 31 - Math.clz32(low);
+        pairs[o++] = i;
+        pairs[o++] = v;
         sum[i] = sum[i]! + v;
       }
     }
-    while (bits !== 0) {
-      const i = base + 31 - Math.clz32(bits & -bits);
-      bits &= bits - 1;
-      const v = pu === undefined ? cu[k]! : (cu[k]! - pu[ph + i]!) >>> 0;
-      k++;
-      out[o + i] = v;
-      sum[i] = sum[i]! + v;
-    }
   }
+  return o;
 }
 
-/** Keep the sparse record at word w as key's reading: its head and masks, and its histograms expanded. */
-function keepSparse(r: Readings<number>, key: number, cu: Uint32Array, w: number, read: number): void {
+/** Keep the sparse record at word w as key's reading: its head and masks, and its slot values (in place when they fit). */
+function keepSparse(last: LastReadings, key: number, cu: Uint32Array, w: number, read: number): void {
+  const r = last.sparseProcs;
   const base = r.slot(key, read);
   const a = r.array;
   for (let i = 0; i < SW.vals; i++) a[base + i] = cu[w + i]!;
-  const h = base + SW.vals;
-  a.fill(0, h, h + 2 * SCHED_SLOTS);
-  let k = w + SW.vals;
-  for (let m = 0; m < 4; m++) {
-    let bits = cu[w + SW.masks + m]!;
-    const at = h + (m >>> 1) * SCHED_SLOTS + (m & 1) * 32;
-    while (bits !== 0) {
-      a[at + 31 - Math.clz32(bits & -bits)] = cu[k++]!;
-      bits &= bits - 1;
+  const n = slotsOf(cu, w + SW.masks);
+  const v = w + SW.vals;
+  if (n <= INLINE_SLOTS) {
+    for (let i = 0; i < n; i++) a[base + SW.vals + i] = cu[v + i]!;
+    if (last.overflow.size !== 0) last.overflow.delete(key);
+  } else {
+    last.overflow.set(key, cu.slice(v, v + n));
+  }
+}
+
+/** One read's pass over its process records: their deltas, the sums of their histograms, and the readings kept. */
+class ProcPass {
+  readonly procs: SchedProcDelta[] = [];
+  readonly sum = new Uint32Array(2 * SCHED_SLOTS);
+  private readonly buf: Buffer;
+  private readonly cu: Uint32Array;
+  private readonly sparse: boolean;
+  private readonly readings: Readings<number>;
+  /** Full records: every process's two histograms, handed out as views. */
+  private readonly out: Uint32Array;
+  private o = 0;
+  /** Sparse records: (slot, delta) pairs of the non-zero slots, grown as needed. */
+  private pairs: Uint32Array;
+  private po = 0;
+
+  constructor(
+    cur: DumpIndex,
+    private readonly last: LastReadings,
+    private readonly cycle: number,
+  ) {
+    this.buf = cur.buf;
+    this.cu = cur.u32;
+    this.sparse = cur.sparse;
+    this.readings = cur.sparse ? last.sparseProcs : last.procs;
+    this.readings.reserve(cur.procs.size);
+    this.out = new Uint32Array(cur.sparse ? 0 : cur.procs.size * 2 * SCHED_SLOTS);
+    this.pairs = new Uint32Array(cur.sparse ? 4 * cur.procs.size + 4 * 2 * SCHED_SLOTS : 0);
+  }
+
+  /** The process record at byte `at` (a Map#forEach callback). */
+  visit(at: number, tgid: number): void {
+    const { cu, readings, last } = this;
+    const w = at >>> 2;
+    const c = w + PC;
+    const pa = readings.array;
+    const pw = readings.at(tgid);
+    const pv = pw !== undefined && sameEntry(cu, c, pa, pw + PC) ? pa : undefined;
+    const p = (pw ?? 0) + PC;
+    const exited = cu[w + (PROC.exited >>> 2)] !== 0;
+    const exitedNow = exited && !(pv !== undefined && pv[pw! + (PROC.exited >>> 2)] !== 0);
+    if (!idle(cu, c, pv, p) || exitedNow) {
+      const { buf, cycle } = this;
+      const comm = commAt(buf, cu, at + PROC.comm);
+      const cgroupId = cgroupIdAt(buf, cu, at + PROC.cgroupId);
+      const maxWaitNs = u64At(cu, w + (PROC.maxCycle >>> 2)) === cycle ? u64At(cu, w + (PROC.maxWaitNs >>> 2)) : undefined;
+      const threads = u64At(cu, w + (PROC.threadsCycle >>> 2)) === cycle ? cu[w + (PROC.threads >>> 2)]! : 0;
+      const oncpu = d64(cu, c + W.oncpu, pv, p + W.oncpu);
+      const runDelay = d64(cu, c + W.runDelay, pv, p + W.runDelay);
+      const nvcsw = d64(cu, c + W.nvcsw, pv, p + W.nvcsw);
+      const nivcsw = d64(cu, c + W.nivcsw, pv, p + W.nivcsw);
+      const waits = d64(cu, c + W.waits, pv, p + W.waits);
+      const waitNs = d64(cu, c + W.waitNs, pv, p + W.waitNs);
+      if (this.sparse) {
+        if (this.po + 4 * SCHED_SLOTS > this.pairs.length) {
+          const more = new Uint32Array(2 * this.pairs.length);
+          more.set(this.pairs);
+          this.pairs = more;
+        }
+        const from = this.po;
+        const values = pv && lastValues(last, tgid, pv, pw!);
+        this.po = sparseHistDelta(cu, w, pv, pw ?? 0, values, this.pairs, from, this.sum);
+        this.procs.push(
+          new SparseProcDelta(
+            tgid,
+            comm,
+            cgroupId,
+            maxWaitNs,
+            threads,
+            exited,
+            oncpu,
+            runDelay,
+            nvcsw,
+            nivcsw,
+            waits,
+            waitNs,
+            this.pairs,
+            from,
+            this.po,
+          ),
+        );
+      } else {
+        procHistDelta(cu, c, pv, p, this.out, this.o, this.sum);
+        this.procs.push(
+          new DenseProcDelta(
+            tgid,
+            comm,
+            cgroupId,
+            maxWaitNs,
+            threads,
+            exited,
+            oncpu,
+            runDelay,
+            nvcsw,
+            nivcsw,
+            waits,
+            waitNs,
+            this.out,
+            this.o,
+          ),
+        );
+        this.o += 2 * SCHED_SLOTS;
+      }
     }
+    if (this.sparse) keepSparse(last, tgid, cu, w, last.reads);
+    else readings.keep(tgid, cu, w, last.reads);
   }
 }
 
@@ -644,52 +874,16 @@ export function dumpDeltas(
   last: LastReadings,
   cycle: number,
 ): { procs: SchedProcDelta[]; cgroups: SchedCgroupDelta[]; procHist: { wakeup: Uint32Array; preempt: Uint32Array } } {
-  const { buf, u32: cu } = cur;
   last.reads++;
-  // Room for every entry's two histograms; the deltas hand out views of it.
-  const out = new Uint32Array((cur.procs.size + cur.cgroups.size) * 2 * SCHED_SLOTS);
-  const sum = new Uint32Array(2 * SCHED_SLOTS);
-  const pc = PROC.counts >>> 2;
-  const sparse = cur.sparse;
-  const readings = sparse ? last.sparseProcs : last.procs;
-  readings.reserve(cur.procs.size);
+  const pass = new ProcPass(cur, last, cycle);
+  // A method called per entry (not one loop body): V8 optimizes a small function called 10,000 times
+  // within the read, where a long loop in one call runs unoptimized until it is replaced on the stack.
+  cur.procs.forEach(pass.visit, pass);
+  const { procs, sum } = pass;
+  const cu = cur.u32;
+  // The cgroups' histograms (few entries): views of one array.
+  const out = new Uint32Array(cur.cgroups.size * 2 * SCHED_SLOTS);
   let o = 0;
-  const procs: SchedProcDelta[] = [];
-  for (const [tgid, at] of cur.procs) {
-    const w = at >>> 2;
-    const c = w + pc;
-    const pa = readings.array;
-    const pw = readings.at(tgid);
-    const pv = pw !== undefined && sameEntry(cu, c, pa, pw + pc) ? pa : undefined;
-    const p = (pw ?? 0) + pc;
-    const exited = cu[w + (PROC.exited >>> 2)] !== 0;
-    const exitedNow = exited && !(pv !== undefined && pv[pw! + (PROC.exited >>> 2)] !== 0);
-    if (!idle(cu, c, pv, p) || exitedNow) {
-      if (sparse) sparseHistDelta(cu, w, pv, pw ?? 0, out, o, sum);
-      else procHistDelta(cu, c, pv, p, out, o, sum);
-      procs.push(
-        new ProcDelta(
-          tgid,
-          commAt(buf, cu, at + PROC.comm),
-          cgroupIdAt(buf, cu, at + PROC.cgroupId),
-          u64At(cu, w + (PROC.maxCycle >>> 2)) === cycle ? u64At(cu, w + (PROC.maxWaitNs >>> 2)) : undefined,
-          u64At(cu, w + (PROC.threadsCycle >>> 2)) === cycle ? cu[w + (PROC.threads >>> 2)]! : 0,
-          exited,
-          d64(cu, c + W.oncpu, pv, p + W.oncpu),
-          d64(cu, c + W.runDelay, pv, p + W.runDelay),
-          d64(cu, c + W.nvcsw, pv, p + W.nvcsw),
-          d64(cu, c + W.nivcsw, pv, p + W.nivcsw),
-          d64(cu, c + W.waits, pv, p + W.waits),
-          d64(cu, c + W.waitNs, pv, p + W.waitNs),
-          out,
-          o,
-        ),
-      );
-      o += 2 * SCHED_SLOTS;
-    }
-    if (sparse) keepSparse(readings, tgid, cu, w, last.reads);
-    else readings.keep(tgid, cu, w, last.reads);
-  }
   const cgroups: SchedCgroupDelta[] = [];
   for (const [cgroupId, at] of cur.cgroups) {
     const c = at >>> 2;
