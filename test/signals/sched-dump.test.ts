@@ -337,6 +337,15 @@ describe.each([false, true])('sched dump deltas (sparse process records: %s)', (
       expect([...e.histWakeup]).toEqual(p2[i]!.value.histWakeup.map((n, k) => n - p1[i]!.value.histWakeup[k]!));
     }
   });
+  it('takes the last record of a process written twice in one read, once', () => {
+    const cur = read(procOf(10, { nvcsw: 1n, wakeup: [[3, 1]] }), procOf(11, { nvcsw: 5n }), procOf(10, { nvcsw: 3n, wakeup: [[3, 4]] }));
+    const { procs, procHist } = dumpDeltas(cur, after(), 1);
+    expect(procs.map((p) => [p.pid, p.nvcsw, p.histWakeup[3]])).toEqual([
+      [10, 3, 4],
+      [11, 5, 0],
+    ]);
+    expect(procHist.wakeup[3]).toBe(4);
+  });
   it("sums the processes' histograms, and prints a process delta with its histograms", () => {
     const prev = read(procOf(1, { nvcsw: 1n, wakeup: [[3, 5]] }), procOf(2, { nvcsw: 1n }));
     const cur = read(

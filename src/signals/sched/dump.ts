@@ -209,6 +209,8 @@ export interface DumpIndex {
   u32: Uint32Array;
   /** tgid -> byte offset of its struct sched_proc. */
   procs: Map<number, number>;
+  /** The same in record order, tgid then offset, when no process came twice (else undefined: use procs). */
+  procList?: number[];
   /** cgroup id (decimal) -> byte offset of its struct sched_counts. */
   cgroups: Map<string, number>;
   cpus: RawCpu[];
@@ -238,7 +240,7 @@ function sparseSize(u32: Uint32Array, w: number, at: number): number {
  * it and says what is wrong). A function of its own, called per record: the
  * common record is indexed by optimized code from the first read on.
  */
-function sparseProcAt(u32: Uint32Array, at: number, len: number, procs: Map<number, number>): number {
+function sparseProcAt(u32: Uint32Array, at: number, len: number, procs: Map<number, number>, list: number[]): number {
   const body = at + REC_HEADER;
   if (body + SPARSE.head + SPARSE.masks > len) return -1;
   const w = at >>> 2;
@@ -248,20 +250,23 @@ function sparseProcAt(u32: Uint32Array, at: number, len: number, procs: Map<numb
   const n = slotsOf(u32, m);
   const size = u32[w + 1]!;
   if (size !== SPARSE.head + SPARSE.masks + 4 * (n + (n & 1)) || body + size > len) return -1;
-  procs.set(u32[w + 2]! + u32[w + 3]! * TWO32, body);
+  const tgid = u32[w + 2]! + u32[w + 3]! * TWO32;
+  procs.set(tgid, body);
+  list.push(tgid, body);
   return body + size;
 }
 
 export function indexDump(input: Buffer): DumpIndex {
   const { buf, u32 } = aligned(input);
   const procs = new Map<number, number>();
+  const list: number[] = [];
   let full = false;
   let sparse = false;
   const cgroups = new Map<string, number>();
   const cpus = new Map<number, RawCpu>();
   for (let at = 0; at < buf.length;) {
     if (!full) {
-      const next = sparseProcAt(u32, at, buf.length, procs);
+      const next = sparseProcAt(u32, at, buf.length, procs, list);
       if (next > 0) {
         sparse = true;
         at = next;
@@ -290,7 +295,9 @@ export function indexDump(input: Buffer): DumpIndex {
       if (kind === REC_PROC) full = true;
       else sparse = true;
       if (full && sparse) throw new Error(`sched dump: both full and sparse process records (byte ${at}): one object wrote both?`);
-      procs.set(u32[w + 2]! + u32[w + 3]! * TWO32, body);
+      const tgid = u32[w + 2]! + u32[w + 3]! * TWO32;
+      procs.set(tgid, body);
+      list.push(tgid, body);
     } else if (kind === REC_CGROUP) cgroups.set(buf.readBigUInt64LE(at + 8).toString(), body);
     else {
       const cpu = u32[w + 2]!;
@@ -298,7 +305,8 @@ export function indexDump(input: Buffer): DumpIndex {
     }
     at = body + size;
   }
-  return { buf, u32, procs, cgroups, cpus: [...cpus.values()].sort((a, b) => a.cpu - b.cpu), sparse };
+  const procList = list.length === 2 * procs.size ? list : undefined;
+  return { buf, u32, procs, procList, cgroups, cpus: [...cpus.values()].sort((a, b) => a.cpu - b.cpu), sparse };
 }
 
 /** Decode one read of the dump link entry by entry (what bpftool's JSON of the maps holds; tests compare the two). */
@@ -553,8 +561,22 @@ function commAt(buf: Buffer, u32: Uint32Array, at: number): string {
   return s;
 }
 
-/** One process's interval delta; its histograms come from a subclass. */
-abstract class ProcDeltaBase implements SchedProcDelta {
+/** What JSON.stringify and printing show of a process delta: every field, histograms included. */
+function procJSON(d: SchedProcDelta & { histWakeup: Uint32Array; histPreempt: Uint32Array }): SchedProcDelta {
+  const { pid, comm, cgroupId, maxWaitNs, threads, exited, oncpuNs, runDelayNs, nvcsw, nivcsw, waits, waitNs } = d;
+  const histWakeup = [...d.histWakeup];
+  const histPreempt = [...d.histPreempt];
+  return { pid, comm, cgroupId, maxWaitNs, threads, exited, oncpuNs, runDelayNs, nvcsw, nivcsw, waits, waitNs, histWakeup, histPreempt };
+}
+
+/*
+ * Two classes of one process's interval delta, by where their histograms
+ * are; no common base class: a derived class's constructor is several times
+ * slower before V8 optimizes it, and the first large read makes 10,000.
+ */
+
+/** Histograms as views of the read's shared array of every process's 2 * SCHED_SLOTS deltas (full records). */
+class DenseProcDelta implements SchedProcDelta {
   constructor(
     readonly pid: number,
     readonly comm: string,
@@ -568,40 +590,9 @@ abstract class ProcDeltaBase implements SchedProcDelta {
     readonly nivcsw: number,
     readonly waits: number,
     readonly waitNs: number,
-  ) {}
-
-  abstract get histWakeup(): Uint32Array;
-  abstract get histPreempt(): Uint32Array;
-
-  /** What JSON.stringify and printing show: every field, histograms included. */
-  toJSON(): SchedProcDelta {
-    const { pid, comm, cgroupId, maxWaitNs, threads, exited, oncpuNs, runDelayNs, nvcsw, nivcsw, waits, waitNs } = this;
-    const histWakeup = [...this.histWakeup];
-    const histPreempt = [...this.histPreempt];
-    return { pid, comm, cgroupId, maxWaitNs, threads, exited, oncpuNs, runDelayNs, nvcsw, nivcsw, waits, waitNs, histWakeup, histPreempt };
-  }
-}
-
-/** Histograms as views of the read's shared array of every process's 2 * SCHED_SLOTS deltas (full records). */
-class DenseProcDelta extends ProcDeltaBase {
-  constructor(
-    pid: number,
-    comm: string,
-    cgroupId: string,
-    maxWaitNs: number | undefined,
-    threads: number,
-    exited: boolean,
-    oncpuNs: number,
-    runDelayNs: number,
-    nvcsw: number,
-    nivcsw: number,
-    waits: number,
-    waitNs: number,
     private readonly hists: Uint32Array,
     private readonly histAt: number,
-  ) {
-    super(pid, comm, cgroupId, maxWaitNs, threads, exited, oncpuNs, runDelayNs, nvcsw, nivcsw, waits, waitNs);
-  }
+  ) {}
 
   get histWakeup(): Uint32Array {
     return this.hists.subarray(this.histAt, this.histAt + SCHED_SLOTS);
@@ -609,6 +600,10 @@ class DenseProcDelta extends ProcDeltaBase {
 
   get histPreempt(): Uint32Array {
     return this.hists.subarray(this.histAt + SCHED_SLOTS, this.histAt + 2 * SCHED_SLOTS);
+  }
+
+  toJSON(): SchedProcDelta {
+    return procJSON(this);
   }
 }
 
@@ -619,28 +614,26 @@ class DenseProcDelta extends ProcDeltaBase {
  * at 10,000 new processes expanding each one's histograms was a fifth of a
  * read.
  */
-class SparseProcDelta extends ProcDeltaBase {
+class SparseProcDelta implements SchedProcDelta {
   private expanded?: Uint32Array;
 
   constructor(
-    pid: number,
-    comm: string,
-    cgroupId: string,
-    maxWaitNs: number | undefined,
-    threads: number,
-    exited: boolean,
-    oncpuNs: number,
-    runDelayNs: number,
-    nvcsw: number,
-    nivcsw: number,
-    waits: number,
-    waitNs: number,
+    readonly pid: number,
+    readonly comm: string,
+    readonly cgroupId: string,
+    readonly maxWaitNs: number | undefined,
+    readonly threads: number,
+    readonly exited: boolean,
+    readonly oncpuNs: number,
+    readonly runDelayNs: number,
+    readonly nvcsw: number,
+    readonly nivcsw: number,
+    readonly waits: number,
+    readonly waitNs: number,
     private readonly pairs: Uint32Array,
     private readonly from: number,
     private readonly to: number,
-  ) {
-    super(pid, comm, cgroupId, maxWaitNs, threads, exited, oncpuNs, runDelayNs, nvcsw, nivcsw, waits, waitNs);
-  }
+  ) {}
 
   private hists(): Uint32Array {
     if (this.expanded === undefined) {
@@ -657,6 +650,10 @@ class SparseProcDelta extends ProcDeltaBase {
 
   get histPreempt(): Uint32Array {
     return this.hists().subarray(SCHED_SLOTS);
+  }
+
+  toJSON(): SchedProcDelta {
+    return procJSON(this);
   }
 }
 
@@ -878,7 +875,9 @@ export function dumpDeltas(
   const pass = new ProcPass(cur, last, cycle);
   // A method called per entry (not one loop body): V8 optimizes a small function called 10,000 times
   // within the read, where a long loop in one call runs unoptimized until it is replaced on the stack.
-  cur.procs.forEach(pass.visit, pass);
+  const list = cur.procList;
+  if (list === undefined) cur.procs.forEach(pass.visit, pass);
+  else for (let i = 0; i < list.length; i += 2) pass.visit(list[i + 1]!, list[i]!);
   const { procs, sum } = pass;
   const cu = cur.u32;
   // The cgroups' histograms (few entries): views of one array.
