@@ -152,7 +152,10 @@ export function tables(r: Results): Table[] {
   };
   for (const x of r.scale?.idle ?? []) stepRow(`${x.processes.toLocaleString('en-US')} idle processes, first read`, x.first.steps);
   for (const x of r.scale?.rows ?? [])
-    stepRow(`${x.threads.toLocaleString('en-US')} threads in ${x.processes.toLocaleString('en-US')} processes, woken once`, x.steps);
+    stepRow(
+      `${x.threads.toLocaleString('en-US')} threads in ${x.processes === 1 ? '1 process' : `${x.processes.toLocaleString('en-US')} processes`}, woken once`,
+      x.steps,
+    );
   if (stepRows.length) {
     out.push({
       title: 'Scale: where a read goes (medians of each step)',
