@@ -42,6 +42,31 @@ async function both<R extends { close(): void }>(open: (bpftool: boolean) => Pro
   }
 }
 
+/** n processes, each a subshell of its own that sends one 2-byte UDP datagram ("x\n"), then writes its pid to a file (not to our pipe: a socket). */
+function datagramProcesses(n: number): Set<number> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tuner-net-dump-'));
+  try {
+    const file = path.join(dir, 'pids');
+    execFileSync('/bin/bash', ['-c', `for i in $(seq ${n}); do (echo x > /dev/udp/127.0.0.1/9; echo $BASHPID >> ${file}); done`], {
+      stdio: 'ignore',
+    });
+    return new Set(readFileSync(file, 'utf8').trim().split('\n').map(Number));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** [pid, bytes sent, send calls] of each of these processes a net read holds, by pid. */
+function sentBy(
+  d: { procs: Array<{ pid: number; txBytes: number; txCalls: number }> },
+  pids: Set<number>,
+): Array<[number, number, number]> {
+  return d.procs
+    .filter((p) => pids.has(p.pid))
+    .map((p): [number, number, number] => [p.pid, p.txBytes, p.txCalls])
+    .sort((x, y) => x[0] - y[0]);
+}
+
 describe.skipIf(skipKernel)('io dump iterator', () => {
   it('reads the requests the bpftool path reads, and /sys/block/DEV/stat counts; nothing when idle', async () => {
     const loop = makeLoop();
@@ -147,32 +172,16 @@ describe.skipIf(skipKernel)('net dump iterator', () => {
         await it.read();
         await bt.read();
         const n = 300;
-        // Each subshell is a process of its own: one 2-byte UDP datagram ("x\n"), then its pid to a file (not to our pipe: a socket).
-        const dir = mkdtempSync(path.join(tmpdir(), 'tuner-net-dump-'));
-        let pids: Set<number>;
-        try {
-          const file = path.join(dir, 'pids');
-          execFileSync('/bin/bash', ['-c', `for i in $(seq ${n}); do (echo x > /dev/udp/127.0.0.1/9; echo $BASHPID >> ${file}); done`], {
-            stdio: 'ignore',
-          });
-          pids = new Set(readFileSync(file, 'utf8').trim().split('\n').map(Number));
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
+        const pids = datagramProcesses(n);
         expect(pids.size).toBe(n);
         await sleep(100);
         const [a, b] = [await it.read(), await bt.read()];
-        const mine = (d: typeof a): Array<[number, number, number]> =>
-          d.procs
-            .filter((p) => pids.has(p.pid))
-            .map((p): [number, number, number] => [p.pid, p.txBytes, p.txCalls])
-            .sort((x, y) => x[0] - y[0]);
-        const [ma, mb] = [mine(a), mine(b)];
+        const [ma, mb] = [sentBy(a, pids), sentBy(b, pids)];
         console.log(`net dump: ${ma.length} of ${n} processes read by the ${it.readsBy}, ${ma.reduce((s, x) => s + x[1], 0)} bytes`);
         expect(ma).toHaveLength(n);
         expect(ma.filter(([, tx, calls]) => tx !== 2 || calls !== 1)).toEqual([]);
         expect(ma).toEqual(mb);
-        expect(mine(await it.read())).toEqual([]);
+        expect(sentBy(await it.read(), pids)).toEqual([]);
       } finally {
         bt.close();
         it.close();
@@ -213,27 +222,12 @@ describe.skipIf(skipKernel)('changed entries beyond one iterator pass', () => {
       await bt.read();
       const before = await maps();
       const n = 32 * before + 400;
-      const dir = mkdtempSync(path.join(tmpdir(), 'tuner-net-more-'));
-      let pids: Set<number>;
-      try {
-        const file = path.join(dir, 'pids');
-        execFileSync('/bin/bash', ['-c', `for i in $(seq ${n}); do (echo x > /dev/udp/127.0.0.1/9; echo $BASHPID >> ${file}); done`], {
-          stdio: 'ignore',
-        });
-        pids = new Set(readFileSync(file, 'utf8').trim().split('\n').map(Number));
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const pids = datagramProcesses(n);
       expect(pids.size).toBe(n);
       await sleep(100);
       const passCapacity = 32 * ((await maps()) + 1);
       const [a, b] = [await it.read(), await bt.read()];
-      const mine = (d: typeof a): Array<[number, number, number]> =>
-        d.procs
-          .filter((p) => pids.has(p.pid))
-          .map((p): [number, number, number] => [p.pid, p.txBytes, p.txCalls])
-          .sort((x, y) => x[0] - y[0]);
-      const [ma, mb] = [mine(a), mine(b)];
+      const [ma, mb] = [sentBy(a, pids), sentBy(b, pids)];
       console.log(
         `net dump: ${n} processes, one pass holds ${passCapacity} entries at most (${before} maps before), read ${ma.length} by the ${it.readsBy}, ${mb.length} by bpftool`,
       );
@@ -243,7 +237,7 @@ describe.skipIf(skipKernel)('changed entries beyond one iterator pass', () => {
       expect(ma.filter(([, tx, calls]) => tx !== 2 || calls !== 1)).toEqual([]);
       expect(ma).toEqual(mb);
       // All of them were written (none is left for the next read).
-      expect(mine(await it.read())).toEqual([]);
+      expect(sentBy(await it.read(), pids)).toEqual([]);
     } finally {
       bt.close();
       it.close();
