@@ -67,6 +67,13 @@ function sentBy(
     .sort((x, y) => x[0] - y[0]);
 }
 
+/** Every one of the n processes read once with its one datagram (2 bytes, 1 call), as the bpftool path read them. */
+function expectEverySender(ma: Array<[number, number, number]>, mb: Array<[number, number, number]>, n: number): void {
+  expect(ma).toHaveLength(n);
+  expect(ma.filter(([, tx, calls]) => tx !== 2 || calls !== 1)).toEqual([]);
+  expect(ma).toEqual(mb);
+}
+
 describe.skipIf(skipKernel)('io dump iterator', () => {
   it('reads the requests the bpftool path reads, and /sys/block/DEV/stat counts; nothing when idle', async () => {
     const loop = makeLoop();
@@ -178,9 +185,7 @@ describe.skipIf(skipKernel)('net dump iterator', () => {
         const [a, b] = [await it.read(), await bt.read()];
         const [ma, mb] = [sentBy(a, pids), sentBy(b, pids)];
         console.log(`net dump: ${ma.length} of ${n} processes read by the ${it.readsBy}, ${ma.reduce((s, x) => s + x[1], 0)} bytes`);
-        expect(ma).toHaveLength(n);
-        expect(ma.filter(([, tx, calls]) => tx !== 2 || calls !== 1)).toEqual([]);
-        expect(ma).toEqual(mb);
+        expectEverySender(ma, mb, n);
         expect(sentBy(await it.read(), pids)).toEqual([]);
       } finally {
         bt.close();
@@ -233,9 +238,7 @@ describe.skipIf(skipKernel)('changed entries beyond one iterator pass', () => {
       );
       // Where the iterator reads, one pass could not have held them all: the read took more than one.
       if (it.readsBy === 'iterator') expect(n).toBeGreaterThan(passCapacity);
-      expect(ma).toHaveLength(n);
-      expect(ma.filter(([, tx, calls]) => tx !== 2 || calls !== 1)).toEqual([]);
-      expect(ma).toEqual(mb);
+      expectEverySender(ma, mb, n);
       // All of them were written (none is left for the next read).
       expect(sentBy(await it.read(), pids)).toEqual([]);
     } finally {

@@ -118,7 +118,8 @@ export interface SchedBpfReader extends SignalReader<SchedDelta> {
   lastSteps(): SchedReadSteps | undefined;
 }
 
-const msSince = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e6;
+/** Milliseconds from hrtime a to hrtime b. */
+const ms = (a: bigint, b: bigint): number => Number(b - a) / 1e6;
 
 export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {}): Promise<SchedBpfReader> {
   const objects = await openBpfObjects(scope, { ...opts, preload: 'sched' });
@@ -178,11 +179,11 @@ export async function openSchedBpf(scope: SchedScope, opts: BpfOpenOptions = {})
       const t3 = process.hrtime.bigint();
       const { procs, cgroups, procHist } = dumpDeltas(dump, readings, Number(cycle));
       steps = {
-        flushMs: Number(now - t0) / 1e6,
-        dumpMs: Number(t1 - now) / 1e6,
+        flushMs: ms(t0, now),
+        dumpMs: ms(now, t1),
         dumpBytes: raw.length,
-        indexMs: Number(t2 - t1) / 1e6,
-        deltasMs: msSince(t3),
+        indexMs: ms(t1, t2),
+        deltasMs: ms(t3, process.hrtime.bigint()),
       };
       const cpus: SchedCpuDelta[] = [];
       for (const c of cpuCur) {
