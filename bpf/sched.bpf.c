@@ -457,16 +457,32 @@ hist:
 struct hist_add {
 	struct sched_counts *dst;
 	struct sched_counts *d;
+	struct sched_hist_mask *nonzero;	/* a process's, or NULL */
 };
+
+/* Bit `bit` of *m, set after the slot it names grew, so a dump that sees it reads a non-zero slot. */
+static __always_inline void mark_nonzero(__u64 *m, __u64 bit)
+{
+#ifndef TUNER_COMPAT
+	if (!(*m & bit))
+		__sync_fetch_and_or(m, bit);
+#endif
+}
 
 static long add_slot(__u32 i, struct hist_add *x)
 {
 	if (i >= SCHED_SLOTS)
 		return 1;
-	if (x->d->hist_wakeup[i])
+	if (x->d->hist_wakeup[i]) {
 		__sync_fetch_and_add(&x->dst->hist_wakeup[i], x->d->hist_wakeup[i]);
-	if (x->d->hist_preempt[i])
+		if (x->nonzero)
+			mark_nonzero(&x->nonzero->wakeup, 1ULL << i);
+	}
+	if (x->d->hist_preempt[i]) {
 		__sync_fetch_and_add(&x->dst->hist_preempt[i], x->d->hist_preempt[i]);
+		if (x->nonzero)
+			mark_nonzero(&x->nonzero->preempt, 1ULL << i);
+	}
 	return 0;
 }
 
@@ -478,9 +494,10 @@ static long add_slot(__u32 i, struct hist_add *x)
 #define HIST_ALL SCHED_SLOTS
 #define HIST_NONE (SCHED_SLOTS + 1)
 
-static __always_inline void add_counts(struct sched_counts *dst, struct sched_counts *d, __u64 cycle, __u32 hslot)
+static __always_inline void add_counts(struct sched_counts *dst, struct sched_hist_mask *nonzero, struct sched_counts *d,
+				       __u64 cycle, __u32 hslot)
 {
-	struct hist_add x = { .dst = dst, .d = d };
+	struct hist_add x = { .dst = dst, .d = d, .nonzero = nonzero };
 
 	__sync_fetch_and_add(&dst->oncpu_ns, d->oncpu_ns);
 	__sync_fetch_and_add(&dst->run_delay_ns, d->run_delay_ns);
@@ -653,11 +670,11 @@ static __always_inline void flush_task(struct task_struct *t, struct sched_task 
 			p->threads = 0;
 		}
 		__sync_fetch_and_add(&p->threads, 1);
-		add_counts(&p->c, d, cycle, hslot);
+		add_counts(&p->c, &p->nonzero, d, cycle, hslot);
 	}
 	cgc = lookup_or_create(&sched_cgroups, &cgid, cycle, false);
 	if (cgc)
-		add_counts(cgc, d, cycle, hslot);
+		add_counts(cgc, NULL, d, cycle, hslot);
 out:
 	s->flushing = 0;
 }
@@ -904,24 +921,46 @@ struct {
 struct sparse_ctx {
 	__u32 *hist;		/* hist_wakeup, then hist_preempt right after it */
 	struct sched_sparse *sp;
+	__u64 wakeup;		/* slots left to write */
+	__u64 preempt;
 	__u32 n;
 };
 
-/* Slot i of the two histograms (one array of 2 * SCHED_SLOTS), kept when non-zero (a bpf_loop callback). */
+/* Index of the lowest set bit of a power of two (de Bruijn: no count-trailing-zeros instruction in BPF). */
+static const __u8 debruijn64[64] = {
+	0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4,
+	62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
+	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
+	46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6,
+};
+
+static __always_inline __u32 lowest_bit(__u64 m)
+{
+	return debruijn64[((m & -m) * 0x03f79d71b4cb0a89ULL) >> 58];
+}
+
+/*
+ * The next non-zero slot, in slot order, wakeup first (a bpf_loop
+ * callback): one call per slot the masks name, not per slot.
+ */
 static long sparse_slot(__u32 i, struct sparse_ctx *x)
 {
-	__u32 v, n = x->n;
+	__u32 k, n = x->n;
 
-	if (i >= 2 * SCHED_SLOTS || n >= 2 * SCHED_SLOTS)
+	if (n >= 2 * SCHED_SLOTS)
 		return 1;
-	v = x->hist[i];
-	if (!v)
-		return 0;
-	if (i < SCHED_SLOTS)
-		x->sp->mask.wakeup |= 1ULL << i;
-	else
-		x->sp->mask.preempt |= 1ULL << (i - SCHED_SLOTS);
-	x->sp->vals[n] = v;
+	if (x->wakeup) {
+		k = lowest_bit(x->wakeup);
+		x->wakeup &= x->wakeup - 1;
+	} else if (x->preempt) {
+		k = lowest_bit(x->preempt) + SCHED_SLOTS;
+		x->preempt &= x->preempt - 1;
+	} else {
+		return 1;
+	}
+	if (k >= 2 * SCHED_SLOTS)
+		return 1;
+	x->sp->vals[n] = x->hist[k];
 	x->n = n + 1;
 	return 0;
 }
@@ -929,17 +968,20 @@ static long sparse_slot(__u32 i, struct sparse_ctx *x)
 /* A process entry as a SCHED_REC_PROC_SPARSE record; nonzero when it did not fit. */
 static __always_inline int write_proc(struct seq_file *seq, __u32 tgid, struct sched_proc *p)
 {
-	struct sparse_ctx x = { .hist = p->c.hist_wakeup, .n = 0 };
+	struct sparse_ctx x = { .hist = p->c.hist_wakeup, .n = dump_zero };
+	__u64 all = (1ULL << SCHED_SLOTS) - 1;
 	struct sched_rec r = { .kind = SCHED_REC_PROC_SPARSE, .key = tgid };
 	__u32 zero = 0, n;
 
 	x.sp = bpf_map_lookup_elem(&sched_sparse, &zero);
 	if (!x.sp)
 		return -1;
-	x.sp->mask.wakeup = 0;
-	x.sp->mask.preempt = 0;
-	/* A process with no wait counted has empty histograms: no loop. */
-	if (p->c.waits)
+	/* Read once: a flush on another CPU may set more bits, whose slots the next dump writes. */
+	x.wakeup = *(volatile __u64 *)&p->nonzero.wakeup & all;
+	x.preempt = *(volatile __u64 *)&p->nonzero.preempt & all;
+	x.sp->mask.wakeup = x.wakeup;
+	x.sp->mask.preempt = x.preempt;
+	if (x.wakeup | x.preempt)
 		bpf_loop(2 * SCHED_SLOTS, sparse_slot, &x, 0);
 	n = x.n;
 	if (n > 2 * SCHED_SLOTS)
@@ -1157,6 +1199,19 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 	s = task_get(child, true);
 	if (s)
 		track_task(child, s, 0);
+#ifndef TUNER_COMPAT
+	/*
+	 * A new process's entry is made here, once, not by the flush that
+	 * first reports it: a read after many processes started costs what
+	 * they did, not making their entries (about 1 us each). Its comm is
+	 * taken by that flush (after an exec, usually).
+	 */
+	if (s && child->pid == child->tgid) {
+		__u32 tgid = child->tgid;
+
+		lookup_or_create(&sched_procs, &tgid, flush_cycle, true);
+	}
+#endif
 	return 0;
 }
 

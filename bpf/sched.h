@@ -44,6 +44,11 @@ struct sched_counts {
 	__u32 hist_preempt[SCHED_SLOTS];	/* waits that followed a preemption (or yield) */
 };
 
+struct sched_hist_mask {
+	__u64 wakeup;		/* bit k: hist_wakeup[k] is non-zero (and, in a record, written) */
+	__u64 preempt;		/* bit k: hist_preempt[k] */
+};
+
 struct sched_proc {
 	__u64 cgroup_id;	/* CPU-controller cgroup of the last thread flushed */
 	__u64 max_wait_ns;	/* longest wait flushed during cycle max_cycle */
@@ -53,6 +58,8 @@ struct sched_proc {
 	__u32 exited;		/* the last thread exited */
 	char comm[16];
 	struct sched_counts c;
+	/* The slots of c's histograms that are non-zero, so a dump reads only those (the compat variant keeps none). */
+	struct sched_hist_mask nonzero;
 };
 
 /*
@@ -74,11 +81,6 @@ struct sched_proc {
  */
 #define SCHED_REC_PROC_SPARSE 4
 #define SCHED_PROC_HEAD 136	/* offsetof(struct sched_proc, c.hist_wakeup) */
-
-struct sched_hist_mask {
-	__u64 wakeup;		/* bit k: hist_wakeup[k] is non-zero and written */
-	__u64 preempt;		/* bit k: hist_preempt[k] */
-};
 
 struct sched_rec {
 	__u32 kind;

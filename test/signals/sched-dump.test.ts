@@ -7,7 +7,19 @@ import { decodeDump, dumpDeltas, indexDump, LastReadings, type DumpIndex } from 
 import { histCount } from '../../src/aggregate/histogram.js';
 
 const COUNTS_SIZE = 10 * 8 + 2 * 40 * 4;
-const PROC_SIZE = 56 + COUNTS_SIZE;
+/** struct sched_proc: its head, struct sched_counts, and struct sched_hist_mask (the slots that are non-zero). */
+const PROC_SIZE = 56 + COUNTS_SIZE + 16;
+
+/** The masks of the non-zero slots of a struct sched_counts, as struct sched_proc ends with them. */
+function nonzeroOf(c: Buffer): Buffer {
+  const m = Buffer.alloc(16);
+  for (let i = 0; i < 80; i++)
+    if (c.readUInt32LE(80 + 4 * i) !== 0) {
+      const word = 8 * (i >= 40 ? 1 : 0);
+      m.writeBigUInt64LE(m.readBigUInt64LE(word) | (1n << BigInt(i % 40)), word);
+    }
+  return m;
+}
 
 function header(kind: number, size: number, key: bigint): Buffer {
   const b = Buffer.alloc(16);
@@ -59,7 +71,8 @@ function proc(comm: string): Buffer {
   b.writeUInt32LE(3, 32); // threads
   b.writeUInt32LE(1, 36); // exited
   b.write(comm, 40, 'utf8');
-  return Buffer.concat([b, counts(5n, 2n ** 60n)]);
+  const c = counts(5n, 2n ** 60n);
+  return Buffer.concat([b, c, nonzeroOf(c)]);
 }
 
 describe('sched dump records', () => {
@@ -141,7 +154,7 @@ describe('sched dump records', () => {
 
   it('refuses an entry of another size, an unknown kind, and a cut record', () => {
     expect(() => decodeDump(Buffer.concat([header(1, PROC_SIZE - 8, 1n), Buffer.alloc(PROC_SIZE - 8)]))).toThrow(
-      /expected a struct sched_proc of 456 bytes, got 448/,
+      /expected a struct sched_proc of 472 bytes, got 464/,
     );
     expect(() => decodeDump(Buffer.concat([header(9, 8, 1n), Buffer.alloc(8)]))).toThrow(/unknown record kind 9/);
     expect(() => decodeDump(Buffer.concat([header(2, COUNTS_SIZE, 1n), Buffer.alloc(10)]))).toThrow(/cut/);
@@ -199,7 +212,8 @@ function fullProcOf(
   b.writeUInt32LE(f.threads?.[0] ?? 0, 32);
   b.writeUInt32LE(f.exited ? 1 : 0, 36);
   b.write(f.comm ?? `p${tgid}`, 40, 'utf8');
-  return Buffer.concat([header(1, PROC_SIZE, BigInt(tgid)), b, countsOf(f)]);
+  const c = countsOf(f);
+  return Buffer.concat([header(1, PROC_SIZE, BigInt(tgid)), b, c, nonzeroOf(c)]);
 }
 
 const cgroupOf = (id: bigint, f: Fields): Buffer => Buffer.concat([header(2, COUNTS_SIZE, id), countsOf(f)]);

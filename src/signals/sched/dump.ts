@@ -36,7 +36,7 @@ const COUNTS = {
   size: 80 + 8 * SCHED_SLOTS,
 };
 
-/** struct sched_proc: four u64, two u32, char comm[16], then struct sched_counts. */
+/** struct sched_proc: four u64, two u32, char comm[16], struct sched_counts, then struct sched_hist_mask (not read here). */
 const PROC = {
   cgroupId: 0,
   maxWaitNs: 8,
@@ -46,7 +46,8 @@ const PROC = {
   exited: 36,
   comm: 40,
   counts: 56,
-  size: 56 + COUNTS.size,
+  nonzero: 56 + COUNTS.size,
+  size: 56 + COUNTS.size + 16,
 };
 
 /**
@@ -91,6 +92,7 @@ export const SCHED_LAYOUT = {
       exited: PROC.exited,
       comm: PROC.comm,
       c: PROC.counts,
+      nonzero: PROC.nonzero,
     },
   },
 } as const;
