@@ -259,6 +259,17 @@ static __always_inline bool slot_owned(struct sched_tid *e, struct task_struct *
 	return e->start == t->start_time && e->pid == t->pid;
 }
 
+/*
+ * A process whose last thread exited and that no dump wrote since (its exit
+ * makes it active in that cycle; a dump pass marks what it wrote with a
+ * later cycle). Such an entry is written, however many reads it takes when
+ * many processes exit at once, and kept until then.
+ */
+static __always_inline bool exit_unwritten(struct sched_proc *p)
+{
+	return p->exited && p->c.dumped <= p->c.active;
+}
+
 /* The counters of a CPU; before 5.19 (no helper for another CPU's value), this CPU's: a moved task's waits then count where they are folded. */
 static __always_inline struct sched_cpu *cpu_counters(__u32 cpu)
 {
@@ -770,7 +781,7 @@ static __always_inline void copy_switches(struct task_struct *t)
  */
 static long gc_proc(void *map, __u32 *key, struct sched_proc *p, __u64 *cycle)
 {
-	if (p->c.active + 1 < *cycle)
+	if (p->c.active + 1 < *cycle && !exit_unwritten(p))
 		bpf_map_delete_elem(map, key);
 	return 0;
 }
@@ -996,7 +1007,7 @@ static __always_inline int write_proc(struct seq_file *seq, __u32 tgid, struct s
 
 static long batch_exited(void *map, __u32 *key, struct sched_proc *p, struct dump_ctx *d)
 {
-	if (!p->exited || p->c.dumped == d->cycle)
+	if (!exit_unwritten(p))
 		return 0;
 	if (d->n >= DUMP_BATCH)
 		return 1;
@@ -1027,7 +1038,7 @@ static long mark_batch(__u32 i, struct dump_ctx *d)
 /* The last call writes what is left without marking it: if it runs again (buffer full), it writes the same. */
 static long rest_proc(void *map, __u32 *key, struct sched_proc *p, struct dump_ctx *d)
 {
-	if (!to_write(&p->c, d->cycle) && !(p->exited && p->c.dumped != d->cycle))
+	if (!to_write(&p->c, d->cycle) && !exit_unwritten(p))
 		return 0;
 	if (d->budget < SPARSE_MAX)
 		return 1;
@@ -1135,7 +1146,7 @@ int dump(struct bpf_iter__task *ctx)
 #endif
 	tgid = t->tgid;
 	p = bpf_map_lookup_elem(&sched_procs, &tgid);
-	if (p && !to_write(&p->c, d.cycle) && !(p->exited && p->c.dumped != d.cycle))
+	if (p && !to_write(&p->c, d.cycle) && !exit_unwritten(p))
 		p = NULL;	/* written at an earlier task of its process, or unchanged */
 	if (p) {
 #ifdef TUNER_COMPAT
@@ -1259,6 +1270,7 @@ int BPF_PROG(sched_exit, struct task_struct *t)
 		tgid = t->tgid;
 		p = bpf_map_lookup_elem(&sched_procs, &tgid);
 		if (p && !p->exited) {
+			p->c.active = flush_cycle;	/* the exit is a change, whatever the last flush took */
 			p->exited = 1;
 #ifdef TUNER_COMPAT
 			bpf_map_push_elem(&sched_exited, &tgid, 0);

@@ -11,7 +11,7 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadInstance } from '../../src/loader/instance.js';
 import { onlineCpus, openSession, possibleCpus } from '../../src/loader/session.js';
-import { decodeCgroups, decodeCpus, decodeProcs } from '../../src/signals/sched/bpf.js';
+import { decodeCgroups, decodeCpus, decodeProcs, openSchedBpf } from '../../src/signals/sched/bpf.js';
 import { decodeDump } from '../../src/signals/sched/dump.js';
 import { parseJson } from '../../src/tools/json.js';
 import { runTool } from '../../src/tools/run.js';
@@ -129,6 +129,45 @@ describe.skipIf(skipKernel)('sched dump iterator', () => {
       session.close();
       waiter.stdin!.end();
       await waiter;
+    }
+  });
+
+  it('reports every process of a mass exit once, over as many reads as its records take', async () => {
+    // More processes than one read writes after they exit: the dump writes exited processes in batches
+    // of 32 at each live task (about 100 tasks here when they are gone), and a read's last call a few more.
+    const n = 8000;
+    const reader = await openSchedBpf({});
+    try {
+      const forks = await start('forks', [n]);
+      running.push(forks);
+      await sleep(500);
+      const children = new Set<number>();
+      for (const p of (await reader.read()).procs) if (p.comm === 'forks' && p.pid !== forks.pid) children.add(p.pid);
+      expect(children.size).toBe(n);
+      await forks.stop(); // SIGKILL: its children die with it (PR_SET_PDEATHSIG)
+      // Until they are reaped the dump still visits them as tasks, and each writes its own record.
+      for (let i = 0; i < 100 && [...children].some((pid) => existsSync(`/proc/${pid}`)); i++) await sleep(100);
+      const exits = new Map<number, number>();
+      const perRead: number[] = [];
+      for (let i = 0; i < 10 && [...children].some((pid) => !exits.has(pid)); i++) {
+        await sleep(300);
+        let k = 0;
+        for (const p of (await reader.read()).procs)
+          if (p.exited && children.has(p.pid)) {
+            exits.set(p.pid, (exits.get(p.pid) ?? 0) + 1);
+            k++;
+          }
+        perRead.push(k);
+      }
+      for (let i = 0; i < 2; i++) {
+        await sleep(300);
+        for (const p of (await reader.read()).procs) if (children.has(p.pid)) exits.set(p.pid, (exits.get(p.pid) ?? 0) + 1);
+      }
+      // Every child's exit was reported, each once; it took more than one read (else this tests nothing).
+      expect([...children].filter((pid) => exits.get(pid) !== 1)).toEqual([]);
+      expect(perRead.filter((k) => k > 0).length, `exits reported per read: ${perRead.join(', ')}`).toBeGreaterThan(1);
+    } finally {
+      reader.close();
     }
   });
 
