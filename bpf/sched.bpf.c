@@ -228,24 +228,24 @@ struct {
 /* Completed iterator runs; tags per-interval maxima. Only the iterator's end-of-run call increments it. */
 __u64 flush_cycle = 0;
 
-/* Processes whose last thread exited and that no dump pass has written yet (a hint: the dump writes them first). */
-__u64 exited_pending = 0;
-
 /* Exited processes written per dump call: 32 records of at most 504 bytes, half of seq_file's 32 KB buffer. */
 #define DUMP_BATCH 32
 
-#ifdef TUNER_COMPAT
-/* Processes whose last thread exited, in order, for the dump to write once more and delete (no map walk before 5.13). */
+/*
+ * Processes whose last thread exited, in order, for the dump to write once
+ * more and delete: a dump call takes a batch, so a read costs what exited,
+ * however many processes exit at once. As many as the process map holds:
+ * each of its entries is queued at most once.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_QUEUE);
-	__uint(max_entries, 4096);	/* exits between two reads; one more is left in the LRU map */
+	__uint(max_entries, 16384);
 	__type(value, __u32);
 } sched_exited SEC(".maps");
 
 /* Taken from the queue by a dump call, written by it (again when seq_file runs it again), then deleted. */
 __u32 carry_n = 0;
 __u32 carry[DUMP_BATCH];
-#endif
 
 static __always_inline struct sched_tid *tid_slot(struct task_struct *t)
 {
@@ -781,7 +781,8 @@ static __always_inline void copy_switches(struct task_struct *t)
  */
 static long gc_proc(void *map, __u32 *key, struct sched_proc *p, __u64 *cycle)
 {
-	if (p->c.active + 1 < *cycle && !exit_unwritten(p))
+	/* An exited process waits for the dump to write it (from the queue), unless that never came. */
+	if (p->c.active + 1 < *cycle && (!exit_unwritten(p) || p->c.active + 16 < *cycle))
 		bpf_map_delete_elem(map, key);
 	return 0;
 }
@@ -876,10 +877,7 @@ __u32 dump_rest_bytes = DUMP_REST_BYTES;
 struct dump_ctx {
 	struct seq_file *seq;
 	__u64 cycle;
-	__u32 n;
-	__u32 failed;
 	__u32 budget;
-	__u32 keys[DUMP_BATCH];
 };
 
 /*
@@ -1005,36 +1003,6 @@ static __always_inline int write_proc(struct seq_file *seq, __u32 tgid, struct s
 	return bpf_seq_write(seq, x.sp, sizeof(struct sched_hist_mask) + 4 * n) ? -1 : 0;
 }
 
-static long batch_exited(void *map, __u32 *key, struct sched_proc *p, struct dump_ctx *d)
-{
-	if (!exit_unwritten(p))
-		return 0;
-	if (d->n >= DUMP_BATCH)
-		return 1;
-	if (write_proc(d->seq, *key, p)) {
-		d->failed = 1;
-		return 1;
-	}
-	d->keys[d->n & (DUMP_BATCH - 1)] = *key;
-	d->n++;
-	return 0;
-}
-
-/* Mark the i-th process of the batch (a bpf_loop callback: verified once, not per iteration). */
-static long mark_batch(__u32 i, struct dump_ctx *d)
-{
-	struct sched_proc *p;
-	__u32 tgid;
-
-	if (i >= DUMP_BATCH)
-		return 1;
-	tgid = d->keys[i];
-	p = bpf_map_lookup_elem(&sched_procs, &tgid);
-	if (p)
-		p->c.dumped = d->cycle;
-	return 0;
-}
-
 /* The last call writes what is left without marking it: if it runs again (buffer full), it writes the same. */
 static long rest_proc(void *map, __u32 *key, struct sched_proc *p, struct dump_ctx *d)
 {
@@ -1057,7 +1025,30 @@ static long rest_cgroup(void *map, __u64 *key, struct sched_counts *c, struct du
 	write_rec(d->seq, SCHED_REC_CGROUP, *key, c, sizeof(*c));
 	return 0;
 }
-#else
+
+struct carry_ctx {
+	struct seq_file *seq;
+	__u32 failed;
+};
+
+/* The i-th carried process, written if it is still the one that exited (a bpf_loop callback). */
+static long write_carried(__u32 i, struct carry_ctx *x)
+{
+	struct sched_proc *p;
+	__u32 tgid;
+
+	if (i >= DUMP_BATCH)
+		return 1;
+	tgid = carry[i];
+	p = bpf_map_lookup_elem(&sched_procs, &tgid);
+	if (p && p->exited && write_proc(x->seq, tgid, p)) {
+		x->failed = 1;
+		return 1;
+	}
+	return 0;
+}
+#endif
+
 /*
  * Exited processes (the queue sched_exit fills): up to DUMP_BATCH are taken
  * into `carry` and written; nonzero when the buffer is full (the call runs
@@ -1065,7 +1056,6 @@ static long rest_cgroup(void *map, __u64 *key, struct sched_counts *c, struct du
  */
 static __always_inline int dump_carried(struct seq_file *seq)
 {
-	struct sched_proc *p;
 	__u32 tgid;
 
 	if (!carry_n) {
@@ -1076,7 +1066,10 @@ static __always_inline int dump_carried(struct seq_file *seq)
 			carry_n = i + 1;
 		}
 	}
+#ifdef TUNER_COMPAT
 	for (__u32 i = 0; i < DUMP_BATCH; i++) {
+		struct sched_proc *p;
+
 		if (i >= carry_n)
 			break;
 		tgid = carry[i];
@@ -1085,9 +1078,16 @@ static __always_inline int dump_carried(struct seq_file *seq)
 			return -1;
 	}
 	return 0;
+#else
+	struct carry_ctx x = { .seq = seq, .failed = 0 };
+
+	if (carry_n)
+		bpf_loop(carry_n, write_carried, &x, 0);
+	return x.failed ? -1 : 0;
+#endif
 }
 
-/* The carried processes were written whole: their entries go (an exited process is written once more, then never). */
+/* The carried processes were written whole: an exited process is written once more, then never (compat: its entry goes). */
 static __always_inline void drop_carried(void)
 {
 	struct sched_proc *p;
@@ -1098,12 +1098,17 @@ static __always_inline void drop_carried(void)
 			break;
 		tgid = carry[i];
 		p = bpf_map_lookup_elem(&sched_procs, &tgid);
-		if (p && p->exited)	/* not a new process that took the tgid since */
-			bpf_map_delete_elem(&sched_procs, &tgid);
+		if (!p || !p->exited)	/* gone, or a new process that took the tgid since */
+			continue;
+#ifdef TUNER_COMPAT
+		bpf_map_delete_elem(&sched_procs, &tgid);
+#else
+		/* Written after its exit (see exit_unwritten); the flush's collection deletes it. */
+		p->c.dumped = p->c.active + 1;
+#endif
 	}
 	carry_n = 0;
 }
-#endif
 
 /*
  * Run by reading its pinned link right after `flush`: writes every process
@@ -1118,7 +1123,7 @@ SEC("iter/task")
 int dump(struct bpf_iter__task *ctx)
 {
 	struct task_struct *t = ctx->task;
-	struct dump_ctx d = { .seq = ctx->meta->seq, .cycle = flush_cycle, .n = dump_zero, .budget = dump_rest_bytes };
+	struct dump_ctx d = { .seq = ctx->meta->seq, .cycle = flush_cycle, .budget = dump_rest_bytes };
 	struct sched_counts *c = NULL;
 	struct sched_cpu *cc = NULL;
 	struct sched_proc *p;
@@ -1130,20 +1135,15 @@ int dump(struct bpf_iter__task *ctx)
 	/* No map walk: entries no live task leads to are not written (see dump_carried for exited processes). */
 	if (!t)
 		return 0;
-	if (dump_carried(d.seq))
-		return 0;	/* not deleted: this call runs again in an empty buffer */
 #else
 	if (!t) {
 		bpf_for_each_map_elem(&sched_procs, rest_proc, &d, 0);
 		bpf_for_each_map_elem(&sched_cgroups, rest_cgroup, &d, 0);
 		return 0;
 	}
-	if (exited_pending) {
-		bpf_for_each_map_elem(&sched_procs, batch_exited, &d, 0);
-		if (d.failed)
-			return 0;	/* not marked: this call runs again in an empty buffer */
-	}
 #endif
+	if (dump_carried(d.seq))
+		return 0;	/* not deleted: this call runs again in an empty buffer */
 	tgid = t->tgid;
 	p = bpf_map_lookup_elem(&sched_procs, &tgid);
 	if (p && !to_write(&p->c, d.cycle) && !exit_unwritten(p))
@@ -1178,17 +1178,7 @@ int dump(struct bpf_iter__task *ctx)
 		c->dumped = d.cycle;
 	if (cc)
 		cc->dumped = d.cycle;
-#ifdef TUNER_COMPAT
 	drop_carried();
-#else
-	bpf_loop(d.n, mark_batch, &d, 0);
-	if (exited_pending) {
-		if (d.n < DUMP_BATCH)
-			exited_pending = 0;
-		else
-			__sync_fetch_and_sub(&exited_pending, d.n);
-	}
-#endif
 	return 0;
 }
 
@@ -1219,7 +1209,11 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 	 */
 	if (s && child->pid == child->tgid) {
 		__u32 tgid = child->tgid;
+		struct sched_proc *p = bpf_map_lookup_elem(&sched_procs, &tgid);
 
+		/* An exited process's entry not yet written and deleted: the tgid is a new process's now. */
+		if (p && p->exited)
+			bpf_map_delete_elem(&sched_procs, &tgid);
 		lookup_or_create(&sched_procs, &tgid, flush_cycle, true);
 	}
 #endif
@@ -1272,11 +1266,7 @@ int BPF_PROG(sched_exit, struct task_struct *t)
 		if (p && !p->exited) {
 			p->c.active = flush_cycle;	/* the exit is a change, whatever the last flush took */
 			p->exited = 1;
-#ifdef TUNER_COMPAT
 			bpf_map_push_elem(&sched_exited, &tgid, 0);
-#else
-			__sync_fetch_and_add(&exited_pending, 1);
-#endif
 		}
 	}
 	return 0;
