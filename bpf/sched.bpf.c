@@ -874,6 +874,14 @@ int flush(struct bpf_iter__task *ctx)
 __u32 dump_zero = 0;
 __u32 dump_rest_bytes = DUMP_REST_BYTES;
 
+/*
+ * The cgroup of the last process a dump call wrote, and that pass: the next
+ * process in the same cgroup (most are) skips its lookup. Its cgroup was
+ * written or unchanged then; a change since is written by the last call.
+ */
+__u64 dump_cg_last = 0;
+__u64 dump_cg_cycle = 0;
+
 struct dump_ctx {
 	struct seq_file *seq;
 	__u64 cycle;
@@ -1156,7 +1164,8 @@ int dump(struct bpf_iter__task *ctx)
 #endif
 			return 0;
 		cgid = p->cgroup_id;
-		c = bpf_map_lookup_elem(&sched_cgroups, &cgid);
+		if (cgid != dump_cg_last || dump_cg_cycle != d.cycle)
+			c = bpf_map_lookup_elem(&sched_cgroups, &cgid);
 		if (c && !to_write(c, d.cycle))
 			c = NULL;
 		if (c && write_rec(d.seq, SCHED_REC_CGROUP, cgid, c, sizeof(*c)))
@@ -1172,8 +1181,11 @@ int dump(struct bpf_iter__task *ctx)
 			return 0;
 	}
 	/* All of it fitted: mark. */
-	if (p)
+	if (p) {
 		p->c.dumped = d.cycle;
+		dump_cg_last = cgid;
+		dump_cg_cycle = d.cycle;
+	}
 	if (c)
 		c->dumped = d.cycle;
 	if (cc)

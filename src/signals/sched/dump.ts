@@ -380,6 +380,12 @@ export class Readings<K> {
     return slot * this.words;
   }
 
+  /** The reading at word offset `at` (from at()), marked as written by read `read`: slot() without the lookup. */
+  touch(at: number, read: number): number {
+    this.seen[at / this.words] = read;
+    return at;
+  }
+
   /** Keep words [w, w + words) of u32 as key's reading, written by read `read`. */
   keep(key: K, u32: Uint32Array, w: number, read: number): void {
     const base = this.slot(key, read);
@@ -737,10 +743,13 @@ function sparseHistDelta(
   return o;
 }
 
-/** Keep the sparse record at word w as key's reading: its head and masks, and its slot values (in place when they fit). */
-function keepSparse(last: LastReadings, key: number, cu: Uint32Array, w: number, read: number): void {
+/**
+ * Keep the sparse record at word w as key's reading: its head and masks, and its slot values (in place when
+ * they fit). `at`: where key's reading is, when the caller looked it up.
+ */
+function keepSparse(last: LastReadings, key: number, cu: Uint32Array, w: number, read: number, at: number | undefined): void {
   const r = last.sparseProcs;
-  const base = r.slot(key, read);
+  const base = at === undefined ? r.slot(key, read) : r.touch(at, read);
   const a = r.array;
   for (let i = 0; i < SW.vals; i++) a[base + i] = cu[w + i]!;
   const n = slotsOf(cu, w + SW.masks);
@@ -856,7 +865,7 @@ class ProcPass {
         this.o += 2 * SCHED_SLOTS;
       }
     }
-    if (this.sparse) keepSparse(last, tgid, cu, w, last.reads);
+    if (this.sparse) keepSparse(last, tgid, cu, w, last.reads, pw);
     else readings.keep(tgid, cu, w, last.reads);
   }
 }
