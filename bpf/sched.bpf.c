@@ -233,7 +233,7 @@ __u64 flush_cycle = 0;
 
 /*
  * Processes whose last thread exited, in order, for the dump to write once
- * more and delete: a dump call takes a batch, so a read costs what exited,
+ * more and let go: a dump call takes a batch, so a read costs what exited,
  * however many processes exit at once. As many as the process map holds:
  * each of its entries is queued at most once.
  */
@@ -243,7 +243,7 @@ struct {
 	__type(value, __u32);
 } sched_exited SEC(".maps");
 
-/* Taken from the queue by a dump call, written by it (again when seq_file runs it again), then deleted. */
+/* Taken from the queue by a dump call, written by it (again when seq_file runs it again), then let go (drop_carried). */
 __u32 carry_n = 0;
 __u32 carry[DUMP_BATCH];
 
@@ -1151,7 +1151,7 @@ int dump(struct bpf_iter__task *ctx)
 	}
 #endif
 	if (dump_carried(d.seq))
-		return 0;	/* not deleted: this call runs again in an empty buffer */
+		return 0;	/* not let go: this call runs again in an empty buffer */
 	tgid = t->tgid;
 	p = bpf_map_lookup_elem(&sched_procs, &tgid);
 	if (p && !to_write(&p->c, d.cycle) && !exit_unwritten(p))

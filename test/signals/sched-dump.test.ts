@@ -47,14 +47,11 @@ function counts(created: bigint, oncpu: bigint): Buffer {
  */
 function sparseOf(full: Buffer): Buffer {
   const body = full.subarray(16);
-  const masks = Buffer.alloc(16);
+  const masks = nonzeroOf(body.subarray(56));
   const vals: number[] = [];
   for (let i = 0; i < 80; i++) {
     const v = body.readUInt32LE(136 + 4 * i);
-    if (v === 0) continue;
-    const word = 8 * (i >= 40 ? 1 : 0);
-    masks.writeBigUInt64LE(masks.readBigUInt64LE(word) | (1n << BigInt(i % 40)), word);
-    vals.push(v);
+    if (v !== 0) vals.push(v);
   }
   if (vals.length % 2) vals.push(0);
   const v = Buffer.alloc(4 * vals.length);
