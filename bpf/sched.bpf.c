@@ -540,21 +540,28 @@ struct {
 	__type(value, struct sched_proc);
 } sched_scratch SEC(".maps");
 
-/* The entry for key, created zeroed (born in `cycle`) when missing. */
-static __always_inline void *lookup_or_create(void *map, void *key, __u64 cycle, bool proc)
+/* A zeroed entry for key (born in `cycle`), unless one exists. */
+static __always_inline void create_entry(void *map, void *key, __u64 cycle, bool proc)
 {
 	struct sched_proc *tmpl;
 	__u32 one = 1;
+
+	tmpl = bpf_map_lookup_elem(&sched_scratch, &one);
+	if (!tmpl)
+		return;
+	__builtin_memset(tmpl, 0, sizeof(*tmpl));
+	tmpl->c.created = cycle;
+	bpf_map_update_elem(map, key, proc ? (void *)tmpl : (void *)&tmpl->c, BPF_NOEXIST);
+}
+
+/* The entry for key, created zeroed (born in `cycle`) when missing. */
+static __always_inline void *lookup_or_create(void *map, void *key, __u64 cycle, bool proc)
+{
 	void *v = bpf_map_lookup_elem(map, key);
 
 	if (v)
 		return v;
-	tmpl = bpf_map_lookup_elem(&sched_scratch, &one);
-	if (!tmpl)
-		return NULL;
-	__builtin_memset(tmpl, 0, sizeof(*tmpl));
-	tmpl->c.created = cycle;
-	bpf_map_update_elem(map, key, proc ? (void *)tmpl : (void *)&tmpl->c, BPF_NOEXIST);
+	create_entry(map, key, cycle, proc);
 	return bpf_map_lookup_elem(map, key);
 }
 
@@ -1226,7 +1233,8 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 		/* An exited process's entry not yet written and deleted: the tgid is a new process's now. */
 		if (p && p->exited)
 			bpf_map_delete_elem(&sched_procs, &tgid);
-		lookup_or_create(&sched_procs, &tgid, flush_cycle, true);
+		if (!p || p->exited)
+			create_entry(&sched_procs, &tgid, flush_cycle, true);
 	}
 #endif
 	return 0;
