@@ -4,7 +4,7 @@
  * prints its threads' schedstat and switch counts before it exits), children
  * followed, failures and Ctrl-C, an injected regression (six threads on one
  * lock instead of two: more threads than CPUs), the same workload recorded
- * twice, and 20 comparisons of identical configurations from real runs.
+ * twice, and 200 comparisons of identical configurations from real runs.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -299,7 +299,12 @@ describe.skipIf(skipKernel)('tuner compare on real recordings', () => {
     expect(c.exitCode).toBe(0);
   });
 
-  it('flags at most one of 20 comparisons of identical configurations drawn from real runs', async () => {
+  it('fails the gate in 200 comparisons of identical configurations drawn from real runs no more often than 1 in 20 explains', async () => {
+    // The gate's promise: when nothing changed, at most one comparison in 20 fails. A count of 20 is a
+    // sample, not that rate: 31 pools of this workload failed at 0 to 3.5% of 200 comparisons each (a
+    // bimodal CPU time makes some pools worse), and at 3.5% a count of 20 is 2 or more once in 7. So 200
+    // comparisons, and the count must be one a rate of 1 in 20 explains: at most 20 (a rate of 5% gives
+    // more than 20 of 200 once in 900; a rate of 20% gives 20 or fewer once in 9,000).
     const pool = file('pool.json');
     const r = await record(pool, mutex(2, 20000), ['--repeat', '24', '--quiet']);
     console.log(
@@ -308,9 +313,10 @@ describe.skipIf(skipKernel)('tuner compare on real recordings', () => {
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const p = load(pool);
     const random = seededRandom(20);
+    const comparisons = 200;
     let flagged = 0;
-    const regressed: string[][] = [];
-    for (let k = 0; k < 20; k++) {
+    const regressed: string[] = [];
+    for (let k = 0; k < comparisons; k++) {
       // Two disjoint sets of 6 runs, drawn at random from the 24.
       const order = p.runs
         .map((run) => ({ run, key: random() }))
@@ -327,12 +333,15 @@ describe.skipIf(skipKernel)('tuner compare on real recordings', () => {
         threshold: 0.1,
         alpha: 0.05,
       });
-      regressed.push(res.regressed);
-      if (res.regressed.length > 0) flagged++;
+      regressed.push(...res.regressed);
+      if (res.exit_code !== 0) flagged++;
     }
-    console.log(`20 comparisons of identical configurations (6 v 6 real runs): ${flagged} flagged`, regressed.flat());
-    expect(flagged).toBeLessThanOrEqual(1);
-  });
+    const counts = Object.entries(regressed.reduce<Record<string, number>>((acc, m) => ({ ...acc, [m]: (acc[m] ?? 0) + 1 }), {})).map(
+      ([m, n]) => `${m} ${n}`,
+    );
+    console.log(`${comparisons} comparisons of identical configurations (6 v 6 real runs): ${flagged} failed the gate`, counts.join(', '));
+    expect(flagged).toBeLessThanOrEqual(20);
+  }, 240_000);
 });
 
 function childrenOf(pid: number): number[] {
