@@ -275,28 +275,40 @@ describe.skipIf(skipKernel)('tuner compare on real recordings', () => {
     // One recording, BASE and NEW run by run in ABBA pairs: a host that drifts or has a slow spell
     // (a shared CI runner does) slows both sides alike. Blocks of runs recorded by separate
     // commands put a whole slow spell on one side, and the gate then rightly sees a change.
-    const a = file('same-a.json');
-    const b = file('same-b.json');
-    const r = await record(a, [...mutex(2), '::', ...mutex(2)], ['--alternate', b, '--repeat', '6', '--warmup', '1', '--quiet']);
-    expect(r.exitCode, String(r.stderr)).toBe(0);
-    expect(load(a).runs).toHaveLength(6);
-    expect(load(b).runs).toHaveLength(6);
-    const c = await tuner(['compare', a, b, '--json']);
-    const res = JSON.parse(String(c.stdout));
-    type Row = { metric: string; verdict: string; ratio: number | null; ci: { ratio: { low: number | null; high: number | null } } | null };
-    const f = (x: number | null): string => (x === null ? '-' : x.toFixed(3));
-    console.log(
-      'same workload twice:',
-      res.metrics
-        .map((m: Row) => `${m.metric} ${m.verdict} x${f(m.ratio)} (${f(m.ci?.ratio.low ?? null)}..${f(m.ci?.ratio.high ?? null)})`)
-        .join(', '),
-    );
-    const walls = (p: Profile): string =>
-      p.runs.map((x) => `${x.started.slice(11, 23)} ${(x.metrics.wall_ns! / 1e6).toFixed(1)}`).join(', ');
-    console.log(`wall ms, BASE: ${walls(load(a))}; NEW: ${walls(load(b))}`);
+    // The gate fails identical runs in about 1 comparison in 100 here (it promises at most 1 in 20): a failed
+    // comparison is recorded once more, and the test fails on two in a row (1 in 400 even at the promised rate).
+    const once = async (attempt: number) => {
+      const a = file(`same-a-${attempt}.json`);
+      const b = file(`same-b-${attempt}.json`);
+      const r = await record(a, [...mutex(2), '::', ...mutex(2)], ['--alternate', b, '--repeat', '6', '--warmup', '1', '--quiet']);
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      expect(load(a).runs).toHaveLength(6);
+      expect(load(b).runs).toHaveLength(6);
+      const c = await tuner(['compare', a, b, '--json']);
+      const res = JSON.parse(String(c.stdout));
+      type Row = {
+        metric: string;
+        verdict: string;
+        ratio: number | null;
+        ci: { ratio: { low: number | null; high: number | null } } | null;
+      };
+      const f = (x: number | null): string => (x === null ? '-' : x.toFixed(3));
+      console.log(
+        'same workload twice:',
+        res.metrics
+          .map((m: Row) => `${m.metric} ${m.verdict} x${f(m.ratio)} (${f(m.ci?.ratio.low ?? null)}..${f(m.ci?.ratio.high ?? null)})`)
+          .join(', '),
+      );
+      const walls = (p: Profile): string =>
+        p.runs.map((x) => `${x.started.slice(11, 23)} ${(x.metrics.wall_ns! / 1e6).toFixed(1)}`).join(', ');
+      console.log(`wall ms, BASE: ${walls(load(a))}; NEW: ${walls(load(b))}`);
+      return { res, exitCode: c.exitCode };
+    };
+    let { res, exitCode } = await once(1);
+    if (exitCode !== 0) ({ res, exitCode } = await once(2));
     expect(res.alternated).toBe(true);
     expect(res.regressed).toEqual([]);
-    expect(c.exitCode).toBe(0);
+    expect(exitCode).toBe(0);
   });
 
   it('fails the gate in 200 comparisons of identical configurations drawn from real runs no more often than 1 in 20 explains', async () => {
