@@ -23,7 +23,7 @@ import {
 import path from 'node:path';
 import { onCleanup } from '../lib/cleanup.js';
 import { CACHE } from '../lib/paths.js';
-import { latency, makeCgroup, rate, startWork, threads, type Cgroup, type Work } from './work.js';
+import { BLKIO_MOUNT, latency, makeCgroup, rate, startWork, threads, type Cgroup, type Work } from './work.js';
 
 export interface Scene {
   work: Record<string, Work>;
@@ -236,6 +236,8 @@ export const pressure: Scenario = {
 // The bounded range from the small starting size to the recipe's 4 MiB, every other doubling.
 const RA = [16, 64, 256, 1024, 4096];
 const IMAGE_MIB = 512;
+/** Reads a second the reader's cgroup may send to the device (blkio.throttle.read_iops_device). */
+const READ_IOPS = 400;
 
 /**
  * The disk image behind the loop device: written once per suite run (real
@@ -266,11 +268,13 @@ export const readahead: Scenario = {
   recipe: 'readahead-sequential.yaml',
   watch: 'io',
   objective: { name: 'sequential read throughput', unit: 'MiB/s', goal: 'higher' },
-  async setup(bin) {
+  async setup(bin, alone) {
     // A loop device in direct-I/O mode over a file on disk: every read the device's readahead issues goes to the
-    // disk with its per-request latency (no page cache of the file behind it), so the readahead size decides how
-    // many round trips a MiB costs, as on a real disk. (Over tmpfs the reads came from memory: 470-870 MiB/s
-    // whatever the setting.)
+    // disk (no page cache of the file behind it). The reader's cgroup may issue READ_IOPS reads a second to it, as
+    // a cloud volume's provisioned IOPS allow: then the readahead size decides how many bytes each of those
+    // requests brings, as on such a volume. (Without the cap, this host's disk answers every request from its own
+    // cache in a few µs and 16 KB read as fast as 4 MB; over tmpfs 470-870 MiB/s whatever the setting.) The
+    // misconfiguration is a read_ahead_kb of 16; alone, the device keeps the kernel's default.
     const file = diskImage();
     const dev = execFileSync('losetup', ['--direct-io=on', '--find', '--show', file], { encoding: 'utf8' }).trim();
     const detach = onCleanup(() => execFileSync('losetup', ['-d', dev]));
@@ -279,18 +283,23 @@ export const readahead: Scenario = {
       detach();
       throw new Error(`${dev}: the loop device did not take direct I/O over ${file} (its file system may not support it)`);
     }
-    writeFileSync(`/sys/block/${name}/queue/read_ahead_kb`, '16');
+    if (!alone) writeFileSync(`/sys/block/${name}/queue/read_ahead_kb`, '16');
+    const majMin = readFileSync(`/sys/block/${name}/dev`, 'utf8').trim();
     const { cg, remove } = makeCgroup();
+    const io = makeCgroup(BLKIO_MOUNT);
     const work: Record<string, Work> = {};
     try {
+      io.cg.write('blkio.throttle.read_iops_device', `${majMin} ${READ_IOPS}`);
       work.reader = await startWork(bin, ['seqread', dev, '4096']);
       cg.add(work.reader.pid);
+      io.cg.add(work.reader.pid);
     } catch (err) {
+      io.remove();
       remove();
       detach();
       throw err;
     }
-    return scene({ work, cgroups: { reader: cg }, removers: [remove, detach], facts: { dev: name } });
+    return scene({ work, cgroups: { reader: cg }, removers: [io.remove, remove, detach], facts: { dev: name } });
   },
   scope: () => [],
   settings: RA.map((kb) => ({

@@ -13,6 +13,7 @@ import { CACHE, BENCH_SRC } from '../lib/paths.js';
 import { lines, run, start, stderrOf, stop, type Child } from '../lib/spawn.js';
 
 export const CPU_MOUNT = '/sys/fs/cgroup/cpu';
+export const BLKIO_MOUNT = '/sys/fs/cgroup/blkio';
 let seq = 0;
 
 export interface Cgroup {

@@ -7,8 +7,8 @@
 //   hot N               N spinning threads that start pinned to CPU 0; COUNT as burn
 //   pool N ITEM_US      N workers taking items of ITEM_US CPU-microseconds each; COUNT = items done
 //   rpc RATE            a client sending RATE requests/s over a pipe to a server thread; COUNT = replies
-//   seqread DEV BS      sequential buffered reads of DEV in BS-byte reads, dropping what it read
-//                       from the page cache every 16 MiB; COUNT = KiB read
+//   seqread DEV BS      sequential buffered reads of DEV in BS-byte reads; every 16 MiB it drops what it
+//                       read from the page cache and opens DEV again (file after file); COUNT = KiB read
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
@@ -198,8 +198,17 @@ int main(int argc, char **argv)
 			off += r;
 			atomic_fetch_add(&count, r);
 			if (off - dropped >= (16 << 20)) {
+				// One 16 MiB "file" done: drop it from the page cache and open the next, as a job that
+				// reads file after file does. Each open takes the device's read_ahead_kb as it is then
+				// (the kernel copies it into the open file), so a change reaches the reader here.
 				posix_fadvise(fd, dropped, off - dropped, POSIX_FADV_DONTNEED);
 				dropped = off;
+				close(fd);
+				fd = open(argv[2], O_RDONLY);
+				if (fd < 0 || lseek(fd, off, SEEK_SET) != off) {
+					perror("seqread: reopen");
+					return 1;
+				}
 			}
 			if (now_s(CLOCK_MONOTONIC) < next)
 				continue;
