@@ -108,10 +108,10 @@ describe('replay of the shipped recipes', () => {
     const evs = await collect({ name: 'readahead-sequential' });
     const ra = '/sys/block/loop0/queue/read_ahead_kb';
     expect(decisions(evs)).toEqual([
-      ['14:00:05', 'step', ra, '128', '256', false, false],
-      ['14:00:10', 'step', ra, '256', '512', false, false],
-      ['14:00:15', 'step', ra, '512', '1024', false, false],
-      ['14:00:20', 'relax', ra, '1024', '128', false, true],
+      ['14:00:05', 'step', ra, '128', '512', false, false],
+      ['14:00:10', 'step', ra, '512', '2048', false, false],
+      ['14:00:15', 'step', ra, '2048', '4096', false, false], // the bound: 4 MiB, not 8
+      ['14:00:20', 'relax', ra, '4096', '128', false, true],
     ]);
     expect(JSON.stringify(evs)).not.toContain('/sys/block/vda');
   });

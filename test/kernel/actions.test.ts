@@ -102,12 +102,15 @@ describe.skipIf(skipKernel)('actions on this machine', () => {
       const evs = await engine.tick({ ts, records: ioRecord(dev, 95, 6000, ts) });
       for (const e of evs) if (e.type === 'decision') seen.push(`${e.old}->${e.new}=${ra(dev)}`);
     }
-    // 2 windows to trigger, then a step per 5 s cooldown: 128 -> 256 -> 512 -> 1024, each checked in sysfs.
+    // 2 windows to trigger, then a step per 5 s cooldown, 4 times the size up to 4096: 128 -> 512 -> 2048 -> 4096,
+    // each checked in sysfs.
     const o = Number(original);
-    expect(seen).toEqual([`${o}->${o * 2}=${o * 2}`, `${o * 2}->${o * 4}=${o * 4}`, `${o * 4}->${o * 8}=${o * 8}`]);
+    const up = (kb: number): number => Math.min(kb * 4, 4096);
+    const [s1, s2, s3] = [up(o), up(up(o)), up(up(up(o)))];
+    expect(seen).toEqual([`${o}->${s1}=${s1}`, `${s1}->${s2}=${s2}`, `${s2}->${s3}=${s3}`]);
     // Crash now: the journal alone restores the original.
     const { restored } = await restoreStale(io, jdir);
-    expect(restored[0]!.outcomes).toEqual([expect.objectContaining({ result: 'restored', found: String(o * 8), original })]);
+    expect(restored[0]!.outcomes).toEqual([expect.objectContaining({ result: 'restored', found: String(s3), original })]);
     expect(ra(dev)).toBe(original);
 
     // And the normal path: reads turn random -> restore (relax), nothing left to revert at exit.
@@ -123,12 +126,12 @@ describe.skipIf(skipKernel)('actions on this machine', () => {
       claims: new Map(),
     });
     for (let i = 0; i < 3; i++) await e2.tick({ ts: (ts += 1000), records: ioRecord(dev, 95, 6000, ts) });
-    expect(ra(dev)).toBe(String(o * 2));
+    expect(ra(dev)).toBe(String(s1));
     const relax: string[] = [];
     for (let i = 0; i < 8; i++)
       for (const e of await e2.tick({ ts: (ts += 1000), records: ioRecord(dev, 10, 300, ts) }))
         if (e.type === 'decision') relax.push(`${e.kind} ${e.old}->${e.new}`);
-    expect(relax).toEqual([`relax ${o * 2}->${original}`]);
+    expect(relax).toEqual([`relax ${s1}->${original}`]);
     expect(ra(dev)).toBe(original);
     expect((await e2.revertAll(ts)).reverted).toEqual([]);
     expect(journal2.entries()).toEqual([]);
@@ -161,7 +164,7 @@ describe.skipIf(skipKernel)('actions on this machine', () => {
       target: dev,
       knob: `/sys/block/${dev}/queue/read_ahead_kb`,
       old: original,
-      new: String(Number(original) * 2),
+      new: String(Math.min(Number(original) * 4, 4096)),
       applied: true,
     });
     expect(Number(ra(dev))).toBeGreaterThan(Number(original));
