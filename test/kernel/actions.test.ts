@@ -102,10 +102,11 @@ describe.skipIf(skipKernel)('actions on this machine', () => {
       const evs = await engine.tick({ ts, records: ioRecord(dev, 95, 6000, ts) });
       for (const e of evs) if (e.type === 'decision') seen.push(`${e.old}->${e.new}=${ra(dev)}`);
     }
-    // 2 windows to trigger, then a step per 5 s cooldown, 4 times the size up to 4096: 128 -> 512 -> 2048 -> 4096,
-    // each checked in sysfs.
+    // 2 windows to trigger, then a step per 5 s cooldown, the recipe's factor times the size up to its bound
+    // (4 and 4096: 128 -> 512 -> 2048 -> 4096), each checked in sysfs.
     const o = Number(original);
-    const up = (kb: number): number => Math.min(kb * 4, 4096);
+    const { factor, bounds } = r.actions[0]!.params as { factor: number; bounds: { max_kb: number } };
+    const up = (kb: number): number => Math.min(kb * factor, bounds.max_kb);
     const [s1, s2, s3] = [up(o), up(up(o)), up(up(up(o)))];
     expect(seen).toEqual([`${o}->${s1}=${s1}`, `${s1}->${s2}=${s2}`, `${s2}->${s3}=${s3}`]);
     // Crash now: the journal alone restores the original.
