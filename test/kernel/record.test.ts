@@ -319,38 +319,34 @@ describe.skipIf(skipKernel)('tuner compare on real recordings', () => {
     // more than 20 of 200 once in 900; a rate of 20% gives 20 or fewer once in 9,000).
     const pool = file('pool.json');
     const r = await record(pool, mutex(2, 20000), ['--repeat', '24', '--quiet']);
-    console.log(
-      `24 runs of a 0.1 s workload recorded in ${((Date.parse(load(pool).finished) - Date.parse(load(pool).started)) / 1000).toFixed(1)} s`,
-    );
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const p = load(pool);
+    console.log(`24 runs of a 0.1 s workload recorded in ${((Date.parse(p.finished) - Date.parse(p.started)) / 1000).toFixed(1)} s`);
     const random = seededRandom(20);
     const comparisons = 200;
     let flagged = 0;
-    const regressed: string[] = [];
+    const regressed = new Map<string, number>();
+    const write = (name: string, runs: Profile['runs']): string => {
+      const f = file(name);
+      writeFileSync(f, JSON.stringify({ ...p, repeat: runs.length, runs }));
+      return f;
+    };
     for (let k = 0; k < comparisons; k++) {
       // Two disjoint sets of 6 runs, drawn at random from the 24.
       const order = p.runs
         .map((run) => ({ run, key: random() }))
         .sort((x, y) => x.key - y.key)
         .map((x) => x.run);
-      const write = (name: string, runs: Profile['runs']): string => {
-        const f = file(name);
-        writeFileSync(f, JSON.stringify({ ...p, repeat: runs.length, runs }));
-        return f;
-      };
       const res = await compare({
         base: write('pool-a.json', order.slice(0, 6)),
         new: write('pool-b.json', order.slice(6, 12)),
         threshold: 0.1,
         alpha: 0.05,
       });
-      regressed.push(...res.regressed);
+      for (const m of res.regressed) regressed.set(m, (regressed.get(m) ?? 0) + 1);
       if (res.exit_code !== 0) flagged++;
     }
-    const counts = Object.entries(regressed.reduce<Record<string, number>>((acc, m) => ({ ...acc, [m]: (acc[m] ?? 0) + 1 }), {})).map(
-      ([m, n]) => `${m} ${n}`,
-    );
+    const counts = [...regressed].map(([m, n]) => `${m} ${n}`);
     console.log(`${comparisons} comparisons of identical configurations (6 v 6 real runs): ${flagged} failed the gate`, counts.join(', '));
     expect(flagged).toBeLessThanOrEqual(20);
   }, 240_000);
