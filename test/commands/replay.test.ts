@@ -104,14 +104,14 @@ describe('replay of the shipped recipes', () => {
     expect(evs.some((e) => e.type === 'skip' && /never limits the root cgroup/.test(e.reason))).toBe(true);
   });
 
-  it('readahead-sequential: raises loop0 a step per cooldown while its reads are sequential, restores it (after the cooldown) when reads turn random; never touches vda', async () => {
+  it('readahead-sequential: raises loop0 a step per cooldown while its reads are sequential, restores it at the first window its reads turn random; never touches vda', async () => {
     const evs = await collect({ name: 'readahead-sequential' });
     const ra = '/sys/block/loop0/queue/read_ahead_kb';
     expect(decisions(evs)).toEqual([
       ['14:00:05', 'step', ra, '128', '512', false, false],
-      ['14:00:10', 'step', ra, '512', '2048', false, false],
-      ['14:00:15', 'step', ra, '2048', '4096', false, false], // the bound: 4 MiB, not 8
-      ['14:00:20', 'relax', ra, '4096', '128', false, true],
+      ['14:00:07', 'step', ra, '512', '2048', false, false], // a step per 2 s cooldown
+      ['14:00:09', 'step', ra, '2048', '4096', false, false], // the bound: 4 MiB, not 8
+      ['14:00:16', 'relax', ra, '4096', '128', false, true], // as soon as the reads are no longer sequential
     ]);
     expect(JSON.stringify(evs)).not.toContain('/sys/block/vda');
   });

@@ -102,7 +102,7 @@ describe.skipIf(skipKernel)('actions on this machine', () => {
       const evs = await engine.tick({ ts, records: ioRecord(dev, 95, 6000, ts) });
       for (const e of evs) if (e.type === 'decision') seen.push(`${e.old}->${e.new}=${ra(dev)}`);
     }
-    // 2 windows to trigger, then a step per 5 s cooldown, the recipe's factor times the size up to its bound
+    // 2 windows to trigger, then a step per cooldown (the recipe's: 2 s), the recipe's factor times the size up to its bound
     // (4 and 4096: 128 -> 512 -> 2048 -> 4096), each checked in sysfs.
     const o = Number(original);
     const { factor, bounds } = r.actions[0]!.params as { factor: number; bounds: { max_kb: number } };
