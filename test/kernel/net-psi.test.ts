@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
@@ -172,6 +173,8 @@ describe.skipIf(skipKernel)('psi', () => {
     expect(mine.cpu!.some_pct).toBeGreaterThan(50);
     expect(relErr(mine.cpu!.some_total_us, f1 - f0)).toBeLessThan(0.05);
     expect(relErr(rec.cpu!.some_total_us, s1 - s0)).toBeLessThan(0.05);
-    expect(rec.cpu!.some_total_us).toBeGreaterThanOrEqual(mine.cpu!.some_total_us * 0.95);
+    // The host's "some" weighs each CPU's stall by its non-idle time: the spinners' CPU stalls all the time, and the
+    // other CPUs, busy with other work that does not wait, can dilute it to 1 / N of the cgroup's, not below.
+    expect(rec.cpu!.some_total_us).toBeGreaterThanOrEqual((mine.cpu!.some_total_us / os.cpus().length) * 0.95);
   });
 });

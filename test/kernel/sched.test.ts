@@ -249,18 +249,25 @@ function histBounds(h: number[]): { low: number; high: number } {
 }
 
 /** Each wait's histogram slot and count, checked against the kernel's accounting of the same process. */
-function expectHistMatches(label: string, p: SchedProcDelta, truth: ProcTruth): void {
+/**
+ * The histogram against schedstat: its count of waits against the timeslices (schedstat counts a wait as it ends, as
+ * the histogram does), its slots against the run-queue wait, both judged against the reader's window's bracket
+ * (`measure`: the inner and outer windows), so time spent reading at the window's edges, long on a loaded machine,
+ * is not counted as an error.
+ */
+function expectHistMatches(label: string, p: SchedProcDelta, b: { inner: ProcTruth; outer: ProcTruth }): void {
   const h = p.histWakeup.map((n, k) => n + p.histPreempt[k]!);
   const count = h.reduce((a, b) => a + b, 0);
   const { low, high } = histBounds(h);
+  const err = errOutside(count, b.inner.timeslices, b.outer.timeslices);
   console.log(
-    `sched ${label}: ${count} waits in the histogram vs ${truth.timeslices} timeslices in schedstat (error ${(100 * relErr(count, truth.timeslices)).toFixed(2)}%); ` +
-      `slots bound the wait to ${low}..${high} ns, schedstat ${truth.runDelayNs} ns`,
+    `sched ${label}: ${count} waits in the histogram vs ${b.inner.timeslices}..${b.outer.timeslices} timeslices in schedstat (error ${(100 * err).toFixed(2)}%); ` +
+      `slots bound the wait to ${low}..${high} ns, schedstat ${b.inner.runDelayNs}..${b.outer.runDelayNs} ns`,
   );
-  expect(truth.timeslices).toBeGreaterThan(50);
-  expect(relErr(count, truth.timeslices)).toBeLessThan(0.02);
-  expect(low).toBeLessThanOrEqual(truth.runDelayNs * 1.02);
-  expect(high).toBeGreaterThanOrEqual(truth.runDelayNs * 0.98);
+  expect(b.inner.timeslices).toBeGreaterThan(50);
+  expect(err).toBeLessThan(0.02);
+  expect(low).toBeLessThanOrEqual(b.outer.runDelayNs * 1.02);
+  expect(high).toBeGreaterThanOrEqual(b.inner.runDelayNs * 0.98);
 }
 
 const readPidMax = (): number => Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
@@ -279,9 +286,9 @@ describe.skipIf(skipKernel)('sched (CO-RE): histograms, CPUs and table collision
     running.push(spin, pp);
     const reader = await openSchedBpf({ pids: [spin.pid, pp.pid] });
     try {
-      const { d, truth } = await measure(reader, [spin.pid, pp.pid], 2000);
-      expectHistMatches('(d) spin', proc(d, spin.pid), truth(spin.pid));
-      expectHistMatches('(d) ping-pong', proc(d, pp.pid), truth(pp.pid));
+      const { d, bounds } = await measure(reader, [spin.pid, pp.pid], 2000);
+      expectHistMatches('(d) spin', proc(d, spin.pid), bounds(spin.pid));
+      expectHistMatches('(d) ping-pong', proc(d, pp.pid), bounds(pp.pid));
     } finally {
       reader.close();
     }
@@ -351,7 +358,7 @@ describe.skipIf(skipKernel)('sched (CO-RE): histograms, CPUs and table collision
       expect(second, 'could not start a process on the same table slots (other processes forked in between)').toBeDefined();
       const reader = await openSchedBpf({ pids: [first.pid, second!.pid] });
       try {
-        const { d, truth: truthOf } = await measure(reader, [first.pid, second!.pid], 2000);
+        const { d, truth: truthOf, bounds } = await measure(reader, [first.pid, second!.pid], 2000);
         for (const r of [first, second!]) {
           const truth = truthOf(r.pid);
           const p = proc(d, r.pid);
@@ -360,7 +367,7 @@ describe.skipIf(skipKernel)('sched (CO-RE): histograms, CPUs and table collision
           );
           expect(relErr(p.runDelayNs, truth.runDelayNs)).toBeLessThan(0.05);
           expect(relErr(p.waitNs, truth.runDelayNs)).toBeLessThan(0.05);
-          expectHistMatches(`(f) pid ${r.pid}`, p, truth);
+          expectHistMatches(`(f) pid ${r.pid}`, p, bounds(r.pid));
         }
       } finally {
         reader.close();
