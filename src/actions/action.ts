@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 import type { Entity, EntityKind } from '../detect/paths.js';
+import type { SignalRecords } from '../detect/samples.js';
 import type { HostView } from '../host/host.js';
 import type { KnobIo, KnobRef } from '../knobs/knob.js';
 import type { Problem } from '../recipes/problems.js';
@@ -55,6 +56,8 @@ export interface ActionContext {
   scopePids: number[] | undefined;
   /** Knobs this action holds (originals), for relaxing. */
   held: readonly HeldKnob[];
+  /** The records of the window the proposal came from: what the target used, for sizing a step. */
+  window?: SignalRecords;
 }
 
 export interface CheckContext {

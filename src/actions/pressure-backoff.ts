@@ -8,10 +8,12 @@ import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Entity } from '../detect/paths.js';
+import { samplesOf } from '../detect/samples.js';
 import { actionCommon, duration, durationMs, num } from '../recipes/fields.js';
 import { error, type Problem } from '../recipes/problems.js';
 import type { KnobRef } from '../knobs/knob.js';
 import { unsafeWritable } from '../recipes/permissions.js';
+import { within } from '../scope/guard.js';
 import type { ActionContext, ActionDef, Plan, PlannedChange } from './action.js';
 
 const schema = z
@@ -69,6 +71,14 @@ function check(p: PressureBackoffParams, ctx: { asRoot: boolean }): Problem[] {
 const ncpus = (ctx: ActionContext): number => Math.max(1, ctx.host.topology().online.length);
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
+/** CPUs that cgroup `name` and the cgroups below it used in the window (the sched signal), when it reported them. */
+function usedCpus(ctx: ActionContext, name: string): number | undefined {
+  const intervalMs = ctx.window?.sched?.interval_ms;
+  if (typeof intervalMs !== 'number' || !(intervalMs > 0)) return undefined;
+  const mine = samplesOf('sched.cgroups.oncpu_ns', ctx.window!).filter((s) => within(s.entity.key, name));
+  return mine.length > 0 ? mine.reduce((sum, s) => sum + s.value, 0) / (intervalMs * 1e6) : undefined;
+}
+
 async function quotaChange(
   ctx: ActionContext,
   p: PressureBackoffParams,
@@ -97,7 +107,10 @@ async function quotaChange(
   }
   if (!(period > 0) || !Number.isFinite(quota)) return `cannot read the quota of ${name} (${old})`;
   const all = ncpus(ctx);
-  const cur = quota < 0 ? all : quota / period;
+  // An unlimited group steps down from what it uses, not from the machine's CPUs: on a large host a group using
+  // a few CPUs would otherwise take many steps before its quota binds at all.
+  const used = quota < 0 && kind === 'step' ? usedCpus(ctx, cg.name) : undefined;
+  const cur = quota < 0 ? Math.min(all, used ?? all) : quota / period;
   const text = (q: number): string => (cg.version === 2 ? `${q} ${period}` : String(q));
   let newText: string;
   let newQuota: number;
@@ -116,6 +129,8 @@ async function quotaChange(
     }
   } else {
     const min = p.bounds.min_cpus;
+    if (used !== undefined && cur <= min)
+      return `${name} uses ${round2(used)} CPUs, no more than the lower bound (${min} CPUs): a quota would not slow it`;
     if (cur <= min) return `the quota of ${name} is at its lower bound (${min} CPUs)`;
     // The kernel refuses quotas below 1 ms.
     newQuota = Math.max(1000, Math.round(Math.max(min, cur * factor) * period));
@@ -130,7 +145,7 @@ async function quotaChange(
     value: newQuota,
     bounds: { min: Math.max(1000, Math.round(p.bounds.min_cpus * period)), max: all * period },
     scopeTarget: { kind: 'cgroup', name: cg.name, path: cg.path, mount: cg.mount, self: true },
-    detail: `${kind === 'step' ? 'step CPU quota down' : 'step CPU quota back up'} ${limit(quota)} -> ${limit(newQuota)}`,
+    detail: `${kind === 'step' ? 'step CPU quota down' : 'step CPU quota back up'} ${limit(quota)}${used !== undefined ? ` (using ${round2(used)} CPUs)` : ''} -> ${limit(newQuota)}`,
   };
 }
 

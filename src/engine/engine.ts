@@ -64,8 +64,9 @@ export class Engine {
   /** Knobs someone else changed after tuner set them: never touched again in this run. */
   private yielded = new Map<string, string>();
   /**
-   * Writes the kernel refused: by knob id and value for a value it rejects (EINVAL, ERANGE), by knob id alone
-   * when it refuses any write (EPERM, EACCES, EROFS); not tried again in this run.
+   * Writes the kernel refused: by knob id and the value it held when it rejects the new value (EINVAL, ERANGE: a
+   * change from there, whatever size a step computes from what the target used, is not tried again), by knob id
+   * alone when it refuses any write (EPERM, EACCES, EROFS); not tried again in this run.
    */
   private refusedWrites = new Map<string, string>();
   readonly changes: SummaryEvent['recipes'][number]['changes'] = [];
@@ -92,7 +93,7 @@ export class Engine {
       this.held.map((h) => ({ action: h.action.index, entity: h.entity, original: h.original })),
     );
     for (const m of this.o.strategy.notices?.() ?? []) out.push({ type: 'notice', ts: iso(w.ts), recipe: this.recipe.name, message: m });
-    for (const p of proposals) await this.handle(p, w.ts, out);
+    for (const p of proposals) await this.handle(p, w, out);
     return out;
   }
 
@@ -146,7 +147,7 @@ export class Engine {
     out.push({ type: 'skip', ts: iso(ts), recipe: this.recipe.name, action: a.name, target, reason });
   }
 
-  private async plan(p: Proposal, a: RecipeAction): Promise<{ changes: PlannedChange[] } | { skip: string }> {
+  private async plan(p: Proposal, a: RecipeAction, w: Window): Promise<{ changes: PlannedChange[] } | { skip: string }> {
     const mine = this.held.filter((h) => h.action.index === a.index);
     if (p.kind === 'relax' && a.relax === 'restore' && !p.stepBack) {
       const changes = mine
@@ -168,16 +169,18 @@ export class Engine {
       scopeCgroup: this.o.scope.pids ? undefined : this.o.scope.cgroup,
       scopePids: this.o.scope.pids ? [...this.o.scope.pids] : undefined,
       held: mine.map((h) => ({ knob: h.knob, original: h.original, last: h.last, entity: h.entity })),
+      window: w.records,
     };
     return a.def.plan(ctx, a.params, p.target, p.kind);
   }
 
-  private async handle(p: Proposal, ts: number, out: RunEvent[]): Promise<void> {
+  private async handle(p: Proposal, w: Window, out: RunEvent[]): Promise<void> {
+    const ts = w.ts;
     const a = this.recipe.actions.find((x) => x.index === p.action);
     if (!a) return;
     let plan;
     try {
-      plan = await this.plan(p, a);
+      plan = await this.plan(p, a, w);
     } catch (err) {
       out.push({ type: 'error', ts: iso(ts), recipe: this.recipe.name, action: a.name, target: p.target.key, message: messageOf(err) });
       this.o.strategy.declined?.(p, ts);
@@ -226,7 +229,7 @@ export class Engine {
       return false;
     }
     const original = held?.original ?? c.old;
-    const refusal = this.refusedWrites.get(id) ?? this.refusedWrites.get(`${id}=${c.new}`);
+    const refusal = this.refusedWrites.get(id) ?? this.refusedWrites.get(`${id}@${c.old}`);
     if (refusal !== undefined) {
       this.skip(out, ts, a, p.target.key, `${label}: ${refusal}; not tried again in this run`);
       return false;
@@ -259,7 +262,7 @@ export class Engine {
           // The write was refused and the knob still holds its original: nothing to hold or restore.
           if (err instanceof KnobRefused)
             this.refusedWrites.set(
-              err.errno === 'EINVAL' || err.errno === 'ERANGE' ? `${id}=${c.new}` : id,
+              err.errno === 'EINVAL' || err.errno === 'ERANGE' ? `${id}@${c.old}` : id,
               `the kernel refused ${c.new} at ${iso(ts)} (${err.errno})`,
             );
           if (held) this.drop(held);

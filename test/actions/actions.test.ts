@@ -129,6 +129,40 @@ describe('pressure_backoff', () => {
     expect(up.length).toBeLessThan(values.length + 1);
   });
 
+  it('an unlimited group steps down from the CPUs it and its children used in the window, not from the host CPUs', async () => {
+    const layout = fakeLayout(tmp(), 2);
+    const host = SimHost.withCpus(16);
+    const real = new RealHost(layout);
+    const h: HostView = Object.assign(Object.create(real), { topology: () => host.topology() });
+    const io = new SimIo(host.topology().online);
+    const target = { kind: 'scope' as const, key: '/p' };
+    // A 500 ms window of 16 CPUs: /p used 1 CPU, /p/a 0.25, /pq (a sibling whose name starts the same) 4.
+    const cpuNs = 500e6;
+    const window = (cgroups: { cgroup: string; oncpu_ns: number }[]) => ({
+      sched: { interval_ms: 500, cpus: host.topology().online.map((cpu) => ({ cpu })), cgroups },
+    });
+    const busy = window([
+      { cgroup: '/p', oncpu_ns: cpuNs },
+      { cgroup: '/p/a', oncpu_ns: cpuNs / 4 },
+      { cgroup: '/pq', oncpu_ns: 4 * cpuNs },
+    ]);
+    const first = await pressureBackoff.plan(ctx(h, io, { window: busy }), params, target, 'step');
+    expect(changes(first)).toEqual([['cpu.max', 'max 100000', '100000 100000']]); // 0.8 x 1.25 CPUs
+    expect('changes' in first && first.changes[0]!.detail).toBe('step CPU quota down unlimited (using 1.25 CPUs) -> 1 CPUs');
+    // Without the sched signal in the window: from the host's CPUs, as before.
+    expect(changes(await pressureBackoff.plan(ctx(h, io), params, target, 'step'))).toEqual([['cpu.max', 'max 100000', '1280000 100000']]);
+    // A group that uses no more than the lower bound: a quota would not slow it.
+    const idle = window([{ cgroup: '/p', oncpu_ns: cpuNs * 0.3 }]);
+    expect(changes(await pressureBackoff.plan(ctx(h, io, { window: idle }), params, target, 'step'))).toBe(
+      '/p uses 0.3 CPUs, no more than the lower bound (0.5 CPUs): a quota would not slow it',
+    );
+    // Once limited, the next step is from the quota (what it uses then is the quota's doing).
+    io.writeSync({ kind: 'file', path: path.join(layout.unified!.mountPoint, 'p/cpu.max') }, '100000 100000');
+    expect(changes(await pressureBackoff.plan(ctx(h, io, { window: idle }), params, target, 'step'))).toEqual([
+      ['cpu.max', '100000 100000', '80000 100000'],
+    ]);
+  });
+
   it('v1 cpu.cfs_quota_us with a hook level; never the root cgroup; a PID scope has no quota', async () => {
     const layout = fakeLayout(tmp(), 1);
     const host = new RealHost(layout);

@@ -27,7 +27,7 @@ import { tuner } from '../helpers/cli.js';
 import { leftoverPins, skipKernel } from '../helpers/kernel.js';
 import { journalDir, startTuner, until } from '../helpers/tuner-run.js';
 import { start, type Running } from '../helpers/workloads.js';
-import { allowedCpus, onlineCpus } from '../helpers/cpus.js';
+import { allowedCpus, onlineCpus, pickCpus } from '../helpers/cpus.js';
 
 const recipe = (n: string) => new URL(`../../recipes/${n}.yaml`, import.meta.url).pathname;
 const CPU = '/sys/fs/cgroup/cpu';
@@ -262,6 +262,34 @@ describe.skipIf(skipKernel)('actions on this machine', () => {
     expect(calls[0]).toBe(`1 ${cg.path.replace(CPU, '')}`);
     expect(calls.at(-1)).toBe(`0 ${cg.path.replace(CPU, '')}`); // called back to level 0 at exit
     expect(j.files()).toEqual([]);
+  });
+
+  it('pressure_backoff steps an unlimited cgroup down from the CPUs it used (one, pinned), not from the host CPUs', async () => {
+    const cg = makeCgroup(CPU);
+    cgroups.push(cg);
+    // Three spinners on one CPU: host CPU pressure nearly all the time, and the cgroup uses that one CPU at most.
+    const spin = await start('spin', [3, 0], { cpus: pickCpus(1) });
+    running.push(spin);
+    cg.add(spin.pid);
+    const before = cg.read('cpu.cfs_quota_us');
+    expect(before).toBe('-1');
+    const j = journalDir();
+    cleanups.push(() => j.remove());
+    const run = startTuner(['run', recipe('psi-backoff'), '--apply', '--watch', '--cgroup', cg.path], { TUNER_JOURNAL_DIR: j.dir });
+    const step = await run.waitFor((e) => e.type === 'decision' && e.kind === 'step', 40_000);
+    const quota = Number(cg.read('cpu.cfs_quota_us'));
+    run.proc.kill('SIGTERM');
+    const r = await run.proc;
+    expect(r.exitCode, run.stderr()).toBe(0);
+    expect(cg.read('cpu.cfs_quota_us')).toBe(before);
+    expect(j.files()).toEqual([]);
+    const used = Number(/unlimited \(using ([\d.]+) CPUs\)/.exec(step.reason)?.[1]);
+    console.log(`pressure_backoff from use: ${step.reason.split(' because ')[0]}`);
+    expect(step).toMatchObject({ action: 'pressure_backoff', old: before, new: String(quota), applied: true });
+    expect(used).toBeGreaterThan(0.7);
+    expect(used).toBeLessThanOrEqual(1.05);
+    expect(Math.abs(quota - 0.8 * used * 100_000)).toBeLessThanOrEqual(1000); // the factor times the use (2 decimals)
+    expect(quota).toBeGreaterThanOrEqual(50_000); // min_cpus
   });
 
   it('numa_rebalance says clearly that it does not apply on this single-node host, and does nothing', async () => {

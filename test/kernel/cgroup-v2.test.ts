@@ -147,7 +147,7 @@ describe.skipIf(!pureV2)('cgroup v2', () => {
     const step = await run.waitFor((e) => e.type === 'decision' && e.kind === 'step', 60_000);
     expect(step).toMatchObject({ action: 'pressure_backoff', knob: path.join(cg.path, 'cpu.max'), old: 'max 100000', applied: true });
     const [quota, period] = cg.read('cpu.max').split(' ').map(Number);
-    console.log(`cgroup v2 pressure_backoff: cpu.max ${step.old} -> ${step.new}`);
+    console.log(`cgroup v2 pressure_backoff: cpu.max ${step.old} -> ${step.new}: ${step.reason.split(' because ')[0]}`);
     expect(period).toBe(100000);
     expect(quota).toBeGreaterThanOrEqual(50_000); // min_cpus 0.5
     expect(quota).toBeLessThan(onlineCpus() * 100_000); // below the CPUs it could use

@@ -412,7 +412,7 @@ describe.skipIf(skipKernel)('faults', () => {
 
   it("a knob that refuses the write with EINVAL (a quota below a child's): an error naming it and the errno, nothing changed", async () => {
     // cgroup v1 refuses a cfs quota below one of a child's (EINVAL): the child "busy" may use all the host's CPUs
-    // but 0.1, so the first step psi-backoff takes (N CPUs -> 0.8 N) is refused. Its burners, one more than the CPUs
+    // but 0.1, so the first step psi-backoff takes (0.8 times the CPUs the cgroup used, at most N - 0.1) is refused. Its burners, one more than the CPUs
     // (three on two), are the pressure on a host of any size, and use the whole machine (the recipe keeps the
     // cgroup at least a quarter of it).
     const parent = makeCgroup(CPU);
