@@ -151,6 +151,11 @@ describe.skipIf(!pureV2)('cgroup v2', () => {
     expect(period).toBe(100000);
     expect(quota).toBeGreaterThanOrEqual(50_000); // min_cpus 0.5
     expect(quota).toBeLessThan(onlineCpus() * 100_000); // below the CPUs it could use
+    // Sized from what the cgroup used in the window (the sched signal on cgroup v2), as on the v1 host.
+    const used = Number(/unlimited \(using ([\d.]+) CPUs\)/.exec(step.reason)?.[1]);
+    expect(used).toBeGreaterThan(0.5);
+    expect(used).toBeLessThanOrEqual(onlineCpus() + 0.05);
+    expect(Math.abs(quota - 0.8 * used * 100_000)).toBeLessThanOrEqual(1000); // the factor times the use (2 decimals)
     run.proc.kill('SIGTERM');
     const r = await run.proc;
     expect(r.exitCode, run.stderr()).toBe(0);
