@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openSchedBpf, type SignalReader } from '../../src/signals/sched/bpf.js';
 import { openSchedBpftrace } from '../../src/signals/sched/bpftrace.js';
-import type { SchedDelta, SchedProcDelta } from '../../src/signals/sched/record.js';
+import { buildSchedRecord, type SchedDelta, type SchedProcDelta } from '../../src/signals/sched/record.js';
 import { start, type Running } from '../helpers/workloads.js';
 import { diffTruth, procTruth, relErr, type ProcTruth } from '../helpers/procfs.js';
 import { hasBpftrace, leftoverPins, requireBpf, skipKernel } from '../helpers/kernel.js';
@@ -331,6 +331,40 @@ describe.skipIf(skipKernel)('sched (CO-RE): histograms, CPUs and table collision
         }
         expect(len(cpu0)).toBeLessThan(truth.runDelayNs / d.intervalNs + elsewhere + 0.2);
         for (const c of others) expect(len(c)).toBeLessThan(elsewhere + 0.3);
+        break;
+      }
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('(g) outside the scope: the waits of a process not in the PID set, against its schedstat', async () => {
+    // Two spinners of two threads each on one CPU: three of the four threads wait at any time. One process is the
+    // scope; the other is outside it, and what the record says tasks outside the scope waited is its run-queue
+    // wait plus what the rest of the machine waited meanwhile.
+    const inside = await start('spin', [2, 0], { cpus: String(ONE_CPU) });
+    const outside = await start('spin', [2, 0], { cpus: String(ONE_CPU) });
+    running.push(inside, outside);
+    const reader = await openSchedBpf({ pids: [inside.pid] });
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const { d, bounds, allWaitNs, forks } = await measure(reader, [inside.pid, outside.pid], 2000);
+        const rec = buildSchedRecord(d, { backend: 'bpf', now: new Date(), top: 10, cgroupName: (id) => id });
+        const out = bounds(outside.pid);
+        const elsewhere = Math.max(0, allWaitNs - bounds(inside.pid).outer.runDelayNs - out.outer.runDelayNs);
+        const ours = rec.outside.runq_wait_ns;
+        console.log(
+          `sched (g) attempt ${attempt}: outside the scope ${ours} ns (${rec.outside.runq_len_avg} tasks); the outside spinner's schedstat ` +
+            `${out.inner.runDelayNs}..${out.outer.runDelayNs} ns, every other task ${elsewhere} ns; ${forks} processes created; ` +
+            `the scope's own ${proc(d, inside.pid).waitNs} ns`,
+        );
+        expect(rec.procs.map((p) => p.pid)).toEqual([inside.pid]);
+        // About 1.5 tasks of the four threads' three waiting are the outside spinner's; waits of the scope are not.
+        expect(out.inner.runDelayNs / d.intervalNs).toBeGreaterThan(1.2);
+        expect(ours).toBeGreaterThan(0.95 * out.inner.runDelayNs);
+        const upper = out.outer.runDelayNs + elsewhere + 0.1 * d.intervalNs;
+        if (ours >= upper && forks > 5 && attempt < 5) continue; // a task that started and exited took its waits along
+        expect(ours).toBeLessThan(upper);
         break;
       }
     } finally {

@@ -159,6 +159,29 @@ describe('buildSchedRecord', () => {
     expect(r.ts).toBe('2026-01-01T00:00:00.000Z');
   });
 
+  it("outside the scope: every CPU's waits less the scope's, all of its processes (not only the top N)", () => {
+    const delta: SchedDelta = {
+      intervalNs: 2e9,
+      // Three processes in scope, the third not shown (top 2) but its waits are the scope's too.
+      procs: [
+        proc(1, { runDelayNs: 9e8, waitNs: 1e9 }),
+        proc(2, { runDelayNs: 5e8, waitNs: 5e8 }),
+        proc(3, { runDelayNs: 1, waitNs: 2e8 }),
+      ],
+      cgroups: [],
+      cpus: [
+        { cpu: 0, switches: 1, waitNs: 2.5e9 },
+        { cpu: 1, switches: 1, waitNs: 1e9 },
+      ],
+    };
+    const r = buildSchedRecord(delta, base);
+    expect(r.procs).toHaveLength(2);
+    expect(r.outside).toEqual({ runq_wait_ns: 1.8e9, runq_len_avg: 0.9 });
+    // Never negative (waits fold into a CPU's counter a little after they end).
+    const late = buildSchedRecord({ ...delta, cpus: [{ cpu: 0, switches: 1, waitNs: 1e9 }] }, base);
+    expect(late.outside).toEqual({ runq_wait_ns: 0, runq_len_avg: 0 });
+  });
+
   it('with --pid, holds exactly the named processes, zeros for the quiet ones', () => {
     const delta: SchedDelta = { intervalNs: 1e9, procs: [proc(1, { runDelayNs: 9 }), proc(2, { runDelayNs: 99 })], cgroups: [], cpus: [] };
     const r = buildSchedRecord(delta, { ...base, pids: [1, 42], commOf: (pid) => `c${pid}` });

@@ -96,6 +96,12 @@ export interface SchedRecord {
     preempt: { count: number; p99_us: number | null };
   };
   cpus: Array<{ cpu: number; runq_len_avg: number; busy_pct: number | null; switches: number }>;
+  /**
+   * Tasks outside the scope: the run-queue waits that ended on every CPU less the scope's own (the same probe
+   * measures both), and that as the mean number of them waiting. What a scope that takes less CPU gives the rest
+   * of the host; near 0 when the scope is the whole host.
+   */
+  outside: { runq_wait_ns: number; runq_len_avg: number };
   procs: SchedProcRecord[];
   cgroups: SchedCgroupRecord[];
 }
@@ -178,6 +184,9 @@ export function buildSchedRecord(delta: SchedDelta, opts: BuildOptions): SchedRe
   });
 
   const intervalNs = delta.intervalNs;
+  // Every process of the scope (not only the ones shown), exited ones too: their waits ended on these CPUs.
+  const scopeWaitNs = delta.procs.reduce((s, p) => s + p.waitNs, 0);
+  const outsideNs = Math.max(0, delta.cpus.reduce((s, c) => s + c.waitNs, 0) - scopeWaitNs);
   return {
     signal: 'sched',
     ts: opts.now.toISOString(),
@@ -202,6 +211,7 @@ export function buildSchedRecord(delta: SchedDelta, opts: BuildOptions): SchedRe
       busy_pct: opts.busyPct?.has(c.cpu) ? round(opts.busyPct.get(c.cpu)!, 1) : null,
       switches: c.switches,
     })),
+    outside: { runq_wait_ns: outsideNs, runq_len_avg: intervalNs > 0 ? round(outsideNs / intervalNs, 3) : 0 },
     procs: procRecords,
     cgroups: delta.cgroups
       .map((c): SchedCgroupRecord => {
