@@ -3,7 +3,8 @@
  * `{not: ...}`, nested freely. A name holds when its detector has an active
  * entity; evaluated for one entity (relaxing a knob of that entity), a name
  * whose detector is about entities of the same kind holds when that very
- * entity is active.
+ * entity is active (a scope-wide detector is the scope's, whichever name the
+ * scope target has).
  */
 import type { ThresholdDetector } from './detector.js';
 import { entityOf, type Entity } from './paths.js';
@@ -14,7 +15,9 @@ export function evaluate(c: Condition, detectors: ReadonlyMap<string, ThresholdD
   if (typeof c === 'string') {
     const d = detectors.get(c);
     if (!d) return false;
-    if (entity && entityOf(d.spec.signal) === entity.kind) return d.isActive(entity);
+    const kind = entityOf(d.spec.signal);
+    // A scope-wide detector has one state, whatever the scope target's name.
+    if (entity && kind === entity.kind && kind !== 'scope') return d.isActive(entity);
     return d.active().length > 0;
   }
   if ('all' in c) return c.all.every((x) => evaluate(x, detectors, entity));

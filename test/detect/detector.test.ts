@@ -142,6 +142,14 @@ describe('conditions', () => {
     expect(evaluate(c as never, dets)).toBe(want);
   });
 
+  it("evaluated for a scope target (a relax of the scope cgroup's knob): a scope-wide detector holds whatever the scope's name", () => {
+    // The scope target is named after the scope's cgroup ("/batch"); the detector's one state is the scope's.
+    const batch = { kind: 'scope' as const, key: '/batch' };
+    expect(evaluate('hot', dets, batch)).toBe(true);
+    expect(evaluate({ not: 'hot' }, dets, batch)).toBe(false);
+    expect(evaluate({ not: 'cold' }, dets, batch)).toBe(true);
+  });
+
   it('names, positive names and text', () => {
     const c = { all: ['a', { not: 'b' }, { any: ['c', 'a'] }] };
     expect(namesIn(c)).toEqual(['a', 'b', 'c']);
