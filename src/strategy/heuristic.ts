@@ -53,6 +53,7 @@ export class HeuristicStrategy implements Strategy {
   }
   /** Stepping on because the objective improves (after the detectors cleared). */
   private pursuing = false;
+
   private pending: string[] = [];
   /** A constraint was violated in the last window before the last change. */
   private violatedBefore = false;
@@ -190,7 +191,9 @@ export class HeuristicStrategy implements Strategy {
       const noise = o.objective!.noise;
       if (gain > noise && this.level < this.ceiling) {
         const text = `heuristic: objective improving (${what}, better by more than the noise ${noise}): one more step`;
-        for (const h of held)
+        // Not for a target whose own condition to give back holds: the objective improved because the others' load
+        // went away, not by the step.
+        for (const h of held.filter((x) => !this.givesBack(x)))
           out.push({
             kind: 'step',
             action: h.action,
@@ -231,6 +234,16 @@ export class HeuristicStrategy implements Strategy {
     this.pursuing = p.kind === 'step' && this.outcome.objective !== undefined;
   }
 
+  /**
+   * A step the objective asked for was not taken (the knob at its bound, a refused write): the pursuit ends there,
+   * so a step that cannot happen does not stand in the way of a relax window after window.
+   */
+  declined(p: Proposal): void {
+    if (p.kind !== 'step' || !this.pursuing) return;
+    this.pursuing = false;
+    this.pending.push(`heuristic: the step the objective asked for was not taken: holding here`);
+  }
+
   notices(): string[] {
     return this.pending.splice(0);
   }
@@ -240,6 +253,12 @@ export class HeuristicStrategy implements Strategy {
     const a = this.recipe.actions.find((x) => x.index === h.action);
     if (!a || a.relax === 'hold') return false;
     return a.relaxWhen !== undefined ? evaluate(a.relaxWhen, this.detectors, h.entity) : !trigger;
+  }
+
+  /** The action has its own relax condition (`relax_when`), and it holds for this target. */
+  private givesBack(h: HeldTarget): boolean {
+    const a = this.recipe.actions.find((x) => x.index === h.action);
+    return a?.relaxWhen !== undefined && a.relax !== 'hold' && evaluate(a.relaxWhen, this.detectors, h.entity);
   }
 
   /** One step back on every held target. */

@@ -20,6 +20,7 @@
  * so a restart starts warm.
  */
 import { RollingWindow } from '../aggregate/window.js';
+import { evaluate, renderCondition } from '../detect/condition.js';
 import type { Entity } from '../detect/paths.js';
 import type { Recipe } from '../recipes/recipe.js';
 import type { ScopeGuard } from '../scope/guard.js';
@@ -169,6 +170,12 @@ export class LearnedStrategy implements Strategy {
       return this.fallBack(`the data is stale (${(gap / 1000).toFixed(1)} s since the previous window)`, w, held, trigger);
     const v = this.rules.lastValue;
     if (v === undefined || !Number.isFinite(v)) return this.fallBack('the objective has no finite value this window', w, held, trigger);
+    // The action's own condition to give back holds (the others' load is over): what is left to learn is how much
+    // the change costs, which the objective does not see. The rules relax (and at the original value take no step);
+    // these windows teach nothing about levels.
+    const act = this.recipe.actions.find((x) => x.index === eng.action);
+    if (act?.relaxWhen !== undefined && act.relax !== 'hold' && evaluate(act.relaxWhen, this.rules.detectors, eng.target))
+      return this.fallBack(`the action's condition to give back holds (${renderCondition(act.relaxWhen)})`, w, held, trigger);
     const viol = this.rules.lastViolations;
     this.violationRun = viol.length > 0 ? this.violationRun + 1 : 0;
     this.stats.maxViolationRun = Math.max(this.stats.maxViolationRun, this.violationRun);
@@ -404,6 +411,7 @@ export class LearnedStrategy implements Strategy {
   }
 
   declined(p: Proposal): void {
+    this.rules.declined(p); // its proposals (the first step, fallbacks) are held back the same way
     if (!this.engaged || p.explain?.strategy !== 'learned' || p.explain.mode === 'rollback') return;
     // The rules' proposals for other targets carry the learner's tag too: a refusal there says nothing of this level.
     if (p.action !== this.engaged.action || p.target.key !== this.engaged.target.key) return;

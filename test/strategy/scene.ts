@@ -32,6 +32,9 @@ export function sceneRecipe(
     noise?: number;
     min?: number;
     constraintSignal?: string;
+    /** The action's relax (default: cpu_weight's, hold), and its relax_when (a condition in YAML). */
+    relax?: 'step' | 'restore';
+    relaxWhen?: string;
   } = {},
 ): Recipe {
   const text = `name: nn
@@ -50,7 +53,7 @@ ${o.objective === false ? '' : `objective: { signal: sched.cgroups.wait_share, o
     direction: lower
     factor: 0.5
     bounds: { min: ${o.min ?? 10}, max: 10000 }
-guards: { cooldown: ${o.cooldown ?? '1s'}, max_changes_per_hour: 1000 }
+${o.relax ? `    relax: ${o.relax}\n` : ''}${o.relaxWhen ? `    relax_when: ${o.relaxWhen}\n` : ''}guards: { cooldown: ${o.cooldown ?? '1s'}, max_changes_per_hour: 1000 }
 `;
   const l = parseRecipe(text, 't.yaml', { asRoot: false });
   if (!l.recipe) throw new Error(JSON.stringify(l.problems));

@@ -143,6 +143,31 @@ describe('heuristic with an objective', () => {
     expect(run.levels.at(-1)).toBe(2);
     expect(decisions(run.events).at(-1)).toMatchObject({ kind: 'relax', strategy: { mode: 'objective' } });
   });
+
+  it('a step the objective asks for at the bound ends the pursuit: it does not stand in the way of a relax', async () => {
+    // Level 2 (weight 250, the bound) clears the starved detector and still improves the objective (0.35 -> 0.1):
+    // the step it asks for cannot happen. From window 9 the hog's load is over (not dominant: its relax_when).
+    // Before, that step was asked for again every window, and the relax never came.
+    const r: Response = {
+      wait: (l) => [0.6, 0.35, 0.1][l] ?? 0.1,
+      hogShare: () => 0.9,
+      sd: 0,
+      outside: (i) => (i >= 9 ? 0.02 : undefined),
+    };
+    const recipe = sceneRecipe({ min: 250, relax: 'step', relaxWhen: '{ not: dominant }' });
+    const run = await runScene({ recipe, response: r, windows: 14, seed: 1 });
+    expect(run.levels.slice(0, 8)).toEqual([0, 1, 2, 2, 2, 2, 2, 2]);
+    expect(run.events.filter((e) => e.type === 'skip').map((e) => (e as { reason: string }).reason)).toEqual([
+      '/p/hog weight 250 is at its lower bound (250)',
+    ]);
+    expect(notices(run.events)).toContain('heuristic: the step the objective asked for was not taken: holding here');
+    const back = decisions(run.events).filter((d) => d.kind === 'relax');
+    expect(back.map((d) => [d.old, d.new])).toEqual([
+      ['250', '500'],
+      ['500', '1000'],
+    ]);
+    expect(back[0]!.reason).toMatch(/cpu_share 0\.17 is clear/);
+  });
 });
 
 describe('Thompson choice (arms)', () => {
@@ -300,6 +325,22 @@ describe('LearnedStrategy in a closed loop', () => {
     });
     expect(longestRun(run.violated)).toBeLessThanOrEqual(1);
     expect(run.levels.slice(-10).every((l) => l === 2)).toBe(true);
+  });
+
+  it("falls back to the rules when the action's relax_when holds: they give the change back", async () => {
+    // The hog's load is over from window 15 (not dominant); the objective now reads the same at every level.
+    const r: Response = { ...unimodal(3, 0.1, 0.01), outside: (i) => (i >= 15 ? 0.02 : undefined) };
+    const recipe = sceneRecipe({ strategy: 'learned', relax: 'step', relaxWhen: '{ not: dominant }' });
+    const run = await runScene({ recipe, response: r, windows: 30, seed: 1 });
+    const before = run.levels[13]!;
+    expect(before).toBeGreaterThan(0);
+    expect(notices(run.events)).toContain("learned: falling back to the rules: the action's condition to give back holds (not dominant)");
+    const back = decisions(run.events).filter((d) => d.ts >= new Date(15_000).toISOString());
+    // A step back per window (cooldown 1 s) to the original (weights 124, 248, 496, 992, then 1000), and no step after.
+    expect(back.length).toBeGreaterThanOrEqual(before);
+    for (const d of back) expect(d).toMatchObject({ kind: 'relax', strategy: { mode: 'fallback' } });
+    expect(back.at(-1)).toMatchObject({ new: '1000' });
+    expect(run.levels.slice(-5)).toEqual([0, 0, 0, 0, 0]);
   });
 
   it('falls back to the rules when the objective has no value, and says so', async () => {
