@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { detectLayout } from '../../src/cgroup/layout.js';
 import { leftoverCgroups, makeCgroup, type TestCgroup, type TestCgroupTree } from '../helpers/cgroups.js';
+import { waitingOutsider } from '../helpers/outsider.js';
 import { tuner } from '../helpers/cli.js';
 import { leftoverPins, skipKernel } from '../helpers/kernel.js';
 import { procTruth } from '../helpers/procfs.js';
@@ -139,6 +140,10 @@ describe.skipIf(!pureV2)('cgroup v2', () => {
     const spin = await start('spin', [onlineCpus() + 2, 0]);
     running.push(spin);
     cg.add(spin.pid);
+    // The recipe backs off only while tasks outside the scope wait for a CPU: one in a cgroup of weight 25.
+    const other = await waitingOutsider(ROOT);
+    cgroups.push(other.cg);
+    running.push(other.spin);
     const before = cg.read('cpu.max');
     expect(before).toBe('max 100000');
     const journal = journalDir();

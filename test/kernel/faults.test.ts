@@ -24,6 +24,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { makeCgroup, type TestCgroupTree } from '../helpers/cgroups.js';
 import { leftoverPins, skipKernel } from '../helpers/kernel.js';
+import { waitingOutsider } from '../helpers/outsider.js';
 import { cleanup, CPU, noisyNeighbor, RECIPE } from '../helpers/noisy-neighbor.js';
 import { startTuner, stopTuners, until, type TunerRun } from '../helpers/tuner-run.js';
 import { start, workload, type Running } from '../helpers/workloads.js';
@@ -423,6 +424,10 @@ describe.skipIf(skipKernel)('faults', () => {
     const burn = await start('spin', [os.availableParallelism() + 1, 0]);
     running.push(burn);
     busy.add(burn.pid);
+    // The recipe backs off only while tasks outside the scope wait for a CPU.
+    const other = await waitingOutsider(CPU);
+    cgroups.push(other.cg);
+    running.push(other.spin);
     const dir = tmp('einval');
     const jdir = path.join(dir, 'journal');
     const recipe = recipeCopy('psi-backoff.yaml', [['for: 3', 'for: 2']]);
