@@ -186,16 +186,19 @@ export const hotThreads: Scenario = {
   measure: (s, w) => ({ value: rate(s.work.hot!, w.from, w.to), extras: {}, ok: true }),
 };
 
-// The bounded range (unlimited down to the recipe's 0.5 CPU), every other step of its factor 0.8.
-const QUOTAS = [-1, 1.28, 0.82, 0.5];
+// The bounded range the recipe walks here: unlimited, then its factor 0.8 from the one CPU the pool gets next to
+// the neighbour, down to its bound of 0.5 CPU.
+const QUOTAS = [-1, 0.8, 0.64, 0.5];
 const ITEM_US = 2000;
 
 export const pressure: Scenario = {
   name: 'pressure-backoff',
   recipe: 'psi-backoff.yaml',
   watch: 'all',
-  // What backing off buys is the neighbour's progress; host CPU pressure (the recipe's own signal) is kept as an extra.
-  objective: { name: 'neighbour periods done', unit: '1/s', goal: 'higher' },
+  // What backing off buys is the neighbour's progress: two threads that each want half a CPU every 10 ms, periods
+  // met on time (a soft real-time service beside a batch pool of equal weight, which leaves it one CPU of the two);
+  // host CPU pressure and the neighbour's run-queue wait (the recipe's trigger and objective) are kept as extras.
+  objective: { name: 'neighbour periods on time', unit: '1/s', goal: 'higher' },
   async setup(bin, alone) {
     const { cg: parent, remove } = makeCgroup();
     const batch = parent.child('batch');
@@ -206,7 +209,7 @@ export const pressure: Scenario = {
         work.batch = await startWork(bin, ['pool', '4', String(ITEM_US)]);
         batch.add(work.batch.pid);
       }
-      work.victim = await startWork(bin, ['duty', '40']);
+      work.victim = await startWork(bin, ['duty', '50', '2']);
       vic.add(work.victim.pid);
     } catch (err) {
       for (const w of Object.values(work)) await w.stop();
@@ -228,7 +231,7 @@ export const pressure: Scenario = {
     return {
       value: rate(s.work.victim!, w.from, w.to),
       extras: { host_cpu_some_pct: w.psiSomePct, batch_items_per_s: items, batch_machine_share: share },
-      ok: share >= 0.25,
+      ok: share >= 0.2,
     };
   },
 };

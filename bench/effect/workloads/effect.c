@@ -2,7 +2,8 @@
 // progress. Every 250 ms it prints "p T_MS COUNT" (COUNT cumulative since
 // start); rpc also prints one "l T_MS RTT_NS" line per request at exit.
 // It runs until SIGTERM/SIGINT.
-//   duty PCT            one thread wanting PCT% of a CPU in 10 ms periods; COUNT = periods completed
+//   duty PCT [N]        N threads (default 1), each wanting PCT% of a CPU in 10 ms periods; COUNT = periods
+//                       completed by all of them
 //   burn N              N spinning threads; COUNT = loops of 1e5 increments
 //   hot N               N spinning threads that start pinned to CPU 0; COUNT as burn
 //   pool N ITEM_US      N workers taking items of ITEM_US CPU-microseconds each; COUNT = items done
@@ -137,7 +138,7 @@ static void *client(void *arg)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: effect duty PCT | burn N | hot N | pool N ITEM_US | rpc RATE | seqread DEV BS\n");
+		fprintf(stderr, "usage: effect duty PCT [N] | burn N | hot N | pool N ITEM_US | rpc RATE | seqread DEV BS\n");
 		return 2;
 	}
 	signal(SIGTERM, on_term);
@@ -152,7 +153,9 @@ int main(int argc, char **argv)
 	char *buf = NULL;
 	if (!strcmp(mode, "duty")) {
 		pct_arg = atof(argv[2]);
-		pthread_create(&th[nth++], NULL, duty, NULL);
+		int k = argc > 3 ? atoi(argv[3]) : 1;
+		for (int i = 0; i < k && i < 64; i++)
+			pthread_create(&th[nth++], NULL, duty, NULL);
 	} else if (!strcmp(mode, "burn") || !strcmp(mode, "hot")) {
 		pin0 = !strcmp(mode, "hot");
 		for (int i = 0; i < n && i < 64; i++)
