@@ -55,13 +55,13 @@ export const SIGNAL_PATHS: readonly SignalPath[] = [
   { path: 'sched.runq.max_us', unit: 'µs', doc: 'longest run-queue wait in the interval' },
   { path: 'sched.runq.wait_ns', unit: 'ns', doc: 'total run-queue wait of the tasks in scope' },
   { path: 'sched.switches', unit: 'count', doc: 'context switches in the interval' },
+  { path: 'sched.involuntary', unit: 'count', doc: 'preemptions in the interval' },
   {
     path: 'sched.outside.runq_wait_ns',
     unit: 'ns',
     doc: "run-queue wait of the tasks outside the scope (every CPU's waits less the scope's): what the scope costs the rest of the host",
   },
   { path: 'sched.outside.runq_len_avg', unit: 'tasks', doc: 'the same as the mean number of tasks outside the scope waiting for a CPU' },
-  { path: 'sched.involuntary', unit: 'count', doc: 'preemptions in the interval' },
   {
     path: 'sched.cgroups.wait_share',
     unit: '0..1',

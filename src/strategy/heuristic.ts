@@ -53,7 +53,6 @@ export class HeuristicStrategy implements Strategy {
   }
   /** Stepping on because the objective improves (after the detectors cleared). */
   private pursuing = false;
-
   private pending: string[] = [];
   /** A constraint was violated in the last window before the last change. */
   private violatedBefore = false;
@@ -193,7 +192,7 @@ export class HeuristicStrategy implements Strategy {
         const text = `heuristic: objective improving (${what}, better by more than the noise ${noise}): one more step`;
         // Not for a target whose own condition to give back holds: the objective improved because the others' load
         // went away, not by the step.
-        for (const h of held.filter((x) => !this.givesBack(x)))
+        for (const h of held.filter((x) => !this.givesBack(x.action, x.entity)))
           out.push({
             kind: 'step',
             action: h.action,
@@ -256,9 +255,9 @@ export class HeuristicStrategy implements Strategy {
   }
 
   /** The action has its own relax condition (`relax_when`), and it holds for this target. */
-  private givesBack(h: HeldTarget): boolean {
-    const a = this.recipe.actions.find((x) => x.index === h.action);
-    return a?.relaxWhen !== undefined && a.relax !== 'hold' && evaluate(a.relaxWhen, this.detectors, h.entity);
+  givesBack(action: number, entity: Entity): boolean {
+    const a = this.recipe.actions.find((x) => x.index === action);
+    return a?.relaxWhen !== undefined && this.relaxes({ action, entity }, true);
   }
 
   /** One step back on every held target. */

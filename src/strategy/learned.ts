@@ -20,7 +20,7 @@
  * so a restart starts warm.
  */
 import { RollingWindow } from '../aggregate/window.js';
-import { evaluate, renderCondition } from '../detect/condition.js';
+import { renderCondition } from '../detect/condition.js';
 import type { Entity } from '../detect/paths.js';
 import type { Recipe } from '../recipes/recipe.js';
 import type { ScopeGuard } from '../scope/guard.js';
@@ -173,9 +173,10 @@ export class LearnedStrategy implements Strategy {
     // The action's own condition to give back holds (the others' load is over): what is left to learn is how much
     // the change costs, which the objective does not see. The rules relax (and at the original value take no step);
     // these windows teach nothing about levels.
-    const act = this.recipe.actions.find((x) => x.index === eng.action);
-    if (act?.relaxWhen !== undefined && act.relax !== 'hold' && evaluate(act.relaxWhen, this.rules.detectors, eng.target))
-      return this.fallBack(`the action's condition to give back holds (${renderCondition(act.relaxWhen)})`, w, held, trigger);
+    if (this.rules.givesBack(eng.action, eng.target)) {
+      const when = this.recipe.actions.find((x) => x.index === eng.action)!.relaxWhen!;
+      return this.fallBack(`the action's condition to give back holds (${renderCondition(when)})`, w, held, trigger);
+    }
     const viol = this.rules.lastViolations;
     this.violationRun = viol.length > 0 ? this.violationRun + 1 : 0;
     this.stats.maxViolationRun = Math.max(this.stats.maxViolationRun, this.violationRun);
