@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { KERNELS, kernelById, kernelImage, UsageError } from './kernels.mjs';
 import { buildImage, commandImage } from './image.mjs';
 import { boot } from './boot.mjs';
-import { summaryLines, SETS } from './sets.mjs';
+import { failureLines, summaryLines, SETS } from './sets.mjs';
 import { writeKernelsDoc, probeCommand, parseProbe } from './report.mjs';
 
 $.verbose = false;
@@ -178,6 +178,7 @@ async function main() {
       const state = !r.booted ? 'DID NOT BOOT' : r.ok ? 'ok' : r.exitCode === undefined && r.k.id !== 'host' ? 'GUEST DIED' : 'FAILED';
       console.log(`${r.k.id.padEnd(5)} ${state.padEnd(14)} ${r.seconds.toFixed(0).padStart(5)} s  ${r.pkg ?? 'host kernel'}`);
       for (const s of summaryLines(r.lines)) console.log(`      ${s}`);
+      if (!r.ok) for (const s of failureLines(r.lines)) console.log(`      ${s}`);
       for (const c of r.crashes ?? []) console.log(`      guest kernel crash (emulation): ${c.trim()}`);
       for (const x of r.set.excluded) console.log(`      not run here: ${x.what}: ${x.reason}`);
       if (!r.ok && r.logFile) console.log(`      console: ${r.logFile}`);

@@ -101,3 +101,33 @@ export const SETS = {
 export function summaryLines(lines) {
   return lines.map((l) => l.trim()).filter((l) => /^(Test Files|Tests|Duration)\s/.test(l));
 }
+
+/**
+ * What a failed run needs said where CI shows it (the console log stays in the VM's cache): per failed test
+ * (vitest's "FAIL <file> > <test>" lines) its name, the first line of its error, and the lines the test
+ * printed (its figures); at most `max` tests, each line cut at 300 characters.
+ */
+export function failureLines(lines, max = 8) {
+  const cut = (s) => (s.length > 300 ? `${s.slice(0, 299)}…` : s);
+  const out = [];
+  let shown = 0;
+  for (let i = 0; i < lines.length && shown < max; i++) {
+    const m = /^\s*FAIL\s+(.+?)\s*$/.exec(lines[i]);
+    if (!m) continue;
+    shown++;
+    const name = m[1];
+    out.push(`FAIL ${cut(name)}`);
+    const error = lines.slice(i + 1).find((l) => l.trim() !== '');
+    if (error) out.push(`  ${cut(error.trim())}`);
+    // "stdout | <file> > <test>" (vitest names it without the project label), then the printed lines.
+    const bare = name.replace(/^\|[^|]*\|\s*/, '');
+    const at = lines.findIndex((l) => /^\s*std(out|err) \| /.test(l) && l.trim().replace(/^std(out|err) \| /, '') === bare);
+    if (at >= 0) {
+      for (const l of lines.slice(at + 1, at + 4)) {
+        if (l.trim() === '') break;
+        out.push(`  printed: ${cut(l.trim())}`);
+      }
+    }
+  }
+  return out;
+}

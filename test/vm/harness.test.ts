@@ -3,7 +3,7 @@
  * expected to lack, the vitest command line, the probe and summary parsing, qemu's argv.
  */
 import { describe, expect, it } from 'vitest';
-import { select, vitest, summaryLines } from '../../scripts/vm/sets.mjs';
+import { select, vitest, summaryLines, failureLines } from '../../scripts/vm/sets.mjs';
 import { kernelRow, mergeKernelsDoc, parseProbe } from '../../scripts/vm/report.mjs';
 import { qemuArgs } from '../../scripts/vm/boot.mjs';
 
@@ -62,6 +62,38 @@ describe('vm harness', () => {
       doctor: { ok: true, backend: 'bpf', checks: [] },
     });
     expect(summaryLines(lines)).toEqual(['Test Files  1 failed | 4 passed (5)', 'Tests  1 failed | 11 passed (12)']);
+  });
+
+  it('names each failed test with its error and what it printed, from a console transcript', () => {
+    const lines = [
+      'stdout | test/kernel/a.test.ts > grp > passes',
+      'figure of a test that passed',
+      '',
+      'stdout | test/kernel/a.test.ts > grp > fails here',
+      'used 1.51 CPUs',
+      'step 1.21 CPUs',
+      '',
+      ' FAIL  |kernel| test/kernel/a.test.ts > grp > fails here',
+      'AssertionError: expected 1 to be 2 // Object.is equality',
+      '',
+      ' FAIL  |kernel| test/kernel/b.test.ts > other > throws',
+      '',
+      `Error: ${'x'.repeat(400)}`,
+      '   Test Files  2 failed (2)',
+    ];
+    const out = failureLines(lines);
+    expect(out.slice(0, 4)).toEqual([
+      'FAIL |kernel| test/kernel/a.test.ts > grp > fails here',
+      '  AssertionError: expected 1 to be 2 // Object.is equality',
+      '  printed: used 1.51 CPUs',
+      '  printed: step 1.21 CPUs',
+    ]);
+    expect(out[4]).toBe('FAIL |kernel| test/kernel/b.test.ts > other > throws');
+    expect(out[5]).toMatch(/^ {2}Error: x+…$/);
+    expect(out[5].length).toBe(302);
+    expect(out).toHaveLength(6);
+    expect(failureLines(lines, 1)).toHaveLength(4);
+    expect(failureLines(['   Tests  3 passed (3)'])).toEqual([]);
   });
 
   it('writes a kernel row from its run, and a run of one kernel replaces only its row', () => {
