@@ -242,10 +242,9 @@ function cpuThrottling(m: Measurements, t: Thresholds): Finding[] {
           throttled_us: m.throttle.throttledUs,
           throttled_share: round(share),
         },
-        suggest: [
-          { recipe: 'psi-backoff.yaml', command: `tuner run recipes/psi-backoff.yaml --cgroup ${m.throttle.cgroup}` },
-          { recipe: null, command: `tuner watch sched --cgroup ${m.throttle.cgroup}` },
-        ],
+        // Its own quota holds it back: raising cpu.max (cpu.cfs_quota_us) is what gives it CPU. No shipped
+        // recipe raises a quota (psi-backoff lowers one), so the suggestion is to watch it.
+        suggest: [{ recipe: null, command: `tuner watch sched --cgroup ${m.throttle.cgroup}` }],
       });
     }
   }
@@ -274,7 +273,11 @@ function pressure(m: Measurements, t: Thresholds): Finding[] {
           psi_some_pct: v,
           scope: m.psi.scope,
         },
-        suggest: [{ recipe: 'psi-backoff.yaml', command: `tuner run recipes/psi-backoff.yaml --cgroup ${m.target.cgroup ?? '.'}` }],
+        // psi-backoff acts on CPU contention only (a CPU quota does not relieve memory or I/O stalls).
+        suggest: [
+          ...(res === 'io' ? [{ recipe: null, command: `tuner watch io ${scopeFlag(m)}` }] : []),
+          { recipe: null, command: `tuner watch psi ${scopeFlag(m)}` },
+        ],
       });
     }
   }
@@ -326,7 +329,22 @@ export function findings(m: Measurements, t: Thresholds): Finding[] {
   const out: Finding[] = [];
   for (const { rule } of RULES) out.push(...rule(m, t, out));
   // Most severe first; among equals, the one that costs the target the largest share of its time.
-  return out.sort((a, b) => RANK[b.severity] - RANK[a.severity] || impact(b) - impact(a));
+  out.sort((a, b) => RANK[b.severity] - RANK[a.severity] || impact(b) - impact(a));
+  return afterItsCause(out, 'io-pressure', 'io-wait');
+}
+
+/**
+ * `symptom` (I/O pressure: some task of the scope stalled on I/O) moved right after `cause` (the target's own I/O
+ * wait) when both are found: the target's wait is the finding, the pressure its consequence, whatever their
+ * severities (a reader waiting on I/O 49% of the time is a warning, the pressure it makes may be critical).
+ */
+function afterItsCause(found: Finding[], symptom: Finding['kind'], cause: Finding['kind']): Finding[] {
+  const s = found.findIndex((f) => f.kind === symptom);
+  const c = found.findIndex((f) => f.kind === cause);
+  if (s < 0 || c < 0 || s > c) return found;
+  const rest = found.filter((_, i) => i !== s);
+  rest.splice(rest.indexOf(found[c]!) + 1, 0, found[s]!);
+  return rest;
 }
 
 /**

@@ -68,21 +68,21 @@ const ROWS: Array<{
     severity: 'critical',
     fires: { throttle: { quotaCpus: 0.5, periods: 20, throttled: 20, throttledUs: 1e6, cgroup: '/app', dir: '/sys/fs/cgroup/app' } },
     below: { throttle: { quotaCpus: 0.5, periods: 20, throttled: 1, throttledUs: 0.09e6, cgroup: '/app', dir: '/sys/fs/cgroup/app' } },
-    command: 'tuner run recipes/psi-backoff.yaml --cgroup /app',
+    command: 'tuner watch sched --cgroup /app',
   },
   {
     kind: 'memory-pressure',
     severity: 'warn',
     fires: { psi: { scope: '/app', memory: 12 } },
     below: { psi: { scope: '/app', memory: 9.9 } },
-    command: 'tuner run recipes/psi-backoff.yaml --cgroup /app',
+    command: 'tuner watch psi --pid 42',
   },
   {
     kind: 'io-pressure',
     severity: 'critical',
     fires: { psi: { scope: '/app', io: 41 } },
     below: { psi: { scope: '/app', io: 9 } },
-    command: 'tuner run recipes/psi-backoff.yaml --cgroup /app',
+    command: 'tuner watch io --pid 42',
   },
 ];
 
@@ -123,6 +123,23 @@ describe('diagnose rules', () => {
     ]);
     expect(found[0]!.evidence.thread_share).toBeCloseTo(0.55, 3);
     expect(found[1]!.evidence.thread_share).toBeCloseTo(0.03, 3);
+  });
+
+  it("puts I/O pressure after the target's own I/O wait, whatever their severities", () => {
+    // One reader waiting on I/O 45% of a 2 s window (a warning), and the I/O pressure it makes (critical).
+    const m = {
+      ...base,
+      target: { ...base.target, threads: 1 },
+      io: { ios: 1000, waitNs: 0.9e9, devices: [] },
+      psi: { scope: '/app', io: 47 },
+    };
+    const found = findings(m, T);
+    expect(found.map((f) => [f.kind, f.severity])).toEqual([
+      ['io-wait', 'warn'],
+      ['io-pressure', 'critical'],
+    ]);
+    // Without the I/O wait, the pressure is the finding.
+    expect(findings({ ...m, io: undefined }, T).map((f) => f.kind)).toEqual(['io-pressure']);
   });
 
   it('a threshold override moves the line', () => {
