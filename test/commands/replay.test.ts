@@ -92,12 +92,15 @@ describe('replay of the shipped recipes', () => {
       const evs = await collect({ name: 'psi-backoff', cgroup: '/batch', strategy });
       expect(decisions(evs), strategy).toEqual([
         ['17:01:02', 'step', q, 'max 100000', '79485 100000', false, false], // 0.8 x the 0.99 CPUs it used
-        ['17:01:07', 'step', q, '79485 100000', '63588 100000', false, false],
-        ['17:01:13', 'step', q, '63588 100000', '50870 100000', false, false],
-        ['17:01:19', 'relax', q, '50870 100000', '63588 100000', false, false], // the others no longer wait
-        ['17:01:24', 'relax', q, '63588 100000', '79485 100000', false, false],
-        ['17:01:30', 'relax', q, '79485 100000', '99356 100000', false, false],
-        ['17:01:33', 'revert', q, '99356 100000', 'max 100000', false, true],
+        ['17:01:06', 'step', q, '79485 100000', '63588 100000', false, false], // a step per 3 s cooldown
+        ['17:01:10', 'step', q, '63588 100000', '50870 100000', false, false],
+        ['17:01:14', 'step', q, '50870 100000', '50000 100000', false, false], // the bound: half a CPU
+        ['17:01:19', 'relax', q, '50000 100000', '62500 100000', false, false], // the others no longer wait
+        ['17:01:22', 'relax', q, '62500 100000', '78125 100000', false, false],
+        ['17:01:25', 'relax', q, '78125 100000', '97656 100000', false, false],
+        ['17:01:28', 'relax', q, '97656 100000', '122070 100000', false, false], // on towards the original: unlimited
+        ['17:01:32', 'relax', q, '122070 100000', '152588 100000', false, false],
+        ['17:01:33', 'revert', q, '152588 100000', 'max 100000', false, true],
       ]);
       const relax = evs.find((e): e is DecisionEvent => e.type === 'decision' && e.kind === 'relax')!;
       expect(relax.reason).toMatch(/sched\.outside\.runq_len_avg 0 is clear \(< 0\.1\)/);
