@@ -52,7 +52,15 @@ export interface Measurements {
     waitNs: number;
     devices: Array<{ dev: string; iops: number; p99Us: number | null; readSeqPct: number; avgReadKb: number }>;
   };
-  throttle?: { quotaCpus: number | null; periods: number; throttled: number; throttledUs: number; cgroup: string; dir: string };
+  throttle?: {
+    quotaCpus: number | null;
+    periods: number;
+    throttled: number;
+    /** Throttled time summed over the CPUs where the cgroup was throttled (the kernel adds each CPU's). */
+    throttledUs: number;
+    cgroup: string;
+    dir: string;
+  };
   psi?: { scope: string; cpu?: number; memory?: number; io?: number };
   /** CPU time every cgroup (of the cpu controller) used on the host during the window. */
   hostCgroups?: Array<{ cgroup: string; oncpuNs: number; topTask?: string }>;
@@ -227,7 +235,9 @@ function cpuThrottling(m: Measurements, t: Thresholds): Finding[] {
   const out: Finding[] = [];
   const secs = m.durationMs / 1000;
   if (m.throttle && m.throttle.periods > 0) {
-    const share = m.durationMs > 0 ? m.throttle.throttledUs / (m.durationMs * 1000) : 0;
+    // The kernel adds up the throttled time of every CPU whose run queue held the cgroup's threads, so a cgroup
+    // throttled on two CPUs at once reads more than the window: the share stops at the whole window.
+    const share = m.durationMs > 0 ? Math.min(1, m.throttle.throttledUs / (m.durationMs * 1000)) : 0;
     const sev = level(share, t['throttle.share.warn'], t['throttle.share.critical']);
     if (sev) {
       out.push({
@@ -235,7 +245,7 @@ function cpuThrottling(m: Measurements, t: Thresholds): Finding[] {
         severity: sev,
         summary: `its cgroup ${m.throttle.cgroup} was throttled by its CPU quota (${m.throttle.quotaCpus ?? 'no'} CPUs) in ${pct(m.throttle.throttled / m.throttle.periods)} of periods, ${pct(share)} of the time`,
         evidence: {
-          line: `${m.throttle.throttled} of ${m.throttle.periods} CFS periods throttled, ${ms(m.throttle.throttledUs * 1000)} throttled in ${secs.toFixed(1)} s; quota ${m.throttle.quotaCpus ?? 'unlimited'} CPUs`,
+          line: `${m.throttle.throttled} of ${m.throttle.periods} CFS periods throttled, ${ms(m.throttle.throttledUs * 1000)} throttled (summed over its CPUs) in ${secs.toFixed(1)} s; quota ${m.throttle.quotaCpus ?? 'unlimited'} CPUs`,
           quota_cpus: m.throttle.quotaCpus,
           periods: m.throttle.periods,
           throttled_periods: m.throttle.throttled,

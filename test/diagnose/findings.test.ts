@@ -142,6 +142,16 @@ describe('diagnose rules', () => {
     expect(findings({ ...m, io: undefined }, T).map((f) => f.kind)).toEqual(['io-pressure']);
   });
 
+  it('takes the throttled time the kernel adds up over CPUs as a share of the window, never above 1', () => {
+    // 3.25 s throttled in a 3 s window: threads on 2 CPUs were throttled on both at once.
+    const throttle = { quotaCpus: 0.5, periods: 30, throttled: 30, throttledUs: 3.25e6, cgroup: '/app', dir: '/sys/fs/cgroup/app' };
+    const found = (throttledUs: number) =>
+      findings({ ...base, durationMs: 3000, throttle: { ...throttle, throttledUs } }, T).find((f) => f.kind === 'cpu-throttling')!;
+    expect(found(3.25e6).evidence.throttled_share).toBe(1);
+    expect(found(3.25e6).summary).toContain('100% of the time');
+    expect(found(1.5e6).evidence.throttled_share).toBe(0.5);
+  });
+
   it('a threshold override moves the line', () => {
     const m = { ...base, psi: { scope: '/app', memory: 12 } };
     expect(findings(m, parseThresholds(['psi.memory.warn=15'])).map((f) => f.kind)).toEqual(['healthy']);
