@@ -368,7 +368,7 @@ function threadShare(m: Measurements, waitNs: number): number {
 }
 
 /** How much of the target's time a finding accounts for, to rank findings of equal severity. */
-function impact(f: Finding): number {
+export function impact(f: Finding): number {
   const e = f.evidence;
   const v =
     e.thread_share ??

@@ -14,6 +14,7 @@ import { leftoverCgroups, makeCgroup, type TestCgroup, type TestCgroupTree } fro
 import { leftoverPins, skipKernel } from '../helpers/kernel.js';
 import { pickCpus } from '../helpers/cpus.js';
 import os from 'node:os';
+import { impact, type Finding } from '../../src/diagnose/findings.js';
 
 const running: Running[] = [];
 const loops: LoopDevice[] = [];
@@ -68,11 +69,9 @@ async function diagnose(label: string, args: string[]): Promise<Report> {
 
 const kinds = (r: Report): string[] => r.findings.map((f) => f.kind);
 
-/** "kind severity (share)": the figure findings of one severity are ranked by, so a failed order shows its margins. */
+/** "kind severity (impact)": the figure findings of one severity are ranked by, so a failed order shows its margins. */
 function describeFinding(f: Report['findings'][number]): string {
-  const e = f.evidence;
-  const share = e.thread_share ?? e.wait_share ?? e.throttled_share ?? e.neighbor_share ?? e.psi_some_pct;
-  return `${f.kind} ${f.severity}${typeof share === 'number' ? ` (${share})` : ''}`;
+  return `${f.kind} ${f.severity} (${impact(f as Finding).toFixed(4)})`;
 }
 
 /** A thread's schedstat (on-CPU ns, run-queue wait ns, timeslices) and state, from the kernel's own accounting. */
@@ -155,10 +154,7 @@ describe.skipIf(skipKernel)('tuner diagnose', () => {
     cg.write('cpu.cfs_quota_us', '50000'); // 0.5 CPU
     // The lock holder sleeps in the lock, so the threads' futex wait does not depend on the CPU they get (with a
     // spinning holder it fell from 36% to under 20% of thread time when other work kept the machine busy); a spinner
-    // in the same cgroup uses up the quota.
-    // Eight threads, so that about 7 of the 9 (with the main thread) wait at any time: with four, 3 of 5 at best,
-    // and under emulation the hand-overs left 51-54% of thread time, at the critical threshold of 50% (below it
-    // the finding is a warning, and a critical cpu-contention of the same threads ranks first).
+    // in the same cgroup uses up the quota. Eight threads on the lock, as in the mutex test above.
     const lw = await start('lockwait', [8, 120, 300, 'sleep']); // until stopped, however long loading takes
     const spin = await start('spin', [1, 0]);
     running.push(lw, spin);
