@@ -2,7 +2,7 @@
  * A `tuner run --json` started from a test: its events as they arrive, and
  * waiting for one. Only the process the test started is ever signalled.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -86,7 +86,11 @@ export function startTuner(args: string[], env: Record<string, string>, wrap: st
         };
         const timer = setTimeout(
           () =>
-            reject(new Error(`no matching event within ${timeoutMs} ms; events: ${JSON.stringify(events).slice(0, 2000)}; stderr: ${err}`)),
+            reject(
+              new Error(
+                `no matching event within ${timeoutMs} ms; processes: ${processTree(proc.pid)}; events: ${JSON.stringify(events).slice(0, 2000)}; stderr: ${err}`,
+              ),
+            ),
           timeoutMs,
         );
         if (check()) return;
@@ -136,4 +140,41 @@ export function journalDir(): { dir: string; files(): string[]; remove(): void }
     },
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Where a run that says nothing is: the process and each descendant with its
+ * state, kernel wait channel and command line ("12 S hrtimer_nanosleep node
+ * dist/cli.js run ..."), so a timeout names the step that hangs (a loader in
+ * D state, say). Only reads /proc.
+ */
+export function processTree(root: number | undefined): string {
+  if (root === undefined) return 'none';
+  const read = (f: string): string => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const stat = read(`/proc/${d}/stat`);
+    // The command name may hold spaces and parentheses: the fields start after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (Number.isFinite(ppid)) parent.set(Number(d), ppid);
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p: number | undefined = pid, hops = 0; p !== undefined && hops < 64; p = parent.get(p), hops++) if (p === root) return true;
+    return false;
+  };
+  const lines = [...parent.keys()].filter(inTree).map((pid) => {
+    const stat = read(`/proc/${pid}/stat`);
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '?';
+    const wchan = read(`/proc/${pid}/wchan`) || '-';
+    const cmd = read(`/proc/${pid}/cmdline`).split('\0').join(' ').trim().slice(0, 100);
+    return `${pid} ${state} ${wchan} ${cmd}`;
+  });
+  return lines.length > 0 ? lines.join(' | ') : `${root} gone`;
 }

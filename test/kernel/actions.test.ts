@@ -26,7 +26,7 @@ import { leftoverCgroups, makeCgroup, type TestCgroupTree } from '../helpers/cgr
 import { tuner } from '../helpers/cli.js';
 import { leftoverPins, skipKernel } from '../helpers/kernel.js';
 import { waitingOutsider } from '../helpers/outsider.js';
-import { journalDir, startTuner, until } from '../helpers/tuner-run.js';
+import { journalDir, startTuner, stopTuners, until } from '../helpers/tuner-run.js';
 import { start, type Running } from '../helpers/workloads.js';
 import { allowedCpus, onlineCpus, pickCpus } from '../helpers/cpus.js';
 
@@ -37,6 +37,8 @@ const cleanups: Array<() => void | Promise<void>> = [];
 const running: Running[] = [];
 const cgroups: TestCgroupTree[] = [];
 afterEach(async () => {
+  // A test that failed half-way leaves its tuner running: end it (it reverts and unpins) before looking for leftovers.
+  await stopTuners();
   for (const r of running.splice(0)) await r.stop();
   for (const c of cgroups.splice(0)) c.remove();
   for (const c of cleanups.splice(0).reverse()) await c();

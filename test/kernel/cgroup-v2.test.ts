@@ -15,7 +15,7 @@ import { waitingOutsider } from '../helpers/outsider.js';
 import { tuner } from '../helpers/cli.js';
 import { leftoverPins, skipKernel } from '../helpers/kernel.js';
 import { procTruth } from '../helpers/procfs.js';
-import { journalDir, startTuner, until } from '../helpers/tuner-run.js';
+import { journalDir, startTuner, stopTuners, until } from '../helpers/tuner-run.js';
 import { start, type Running } from '../helpers/workloads.js';
 import { onlineCpus, pickCpus } from '../helpers/cpus.js';
 
@@ -30,6 +30,8 @@ const running: Running[] = [];
 const cgroups: TestCgroupTree[] = [];
 const cleanups: Array<() => void> = [];
 afterEach(async () => {
+  // A test that failed half-way leaves its tuner running: end it (it reverts and unpins) before looking for leftovers.
+  await stopTuners();
   for (const r of running.splice(0)) await r.stop();
   for (const c of cgroups.splice(0)) c.remove();
   for (const c of cleanups.splice(0)) c();
@@ -195,6 +197,7 @@ describe.skipIf(!pureV2)('cgroup v2', () => {
     cleanups.push(() => journal.remove());
     const run = startTuner(['run', copy, '--apply', '--cgroup', cg.path, '--duration', '12s'], { TUNER_JOURNAL_DIR: journal.dir });
     const step = await run.waitFor((e) => e.type === 'decision' && e.kind === 'step', 30_000);
+    console.log(`cpuset_spread: first event ${(run.events[0]!.at - run.started) / 1000} s (${String(run.events[0]!.type)}), step ${(step.at - run.started) / 1000} s after start`);
     expect(step).toMatchObject({ action: 'cpuset_spread', knob: path.join(cg.path, 'cpuset.cpus'), old: '0', new: '0-1', applied: true });
     expect(cg.read('cpuset.cpus')).toBe('0-1');
     expect(cg.read('cpuset.cpus.effective')).toBe('0-1');

@@ -13,7 +13,7 @@ import { parseNumaMaps } from '../../src/signals/numa/procfs.js';
 import { readTopology } from '../../src/topology/topology.js';
 import { tuner } from '../helpers/cli.js';
 import { leftoverPins, skipKernel } from '../helpers/kernel.js';
-import { journalDir, startTuner, until } from '../helpers/tuner-run.js';
+import { journalDir, startTuner, stopTuners, until } from '../helpers/tuner-run.js';
 import { start, type Running } from '../helpers/workloads.js';
 
 const nodes = readTopology().nodes.filter((n) => n.cpus.length > 0);
@@ -25,6 +25,8 @@ if (process.env.TUNER_REQUIRE_NUMA === '1' && !twoNodes) {
 const running: Running[] = [];
 const cleanups: Array<() => void> = [];
 afterEach(async () => {
+  // A test that failed half-way leaves its tuner running: end it (it reverts and unpins) before looking for leftovers.
+  await stopTuners();
   for (const r of running.splice(0)) await r.stop();
   for (const c of cleanups.splice(0)) c();
   expect(leftoverPins()).toEqual([]);
