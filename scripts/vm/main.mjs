@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { KERNELS, kernelById, kernelImage, UsageError } from './kernels.mjs';
 import { buildImage, commandImage } from './image.mjs';
 import { boot } from './boot.mjs';
-import { failureLines, summaryLines, SETS } from './sets.mjs';
+import { failureLines, kernelFaults, summaryLines, SETS } from './sets.mjs';
 import { writeKernelsDoc, probeCommand, parseProbe } from './report.mjs';
 
 $.verbose = false;
@@ -86,14 +86,19 @@ async function run(k, base, command, opts, env = {}) {
   const bootOpts = { image, initrd, timeoutMs: opts.timeoutMs, initTimeoutMs: 180_000, logFile, onLine: opts.onLine };
   let r = await boot(bootOpts, 3, (m) => log(`${k.id}: ${m}`));
   // The guest kernel itself died (under TCG: an int3 oops in __schedule after tracepoint patching, or a
-  // fault in cmpxchg16b paths): the run proves nothing either way. Run it once more and say so.
+  // fault in cmpxchg16b paths), or it reported a fault it survived and the command failed (the faulting
+  // task died or hung, a test with it): the run proves nothing either way. Run it once more and say so.
   const crashes = [];
-  if (r.crash) {
-    crashes.push(r.crash);
-    log(`${k.id}: the guest kernel crashed (${r.crash.trim()}); running it once more (console of the crash: ${logFile}.crash)`);
+  const faultOf = (res) => res.crash ?? (res.reachedInit && res.exitCode !== 0 ? kernelFaults(res.lines)[0] : undefined);
+  const fault = faultOf(r);
+  if (fault) {
+    crashes.push(fault);
+    const what = r.crash ? 'crashed' : 'faulted and the command failed';
+    log(`${k.id}: the guest kernel ${what} (${fault.trim()}); running it once more (console of the fault: ${logFile}.crash)`);
     await fs.copy(logFile, `${logFile}.crash`);
     r = await boot(bootOpts, 3, (m) => log(`${k.id}: ${m}`));
-    if (r.crash) crashes.push(r.crash);
+    const again = faultOf(r);
+    if (again) crashes.push(again);
   }
   await fs.remove(initrd);
   return { ...r, crashes, pkg, seconds: (Date.now() - started) / 1000, logFile };
@@ -179,7 +184,9 @@ async function main() {
       console.log(`${r.k.id.padEnd(5)} ${state.padEnd(14)} ${r.seconds.toFixed(0).padStart(5)} s  ${r.pkg ?? 'host kernel'}`);
       for (const s of summaryLines(r.lines)) console.log(`      ${s}`);
       if (!r.ok) for (const s of failureLines(r.lines)) console.log(`      ${s}`);
-      for (const c of r.crashes ?? []) console.log(`      guest kernel crash (emulation): ${c.trim()}`);
+      for (const c of r.crashes ?? []) console.log(`      guest kernel fault (emulation), run once more: ${c.trim()}`);
+      // Faults the guest survived in the run that counts (a failed run's are its likely cause).
+      if (r.lines && r.k.id !== 'host') for (const f of kernelFaults(r.lines)) console.log(`      guest kernel reported: ${f}`);
       for (const x of r.set.excluded) console.log(`      not run here: ${x.what}: ${x.reason}`);
       if (!r.ok && r.logFile) console.log(`      console: ${r.logFile}`);
     }

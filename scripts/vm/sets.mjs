@@ -105,10 +105,10 @@ export function summaryLines(lines) {
 /**
  * What a failed run needs said where CI shows it (the console log stays in the VM's cache): per failed test
  * (vitest's "FAIL <file> > <test>" lines) its name, the first line of its error, and the lines the test
- * printed (its figures); at most `max` tests, each line cut at 300 characters.
+ * printed (its figures); at most `max` tests, each error cut at 600 characters and each printed line at 300.
  */
 export function failureLines(lines, max = 8) {
-  const cut = (s) => (s.length > 300 ? `${s.slice(0, 299)}…` : s);
+  const cut = (s, n = 300) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
   const out = [];
   let shown = 0;
   for (let i = 0; i < lines.length && shown < max; i++) {
@@ -118,7 +118,7 @@ export function failureLines(lines, max = 8) {
     const name = m[1];
     out.push(`FAIL ${cut(name)}`);
     const error = lines.slice(i + 1).find((l) => l.trim() !== '');
-    if (error) out.push(`  ${cut(error.trim())}`);
+    if (error) out.push(`  ${cut(error.trim(), 600)}`);
     // "stdout | <file> > <test>" (vitest names it without the project label), then the printed lines.
     const bare = name.replace(/^\|[^|]*\|\s*/, '');
     const at = lines.findIndex((l) => /^\s*std(out|err) \| /.test(l) && l.trim().replace(/^std(out|err) \| /, '') === bare);
@@ -130,4 +130,16 @@ export function failureLines(lines, max = 8) {
     }
   }
   return out;
+}
+
+/**
+ * The guest kernel's own fault reports in a console transcript (printk lines, "[  12.345678] ..."):
+ * an oops, a BUG, a general protection or double fault, a soft lockup, a hung task. The guest may
+ * survive one (the faulting task dies or hangs), so the command still reports an exit code; a test
+ * that failed beside one says nothing about the product. Under TCG these come from the emulation
+ * (seen: faults in cmpxchg16b paths, an int3 oops in __schedule). At most `max` lines.
+ */
+export function kernelFaults(lines, max = 3) {
+  const fault = /^\s*\[\s*\d+\.\d+\]\s.*(Oops:|BUG:|general protection fault|double fault|Kernel panic|soft lockup|blocked for more than)/;
+  return lines.filter((l) => fault.test(l)).slice(0, max).map((l) => l.trim());
 }

@@ -3,7 +3,7 @@
  * expected to lack, the vitest command line, the probe and summary parsing, qemu's argv.
  */
 import { describe, expect, it } from 'vitest';
-import { select, vitest, summaryLines, failureLines } from '../../scripts/vm/sets.mjs';
+import { select, vitest, summaryLines, failureLines, kernelFaults } from '../../scripts/vm/sets.mjs';
 import { kernelRow, mergeKernelsDoc, parseProbe } from '../../scripts/vm/report.mjs';
 import { qemuArgs } from '../../scripts/vm/boot.mjs';
 
@@ -78,7 +78,7 @@ describe('vm harness', () => {
       '',
       ' FAIL  |kernel| test/kernel/b.test.ts > other > throws',
       '',
-      `Error: ${'x'.repeat(400)}`,
+      `Error: ${'x'.repeat(700)}`,
       '   Test Files  2 failed (2)',
     ];
     const out = failureLines(lines);
@@ -90,10 +90,29 @@ describe('vm harness', () => {
     ]);
     expect(out[4]).toBe('FAIL |kernel| test/kernel/b.test.ts > other > throws');
     expect(out[5]).toMatch(/^ {2}Error: x+…$/);
-    expect(out[5].length).toBe(302);
+    expect(out[5].length).toBe(602);
     expect(out).toHaveLength(6);
     expect(failureLines(lines, 1)).toHaveLength(4);
     expect(failureLines(['   Tests  3 passed (3)'])).toEqual([]);
+  });
+
+  it("finds the guest kernel's fault reports, and only its printk lines, in a console transcript", () => {
+    const lines = [
+      '[    3.101000] Run /init as init process',
+      'stdout | test/kernel/a.test.ts > grp > BUG: a test that names a bug',
+      '[  212.338117] BUG: kernel NULL pointer dereference, address: 0000000000000008',
+      '[  212.338200] Oops: 0000 [#1] PREEMPT SMP NOPTI',
+      '[  212.338300] RIP: 0010:kmem_cache_alloc+0x9b/0x2f0',
+      '[  300.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 23s! [bpftool:480]',
+      ' FAIL  |kernel| test/kernel/a.test.ts > grp > general protection fault in a name',
+    ];
+    expect(kernelFaults(lines)).toEqual([
+      '[  212.338117] BUG: kernel NULL pointer dereference, address: 0000000000000008',
+      '[  212.338200] Oops: 0000 [#1] PREEMPT SMP NOPTI',
+      '[  300.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 23s! [bpftool:480]',
+    ]);
+    expect(kernelFaults(lines, 1)).toHaveLength(1);
+    expect(kernelFaults(['[  158.347013] reboot: Power down'])).toEqual([]);
   });
 
   it('writes a kernel row from its run, and a run of one kernel replaces only its row', () => {
