@@ -134,12 +134,12 @@ export function failureLines(lines, max = 8) {
 
 /**
  * The guest kernel's own fault reports in a console transcript (printk lines, "[  12.345678] ..."):
- * an oops, a BUG, a general protection or double fault, a soft lockup, a hung task. The guest may
+ * an oops, a BUG, a general protection or double fault, a soft lockup, a hung task, an RCU stall. The guest may
  * survive one (the faulting task dies or hangs), so the command still reports an exit code; a test
  * that failed beside one says nothing about the product. Under TCG these come from the emulation
  * (seen: faults in cmpxchg16b paths, an int3 oops in __schedule). At most `max` lines.
  */
 export function kernelFaults(lines, max = 3) {
-  const fault = /^\s*\[\s*\d+\.\d+\]\s.*(Oops:|BUG:|general protection fault|double fault|Kernel panic|soft lockup|blocked for more than)/;
+  const fault = /^\s*\[\s*\d+\.\d+\]\s.*(Oops:|BUG:|general protection fault|double fault|Kernel panic|soft lockup|blocked for more than|detected stalls|self-detected stall)/;
   return lines.filter((l) => fault.test(l)).slice(0, max).map((l) => l.trim());
 }

@@ -104,6 +104,7 @@ describe('vm harness', () => {
       '[  212.338200] Oops: 0000 [#1] PREEMPT SMP NOPTI',
       '[  212.338300] RIP: 0010:kmem_cache_alloc+0x9b/0x2f0',
       '[  300.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 23s! [bpftool:480]',
+      '[  301.000000] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:',
       ' FAIL  |kernel| test/kernel/a.test.ts > grp > general protection fault in a name',
     ];
     expect(kernelFaults(lines)).toEqual([
@@ -111,6 +112,7 @@ describe('vm harness', () => {
       '[  212.338200] Oops: 0000 [#1] PREEMPT SMP NOPTI',
       '[  300.000000] watchdog: BUG: soft lockup - CPU#1 stuck for 23s! [bpftool:480]',
     ]);
+    expect(kernelFaults(lines, 5)).toHaveLength(4);
     expect(kernelFaults(lines, 1)).toHaveLength(1);
     expect(kernelFaults(['[  158.347013] reboot: Power down'])).toEqual([]);
   });
