@@ -140,6 +140,10 @@ export function failureLines(lines, max = 8) {
  * (seen: faults in cmpxchg16b paths, an int3 oops in __schedule). At most `max` lines.
  */
 export function kernelFaults(lines, max = 3) {
-  const fault = /^\s*\[\s*\d+\.\d+\]\s.*(Oops:|BUG:|general protection fault|double fault|Kernel panic|soft lockup|blocked for more than|detected stalls|self-detected stall)/;
-  return lines.filter((l) => fault.test(l)).slice(0, max).map((l) => l.trim());
+  const fault =
+    /^\s*\[\s*\d+\.\d+\]\s.*(Oops:|BUG:|general protection fault|double fault|Kernel panic|soft lockup|blocked for more than|detected stalls|self-detected stall)/;
+  return lines
+    .filter((l) => fault.test(l))
+    .slice(0, max)
+    .map((l) => l.trim());
 }

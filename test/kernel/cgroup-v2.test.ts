@@ -197,7 +197,9 @@ describe.skipIf(!pureV2)('cgroup v2', () => {
     cleanups.push(() => journal.remove());
     const run = startTuner(['run', copy, '--apply', '--cgroup', cg.path, '--duration', '12s'], { TUNER_JOURNAL_DIR: journal.dir });
     const step = await run.waitFor((e) => e.type === 'decision' && e.kind === 'step', 30_000);
-    console.log(`cpuset_spread: first event ${(run.events[0]!.at - run.started) / 1000} s (${String(run.events[0]!.type)}), step ${(step.at - run.started) / 1000} s after start`);
+    console.log(
+      `cpuset_spread: first event ${(run.events[0]!.at - run.started) / 1000} s (${String(run.events[0]!.type)}), step ${(step.at - run.started) / 1000} s after start`,
+    );
     expect(step).toMatchObject({ action: 'cpuset_spread', knob: path.join(cg.path, 'cpuset.cpus'), old: '0', new: '0-1', applied: true });
     expect(cg.read('cpuset.cpus')).toBe('0-1');
     expect(cg.read('cpuset.cpus.effective')).toBe('0-1');
