@@ -19,6 +19,9 @@
  *   node dist/bench/effect.js ... --reps 1 --first-rep 2 --save b.json
  *   node dist/bench/effect.js --combine a.json,b.json     (merges X@60s into bench/effect.json)
  *
+ * On cgroup v2 (a guest of the VM harness): the workloads built on the host first (--build), the
+ * results written to a file of their own (--out FILE) instead of bench/effect.json.
+ *
  * It loads BPF programs and saturates the CPUs: run it under the machine
  * lock, one scenario per command (each takes about 8-11 minutes).
  */
@@ -53,12 +56,20 @@ interface Args {
   save?: string;
   /** Summarize the repetitions saved in these files (one scenario, one duration) and merge them; nothing runs. */
   combine?: string[];
+  /** Write the results to this file alone instead of merging them into bench/effect.json (a guest of the VM harness, say). */
+  out?: string;
+  /** Only build the workloads' binary (a guest of the VM harness has no compiler: it runs the host's). */
+  build?: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
   const a: Args = { only: SCENARIOS.map((s) => s.name), reps: 3, seconds: 16, interval: '500ms', settle: 5, firstRep: 0 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
+    if (k === '--build') {
+      a.build = true;
+      continue;
+    }
     const v = argv[++i];
     if (k === '--only' && v) {
       a.only = v.split(',');
@@ -77,6 +88,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--first-rep' && v && /^\d+$/.test(v)) a.firstRep = Number(v);
     else if (k === '--save' && v) a.save = v;
     else if (k === '--combine' && v) a.combine = v.split(',');
+    else if (k === '--out' && v) a.out = v;
     else usage(`bad argument "${k}${v !== undefined ? ` ${v}` : ''}"`);
   }
   for (const name of a.only) {
@@ -90,7 +102,7 @@ function parseArgs(argv: string[]): Args {
 
 function usage(msg: string): never {
   process.stderr.write(
-    `effect: ${msg}\nusage: node dist/bench/effect.js [--only NAME,...] [--reps N>=1] [--seconds N>=5] [--interval 500ms] [--settle N] [--conditions KIND,...] [--settings LABEL,...] [--first-rep N] [--save FILE] [--logs DIR]\n       node dist/bench/effect.js --combine FILE,...\n`,
+    `effect: ${msg}\nusage: node dist/bench/effect.js [--only NAME,...] [--reps N>=1] [--seconds N>=5] [--interval 500ms] [--settle N] [--conditions KIND,...] [--settings LABEL,...] [--first-rep N] [--save FILE] [--logs DIR] [--out FILE]\n       node dist/bench/effect.js --combine FILE,...\n       node dist/bench/effect.js --build\n`,
   );
   process.exit(2);
 }
@@ -482,12 +494,14 @@ const fmt = (s: Summary | undefined, d = 1): string =>
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   if (a.combine) return combine(a.combine);
+  if (a.build) return void process.stderr.write(`effect: built ${await effectBinary()}\n`);
   if (process.getuid?.() !== 0) throw new Error('the effect suite creates cgroups and loads BPF programs: run it as root');
   if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: npm run build');
   const log = (s: string): void => void process.stderr.write(`effect: ${s}\n`);
   const bin = await effectBinary();
-  const out = path.join(BENCH_SRC, 'effect.json');
-  const prev = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { scenarios?: Record<string, unknown> }) : {};
+  const out = a.out ?? path.join(BENCH_SRC, 'effect.json');
+  const prev =
+    a.out === undefined && existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { scenarios?: Record<string, unknown> }) : {};
   const m = machine();
   const results: Record<string, unknown> = a.conditions !== undefined ? {} : { ...(prev.scenarios ?? {}) };
   for (const sc of SCENARIOS.filter((s) => a.only.includes(s.name))) {

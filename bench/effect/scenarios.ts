@@ -23,7 +23,7 @@ import {
 import path from 'node:path';
 import { onCleanup } from '../lib/cleanup.js';
 import { CACHE } from '../lib/paths.js';
-import { BLKIO_MOUNT, latency, makeCgroup, rate, startWork, threads, type Cgroup, type Work } from './work.js';
+import { BLKIO_MOUNT, latency, makeCgroup, rate, startWork, threads, V2, type Cgroup, type Work } from './work.js';
 
 export interface Scene {
   work: Record<string, Work>;
@@ -94,15 +94,22 @@ async function scene(parts: {
 }
 
 const SHARES = [16384, 4096, 1024, 256];
+/**
+ * The hog's weight as the host's cgroups spell it: cpu.shares on v1, cpu.weight on v2, where the default
+ * 1024 shares is weight 100 (the kernel's own mapping of the two), so 16384 shares is weight 1600.
+ */
+const HOG_KNOB = V2 ? 'cpu.weight' : 'cpu.shares';
+const hogValue = (shares: number): number => (V2 ? Math.round((shares * 100) / 1024) : shares);
+const hogLabel = (shares: number): string => `hog ${HOG_KNOB} ${hogValue(shares)}`;
 const sharesSettings = (): Setting[] =>
-  SHARES.map((s) => ({ label: `hog cpu.shares ${s}`, apply: (sc: Scene) => sc.cgroups.hog!.write('cpu.shares', String(s)) }));
+  SHARES.map((s) => ({ label: hogLabel(s), apply: (sc: Scene) => sc.cgroups.hog!.write(HOG_KNOB, String(hogValue(s))) }));
 
-/** A parent with a hog (4 CPU burners, cpu.shares 16384) and a victim (cpu.shares 1024) running `victim`. */
+/** A parent with a hog (4 CPU burners, cpu.shares 16384: weight 1600) and a victim (the default weight) running `victim`. */
 async function neighbour(bin: string, alone: boolean, victim: string[]): Promise<Scene> {
   const { cg: parent, remove } = makeCgroup();
   const hog = parent.child('hog');
   const vic = parent.child('victim');
-  hog.write('cpu.shares', '16384');
+  hog.write(HOG_KNOB, String(hogValue(16384)));
   const work: Record<string, Work> = {};
   try {
     if (!alone) {
@@ -126,7 +133,7 @@ export const misweighted: Scenario = {
   setup: (bin, alone) => neighbour(bin, alone, ['duty', '40']),
   scope: (s) => ['--cgroup', s.cgroups.parent!.path],
   settings: sharesSettings(),
-  initial: 'hog cpu.shares 16384',
+  initial: hogLabel(16384),
   warm: true,
   measure: (s, w) => ({
     value: rate(s.work.victim!, w.from, w.to),
@@ -142,7 +149,7 @@ export const requestLoop: Scenario = {
   setup: (bin, alone) => neighbour(bin, alone, ['rpc', '500']),
   scope: (s) => ['--cgroup', s.cgroups.parent!.path],
   settings: sharesSettings(),
-  initial: 'hog cpu.shares 16384',
+  initial: hogLabel(16384),
   warm: true,
   measure: (s, w) => ({
     value: latency(s.work.victim!, w.from, w.to, 0.99),
@@ -221,7 +228,10 @@ export const pressure: Scenario = {
   scope: (s) => ['--cgroup', s.cgroups.batch!.path],
   settings: QUOTAS.map((q) => ({
     label: q < 0 ? 'batch quota unlimited' : `batch quota ${q} CPUs`,
-    apply: (s: Scene) => s.cgroups.batch!.write('cpu.cfs_quota_us', String(q < 0 ? -1 : Math.round(q * 100_000))),
+    apply: (s: Scene) =>
+      V2
+        ? s.cgroups.batch!.write('cpu.max', `${q < 0 ? 'max' : Math.round(q * 100_000)} 100000`)
+        : s.cgroups.batch!.write('cpu.cfs_quota_us', String(q < 0 ? -1 : Math.round(q * 100_000))),
   })),
   initial: 'batch quota unlimited',
   measure(s, w) {
@@ -271,6 +281,7 @@ export const readahead: Scenario = {
   recipe: 'readahead-sequential.yaml',
   watch: 'io',
   objective: { name: 'sequential read throughput', unit: 'MiB/s', goal: 'higher' },
+  skip: () => (V2 ? 'the read cap is written as cgroup v1 blkio.throttle.read_iops_device; this host is pure cgroup v2' : undefined),
   async setup(bin, alone) {
     // A loop device in direct-I/O mode over a file on disk: every read the device's readahead issues goes to the
     // disk (no page cache of the file behind it). The reader's cgroup may issue READ_IOPS reads a second to it, as

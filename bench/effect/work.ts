@@ -6,13 +6,18 @@
  * A workload reports its own progress: a cumulative count every 250 ms, and
  * for the request loop the latency of every request, from its own clock.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { onCleanup } from '../lib/cleanup.js';
 import { CACHE, BENCH_SRC } from '../lib/paths.js';
 import { lines, run, start, stderrOf, stop, type Child } from '../lib/spawn.js';
 
-export const CPU_MOUNT = '/sys/fs/cgroup/cpu';
+/**
+ * Pure cgroup v2 (the VM harness's guests boot one): one hierarchy at /sys/fs/cgroup, whose root has
+ * cgroup.controllers; on a v1 or hybrid host that file is in the unified mount, not at the top.
+ */
+export const V2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+export const CPU_MOUNT = V2 ? '/sys/fs/cgroup' : '/sys/fs/cgroup/cpu';
 export const BLKIO_MOUNT = '/sys/fs/cgroup/blkio';
 let seq = 0;
 
@@ -31,6 +36,8 @@ function wrap(dir: string): Cgroup {
     write: (file, value) => writeFileSync(path.join(dir, file), value),
     read: (file) => readFileSync(path.join(dir, file), 'utf8').trim(),
     child: (name) => {
+      // On v2 a child has the cpu controller's files only when its parent enables it for its children.
+      if (V2) enableCpu(dir);
       const d = path.join(dir, name);
       mkdirSync(d);
       return wrap(d);
@@ -61,18 +68,38 @@ function removeTree(dir: string, mount: string): void {
   rmdirSync(dir);
 }
 
+/** cgroup v2: let `dir`'s children have the cpu controller (a no-op when it already does). */
+function enableCpu(dir: string): void {
+  const file = path.join(dir, 'cgroup.subtree_control');
+  if (!readFileSync(file, 'utf8').split(/\s+/).includes('cpu')) writeFileSync(file, '+cpu');
+}
+
 /** A fresh cgroup under `mount`; removed at cleanup whatever happens. */
 export function makeCgroup(mount = CPU_MOUNT): { cg: Cgroup; remove: () => void } {
+  // The suite changes nothing outside its own cgroups: the root must already give its children the cpu controller.
+  if (V2 && mount === CPU_MOUNT && !readFileSync(path.join(mount, 'cgroup.subtree_control'), 'utf8').split(/\s+/).includes('cpu')) {
+    throw new Error(
+      `${mount}/cgroup.subtree_control: the cpu controller is not enabled for the root's children; the suite needs it and does not change the root`,
+    );
+  }
   const dir = path.join(mount, `tuner-effect-${process.pid}-${seq++}`);
   mkdirSync(dir);
   const remove = onCleanup(() => removeTree(dir, mount));
   return { cg: wrap(dir), remove };
 }
 
+/**
+ * The workloads' binary, built when it is missing or older than its source. A guest of the VM harness has no
+ * compiler: it runs the one built on the host (the image carries .cache/bench/effect), and says so if there is none.
+ */
 export async function effectBinary(): Promise<string> {
   const bin = path.join(CACHE, 'effect');
+  const src = path.join(BENCH_SRC, 'effect', 'workloads', 'effect.c');
+  if (existsSync(bin) && (!existsSync(src) || statSync(bin).mtimeMs >= statSync(src).mtimeMs)) return bin;
+  if (!existsSync(src))
+    throw new Error(`${bin} is missing and so is its source ${src}: build the suite on the host first (npm run effect)`);
   mkdirSync(CACHE, { recursive: true });
-  await run('cc', ['-O2', '-pthread', '-Wall', '-o', bin, path.join(BENCH_SRC, 'effect', 'workloads', 'effect.c')]);
+  await run('cc', ['-O2', '-pthread', '-Wall', '-o', bin, src]);
   return bin;
 }
 

@@ -22,6 +22,8 @@ const PROJECT = [
   'test',
   'node_modules',
   '.cache/workloads',
+  // The effect suite's workloads, built on the host (the guest has no compiler): for running it in a guest.
+  '.cache/bench/effect',
 ];
 
 async function which(tool) {
