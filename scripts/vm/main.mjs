@@ -184,7 +184,8 @@ async function main() {
       console.log(`${r.k.id.padEnd(5)} ${state.padEnd(14)} ${r.seconds.toFixed(0).padStart(5)} s  ${r.pkg ?? 'host kernel'}`);
       for (const s of summaryLines(r.lines)) console.log(`      ${s}`);
       if (!r.ok) for (const s of failureLines(r.lines)) console.log(`      ${s}`);
-      for (const c of r.crashes ?? []) console.log(`      guest kernel fault (emulation), run once more: ${c.trim()}`);
+      for (const [i, c] of (r.crashes ?? []).entries())
+        console.log(`      guest kernel fault (emulation)${i === 0 ? ', run once more' : ', again in that run'}: ${c.trim()}`);
       // Faults the guest survived in the run that counts (a failed run's are its likely cause).
       if (r.lines && r.k.id !== 'host') for (const f of kernelFaults(r.lines)) console.log(`      guest kernel reported: ${f}`);
       for (const x of r.set.excluded) console.log(`      not run here: ${x.what}: ${x.reason}`);
