@@ -12,6 +12,8 @@ export interface PidStat {
   comm: string;
   /** Field 3: R running or runnable, S sleeping, D disk sleep, Z zombie, ... */
   state: string;
+  /** Field 4: the parent's PID. */
+  ppid: number;
   /** Fields 14 to 17, clock ticks: own user and system time, and that of waited-for children. */
   utime: number;
   stime: number;
@@ -39,6 +41,7 @@ export function parseStat(text: string): PidStat | undefined {
   return {
     comm: text.slice(open + 1, close),
     state: f[0] ?? '',
+    ppid: n(4),
     utime: n(14),
     stime: n(15),
     cutime: n(16),

@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { readStat, type PidStat } from '../../src/procfs/pid.js';
 import { CLI, tuner } from './cli.js';
 
 export interface TunerRun {
@@ -157,24 +158,22 @@ export function processTree(root: number | undefined): string {
       return '';
     }
   };
-  const parent = new Map<number, number>();
+  const stats = new Map<number, PidStat>();
   for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    const stat = read(`/proc/${d}/stat`);
-    // The command name may hold spaces and parentheses: the fields start after the last ')'.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (Number.isFinite(ppid)) parent.set(Number(d), ppid);
+    const st = /^\d+$/.test(d) ? readStat(Number(d)) : undefined;
+    if (st) stats.set(Number(d), st);
   }
   const inTree = (pid: number): boolean => {
-    for (let p: number | undefined = pid, hops = 0; p !== undefined && hops < 64; p = parent.get(p), hops++) if (p === root) return true;
+    for (let p: number | undefined = pid, hops = 0; p !== undefined && hops < 64; p = stats.get(p)?.ppid, hops++)
+      if (p === root) return true;
     return false;
   };
-  const lines = [...parent.keys()].filter(inTree).map((pid) => {
-    const stat = read(`/proc/${pid}/stat`);
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? '?';
-    const wchan = read(`/proc/${pid}/wchan`) || '-';
-    const cmd = read(`/proc/${pid}/cmdline`).split('\0').join(' ').trim().slice(0, 100);
-    return `${pid} ${state} ${wchan} ${cmd}`;
-  });
+  const lines = [...stats]
+    .filter(([pid]) => inTree(pid))
+    .map(([pid, st]) => {
+      const wchan = read(`/proc/${pid}/wchan`) || '-';
+      const cmd = read(`/proc/${pid}/cmdline`).split('\0').join(' ').trim().slice(0, 100);
+      return `${pid} ${st.state} ${wchan} ${cmd}`;
+    });
   return lines.length > 0 ? lines.join(' | ') : `${root} gone`;
 }

@@ -19,6 +19,7 @@ describe('parseStat', () => {
     expect(parseStat(line(comm, f))).toEqual({
       comm,
       state: f[3],
+      ppid: 4,
       utime: Number(f[14]),
       stime: Number(f[15]),
       cutime: Number(f[16]),
