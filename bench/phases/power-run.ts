@@ -12,6 +12,7 @@ import { toMarkdown, toText, type Table } from '../lib/table.js';
 import { powerStudy, powerTables } from './power.js';
 import { powerReal, type RealResult } from './power-real.js';
 import { loadRecordings, realPower, realPowerTables } from './power-noise.js';
+import { busyStudy, busyTables } from './power-busy.js';
 import { existsSync } from 'node:fs';
 
 export const POWER_PHASES = ['power', 'power-sim'] as const;
@@ -64,10 +65,16 @@ export async function powerPhase(opts: { sim: boolean; real: boolean; quick: boo
     const recs = loadRecordings();
     const real = realPower(await compareLib(), recs, { trials: opts.quick ? 20 : 100, log: opts.log });
     const sim = await powerStudy({ trials: opts.quick ? 20 : 100, nullComparisons: opts.quick ? 40 : 200, log: opts.log });
+    const loads = recs.flatMap((r) => r.load ?? []).filter((x): x is number => typeof x === 'number');
+    const busy = busyStudy(await compareLib(), loads, {
+      trials: opts.quick ? 20 : 100,
+      nullComparisons: opts.quick ? 40 : 200,
+      log: opts.log,
+    });
     write(
       'power-results.md',
       `${started.toISOString()}: compare power study, simulation and real runs${opts.quick ? ' (QUICK)' : ''}; ${((performance.now() - t0) / 1000).toFixed(0)} s`,
-      [...realPowerTables(real, recs), ...powerTables(sim)],
+      [...realPowerTables(real, recs), ...powerTables(sim), ...busyTables(busy)],
     );
   }
   if (opts.real) {

@@ -79,10 +79,11 @@ export interface MetricComparison {
     /**
      * The test of the same claims on ln(x + floor) adjusted for the share of
      * the machine busy with other work in each run (wall time and wait
-     * totals, when the profiles have it): p-values and the common slope per
-     * percentage point of load; null when not run.
+     * totals, when the profiles have it): p-values, the common slope per
+     * percentage point of load, and NEW / BASE at equal load (the change
+     * once each run's load is taken out); null when not run.
      */
-    load: { p_regressed: number; p_improved: number; slope: number } | null;
+    load: { p_regressed: number; p_improved: number; slope: number; ratio: number } | null;
   } | null;
   /** Benjamini-Hochberg adjusted p-values of the claims; 1 for a metric outside the families. */
   p_regressed_adjusted: number;
@@ -348,6 +349,8 @@ export function analyse(
       };
     }
     const ratio = medianRatio(b.median, n.median);
+    // NEW / BASE at equal load: the regression claim's adjusted difference was taken with NEW divided by the threshold's scale.
+    const loadRatio = c.adjUp && c.adjDown ? Math.exp(c.adjUp.diff) * scale : null;
     const ci = bootstrapMedianChange(b.values, n.values, { level, seed: seedOf(metric), resamples: opts.resamples });
     const scale1 = 1 + opts.threshold;
     const wide = ratio > scale1 || ratio < 1 / scale1;
@@ -381,6 +384,7 @@ export function analyse(
       threshold: opts.threshold,
       floor: c.floor,
       consistency: consistency && { level: consistency.level, ...consistency.ratio },
+      loadRatio,
     });
     return {
       ...common,
@@ -396,7 +400,10 @@ export function analyse(
         rank_p_regressed: c.rankUp.pGreater,
         rank_p_improved: c.rankDown.pLess,
         p_change: c.plain.pTwoSided,
-        load: c.adjUp && c.adjDown ? { p_regressed: c.adjUp.pGreater, p_improved: c.adjDown.pLess, slope: c.adjUp.slope } : null,
+        load:
+          c.adjUp && c.adjDown && loadRatio !== null
+            ? { p_regressed: c.adjUp.pGreater, p_improved: c.adjDown.pLess, slope: c.adjUp.slope, ratio: loadRatio }
+            : null,
       },
       runs_needed: decision.verdict === 'needs-more-runs' || decision.verdict === 'too-noisy' ? runsNeeded : null,
       ...decision,

@@ -1,7 +1,10 @@
 /**
  * The verdict on one metric. Every metric is "lower is better". A change is
  * beyond the threshold when the ratio of medians is above 1 + t (or below
- * 1 / (1 + t)) and the medians differ by at least the metric's floor. Then:
+ * 1 / (1 + t)) and the medians differ by at least the metric's floor; or,
+ * when the load of each run is known, when the change at equal load is (the
+ * medians of a metric the load stretches differ as much by the load of the
+ * runs each side happened to meet as by the change). Then:
  *
  * - regressed / improved: the log-scale trimmed t-test of a change beyond
  *   the threshold is significant after the Benjamini-Hochberg adjustment
@@ -40,6 +43,8 @@ export interface VerdictInput {
   floor: number;
   /** The interval of the ratio at the family's level: wholly beyond the threshold, the change is consistent (null: not looked at). */
   consistency?: { level: number; low: number; high: number } | null;
+  /** NEW / BASE at equal load, from the load-adjusted test (null: the load of the runs is not known, or not for this metric). */
+  loadRatio?: number | null;
 }
 
 export interface Decision {
@@ -55,22 +60,30 @@ export function decide(v: VerdictInput): Decision {
   const up = 1 + v.threshold;
   const down = 1 / up;
   const t = `${(v.threshold * 100).toFixed(0)}%`;
-  const beyondUp = v.ratio > up && v.newMedian - v.baseMedian >= v.floor;
-  const beyondDown = v.ratio < down && v.baseMedian - v.newMedian >= v.floor;
+  const lr = v.loadRatio ?? null;
+  // At equal load: the change BASE's median would show, beyond the floor as the medians must be.
+  const loadUp = lr !== null && lr > up && v.baseMedian * (lr - 1) >= v.floor;
+  const loadDown = lr !== null && lr < down && v.baseMedian * (1 - lr) >= v.floor;
+  const rawUp = v.ratio > up && v.newMedian - v.baseMedian >= v.floor;
+  const rawDown = v.ratio < down && v.baseMedian - v.newMedian >= v.floor;
+  const beyondUp = rawUp || loadUp;
+  const beyondDown = rawDown || loadDown;
+  // Said when the load is what puts the change beyond the threshold.
+  const atLoad = (raw: boolean): string => (raw || lr === null ? '' : ` (${pct(lr)} at equal load)`);
   const level = `${Math.round(v.ci.level * 100)}%`;
   const more = v.runsNeeded === null ? '' : `; about ${v.runsNeeded} runs a side would tell`;
   if (beyondUp && v.pRegressed < v.alpha) {
     return {
       verdict: 'regressed',
       direction: 'worse',
-      reason: `${pct(v.ratio)}, significantly beyond +${t} (p=${p(v.pRegressed)} adjusted, < ${v.alpha})`,
+      reason: `${pct(v.ratio)}${atLoad(rawUp)}, significantly beyond +${t} (p=${p(v.pRegressed)} adjusted, < ${v.alpha})`,
     };
   }
   if (beyondDown && v.pImproved < v.alpha) {
     return {
       verdict: 'improved',
       direction: 'better',
-      reason: `${pct(v.ratio)}, significantly beyond -${((1 - down) * 100).toFixed(1)}% (p=${p(v.pImproved)} adjusted, < ${v.alpha})`,
+      reason: `${pct(v.ratio)}${atLoad(rawDown)}, significantly beyond -${((1 - down) * 100).toFixed(1)}% (p=${p(v.pImproved)} adjusted, < ${v.alpha})`,
     };
   }
   const c = v.consistency ?? null;
@@ -105,7 +118,7 @@ export function decide(v: VerdictInput): Decision {
     return {
       verdict: 'too-noisy',
       direction: null,
-      reason: `${pct(v.ratio)}, but the runs overlap and it is not significantly beyond ±${t} (p=${p(beyondUp ? v.pRegressed : v.pImproved)} adjusted)${more}`,
+      reason: `${pct(v.ratio)}${atLoad(beyondUp ? rawUp : rawDown)}, but the runs overlap and it is not significantly beyond ±${t} (p=${p(beyondUp ? v.pRegressed : v.pImproved)} adjusted)${more}`,
     };
   }
   return { verdict: 'too-noisy', direction: null, reason: `${level} CI of the ratio reaches past ±${t}` };

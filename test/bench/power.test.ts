@@ -10,7 +10,8 @@ import { bhAdjust, holmAdjust, taroneEligible } from '../../src/stats/multiple.j
 import { rankSumTest } from '../../src/stats/rank-sum.js';
 import { seededRandom } from '../../src/stats/rng.js';
 import { trimmedTest } from '../../src/stats/t-test.js';
-import { REALISTIC, simulateRuns } from '../helpers/simulate.js';
+import { busyFlags } from '../../bench/phases/power-busy.js';
+import { BUSY, LOAD, REALISTIC, simulateRuns } from '../helpers/simulate.js';
 
 const lib = {
   analyse,
@@ -104,5 +105,43 @@ describe('the noise of real runs', () => {
     expect(futex.scale).toBe('share');
     expect(futex.sd).toBeGreaterThan(0);
     expect(s.find((x) => x.metric === 'wall_ns')!.scale).toBe('log');
+  });
+});
+
+describe('the busy machine simulation', () => {
+  const recs = loadRecordings(fileURLToPath(new URL('../../bench/data', import.meta.url)));
+  const loads = recs.flatMap((r) => r.load ?? []).filter((x): x is number => typeof x === 'number');
+  const draw = (random: () => number) => (): number => loads[Math.floor(random() * loads.length)]!;
+
+  it('stretches the time totals with the load each run draws, which the runs carry', () => {
+    const random = seededRandom(1);
+    const runs = simulateRuns(BUSY, random, { runs: 200, load: draw(random), outlierProb: 0 });
+    const quiet = runs.filter((r) => r[LOAD]! < 15);
+    const busy = runs.filter((r) => r[LOAD]! > 50);
+    expect(quiet.length).toBeGreaterThan(20);
+    expect(busy.length).toBeGreaterThan(20);
+    const med = (rs: typeof runs, m: string): number => rs.map((r) => r[m]!).sort((a, b) => a - b)[rs.length >> 1]!;
+    // About e^(0.058 x 45) = 14x more run-queue wait on the busy runs, CPU time as it was.
+    expect(med(busy, 'sched.runq_wait_ns') / med(quiet, 'sched.runq_wait_ns')).toBeGreaterThan(6);
+    expect(med(busy, 'cpu_ns') / med(quiet, 'cpu_ns')).toBeLessThan(1.1);
+  });
+
+  it('a 2x run-queue wait at 20 runs a side: the gate fails on it with the load-adjusted test, rarely without', () => {
+    let tuner = 0;
+    let noLoad = 0;
+    for (let i = 0; i < 10; i++) {
+      const random = seededRandom(110_000 + 20_000 + i);
+      const load = draw(random);
+      const f = busyFlags(
+        lib,
+        simulateRuns(BUSY, random, { runs: 20, load }),
+        simulateRuns(BUSY, random, { runs: 20, load, factor: { 'sched.runq_wait_ns': 2 } }),
+        50,
+      );
+      if (f.tuner.has('sched.runq_wait_ns')) tuner++;
+      if (f.noLoad.has('sched.runq_wait_ns')) noLoad++;
+    }
+    expect(tuner).toBeGreaterThanOrEqual(7);
+    expect(noLoad).toBeLessThanOrEqual(3);
   });
 });

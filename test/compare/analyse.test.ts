@@ -168,6 +168,20 @@ describe('the load on the machine during each run (host.other_busy_pct) as a cov
     expect(r.test!.load!.p_regressed).toBeLessThan(0.001);
   });
 
+  it('a 2x run-queue wait whose NEW runs met a quieter machine: medians lower, regressed at equal load, and the reason says so', () => {
+    const quiet = { base: [40, 55, 62, 70, 48], new: [2, 8, 5, 12, 3] };
+    const r = analyse(['wall_ns', 'cpu_ns', 'sched.runq_wait_ns'], runs(quiet.base, 1), runs(quiet.new, 2), {
+      ...opts,
+      resamples: 500,
+      load: quiet,
+    }).find((x) => x.metric === 'sched.runq_wait_ns')!;
+    expect(r.ratio!).toBeLessThan(0.5);
+    expect(r.test!.load!.ratio).toBeGreaterThan(1.8);
+    expect(r.test!.load!.ratio).toBeLessThan(2.2);
+    expect(r.verdict).toBe('regressed');
+    expect(r.reason).toMatch(/at equal load/);
+  });
+
   it('the same wait under different loads: not regressed with the load taken out', () => {
     const r = row(1, loads);
     expect(r.verdict).not.toBe('regressed');

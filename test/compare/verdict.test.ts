@@ -89,6 +89,43 @@ describe('decide', () => {
       null,
     ],
     [
+      'significant, medians lower (NEW met a quieter machine), but 2x at equal load: regressed',
+      {
+        newMedian: 50,
+        ratio: 0.5,
+        pRegressed: 0.001,
+        loadRatio: 2,
+        ci: { level: 0.95, ratio: { low: 0.3, high: 0.9 }, diff: { low: -70, high: -10 } },
+      },
+      'regressed',
+      'worse',
+    ],
+    [
+      'significant, median within the threshold, and within it at equal load too',
+      {
+        newMedian: 108,
+        ratio: 1.08,
+        pRegressed: 0.01,
+        loadRatio: 1.05,
+        ci: { level: 0.95, ratio: { low: 1.05, high: 1.09 }, diff: { low: 5, high: 9 } },
+      },
+      'unchanged',
+      null,
+    ],
+    [
+      'at equal load beyond the threshold but below the floor',
+      {
+        baseMedian: 0.5,
+        newMedian: 0.5,
+        ratio: 1,
+        pRegressed: 0.001,
+        loadRatio: 2,
+        ci: { level: 0.95, ratio: { low: 0.9, high: 1.1 }, diff: { low: -0.1, high: 0.1 } },
+      },
+      'unchanged',
+      null,
+    ],
+    [
       'significant but the median is within the threshold',
       { newMedian: 108, ratio: 1.08, pRegressed: 0.01, ci: { level: 0.95, ratio: { low: 1.05, high: 1.09 }, diff: { low: 5, high: 9 } } },
       'unchanged',
