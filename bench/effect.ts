@@ -36,6 +36,7 @@ import { median, round, summarize, type Summary } from './lib/stats.js';
 import { toText } from './lib/table.js';
 import { SCENARIOS, type Scenario, type Setting } from './effect/scenarios.js';
 import { cpuSomeUs, effectBinary } from './effect/work.js';
+import { runOrder } from './effect/order.js';
 
 interface Args {
   only: string[];
@@ -331,7 +332,7 @@ async function scenario(sc: Scenario, bin: string, a: Args, log: (s: string) => 
   const reps: Array<Record<string, Outcome>> = [];
   for (let r = a.firstRep; r < a.firstRep + a.reps; r++) {
     const rep: Record<string, Outcome> = {};
-    for (const c of conds) {
+    for (const c of runOrder(conds, r)) {
       // A warm run starts from what this repetition's cold learned run saved.
       const o = await runOnce(sc, c, bin, a, 1000 + r, rep.learned?.saved);
       if (c.kind === 'warm' && !rep.learned?.saved)
