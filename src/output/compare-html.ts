@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js';
 import { readProfile, type Profile } from '../record/profile.js';
 import { histogramSpec, metricSpec, SIDE_COLOURS, toSvg, VERDICT_COLOURS, type HistSide } from '../report/charts.js';
 import { headline, sortedRows } from './compare-view.js';
-import { fmtChange, fmtInterval, fmtP, fmtValue } from './metric-format.js';
+import { fmtInterval, fmtP, fmtRowChange, fmtValue, rowP } from './metric-format.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -58,10 +58,10 @@ export async function renderHtml(r: CompareResult, profiles: { base: Profile; ne
   const table = rows
     .map((m) => {
       const unit = r.info[m.metric]!.unit;
-      const p = m.ratio !== null && m.ratio < 1 ? m.p_improved_adjusted : m.p_regressed_adjusted;
+      const p = rowP(m);
       return (
         `<tr class="${m.gated ? 'gated' : 'reported'}"><td><code>${esc(m.metric)}</code></td><td class="g">${m.gated ? 'gated' : 'reported'}</td>` +
-        `<td>${esc(fmtValue(m.base.median, unit))}</td><td>${esc(fmtValue(m.new.median, unit))}</td><td>${esc(fmtChange(m.ratio))}</td>` +
+        `<td>${esc(fmtValue(m.base.median, unit))}</td><td>${esc(fmtValue(m.new.median, unit))}</td><td>${esc(fmtRowChange(m))}</td>` +
         `<td>${esc(fmtInterval(m.ci?.ratio))}</td><td>${esc(fmtP(p))}</td>` +
         `<td class="v" style="color:${VERDICT_COLOURS[m.verdict]}">${esc(m.verdict)}</td><td class="g muted">${esc(m.reason)}</td></tr>`
       );

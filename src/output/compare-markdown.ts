@@ -7,7 +7,7 @@
 import type { CompareResult, ProfileRef } from '../commands/compare.js';
 import type { Verdict } from '../compare/verdict.js';
 import { headline, sortedRows } from './compare-view.js';
-import { fmtChange, fmtInterval, fmtP, fmtValue } from './metric-format.js';
+import { fmtInterval, fmtP, fmtRowChange, fmtValue, rowP } from './metric-format.js';
 
 export const MARKDOWN_MARKER = '<!-- tuner-compare -->';
 
@@ -30,10 +30,10 @@ export function renderMarkdown(r: CompareResult): string {
   out.push(`| | metric | gate | BASE | NEW | change | ${level} | p (adj.) | verdict |`, '|---|---|---|---:|---:|---:|---|---:|---|');
   for (const m of sortedRows(r)) {
     const unit = r.info[m.metric]!.unit;
-    const p = m.ratio !== null && m.ratio < 1 ? m.p_improved_adjusted : m.p_regressed_adjusted;
+    const p = rowP(m);
     const verdict = r.failing.includes(m.metric) ? `**${m.verdict}**` : m.verdict;
     out.push(
-      `| ${ICON[m.verdict]} | ${code(m.metric)} | ${m.gated ? 'gated' : 'reported'} | ${fmtValue(m.base.median, unit)} | ${fmtValue(m.new.median, unit)} | ${fmtChange(m.ratio)} | ${cell(fmtInterval(m.ci?.ratio))} | ${fmtP(p)} | ${verdict} |`,
+      `| ${ICON[m.verdict]} | ${code(m.metric)} | ${m.gated ? 'gated' : 'reported'} | ${fmtValue(m.base.median, unit)} | ${fmtValue(m.new.median, unit)} | ${fmtRowChange(m)} | ${cell(fmtInterval(m.ci?.ratio))} | ${fmtP(p)} | ${verdict} |`,
     );
   }
   out.push(

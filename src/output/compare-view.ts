@@ -4,7 +4,7 @@ import Table from 'cli-table3';
 import type { CompareResult } from '../commands/compare.js';
 import type { MetricComparison } from '../compare/analyse.js';
 import type { Verdict } from '../compare/verdict.js';
-import { fmtChange, fmtInterval, fmtP, fmtValue } from './metric-format.js';
+import { fmtInterval, fmtP, fmtRowChange, fmtValue, rowP } from './metric-format.js';
 
 const ORDER: Record<Verdict, number> = { regressed: 0, 'needs-more-runs': 1, 'too-noisy': 2, improved: 3, unchanged: 4 };
 
@@ -34,7 +34,7 @@ function colour(v: Verdict): string {
 /** The one-line outcome shared by every format. */
 export function headline(r: CompareResult): string {
   const t = `${(r.threshold * 100).toFixed(0)}%`;
-  const change = (m: string): string => `${m} ${fmtChange(r.metrics.find((x) => x.metric === m)!.ratio)}`;
+  const change = (m: string): string => `${m} ${fmtRowChange(r.metrics.find((x) => x.metric === m)!)}`;
   const plural = (n: number): string => `${n} metric${n === 1 ? '' : 's'}`;
   if (r.regressed.length > 0) {
     return `${plural(r.regressed.length)} regressed beyond ${t} (alpha ${r.alpha}): ${r.regressed.map(change).join(', ')}`;
@@ -65,13 +65,13 @@ export function renderCompare(r: CompareResult): string {
   });
   for (const m of sortedRows(r)) {
     const unit = r.info[m.metric]!.unit;
-    const p = m.ratio !== null && m.ratio < 1 ? m.p_improved_adjusted : m.p_regressed_adjusted;
+    const p = rowP(m);
     table.push([
       m.metric,
       m.gated ? 'gated' : chalk.dim('reported'),
       fmtValue(m.base.median, unit),
       fmtValue(m.new.median, unit),
-      fmtChange(m.ratio),
+      fmtRowChange(m),
       fmtInterval(m.ci?.ratio),
       fmtP(p),
       colour(m.verdict),

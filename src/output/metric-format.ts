@@ -1,4 +1,5 @@
 /** Metric values and changes as people read them, by unit. */
+import type { MetricComparison } from '../compare/analyse.js';
 import type { MetricUnit } from '../record/metrics.js';
 import { fmtNs, fmtUs } from './format.js';
 
@@ -32,6 +33,23 @@ export function fmtChange(ratio: number | null): string {
   if (ratio === Infinity) return '+inf (from 0)';
   const pct = (ratio - 1) * 100;
   return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%`;
+}
+
+/**
+ * A row's change; for a decided row whose load-adjusted test ran, the change
+ * at equal load beside it ("-54.9% (+108.1% at equal load)"), the size the
+ * verdict may rest on when the two sides met different loads.
+ */
+export function fmtRowChange(m: Pick<MetricComparison, 'ratio' | 'direction' | 'test'>): string {
+  const load = m.test?.load;
+  const raw = fmtChange(m.ratio);
+  return m.direction !== null && load ? `${raw} (${fmtChange(load.ratio)} at equal load)` : raw;
+}
+
+/** The adjusted p-value of the row's claim: the way it was decided, else the way its median moved. */
+export function rowP(m: Pick<MetricComparison, 'ratio' | 'direction' | 'p_regressed_adjusted' | 'p_improved_adjusted'>): number {
+  const better = m.direction === 'better' || (m.direction === null && m.ratio !== null && m.ratio < 1);
+  return better ? m.p_improved_adjusted : m.p_regressed_adjusted;
 }
 
 /** A confidence interval of a ratio as a percentage range: "-2.1% .. +4.0%". */

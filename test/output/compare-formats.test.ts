@@ -5,7 +5,7 @@ import { renderCompare, headline } from '../../src/output/compare-view.js';
 import { MARKDOWN_MARKER, renderMarkdown } from '../../src/output/compare-markdown.js';
 import { renderJunit, xmlEscape } from '../../src/output/compare-junit.js';
 import { toJson } from '../../src/output/json.js';
-import { fmtChange, fmtInterval, fmtValue } from '../../src/output/metric-format.js';
+import { fmtChange, fmtInterval, fmtRowChange, fmtValue, rowP } from '../../src/output/metric-format.js';
 
 const fixture = (n: string): string => decodeURIComponent(new URL(`../fixtures/profiles/${n}`, import.meta.url).pathname);
 const result = () => compare({ base: fixture('mutex-base.json'), new: fixture('mutex-regressed.json'), threshold: 0.1, alpha: 0.05 });
@@ -91,5 +91,16 @@ describe('metric formats', () => {
     expect(fmtChange(0.9)).toBe('-10.0%');
     expect(fmtChange(Infinity)).toBe('+inf (from 0)');
     expect(fmtInterval({ low: 0.98, high: 1.04 })).toBe('-2.0% .. +4.0%');
+  });
+  it('a row decided at equal load shows that change and the p-value of the claim it was decided on', () => {
+    const load = { p_regressed: 1e-4, p_improved: 1, slope: 0.06, ratio: 2.081 };
+    const test = { load } as unknown as NonNullable<Parameters<typeof fmtRowChange>[0]['test']>;
+    const row = { ratio: 0.45, direction: 'worse' as const, test, p_regressed_adjusted: 2.3e-4, p_improved_adjusted: 1 };
+    expect(fmtRowChange(row)).toBe('-55.0% (+108.1% at equal load)');
+    expect(rowP(row)).toBe(2.3e-4);
+    // Undecided: the change alone, and the p-value of the way the median moved.
+    const open = { ...row, direction: null };
+    expect(fmtRowChange(open)).toBe('-55.0%');
+    expect(rowP(open)).toBe(1);
   });
 });
