@@ -3,6 +3,7 @@
  * PID and ended at cleanup if still running. Nothing is ever signalled by
  * name, only the PIDs started here.
  */
+import { readFileSync } from 'node:fs';
 import { execa, type ResultPromise } from 'execa';
 import { onCleanup } from './cleanup.js';
 
@@ -11,12 +12,37 @@ export type Child = ResultPromise<{ reject: false; buffer: false; stdin: 'ignore
 const live = new Set<Child>();
 let cleanupInstalled = false;
 
+/** Whether a PID has ended: gone, or a zombie nobody has reaped yet (the event loop is blocked during cleanup). */
+function ended(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * End what is still running: SIGTERM first, so a tuner reverts its changes
+ * and removes its pins, then SIGKILL what is left after `graceMs`. It blocks
+ * (cleanup handlers also run from 'exit', where nothing asynchronous runs).
+ */
+export function endAll(
+  children: Iterable<{ pid?: number; exitCode: number | null; kill: (s: NodeJS.Signals) => boolean }>,
+  graceMs = 5000,
+): void {
+  const running = [...children].filter((c) => c.exitCode === null && c.pid !== undefined);
+  for (const c of running) c.kill('SIGTERM');
+  const deadline = Date.now() + graceMs;
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  while (running.some((c) => !ended(c.pid!)) && Date.now() < deadline) Atomics.wait(nap, 0, 0, 50);
+  for (const c of running) if (!ended(c.pid!)) c.kill('SIGKILL');
+}
+
 function track(child: Child): void {
   if (!cleanupInstalled) {
     cleanupInstalled = true;
-    onCleanup(() => {
-      for (const c of live) if (c.exitCode === null && c.pid !== undefined) c.kill('SIGKILL');
-    });
+    onCleanup(() => endAll(live));
   }
   live.add(child);
   void child.then(() => live.delete(child));
