@@ -61,7 +61,7 @@ export async function renderHtml(r: CompareResult, profiles: { base: Profile; ne
       const p = rowP(m);
       return (
         `<tr class="${m.gated ? 'gated' : 'reported'}"><td><code>${esc(m.metric)}</code></td><td class="g">${m.gated ? 'gated' : 'reported'}</td>` +
-        `<td>${esc(fmtValue(m.base.median, unit))}</td><td>${esc(fmtValue(m.new.median, unit))}</td><td>${esc(fmtRowChange(m))}</td>` +
+        `<td>${esc(fmtValue(m.base.median, unit))}</td><td>${esc(fmtValue(m.new.median, unit))}</td><td>${esc(fmtRowChange(m, r.threshold))}</td>` +
         `<td>${esc(fmtInterval(m.ci?.ratio))}</td><td>${esc(fmtP(p))}</td>` +
         `<td class="v" style="color:${VERDICT_COLOURS[m.verdict]}">${esc(m.verdict)}</td><td class="g muted">${esc(m.reason)}</td></tr>`
       );

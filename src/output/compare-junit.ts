@@ -52,16 +52,16 @@ export function renderJunit(r: CompareResult, now = new Date()): string {
     const signal = m.metric.includes('.') ? m.metric.split('.')[0]! : 'run';
     const body =
       `BASE median ${fmtValue(m.base.median, unit)} (${m.base.n} runs), NEW median ${fmtValue(m.new.median, unit)} (${m.new.n} runs), ` +
-      `change ${fmtRowChange(m)}, ${Math.round((1 - r.alpha) * 100)}% CI ${fmtInterval(m.ci?.ratio)}, ` +
+      `change ${fmtRowChange(m, r.threshold)}, ${Math.round((1 - r.alpha) * 100)}% CI ${fmtInterval(m.ci?.ratio)}, ` +
       `p regressed ${fmtP(m.p_regressed_adjusted)}, p improved ${fmtP(m.p_improved_adjusted)} (adjusted): ${m.reason}`;
     out.push(`    <testcase${attr({ classname: `tuner.${signal}`, name: m.metric, time: 0 })}>`);
     if (m.verdict === 'regressed' && m.gated)
       out.push(
-        `      <failure${attr({ type: 'regressed', message: `${m.metric} regressed ${fmtRowChange(m)}: ${m.reason}` })}>${xmlEscape(body)}</failure>`,
+        `      <failure${attr({ type: 'regressed', message: `${m.metric} regressed ${fmtRowChange(m, r.threshold)}: ${m.reason}` })}>${xmlEscape(body)}</failure>`,
       );
     else if (r.failing.includes(m.metric))
       out.push(
-        `      <failure${attr({ type: m.verdict, message: `${m.metric} ${fmtRowChange(m)}, needs more runs: ${m.reason}` })}>${xmlEscape(body)}</failure>`,
+        `      <failure${attr({ type: m.verdict, message: `${m.metric} ${fmtRowChange(m, r.threshold)}, needs more runs: ${m.reason}` })}>${xmlEscape(body)}</failure>`,
       );
     else if (m.verdict === 'too-noisy') out.push(`      <skipped${attr({ message: `too noisy to say: ${m.reason}` })}/>`);
     else out.push(`      <system-out>${xmlEscape(`${m.verdict}: ${body}`)}</system-out>`);

@@ -33,7 +33,7 @@ export function renderMarkdown(r: CompareResult): string {
     const p = rowP(m);
     const verdict = r.failing.includes(m.metric) ? `**${m.verdict}**` : m.verdict;
     out.push(
-      `| ${ICON[m.verdict]} | ${code(m.metric)} | ${m.gated ? 'gated' : 'reported'} | ${fmtValue(m.base.median, unit)} | ${fmtValue(m.new.median, unit)} | ${fmtRowChange(m)} | ${cell(fmtInterval(m.ci?.ratio))} | ${fmtP(p)} | ${verdict} |`,
+      `| ${ICON[m.verdict]} | ${code(m.metric)} | ${m.gated ? 'gated' : 'reported'} | ${fmtValue(m.base.median, unit)} | ${fmtValue(m.new.median, unit)} | ${fmtRowChange(m, r.threshold)} | ${cell(fmtInterval(m.ci?.ratio))} | ${fmtP(p)} | ${verdict} |`,
     );
   }
   out.push(

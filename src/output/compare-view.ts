@@ -34,7 +34,11 @@ function colour(v: Verdict): string {
 /** The one-line outcome shared by every format. */
 export function headline(r: CompareResult): string {
   const t = `${(r.threshold * 100).toFixed(0)}%`;
-  const change = (m: string): string => `${m} ${fmtRowChange(r.metrics.find((x) => x.metric === m)!)}`;
+  const change = (m: string): string =>
+    `${m} ${fmtRowChange(
+      r.metrics.find((x) => x.metric === m)!,
+      r.threshold,
+    )}`;
   const plural = (n: number): string => `${n} metric${n === 1 ? '' : 's'}`;
   if (r.regressed.length > 0) {
     return `${plural(r.regressed.length)} regressed beyond ${t} (alpha ${r.alpha}): ${r.regressed.map(change).join(', ')}`;
@@ -71,7 +75,7 @@ export function renderCompare(r: CompareResult): string {
       m.gated ? 'gated' : chalk.dim('reported'),
       fmtValue(m.base.median, unit),
       fmtValue(m.new.median, unit),
-      fmtRowChange(m),
+      fmtRowChange(m, r.threshold),
       fmtInterval(m.ci?.ratio),
       fmtP(p),
       colour(m.verdict),

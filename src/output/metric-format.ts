@@ -36,14 +36,16 @@ export function fmtChange(ratio: number | null): string {
 }
 
 /**
- * A row's change; for a decided row whose load-adjusted test ran, the change
- * at equal load beside it ("-54.9% (+108.1% at equal load)"), the size the
- * verdict may rest on when the two sides met different loads.
+ * A row's change; for a row decided on its change at equal load (its
+ * load-adjusted test ran, and the medians alone are not beyond the threshold
+ * that way), that change beside it: "-54.9% (+108.1% at equal load)".
  */
-export function fmtRowChange(m: Pick<MetricComparison, 'ratio' | 'direction' | 'test'>): string {
+export function fmtRowChange(m: Pick<MetricComparison, 'ratio' | 'direction' | 'test'>, threshold: number): string {
   const load = m.test?.load;
   const raw = fmtChange(m.ratio);
-  return m.direction !== null && load ? `${raw} (${fmtChange(load.ratio)} at equal load)` : raw;
+  if (m.direction === null || !load || m.ratio === null) return raw;
+  const rawBeyond = m.direction === 'worse' ? m.ratio > 1 + threshold : m.ratio < 1 / (1 + threshold);
+  return rawBeyond ? raw : `${raw} (${fmtChange(load.ratio)} at equal load)`;
 }
 
 /** The adjusted p-value of the row's claim: the way it was decided, else the way its median moved. */

@@ -96,11 +96,13 @@ describe('metric formats', () => {
     const load = { p_regressed: 1e-4, p_improved: 1, slope: 0.06, ratio: 2.081 };
     const test = { load } as unknown as NonNullable<Parameters<typeof fmtRowChange>[0]['test']>;
     const row = { ratio: 0.45, direction: 'worse' as const, test, p_regressed_adjusted: 2.3e-4, p_improved_adjusted: 1 };
-    expect(fmtRowChange(row)).toBe('-55.0% (+108.1% at equal load)');
+    expect(fmtRowChange(row, 0.1)).toBe('-55.0% (+108.1% at equal load)');
+    // The medians beyond the threshold the same way: the change alone, as the reason gives it.
+    expect(fmtRowChange({ ...row, ratio: 1.73 }, 0.1)).toBe('+73.0%');
     expect(rowP(row)).toBe(2.3e-4);
     // Undecided: the change alone, and the p-value of the way the median moved.
     const open = { ...row, direction: null };
-    expect(fmtRowChange(open)).toBe('-55.0%');
+    expect(fmtRowChange(open, 0.1)).toBe('-55.0%');
     expect(rowP(open)).toBe(1);
   });
 });
