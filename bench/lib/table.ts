@@ -8,6 +8,12 @@ export interface Table {
   notes?: string[];
 }
 
+/** k of n as a whole percentage: "95%". */
+export const pct = (k: number, n: number): string => `${Math.round((100 * k) / n)}%`;
+
+/** A change factor as the power tables head it: 2 -> "2x", 1.25 -> "+25%". */
+export const factorLabel = (f: number): string => (f >= 2 ? `${f}x` : `+${Math.round((f - 1) * 100)}%`);
+
 /** Columns after the first are right-aligned (they hold figures). */
 export function toText(t: Table): string {
   const widths = t.head.map((h, i) => Math.max(h.length, ...t.rows.map((r) => (r[i] ?? '').length)));

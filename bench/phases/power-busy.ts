@@ -8,17 +8,14 @@
  * workloads fail the gate, with that test and without it.
  */
 import type { CompareLib } from '../lib/compare-api.js';
-import { BUSY, LOAD, simulateRuns } from '../lib/simulate.js';
-import type { Table } from '../lib/table.js';
+import { BUSY, simulateRuns } from '../lib/simulate.js';
+import { gateFails } from './power-noise.js';
+import { factorLabel, pct, type Table } from '../lib/table.js';
 
 export const BUSY_TARGETS = ['wall_ns', 'futex.wait_ns', 'sched.runq_wait_ns'] as const;
 export const BUSY_FACTORS = [1.25, 1.5, 2, 3];
 export const BUSY_RUNS = [5, 10, 20];
-const ALPHA = 0.05;
-const THRESHOLD = 0.1;
 const NAMES = BUSY.map((m) => m.name);
-
-type Runs = Array<Record<string, number>>;
 
 export interface BusyCell {
   metric: string;
@@ -45,25 +42,6 @@ export interface BusyResult {
   seconds: number;
 }
 
-/** The gated metrics whose gate failed, compare as built (the load of each run passed) and with the load-adjusted test off. */
-export function busyFlags(lib: CompareLib, base: Runs, next: Runs, resamples = 200): { tuner: Set<string>; noLoad: Set<string> } {
-  const loadOf = (runs: Runs): Array<number | null> => runs.map((r) => r[LOAD] ?? null);
-  const opts = {
-    alpha: ALPHA,
-    threshold: THRESHOLD,
-    floor: (m: string) => lib.metricInfo(m).floor,
-    gated: lib.PRIMARY_METRICS,
-    resamples,
-    load: { base: loadOf(base), new: loadOf(next) },
-  };
-  const fails = (rows: ReturnType<CompareLib['analyse']>): Set<string> =>
-    new Set(rows.filter((r) => lib.failsGate(r)).map((r) => r.metric));
-  return {
-    tuner: fails(lib.analyse(NAMES, base, next, opts)),
-    noLoad: fails(lib.analyse(NAMES, base, next, { ...opts, adjust: 'off' })),
-  };
-}
-
 export function busyStudy(
   lib: CompareLib,
   loads: readonly number[],
@@ -79,9 +57,9 @@ export function busyStudy(
     for (let i = 0; i < opts.nullComparisons; i++) {
       const random = lib.seededRandom(130_000 + 1000 * runs + i);
       const load = (): number => sorted[Math.floor(random() * sorted.length)]!;
-      const f = busyFlags(lib, simulateRuns(BUSY, random, { runs, load }), simulateRuns(BUSY, random, { runs, load }));
+      const f = gateFails(lib, NAMES, simulateRuns(BUSY, random, { runs, load }), simulateRuns(BUSY, random, { runs, load }), 200);
       if (f.tuner.size > 0) nul.tuner++;
-      if (f.noLoad.size > 0) nul.noLoad++;
+      if (f.before.size > 0) nul.noLoad++;
     }
     nulls.push(nul);
     opts.log(`power: busy machine, identical workloads, ${runs} runs a side: ${nul.tuner} of ${nul.comparisons} fail the gate`);
@@ -91,13 +69,15 @@ export function busyStudy(
         for (let i = 0; i < opts.trials; i++) {
           const random = lib.seededRandom(110_000 + 1000 * runs + i);
           const load = (): number => sorted[Math.floor(random() * sorted.length)]!;
-          const f = busyFlags(
+          const f = gateFails(
             lib,
+            NAMES,
             simulateRuns(BUSY, random, { runs, load }),
             simulateRuns(BUSY, random, { runs, load, factor: { [metric]: factor } }),
+            200,
           );
           if (f.tuner.has(metric)) cell.tuner++;
-          if (f.noLoad.has(metric)) cell.noLoad++;
+          if (f.before.has(metric)) cell.noLoad++;
         }
         cells.push(cell);
       }
@@ -113,9 +93,6 @@ export function busyStudy(
   };
 }
 
-const pct = (k: number, n: number): string => `${Math.round((100 * k) / n)}%`;
-const change = (f: number): string => (f >= 2 ? `${f}x` : `+${Math.round((f - 1) * 100)}%`);
-
 export function busyTables(r: BusyResult): Table[] {
   const noise = (m: string): string => {
     const s = BUSY.find((x) => x.name === m)!;
@@ -124,7 +101,7 @@ export function busyTables(r: BusyResult): Table[] {
   return [
     {
       title: `compare on a simulated busy machine (each run's load drawn from ${r.loads.n} recorded runs, ${r.loads.min}-${r.loads.max}% of the CPUs busy with other work, median ${r.loads.median}%): share of ${r.trials} comparisons failing the gate on the changed metric, compare as built (in parentheses: without the load-adjusted test)`,
-      head: ['metric', 'runs a side', ...BUSY_FACTORS.map(change)],
+      head: ['metric', 'runs a side', ...BUSY_FACTORS.map(factorLabel)],
       rows: BUSY_TARGETS.flatMap((metric) =>
         BUSY_RUNS.map((runs) => [
           metric,

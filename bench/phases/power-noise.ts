@@ -13,8 +13,8 @@ import path from 'node:path';
 import { cumulativeStdNormalProbability as normalCdf, probit } from 'simple-statistics';
 import type { CompareLib } from '../lib/compare-api.js';
 import { BENCH_SRC } from '../lib/paths.js';
-import { REALISTIC } from '../lib/simulate.js';
-import type { Table } from '../lib/table.js';
+import { LOAD, REALISTIC } from '../lib/simulate.js';
+import { factorLabel, pct, type Table } from '../lib/table.js';
 
 type Run = Record<string, number | null>;
 
@@ -26,9 +26,6 @@ export interface Recording {
   /** host.other_busy_pct of each run, when recorded: the load compare adjusts wall time and waits for. */
   load?: Array<number | null>;
 }
-
-/** The key under which a run carries its load through the comparisons (not a metric). */
-const LOAD = 'host.other_busy_pct';
 
 /** The metrics whose noise and power are looked at: the gated time totals a CPU-bound workload has. */
 export const NOISE_METRICS = ['wall_ns', 'cpu_ns', 'futex.wait_ns', 'sched.runq_wait_ns'] as const;
@@ -162,16 +159,22 @@ export interface RealPower {
   trials: number;
 }
 
-/** Gate failures on each gated metric, for both designs. */
-function gateFails(lib: CompareLib, names: string[], base: Run[], next: Run[]): { tuner: Set<string>; before: Set<string> } {
-  const loadOf = (runs: Run[]): Array<number | null> => runs.map((r) => r[LOAD] ?? null);
+/** Gate failures on each gated metric: compare as built, and without the load-adjusted test ("before"). */
+export function gateFails(
+  lib: CompareLib,
+  names: readonly string[],
+  base: readonly Run[],
+  next: readonly Run[],
+  resamples = 400,
+): { tuner: Set<string>; before: Set<string> } {
+  const loadOf = (runs: readonly Run[]): Array<number | null> => runs.map((r) => r[LOAD] ?? null);
   const opts = {
     load: { base: loadOf(base), new: loadOf(next) },
     alpha: ALPHA,
     threshold: THRESHOLD,
     floor: (m: string) => lib.metricInfo(m).floor,
     gated: lib.PRIMARY_METRICS.filter((m) => names.includes(m)),
-    resamples: 400,
+    resamples,
   };
   const fails = (rows: ReturnType<CompareLib['analyse']>): Set<string> =>
     new Set(rows.filter((r) => lib.failsGate(r)).map((r) => r.metric));
@@ -232,8 +235,6 @@ export function realPower(lib: CompareLib, recs: readonly Recording[], opts: { t
   return { spreads: spreads(lib, recs), injected, nulls, trials: opts.trials };
 }
 
-const pct = (k: number, n: number): string => `${Math.round((100 * k) / n)}%`;
-const change = (f: number): string => (f >= 2 ? `${f}x` : `+${Math.round((f - 1) * 100)}%`);
 const simSigma = (m: string): string => {
   const s = REALISTIC.find((x) => x.name === m)?.sigma;
   return s === undefined ? '-' : s.toFixed(2);
@@ -309,7 +310,7 @@ export function realPowerTables(r: RealPower, recs: readonly Recording[]): Table
     },
     {
       title: `compare on real runs with a change injected into NEW (its metric multiplied; BASE and NEW in alternation from ${r.trials} blocks of consecutive runs): gate failed on the metric, compare as built (in parentheses: without the load-adjusted test)`,
-      head: ['recording', 'metric', 'runs a side', ...REAL_FACTORS.map(change)],
+      head: ['recording', 'metric', 'runs a side', ...REAL_FACTORS.map(factorLabel)],
       rows: injectedRows,
     },
     {

@@ -9,7 +9,7 @@
  */
 import { compareLib, type CompareLib } from '../lib/compare-api.js';
 import { REALISTIC, simulateRuns, type SimMetric } from '../lib/simulate.js';
-import type { Table } from '../lib/table.js';
+import { factorLabel, pct, type Table } from '../lib/table.js';
 
 export const DESIGNS = ['tuner', 'before', 'tuner-all', 'rank+holm', 'welch+bh'] as const;
 export type Design = (typeof DESIGNS)[number];
@@ -227,9 +227,6 @@ export async function powerStudy(opts: {
   };
 }
 
-const pct = (k: number, n: number): string => `${Math.round((100 * k) / n)}%`;
-const change = (f: number): string => `${f >= 2 ? `${f}x` : `+${Math.round((f - 1) * 100)}%`}`;
-
 const LABEL: Record<Design, string> = {
   tuner: 'tuner: 5 time totals gated',
   before: 'before: no wait share, separation only',
@@ -246,13 +243,13 @@ export function powerTables(r: PowerResult): Table[] {
   const smallest = (metric: string, key: 'factor' | 'gate'): string =>
     RUNS.map((runs) => {
       const x = r.reliable.find((y) => y.metric === metric && y.runs === runs)![key];
-      return `${runs} runs ${x === null ? `none up to ${change(FACTORS.at(-1)!)}` : change(x)}`;
+      return `${runs} runs ${x === null ? `none up to ${factorLabel(FACTORS.at(-1)!)}` : factorLabel(x)}`;
     }).join(', ');
   const out: Table[] = [];
   for (const metric of TARGETS) {
     out.push({
       title: `compare: ${metric} (log-noise ${noise(metric)}) changed in NEW: share of ${r.trials} simulated comparisons flagged regressed (gate failed on it)`,
-      head: ['runs a side', ...FACTORS.map(change)],
+      head: ['runs a side', ...FACTORS.map(factorLabel)],
       rows: RUNS.map((runs) => [
         String(runs),
         ...FACTORS.map((factor) => {

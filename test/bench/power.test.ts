@@ -1,7 +1,7 @@
 /** The power study's machinery, on a few trials: the designs it compares and its tables (the figures come from the benchmark). */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { bestPower, loadRecordings, runsForPower, spreads } from '../../bench/phases/power-noise.js';
+import { bestPower, gateFails, loadRecordings, runsForPower, spreads } from '../../bench/phases/power-noise.js';
 import { DESIGNS, flags, FACTORS, powerTables, RUNS, TARGETS, type PowerResult } from '../../bench/phases/power.js';
 import { analyse, failsGate } from '../../src/compare/analyse.js';
 import { PRIMARY_METRICS } from '../../src/compare/select.js';
@@ -10,7 +10,6 @@ import { bhAdjust, holmAdjust, taroneEligible } from '../../src/stats/multiple.j
 import { rankSumTest } from '../../src/stats/rank-sum.js';
 import { seededRandom } from '../../src/stats/rng.js';
 import { trimmedTest } from '../../src/stats/t-test.js';
-import { busyFlags } from '../../bench/phases/power-busy.js';
 import { BUSY, LOAD, REALISTIC, simulateRuns } from '../helpers/simulate.js';
 
 const lib = {
@@ -132,14 +131,15 @@ describe('the busy machine simulation', () => {
     for (let i = 0; i < 10; i++) {
       const random = seededRandom(110_000 + 20_000 + i);
       const load = draw(random);
-      const f = busyFlags(
+      const f = gateFails(
         lib,
+        BUSY.map((m) => m.name),
         simulateRuns(BUSY, random, { runs: 20, load }),
         simulateRuns(BUSY, random, { runs: 20, load, factor: { 'sched.runq_wait_ns': 2 } }),
         50,
       );
       if (f.tuner.has('sched.runq_wait_ns')) tuner++;
-      if (f.noLoad.has('sched.runq_wait_ns')) noLoad++;
+      if (f.before.has('sched.runq_wait_ns')) noLoad++;
     }
     expect(tuner).toBeGreaterThanOrEqual(7);
     expect(noLoad).toBeLessThanOrEqual(3);
